@@ -1,0 +1,81 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one versioned schema step. Steps only ever add: a column is
+// never dropped by a migration.
+type migration struct {
+	Version int
+	Name    string
+	Up      func(tx *gorm.DB, dialect string) error
+}
+
+// migrations are applied in order; append, never edit one that has shipped.
+var migrations = []migration{
+	{1, "initial schema", func(tx *gorm.DB, _ string) error {
+		return tx.Migrator().AutoMigrate(allModels()...)
+	}},
+}
+
+type schemaMigration struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt time.Time
+}
+
+// Migrate applies every pending migration, each in its own transaction, and
+// records it. Concurrent starts on PostgreSQL serialize on an advisory lock.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.write.WithContext(ctx)
+	return db.Connection(func(conn *gorm.DB) error {
+		if s.dialect == DialectPostgres {
+			if err := conn.Exec("SELECT pg_advisory_lock(4242001)").Error; err != nil {
+				return fmt.Errorf("migration lock: %w", err)
+			}
+			defer conn.Exec("SELECT pg_advisory_unlock(4242001)")
+		}
+		if err := conn.AutoMigrate(&schemaMigration{}); err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		var done []int
+		if err := conn.Model(&schemaMigration{}).Pluck("version", &done).Error; err != nil {
+			return err
+		}
+		applied := map[int]bool{}
+		for _, v := range done {
+			applied[v] = true
+		}
+		for _, m := range migrations {
+			if applied[m.Version] {
+				continue
+			}
+			err := conn.Transaction(func(tx *gorm.DB) error {
+				if err := m.Up(tx, s.dialect); err != nil {
+					return err
+				}
+				return tx.Create(&schemaMigration{Version: m.Version, Name: m.Name, AppliedAt: s.Now()}).Error
+			})
+			if err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+			}
+			s.log.Info("applied migration", "version", m.Version, "name", m.Name)
+		}
+		return nil
+	})
+}
+
+// MigrationsPending reports whether any migration has not been applied; it
+// backs /readyz.
+func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
+	var n int64
+	if err := s.read.WithContext(ctx).Model(&schemaMigration{}).Count(&n).Error; err != nil {
+		return true, err
+	}
+	return int(n) < len(migrations), nil
+}

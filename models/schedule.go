@@ -1,0 +1,133 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// availabilityCache keeps the hosts' schedules in memory between changes.
+// Every change to bookings or availability writes a new version in its
+// transaction; a reader compares one small row and reloads only when it
+// moved, so any number of replicas stay correct.
+type availabilityCache struct {
+	mu       sync.Mutex
+	version  string
+	loadedAt time.Time
+	settings BookingSettings
+	hosts    []*HostSchedule
+}
+
+// cacheMaxAge bounds how long a schedule is reused even without a version
+// change, since calls drift from the future into the past.
+const cacheMaxAge = time.Minute
+
+// Slots lists the offered slots starting in [from, to).
+func (s *Store) Slots(ctx context.Context, from, to time.Time) ([]Slot, BookingSettings, error) {
+	hosts, bs, err := s.cachedSchedules(ctx)
+	if err != nil {
+		return nil, BookingSettings{}, err
+	}
+	rules := SlotRules{Settings: bs, Loc: s.loc, Now: s.Now()}
+	return ComputeSlots(hosts, from, to, rules), bs, nil
+}
+
+func (s *Store) cachedSchedules(ctx context.Context) ([]*HostSchedule, BookingSettings, error) {
+	db := s.read.WithContext(ctx)
+	var v Setting
+	if err := db.Where("key = ?", settingAvailVersion).Limit(1).Find(&v).Error; err != nil {
+		return nil, BookingSettings{}, err
+	}
+	c := &s.avail
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := s.Now()
+	if c.hosts != nil && c.version == v.Value && now.Sub(c.loadedAt) < cacheMaxAge && !now.Before(c.loadedAt) {
+		return c.hosts, c.settings, nil
+	}
+	bs, err := s.bookingSettings(db)
+	if err != nil {
+		return nil, BookingSettings{}, err
+	}
+	hosts, err := s.loadSchedules(db, nil, bs, now)
+	if err != nil {
+		return nil, BookingSettings{}, err
+	}
+	c.version, c.loadedAt, c.settings, c.hosts = v.Value, now, bs, hosts
+	return hosts, bs, nil
+}
+
+// loadSchedules reads enabled hosts (all, or those in ids) with their
+// overrides and their confirmed calls from a day ago onwards.
+func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, now time.Time) ([]*HostSchedule, error) {
+	var users []User
+	q := db.Where("host = ? AND disabled = ?", true, false)
+	if ids != nil {
+		q = q.Where("id IN ?", ids)
+	}
+	if err := q.Order("id").Find(&users).Error; err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return []*HostSchedule{}, nil
+	}
+	byID := map[uint]*HostSchedule{}
+	hostIDs := make([]uint, 0, len(users))
+	out := make([]*HostSchedule, 0, len(users))
+	for _, u := range users {
+		h := &HostSchedule{ID: u.ID, Weekly: decodeWeekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay,
+			Overrides: map[string][]Window{}, PerDay: map[string]int{}}
+		byID[u.ID] = h
+		hostIDs = append(hostIDs, u.ID)
+		out = append(out, h)
+	}
+	var ovs []AvailabilityOverride
+	if err := db.Where("host_id IN ?", hostIDs).Find(&ovs).Error; err != nil {
+		return nil, err
+	}
+	for _, o := range ovs {
+		var hj HoursJSON
+		_ = json.Unmarshal([]byte(o.HoursJSON), &hj)
+		byID[o.HostID].Overrides[o.Date] = ParseHours("", hj, &ValidationError{})
+	}
+	type busyRow struct {
+		HostID         uint
+		StartAt, EndAt time.Time
+	}
+	var rows []busyRow
+	if err := db.Model(&Booking{}).Select("host_id, start_at, end_at").
+		Where("status = ? AND host_id IN ? AND start_at >= ?", BookingConfirmed, hostIDs, now.Add(-24*time.Hour)).
+		Order("start_at").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		h := byID[r.HostID]
+		h.Busy = append(h.Busy, Interval{Start: r.StartAt, End: r.EndAt.Add(bs.Buffer())})
+		h.PerDay[r.StartAt.In(s.loc).Format(time.DateOnly)]++
+	}
+	for _, h := range out {
+		h.Busy = mergeIntervals(h.Busy)
+	}
+	return out, nil
+}
+
+// mergeIntervals sorts spans and joins those that touch or overlap, which a
+// larger buffer set after calls were booked can cause.
+func mergeIntervals(in []Interval) []Interval {
+	sort.Slice(in, func(i, j int) bool { return in[i].Start.Before(in[j].Start) })
+	out := in[:0]
+	for _, iv := range in {
+		if n := len(out); n > 0 && !iv.Start.After(out[n-1].End) {
+			if iv.End.After(out[n-1].End) {
+				out[n-1].End = iv.End
+			}
+			continue
+		}
+		out = append(out, iv)
+	}
+	return out
+}

@@ -1,0 +1,244 @@
+package models
+
+import "time"
+
+// Roles a staff user can have.
+const (
+	RoleAdmin = "admin"
+	RoleSales = "sales"
+)
+
+// Lead statuses, in the order a lead usually moves through them.
+const (
+	LeadNew       = "new"
+	LeadContacted = "contacted"
+	LeadQualified = "qualified"
+	LeadClient    = "client"
+	LeadLost      = "lost"
+)
+
+// LeadStatuses lists every valid lead status in pipeline order.
+var LeadStatuses = []string{LeadNew, LeadContacted, LeadQualified, LeadClient, LeadLost}
+
+// Booking statuses.
+const (
+	BookingConfirmed = "confirmed"
+	BookingCanceled  = "canceled"
+	BookingCompleted = "completed"
+	BookingNoShow    = "no_show"
+)
+
+// Outbox statuses. A row is pending until a sender claims it (sending), then
+// ends sent or failed; canceled rows were withdrawn before they went out.
+const (
+	OutboxPending  = "pending"
+	OutboxSending  = "sending"
+	OutboxSent     = "sent"
+	OutboxFailed   = "failed"
+	OutboxCanceled = "canceled"
+)
+
+// Reminder statuses.
+const (
+	ReminderPending  = "pending"
+	ReminderSent     = "sent"
+	ReminderSkipped  = "skipped"  // due before the booking was made or moved
+	ReminderCanceled = "canceled" // the booking was canceled
+)
+
+// User is a staff member: a sales person, an admin, or a host who takes calls
+// (or several of these). A user without a password hash cannot sign in.
+type User struct {
+	ID           uint   `gorm:"primaryKey"`
+	Email        string `gorm:"size:254;not null;uniqueIndex"`
+	Name         string `gorm:"size:120;not null"`
+	Role         string `gorm:"size:16;not null"`
+	Host         bool   `gorm:"not null;default:false"`
+	Disabled     bool   `gorm:"not null;default:false"`
+	PasswordHash string `gorm:"size:255;not null;default:''"`
+	FailedLogins int    `gorm:"not null;default:0"`
+	LockedUntil  *time.Time
+	// WeeklyJSON holds the host's weekly hours as {"mon": [["09:00","17:00"]], …}.
+	WeeklyJSON string `gorm:"column:weekly_json;type:text;not null;default:'{}'"`
+	MaxPerDay  int    `gorm:"not null;default:0"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// AvailabilityOverride replaces a host's weekly hours on one business date.
+// An empty hours list closes the day.
+type AvailabilityOverride struct {
+	ID        uint   `gorm:"primaryKey"`
+	HostID    uint   `gorm:"not null;uniqueIndex:ux_override_host_date"`
+	Date      string `gorm:"size:10;not null;uniqueIndex:ux_override_host_date"` // YYYY-MM-DD, business time zone
+	HoursJSON string `gorm:"column:hours_json;type:text;not null;default:'[]'"`
+}
+
+// Setting is one key/value pair of service-wide settings.
+type Setting struct {
+	Key   string `gorm:"primaryKey;size:64"`
+	Value string `gorm:"type:text;not null"`
+}
+
+// Lead is a person who booked at least once, keyed by normalized email.
+type Lead struct {
+	ID               uint   `gorm:"primaryKey"`
+	EmailKey         string `gorm:"size:254;not null;uniqueIndex"` // lower-cased, trimmed email; "erased:<id>" after erasure
+	Email            string `gorm:"size:254;not null"`
+	Name             string `gorm:"size:120;not null"`
+	Phone            string `gorm:"size:40;not null;default:''"`
+	CurrentTitle     string `gorm:"size:120;not null;default:''"`
+	TargetTitle      string `gorm:"size:120;not null;index"`
+	RecommendedTitle string `gorm:"size:120;not null;default:''"`
+	RoleSlug         string `gorm:"size:80;not null;default:'';index"`
+	Status           string `gorm:"size:16;not null;default:'new';index"`
+	OwnerID          *uint  `gorm:"index"`
+	UTMSource        string `gorm:"column:utm_source;size:200;not null;default:''"`
+	UTMMedium        string `gorm:"column:utm_medium;size:200;not null;default:''"`
+	UTMCampaign      string `gorm:"column:utm_campaign;size:200;not null;default:''"`
+	UTMTerm          string `gorm:"column:utm_term;size:200;not null;default:''"`
+	UTMContent       string `gorm:"column:utm_content;size:200;not null;default:''"`
+	Referrer         string `gorm:"size:2000;not null;default:''"`
+	ErasedAt         *time.Time
+	CreatedAt        time.Time `gorm:"not null;index"`
+	UpdatedAt        time.Time `gorm:"not null"`
+}
+
+// Booking is one discovery call. Its visitor token is never stored: only a
+// hash of it, derived from UID and the service secret (see Store.BookingToken).
+type Booking struct {
+	ID           uint      `gorm:"primaryKey"`
+	UID          string    `gorm:"column:uid;size:64;not null;uniqueIndex"` // random, also the calendar UID
+	TokenHash    string    `gorm:"size:64;not null;uniqueIndex"`
+	LeadID       uint      `gorm:"not null;index:ix_bookings_lead_start,priority:1"`
+	HostID       uint      `gorm:"not null;index:ix_bookings_host_start,priority:1"`
+	Status       string    `gorm:"size:16;not null;index:ix_bookings_status_start,priority:1"`
+	StartAt      time.Time `gorm:"not null;index:ix_bookings_lead_start,priority:2;index:ix_bookings_host_start,priority:2;index:ix_bookings_status_start,priority:2"`
+	EndAt        time.Time `gorm:"not null"`
+	Timezone     string    `gorm:"size:64;not null"`
+	TargetTitle  string    `gorm:"size:120;not null"`
+	RoleSlug     string    `gorm:"size:80;not null;default:''"`
+	Message      string    `gorm:"type:text;not null;default:''"`
+	CancelReason string    `gorm:"size:1000;not null;default:''"`
+	Sequence     int       `gorm:"not null;default:0"` // iCalendar SEQUENCE, raised on every move or cancel
+	// OutcomeMissing marks a past confirmed call nobody recorded an outcome for.
+	OutcomeMissing bool `gorm:"not null;default:false"`
+	CanceledAt     *time.Time
+	CreatedAt      time.Time `gorm:"not null"`
+	UpdatedAt      time.Time `gorm:"not null"`
+}
+
+// BookingClaim reserves one ClaimUnit of a host's time for a confirmed
+// booking. The primary key (host, unit) is what makes two overlapping
+// confirmed calls for one host impossible, whatever races in Go.
+type BookingClaim struct {
+	HostID    uint  `gorm:"primaryKey;autoIncrement:false"`
+	Unit      int64 `gorm:"primaryKey;autoIncrement:false"` // unix seconds of the unit's start
+	BookingID uint  `gorm:"not null;index"`
+}
+
+// Reminder is one reminder email owed for a booking at one offset.
+type Reminder struct {
+	ID        uint      `gorm:"primaryKey"`
+	BookingID uint      `gorm:"not null;uniqueIndex:ux_reminder_booking_offset"`
+	Offset    string    `gorm:"column:offset_label;size:32;not null;uniqueIndex:ux_reminder_booking_offset"`
+	DueAt     time.Time `gorm:"not null;index:ix_reminders_status_due,priority:2"`
+	Status    string    `gorm:"size:16;not null;index:ix_reminders_status_due,priority:1"`
+	SentAt    *time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// OutboxMessage is one email, written in the transaction of the change that
+// causes it and delivered later by the mailer. Payload is a JSON MailData
+// snapshot, so the message says what was true when it was caused.
+type OutboxMessage struct {
+	ID            uint      `gorm:"primaryKey"`
+	Kind          string    `gorm:"size:40;not null"`
+	BookingID     *uint     `gorm:"index"`
+	LeadID        *uint     `gorm:"index"`
+	ToAddr        string    `gorm:"size:254;not null"`
+	ToName        string    `gorm:"size:120;not null;default:''"`
+	MessageID     string    `gorm:"size:200;not null;uniqueIndex"`
+	Payload       string    `gorm:"type:text;not null"`
+	Status        string    `gorm:"size:16;not null;index:ix_outbox_status_next,priority:1"`
+	Attempts      int       `gorm:"not null;default:0"`
+	NextAttemptAt time.Time `gorm:"not null;index:ix_outbox_status_next,priority:2"`
+	ClaimedUntil  *time.Time
+	LastError     string `gorm:"type:text;not null;default:''"`
+	SentAt        *time.Time
+	CreatedAt     time.Time `gorm:"not null;index"`
+	UpdatedAt     time.Time `gorm:"not null"`
+}
+
+// TableName keeps the outbox table name short and stable.
+func (OutboxMessage) TableName() string { return "outbox" }
+
+// Event is one entry on a lead's timeline.
+type Event struct {
+	ID        uint      `gorm:"primaryKey"`
+	LeadID    *uint     `gorm:"index:ix_events_lead,priority:1"`
+	BookingID *uint     `gorm:"index"`
+	Type      string    `gorm:"size:40;not null;index"`
+	Actor     string    `gorm:"size:200;not null"`
+	Data      string    `gorm:"type:text;not null;default:'{}'"`
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+// Note is a staff note on a lead.
+type Note struct {
+	ID        uint      `gorm:"primaryKey"`
+	LeadID    uint      `gorm:"not null;index"`
+	AuthorID  uint      `gorm:"not null"`
+	Body      string    `gorm:"type:text;not null"`
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+// IdempotencyKey remembers the answer to a POST made with an Idempotency-Key.
+type IdempotencyKey struct {
+	Key        string    `gorm:"primaryKey;size:200"`
+	BodyHash   string    `gorm:"size:64;not null"`
+	StatusCode int       `gorm:"not null"`
+	Response   string    `gorm:"type:text;not null"`
+	CreatedAt  time.Time `gorm:"not null;index"`
+}
+
+// Session is a signed-in staff browser session. ID is a hash of the cookie value.
+type Session struct {
+	ID         string    `gorm:"primaryKey;size:64"`
+	UserID     uint      `gorm:"not null;index"`
+	CSRFToken  string    `gorm:"column:csrf_token;size:64;not null;default:''"`
+	IP         string    `gorm:"size:64;not null;default:''"`
+	UserAgent  string    `gorm:"size:300;not null;default:''"`
+	CreatedAt  time.Time `gorm:"not null"`
+	LastSeenAt time.Time `gorm:"not null"`
+	ExpiresAt  time.Time `gorm:"not null;index"`
+}
+
+// APIToken authenticates a staff user's API calls. Only a hash is kept.
+type APIToken struct {
+	ID         uint   `gorm:"primaryKey"`
+	UserID     uint   `gorm:"not null;index"`
+	Name       string `gorm:"size:120;not null"`
+	TokenHash  string `gorm:"size:64;not null;uniqueIndex"`
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	CreatedAt  time.Time `gorm:"not null"`
+}
+
+// LoginAttempt records a failed staff sign-in, for throttling across replicas.
+type LoginAttempt struct {
+	ID        uint      `gorm:"primaryKey"`
+	Email     string    `gorm:"size:254;not null;index:ix_login_email_at,priority:1"`
+	IP        string    `gorm:"size:64;not null;index:ix_login_ip_at,priority:1"`
+	CreatedAt time.Time `gorm:"not null;index:ix_login_email_at,priority:2;index:ix_login_ip_at,priority:2"`
+}
+
+// allModels is every table, in creation order.
+func allModels() []any {
+	return []any{
+		&User{}, &AvailabilityOverride{}, &Setting{}, &Lead{}, &Booking{}, &BookingClaim{},
+		&Reminder{}, &OutboxMessage{}, &Event{}, &Note{}, &IdempotencyKey{}, &Session{},
+		&APIToken{}, &LoginAttempt{},
+	}
+}

@@ -1,0 +1,147 @@
+package models
+
+import (
+	"sort"
+	"time"
+)
+
+// Slot is one bookable call time.
+type Slot struct {
+	Start, End time.Time
+}
+
+// Interval is a half-open span of time [Start, End).
+type Interval struct{ Start, End time.Time }
+
+// HostSchedule is everything the slot arithmetic needs to know of one host.
+type HostSchedule struct {
+	ID        uint
+	Weekly    Weekly
+	Overrides map[string][]Window // by business date, YYYY-MM-DD
+	MaxPerDay int
+	// Busy holds the host's claimed time, [call start, call end + buffer),
+	// sorted by Start and not overlapping.
+	Busy []Interval
+	// PerDay counts confirmed calls by business date.
+	PerDay map[string]int
+}
+
+// windowsOn returns the host's open windows on a business date.
+func (h *HostSchedule) windowsOn(date string, wd time.Weekday) []Window {
+	if ws, ok := h.Overrides[date]; ok {
+		return ws
+	}
+	return h.Weekly[wd]
+}
+
+// free reports whether the host can take a call over [start, start+span).
+func (h *HostSchedule) free(start time.Time, span time.Duration) bool {
+	end := start.Add(span)
+	i := sort.Search(len(h.Busy), func(i int) bool { return h.Busy[i].End.After(start) })
+	return i == len(h.Busy) || !h.Busy[i].Start.Before(end)
+}
+
+// SlotRules are the shared settings plus the moment slots are computed for.
+type SlotRules struct {
+	Settings BookingSettings
+	Loc      *time.Location // business time zone
+	Now      time.Time
+}
+
+// earliest and latest bound the offered starts by notice and horizon.
+func (r SlotRules) earliest() time.Time { return r.Now.Add(r.Settings.Notice()) }
+func (r SlotRules) latest() time.Time   { return r.Now.Add(r.Settings.Horizon()) }
+
+// gridStarts calls fn with every slot start of one host's windows on a
+// business date. Starts step by the call length from each window's start in
+// absolute time, so a daylight-saving change never shifts "09:00 local" and
+// never yields one instant twice.
+func gridStarts(h *HostSchedule, day time.Time, rules SlotRules, fn func(start time.Time)) {
+	date := day.Format(time.DateOnly)
+	dur := rules.Settings.Duration()
+	for _, w := range h.windowsOn(date, day.Weekday()) {
+		y, m, d := day.Date()
+		ws := time.Date(y, m, d, w.Start/60, w.Start%60, 0, 0, rules.Loc)
+		we := time.Date(y, m, d, w.End/60, w.End%60, 0, 0, rules.Loc)
+		for t := ws; !t.Add(dur).After(we); t = t.Add(dur) {
+			fn(t)
+		}
+	}
+}
+
+// hostCanTake reports whether host h offers a call at start under rules.
+func hostCanTake(h *HostSchedule, start time.Time, rules SlotRules) bool {
+	if start.Before(rules.earliest()) || start.After(rules.latest()) {
+		return false
+	}
+	date := start.In(rules.Loc).Format(time.DateOnly)
+	if h.MaxPerDay > 0 && h.PerDay[date] >= h.MaxPerDay {
+		return false
+	}
+	return h.free(start, rules.Settings.Duration()+rules.Settings.Buffer())
+}
+
+// onGrid reports whether start is one of host h's slot starts. Windows end
+// by 24:00, so a start always lies on its window's own business date.
+func onGrid(h *HostSchedule, start time.Time, rules SlotRules) bool {
+	y, m, d := start.In(rules.Loc).Date()
+	found := false
+	gridStarts(h, time.Date(y, m, d, 0, 0, 0, 0, rules.Loc), rules, func(t time.Time) {
+		found = found || t.Equal(start)
+	})
+	return found
+}
+
+// ComputeSlots lists every start in [from, to) at which at least one host is
+// free, in time order, each once.
+func ComputeSlots(hosts []*HostSchedule, from, to time.Time, rules SlotRules) []Slot {
+	lo, hi := from, to
+	if e := rules.earliest(); e.After(lo) {
+		lo = e
+	}
+	if l := rules.latest(); l.Before(hi) {
+		hi = l.Add(time.Nanosecond)
+	}
+	if !lo.Before(hi) {
+		return []Slot{}
+	}
+	dur := rules.Settings.Duration()
+	seen := map[int64]bool{}
+	var out []Slot
+	// Business dates that can hold a start in [lo, hi): one either side of
+	// the local dates, because zones differ by up to a day.
+	first := lo.In(rules.Loc).AddDate(0, 0, -1)
+	last := hi.In(rules.Loc).AddDate(0, 0, 1)
+	y, m, d := first.Date()
+	for day := time.Date(y, m, d, 0, 0, 0, 0, rules.Loc); !day.After(last); day = day.AddDate(0, 0, 1) {
+		for _, h := range hosts {
+			gridStarts(h, day, rules, func(t time.Time) {
+				if t.Before(lo) || !t.Before(hi) || seen[t.Unix()] {
+					return
+				}
+				if hostCanTake(h, t, rules) {
+					seen[t.Unix()] = true
+					out = append(out, Slot{Start: t, End: t.Add(dur)})
+				}
+			})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	if out == nil {
+		out = []Slot{}
+	}
+	return out
+}
+
+// claimUnits lists the ClaimUnit starts (unix seconds) that a call over
+// [start, start+span) occupies.
+func claimUnits(start time.Time, span time.Duration) []int64 {
+	u := int64(ClaimUnit / time.Second)
+	first := start.Unix() / u * u
+	end := start.Add(span).Unix()
+	var out []int64
+	for t := first; t < end; t += u {
+		out = append(out, t)
+	}
+	return out
+}

@@ -1,0 +1,262 @@
+// Package models holds Callbook's domain types, its GORM schema and
+// migrations, the slot arithmetic and the Store through which every query and
+// transaction runs. It imports none of the other Callbook packages.
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialects a Store can run on.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// Options configure a Store beyond its database URL.
+type Options struct {
+	// Secret signs visitor tokens; see BookingToken. Required.
+	Secret []byte
+	// Location is the business time zone in which availability is written.
+	Location *time.Location
+	// Reminders are the offsets before a call at which reminders are due,
+	// keyed by the label as written in CALLBOOK_REMINDERS ("24h").
+	Reminders []ReminderOffset
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Log receives slow or failed query reports; slog.Default when nil.
+	Log *slog.Logger
+	// MailFrom is the team address the default host is created with.
+	MailFrom string
+}
+
+// ReminderOffset is one reminder, Label as written in configuration.
+type ReminderOffset struct {
+	Label  string
+	Before time.Duration
+}
+
+// Store is the only way into the database. It is safe for concurrent use.
+//
+// On SQLite it keeps two pools on one file: a single-connection writer whose
+// transactions begin IMMEDIATE, so concurrent writers queue instead of failing
+// with "database is locked", and a reader pool for everything else. On
+// PostgreSQL both are the same pool.
+type Store struct {
+	write   *gorm.DB
+	read    *gorm.DB
+	dialect string
+	path    string // SQLite file, empty for PostgreSQL
+
+	secret    []byte
+	loc       *time.Location
+	reminders []ReminderOffset
+	now       func() time.Time
+	log       *slog.Logger
+	mailFrom  string
+
+	outboxSignal chan struct{}
+	avail        availabilityCache
+	closeOnce    sync.Once
+}
+
+// ParseDatabaseURL splits a CALLBOOK_DATABASE_URL into its dialect and the
+// driver's DSN (a file path for SQLite).
+func ParseDatabaseURL(raw string) (dialect, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite:"):
+		p := strings.TrimPrefix(raw, "sqlite:")
+		p = strings.TrimPrefix(p, "//")
+		if p == "" {
+			return "", "", errors.New("sqlite URL needs a path, as in sqlite:data/callbook.db")
+		}
+		return DialectSQLite, p, nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		if _, err := url.Parse(raw); err != nil {
+			return "", "", fmt.Errorf("not a valid postgres URL: %w", err)
+		}
+		return DialectPostgres, raw, nil
+	default:
+		return "", "", errors.New("must start with sqlite: or postgres://")
+	}
+}
+
+// Open connects to the database named by rawURL (see ParseDatabaseURL),
+// creating the SQLite folder when needed. It does not migrate: call Migrate.
+func Open(rawURL string, opts Options) (*Store, error) {
+	dialect, dsn, err := ParseDatabaseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.Secret) == 0 {
+		return nil, errors.New("models: a secret is required")
+	}
+	s := &Store{
+		dialect:      dialect,
+		secret:       opts.Secret,
+		loc:          opts.Location,
+		reminders:    opts.Reminders,
+		now:          opts.Now,
+		log:          opts.Log,
+		mailFrom:     opts.MailFrom,
+		outboxSignal: make(chan struct{}, 1),
+	}
+	if s.loc == nil {
+		s.loc = time.UTC
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	cfg := func() *gorm.Config {
+		return &gorm.Config{
+			Logger:                                   logger.Discard,
+			NowFunc:                                  func() time.Time { return s.now().UTC().Round(time.Microsecond) },
+			SkipDefaultTransaction:                   true,
+			DisableForeignKeyConstraintWhenMigrating: true,
+			TranslateError:                           true,
+		}
+	}
+	switch dialect {
+	case DialectSQLite:
+		s.path = dsn
+		if dir := filepath.Dir(dsn); dir != "" && dir != "." {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("create database folder: %w", err)
+			}
+		}
+		params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL&_cache_size=-16000"
+		s.write, err = gorm.Open(sqlite.Open("file:"+dsn+"?"+params+"&_txlock=immediate"), cfg())
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", dsn, err)
+		}
+		s.read, err = gorm.Open(sqlite.Open("file:"+dsn+"?"+params+"&_query_only=true"), cfg())
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", dsn, err)
+		}
+		wdb, _ := s.write.DB()
+		wdb.SetMaxOpenConns(1)
+		wdb.SetMaxIdleConns(1)
+		wdb.SetConnMaxIdleTime(0)
+		rdb, _ := s.read.DB()
+		rdb.SetMaxOpenConns(8)
+		rdb.SetMaxIdleConns(8)
+	case DialectPostgres:
+		s.write, err = gorm.Open(postgres.Open(dsn), cfg())
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		db, _ := s.write.DB()
+		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20)
+		db.SetConnMaxLifetime(30 * time.Minute)
+		s.read = s.write
+	}
+	return s, nil
+}
+
+// Close closes both pools. It is safe to call more than once.
+func (s *Store) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		for _, g := range []*gorm.DB{s.read, s.write} {
+			if db, e := g.DB(); e == nil {
+				if e := db.Close(); e != nil && err == nil {
+					err = e
+				}
+			}
+		}
+	})
+	return err
+}
+
+// Dialect reports DialectSQLite or DialectPostgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Path is the SQLite file, or "" on PostgreSQL.
+func (s *Store) Path() string { return s.path }
+
+// Now is the store's clock, in UTC.
+func (s *Store) Now() time.Time { return s.now().UTC() }
+
+// Location is the business time zone.
+func (s *Store) Location() *time.Location { return s.loc }
+
+// Reminders are the configured reminder offsets.
+func (s *Store) Reminders() []ReminderOffset { return s.reminders }
+
+// DB is the write handle, for tests and tools that need raw access.
+func (s *Store) DB() *gorm.DB { return s.write }
+
+// ReadDB is the read handle.
+func (s *Store) ReadDB() *gorm.DB { return s.read }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	db, err := s.read.DB()
+	if err != nil {
+		return err
+	}
+	return db.PingContext(ctx)
+}
+
+// OutboxSignal receives a value after a transaction that queued email
+// commits, so a sender can deliver at once instead of at the next tick.
+func (s *Store) OutboxSignal() <-chan struct{} { return s.outboxSignal }
+
+func (s *Store) signalOutbox() {
+	select {
+	case s.outboxSignal <- struct{}{}:
+	default:
+	}
+}
+
+// tx runs fn in one write transaction. It is the only way Store writes.
+func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.write.WithContext(ctx).Transaction(fn)
+}
+
+// lockRows adds FOR UPDATE on PostgreSQL. SQLite needs nothing: its write
+// transactions are IMMEDIATE and run one at a time.
+func (s *Store) lockRows(q *gorm.DB) *gorm.DB {
+	if s.dialect == DialectPostgres {
+		return q.Clauses(forUpdate())
+	}
+	return q
+}
+
+// skipLocked adds FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers
+// can claim rows without waiting on each other.
+func (s *Store) skipLocked(q *gorm.DB) *gorm.DB {
+	if s.dialect == DialectPostgres {
+		return q.Clauses(forUpdateSkipLocked())
+	}
+	return q
+}
+
+// RandomToken returns n random bytes, hex encoded.
+func RandomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
