@@ -34,7 +34,7 @@ type BookingRequest struct {
 type Idempotency struct {
 	Key      string
 	BodyHash string
-	Render   func(b *Booking, l *Lead, token string) (status int, body string, err error)
+	Render   func(b *Booking, l *Lead, host *User) (status int, body string, err error)
 }
 
 // Replay is the stored answer to a repeated idempotent request.
@@ -131,7 +131,7 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 			return err
 		}
 		if idem != nil {
-			status, body, err := idem.Render(b, lead, res.Token)
+			status, body, err := idem.Render(b, lead, host)
 			if err != nil {
 				return err
 			}
@@ -401,4 +401,32 @@ func (s *Store) LeadByID(ctx context.Context, id uint) (*Lead, error) {
 		return nil, ErrNotFound
 	}
 	return &l, err
+}
+
+// MailDataFor snapshots booking b as an email of kind would see it; the
+// handlers use it for invite.ics.
+func (s *Store) MailDataFor(ctx context.Context, b *Booking, kind string) (MailData, error) {
+	db := s.read.WithContext(ctx)
+	var l Lead
+	if err := db.Where("id = ?", b.LeadID).Take(&l).Error; err != nil {
+		return MailData{}, err
+	}
+	var h User
+	if err := db.Where("id = ?", b.HostID).Take(&h).Error; err != nil {
+		return MailData{}, err
+	}
+	return bookingMail(kind, b, &l, &h), nil
+}
+
+// HostNames maps host ids to names, for listing bookings.
+func (s *Store) HostNames(ctx context.Context) (map[uint]string, error) {
+	var us []User
+	if err := s.read.WithContext(ctx).Select("id, name").Where("host = ?", true).Find(&us).Error; err != nil {
+		return nil, err
+	}
+	m := make(map[uint]string, len(us))
+	for _, u := range us {
+		m[u.ID] = u.Name
+	}
+	return m, nil
 }

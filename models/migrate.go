@@ -56,6 +56,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 				continue
 			}
 			err := conn.Transaction(func(tx *gorm.DB) error {
+				tx = tx.Session(&gorm.Session{NewDB: true})
 				if err := m.Up(tx, s.dialect); err != nil {
 					return err
 				}

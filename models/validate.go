@@ -78,3 +78,6 @@ func CheckMultiline(verr *ValidationError, field, value string, max int) string 
 	}
 	return v
 }
+
+// HashString returns the hex SHA-256 of s.
+func HashString(s string) string { return hashToken(s) }

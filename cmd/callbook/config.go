@@ -1,0 +1,259 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callbook/callbook/models"
+)
+
+// config is everything CONTRACT §2 lets an operator set.
+type config struct {
+	Addr           string
+	BaseURL        string
+	DatabaseURL    string
+	SMTPURL        string
+	MailFrom       string
+	Timezone       *time.Location
+	Secret         string
+	AdminEmail     string
+	AdminPassword  string
+	Reminders      []models.ReminderOffset
+	Tick           time.Duration
+	ContentDir     string
+	RateLimit      int
+	TrustedProxies []string
+	LogFormat      string
+	DigestCron     string
+}
+
+// setting is one variable: its name, default and how to apply a value.
+type setting struct {
+	env, def, usage string
+	apply           func(c *config, v string) error
+}
+
+var settings = []setting{
+	{"CALLBOOK_ADDR", ":8080", "listen address", func(c *config, v string) error { c.Addr = v; return nil }},
+	{"CALLBOOK_BASE_URL", "http://localhost:8080", "absolute URL used in emails, calendar files and links", applyBaseURL},
+	{"CALLBOOK_DATABASE_URL", "sqlite:data/callbook.db", "sqlite:PATH or postgres://user:pass@host:port/db?sslmode=…", applyDatabaseURL},
+	{"CALLBOOK_SMTP_URL", "", "smtp://[user:pass@]host:port, smtp://…?tls=required or smtps://…; empty keeps mail in the outbox", applySMTPURL},
+	{"CALLBOOK_MAIL_FROM", "Callbook <no-reply@localhost>", "sender of every email", applyMailFrom},
+	{"CALLBOOK_TIMEZONE", "America/New_York", "business time zone in which availability is written", applyTimezone},
+	{"CALLBOOK_SECRET", "", "key for signing cookies and links (generated beside the SQLite file when empty)", func(c *config, v string) error { c.Secret = v; return nil }},
+	{"CALLBOOK_ADMIN_EMAIL", "", "first admin's email, created at start when no admin exists", func(c *config, v string) error { c.AdminEmail = v; return nil }},
+	{"CALLBOOK_ADMIN_PASSWORD", "", "first admin's password", func(c *config, v string) error { c.AdminPassword = v; return nil }},
+	{"CALLBOOK_REMINDERS", "24h,1h", "reminder offsets before a call, Go durations", applyReminders},
+	{"CALLBOOK_TICK", "1m", "how often the scheduler looks for due reminders and unsent mail", applyTick},
+	{"CALLBOOK_CONTENT_DIR", "", "folder of role-page files replacing the built-in ones", applyContentDir},
+	{"CALLBOOK_RATE_LIMIT", "30", "public submissions per client IP per minute; 0 turns the limit off", applyRateLimit},
+	{"CALLBOOK_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed", applyProxies},
+	{"CALLBOOK_LOG_FORMAT", "text", "text or json", applyLogFormat},
+	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
+}
+
+// flagName turns CALLBOOK_BASE_URL into base-url.
+func flagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "CALLBOOK_")), "_", "-")
+}
+
+// loadConfig reads every setting from, in order of precedence, a flag in
+// args (serve only), the environment, NAME_FILE, and the default. A bad
+// value is an error that names the variable.
+func loadConfig(args []string, withFlags bool) (*config, error) {
+	values := map[string]string{}
+	for _, s := range settings {
+		v, err := fromEnv(s.env)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			d := s.def
+			v = &d
+		}
+		values[s.env] = *v
+	}
+	if withFlags {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(os.Stderr)
+		ptrs := map[string]*string{}
+		for _, s := range settings {
+			ptrs[s.env] = fs.String(flagName(s.env), values[s.env], s.usage+" ("+s.env+")")
+		}
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err}
+		}
+		if fs.NArg() > 0 {
+			return nil, usageError{fmt.Errorf("serve takes no arguments, got %q", fs.Args())}
+		}
+		for k, p := range ptrs {
+			values[k] = *p
+		}
+	}
+	c := &config{}
+	for _, s := range settings {
+		if err := s.apply(c, values[s.env]); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.env, err)
+		}
+	}
+	if c.Secret == "" && strings.HasPrefix(c.DatabaseURL, "postgres") {
+		return nil, errors.New("CALLBOOK_SECRET: required with PostgreSQL (set it, or CALLBOOK_SECRET_FILE, on every replica)")
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return nil, errors.New("CALLBOOK_ADMIN_EMAIL and CALLBOOK_ADMIN_PASSWORD: set both or neither")
+	}
+	return c, nil
+}
+
+// fromEnv reads NAME, or the file named by NAME_FILE (trailing newline
+// dropped). Both set is an error.
+func fromEnv(name string) (*string, error) {
+	v, ok := os.LookupEnv(name)
+	path, fok := os.LookupEnv(name + "_FILE")
+	switch {
+	case ok && fok:
+		return nil, fmt.Errorf("%s and %s_FILE are both set: use one", name, name)
+	case fok:
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		s := strings.TrimRight(string(b), "\r\n")
+		return &s, nil
+	case ok:
+		return &v, nil
+	}
+	return nil, nil
+}
+
+func applyBaseURL(c *config, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("must be an absolute http(s) URL such as https://book.example.com")
+	}
+	c.BaseURL = strings.TrimRight(v, "/")
+	return nil
+}
+
+func applyDatabaseURL(c *config, v string) error {
+	if _, _, err := models.ParseDatabaseURL(v); err != nil {
+		return err
+	}
+	c.DatabaseURL = v
+	return nil
+}
+
+func applySMTPURL(c *config, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		return errors.New("must be smtp://[user:pass@]host:port, smtp://…?tls=required or smtps://…")
+	}
+	c.SMTPURL = v
+	return nil
+}
+
+func applyMailFrom(c *config, v string) error {
+	if !strings.Contains(v, "@") || strings.ContainsAny(v, "\r\n") {
+		return errors.New("must be an address such as \"Callbook <no-reply@example.com>\"")
+	}
+	c.MailFrom = v
+	return nil
+}
+
+func applyTimezone(c *config, v string) error {
+	loc, err := time.LoadLocation(v)
+	if err != nil || v == "" || v == "Local" {
+		return errors.New("must be an IANA time zone such as America/New_York")
+	}
+	c.Timezone = loc
+	return nil
+}
+
+func applyReminders(c *config, v string) error {
+	c.Reminders = nil
+	seen := map[string]bool{}
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		d, err := time.ParseDuration(part)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%q is not a positive Go duration such as 24h or 90m", part)
+		}
+		if seen[part] {
+			return fmt.Errorf("%q is listed twice", part)
+		}
+		seen[part] = true
+		c.Reminders = append(c.Reminders, models.ReminderOffset{Label: part, Before: d})
+	}
+	return nil
+}
+
+func applyTick(c *config, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 100*time.Millisecond {
+		return errors.New("must be a Go duration of at least 100ms, such as 1m or 1s")
+	}
+	c.Tick = d
+	return nil
+}
+
+func applyContentDir(c *config, v string) error {
+	if v != "" {
+		if st, err := os.Stat(v); err != nil || !st.IsDir() {
+			return fmt.Errorf("%q is not a readable folder", v)
+		}
+	}
+	c.ContentDir = v
+	return nil
+}
+
+func applyRateLimit(c *config, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return errors.New("must be a whole number of submissions per minute, 0 to turn the limit off")
+	}
+	c.RateLimit = n
+	return nil
+}
+
+func applyProxies(c *config, v string) error {
+	c.TrustedProxies = nil
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8", p)
+			}
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	return nil
+}
+
+func applyLogFormat(c *config, v string) error {
+	if v != "text" && v != "json" {
+		return errors.New("must be text or json")
+	}
+	c.LogFormat = v
+	return nil
+}
+
+// usageError marks bad command-line usage (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }

@@ -1,0 +1,112 @@
+// Command callbook runs the Callbook service and its operator tools
+// (CONTRACT §1). main owns start-up and shutdown order: every moving part is
+// built and stopped here.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	_ "time/tzdata" // the time-zone database travels inside the binary
+
+	"github.com/callbook/callbook/models"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// command is one subcommand: it gets its arguments and the standard streams.
+type command func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   cmdServe,
+		"migrate": cmdMigrate,
+		"version": cmdVersion,
+		"user":    cmdUser,
+		"token":   cmdToken,
+		"export":  cmdExport,
+		"backup":  cmdBackup,
+	}
+}
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run dispatches to a subcommand and maps errors to exit codes: 2 for bad
+// usage, 1 for failures at run time, each as one line on stderr.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		name, args = args[0], args[1:]
+	}
+	cmd, ok := commands()[name]
+	if !ok {
+		fmt.Fprintf(stderr, "callbook: unknown command %q; use serve, migrate, user, token, export, backup or version\n", name)
+		return 2
+	}
+	if err := cmd(ctx, args, stdin, stdout, stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "callbook %s: %v\n", name, err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "callbook %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+func cmdVersion(_ context.Context, _ []string, _ io.Reader, stdout, _ io.Writer) error {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	fmt.Fprintf(stdout, "callbook %s\n", v)
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("migrate takes no arguments")}
+	}
+	cfg, err := loadConfig(nil, false)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+// newLogger builds the process logger in the configured format.
+func newLogger(cfg *config, w io.Writer) *slog.Logger {
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// openStore opens the database with the configured secret, generating and
+// keeping one beside the SQLite file on first start.
+func openStore(cfg *config, log *slog.Logger) (*models.Store, error) {
+	secret, err := loadSecret(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return models.Open(cfg.DatabaseURL, models.Options{
+		Secret: secret, Location: cfg.Timezone, Reminders: cfg.Reminders, Log: log, MailFrom: cfg.MailFrom,
+	})
+}

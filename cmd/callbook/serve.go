@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/callbook/callbook/handlers"
+	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/web"
+)
+
+// cmdServe migrates, then runs the web server and the scheduler until
+// SIGINT or SIGTERM; then it stops HTTP first, the background work second,
+// and closes the database last.
+func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) error {
+	cfg, err := loadConfig(args, true)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	app, err := buildApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.store.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (set CALLBOOK_ADDR)", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	bg := app.startBackground(ctx)
+	log.Info("callbook listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", app.store.Dialect(), "version", version)
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("http shutdown", "err", err)
+	}
+	bg.stop(sctx)
+	log.Info("stopped")
+	return nil
+}
+
+// app is the service's moving parts, built once.
+type app struct {
+	store           *models.Store
+	handler         http.Handler
+	startBackground func(ctx context.Context) *background
+}
+
+// background is work that runs beside HTTP and stops after it.
+type background struct{ stops []func(ctx context.Context) }
+
+func (b *background) stop(ctx context.Context) {
+	for i := len(b.stops) - 1; i >= 0; i-- {
+		b.stops[i](ctx)
+	}
+}
+
+// buildApp opens and migrates the database, seeds the default host and the
+// first admin, loads the role pages and builds the HTTP handler.
+func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	store, err := openStore(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*app, error) { store.Close(); return nil, err }
+	if err := store.Migrate(ctx); err != nil {
+		return fail(fmt.Errorf("migrate: %w", err))
+	}
+	if err := store.EnsureDefaultHost(ctx); err != nil {
+		return fail(fmt.Errorf("default host: %w", err))
+	}
+	if err := ensureFirstAdmin(ctx, store, cfg, log); err != nil {
+		return fail(err)
+	}
+	content, err := loadContent(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	reg := prometheus.NewRegistry()
+	h, err := handlers.New(handlers.Options{
+		Store: store, Content: content, Log: log, Metrics: reg, Gatherer: reg,
+		BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return &app{store: store, handler: h, startBackground: func(ctx context.Context) *background {
+		return &background{}
+	}}, nil
+}
+
+// loadContent reads the role pages from CALLBOOK_CONTENT_DIR or the
+// built-in ones.
+func loadContent(cfg *config) (*handlers.Content, error) {
+	if cfg.ContentDir != "" {
+		c, err := handlers.LoadContent(os.DirFS(cfg.ContentDir))
+		if err != nil {
+			return nil, fmt.Errorf("CALLBOOK_CONTENT_DIR: %w", err)
+		}
+		return c, nil
+	}
+	return handlers.LoadContent(web.Content())
+}

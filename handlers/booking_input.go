@@ -1,0 +1,107 @@
+package handlers
+
+import (
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/callbook/callbook/models"
+)
+
+// bookingInput is a booking request as the API and the form carry it.
+type bookingInput struct {
+	Name         string   `json:"name"`
+	Email        string   `json:"email"`
+	Phone        string   `json:"phone"`
+	CurrentTitle string   `json:"current_title"`
+	TargetTitle  string   `json:"target_title"`
+	RoleSlug     string   `json:"role_slug"`
+	Start        string   `json:"start"`
+	Timezone     string   `json:"timezone"`
+	Message      string   `json:"message"`
+	Consent      bool     `json:"consent"`
+	UTM          utmInput `json:"utm"`
+	Referrer     string   `json:"referrer"`
+}
+
+type utmInput struct {
+	Source   string `json:"source"`
+	Medium   string `json:"medium"`
+	Campaign string `json:"campaign"`
+	Term     string `json:"term"`
+	Content  string `json:"content"`
+}
+
+// loadZone accepts IANA zone names only ("Local" and "" are not zones).
+func loadZone(name string) (*time.Location, bool) {
+	if name == "" || name == "Local" || strings.ContainsAny(name, " \\") || len(name) > 64 {
+		return nil, false
+	}
+	loc, err := time.LoadLocation(name)
+	return loc, err == nil
+}
+
+// validPhone allows what people type in phone numbers and nothing else.
+func validPhone(p string) bool {
+	digits := 0
+	for _, r := range p {
+		switch {
+		case unicode.IsDigit(r):
+			digits++
+		case strings.ContainsRune("+-(). ", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 5 && digits <= 20
+}
+
+// validate checks every field (CONTRACT §5) and returns the request for the
+// store, or a ValidationError naming each problem.
+func (in bookingInput) validate(content *Content) (models.BookingRequest, error) {
+	v := &models.ValidationError{}
+	req := models.BookingRequest{
+		Name:         models.CheckText(v, "name", in.Name, 1, 120),
+		Phone:        models.CheckText(v, "phone", in.Phone, 0, 40),
+		CurrentTitle: models.CheckText(v, "current_title", in.CurrentTitle, 0, 120),
+		TargetTitle:  models.CheckText(v, "target_title", in.TargetTitle, 1, 120),
+		RoleSlug:     strings.TrimSpace(in.RoleSlug),
+		Message:      models.CheckMultiline(v, "message", in.Message, 2000),
+		UTMSource:    models.CheckText(v, "utm.source", in.UTM.Source, 0, 200),
+		UTMMedium:    models.CheckText(v, "utm.medium", in.UTM.Medium, 0, 200),
+		UTMCampaign:  models.CheckText(v, "utm.campaign", in.UTM.Campaign, 0, 200),
+		UTMTerm:      models.CheckText(v, "utm.term", in.UTM.Term, 0, 200),
+		UTMContent:   models.CheckText(v, "utm.content", in.UTM.Content, 0, 200),
+		Referrer:     models.CheckText(v, "referrer", in.Referrer, 0, 2000),
+	}
+	email := strings.TrimSpace(in.Email)
+	switch {
+	case email == "":
+		v.Add("email", "is required")
+	case !models.ValidEmail(email):
+		v.Add("email", "not a valid address")
+	}
+	req.Email = email
+	if req.Phone != "" && !validPhone(req.Phone) {
+		v.Add("phone", "must be a phone number: digits, spaces and + - ( ) only")
+	}
+	if req.RoleSlug != "" && content.Role(req.RoleSlug) == nil {
+		v.Add("role_slug", "no such role page")
+	}
+	tz := strings.TrimSpace(in.Timezone)
+	if _, ok := loadZone(tz); !ok {
+		v.Add("timezone", "must be an IANA time zone such as Europe/Berlin")
+	}
+	req.Timezone = tz
+	if strings.TrimSpace(in.Start) == "" {
+		v.Add("start", "pick a time")
+	} else if t, err := time.Parse(time.RFC3339, strings.TrimSpace(in.Start)); err != nil {
+		v.Add("start", "must be an RFC 3339 time, as listed by /api/v1/slots")
+	} else {
+		req.Start = t.UTC()
+	}
+	if !in.Consent {
+		v.Add("consent", "please agree to be contacted about your call")
+	}
+	return req, v.Err()
+}

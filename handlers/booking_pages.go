@@ -1,0 +1,261 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/callbook/callbook/models"
+)
+
+// dayOption is one day of the slot picker.
+type dayOption struct {
+	Date     string // YYYY-MM-DD in the visitor's zone
+	Day      time.Time
+	Count    int
+	Selected bool
+}
+
+// timeOption is one offered time on the selected day.
+type timeOption struct {
+	Value string // RFC 3339, what the form submits
+	Start time.Time
+	End   time.Time
+}
+
+// slotPicker is what the booking and reschedule pages show: the days with
+// free times in the visitor's zone and the times of the chosen day.
+type slotPicker struct {
+	TZ       string
+	Days     []dayOption
+	Times    []timeOption
+	Selected string // the chosen day
+	Chosen   string // the chosen time, RFC 3339
+	Zones    []string
+}
+
+// buildPicker lists every offered slot within the horizon in loc and picks
+// the day to show: wantDay, else the day of the chosen time, else the first.
+func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen string) (slotPicker, error) {
+	now := s.now().In(loc)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	bs, err := s.store.BookingSettings(c.Request.Context())
+	if err != nil {
+		return slotPicker{}, err
+	}
+	slots, _, err := s.store.Slots(c.Request.Context(), from, from.AddDate(0, 0, bs.HorizonDays+2))
+	if err != nil {
+		return slotPicker{}, err
+	}
+	p := slotPicker{TZ: loc.String(), Chosen: chosen, Zones: zoneChoices(loc.String())}
+	byDay := map[string][]timeOption{}
+	for _, sl := range slots {
+		st := sl.Start.In(loc)
+		d := st.Format(time.DateOnly)
+		if len(byDay[d]) == 0 {
+			p.Days = append(p.Days, dayOption{Date: d, Day: st})
+		}
+		byDay[d] = append(byDay[d], timeOption{Value: st.Format(time.RFC3339), Start: st, End: sl.End.In(loc)})
+	}
+	if t, err := time.Parse(time.RFC3339, chosen); err == nil && wantDay == "" {
+		wantDay = t.In(loc).Format(time.DateOnly)
+	}
+	if byDay[wantDay] == nil && len(p.Days) > 0 {
+		wantDay = p.Days[0].Date
+	}
+	for i := range p.Days {
+		p.Days[i].Count = len(byDay[p.Days[i].Date])
+		p.Days[i].Selected = p.Days[i].Date == wantDay
+	}
+	p.Selected, p.Times = wantDay, byDay[wantDay]
+	return p, nil
+}
+
+// visitorZone reads ?tz=, falling back to the business zone.
+func (s *Server) visitorZone(raw string) (*time.Location, bool) {
+	if loc, ok := loadZone(raw); ok {
+		return loc, true
+	}
+	return s.store.Location(), false
+}
+
+// bookPage shows the slot picker and the form (GET /roles/{slug}/book).
+func (s *Server) bookPage(c *gin.Context) {
+	role := s.content.Role(c.Param("slug"))
+	if role == nil {
+		s.fail(c, errRouteNotFound)
+		return
+	}
+	q := c.Request.URL.Query()
+	in := bookingInput{TargetTitle: role.Title, RoleSlug: role.Slug, Referrer: q.Get("ref")}
+	if in.Referrer == "" {
+		if ref := c.Request.Referer(); !s.sameSite(ref) {
+			in.Referrer = ref
+		}
+	}
+	in.UTM = utmInput{q.Get("utm_source"), q.Get("utm_medium"), q.Get("utm_campaign"), q.Get("utm_term"), q.Get("utm_content")}
+	s.showBookForm(c, http.StatusOK, role, in, q.Get("tz"), q.Get("date"), nil, "")
+}
+
+// showBookForm renders the booking page with the input kept and problems
+// shown next to their fields.
+func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in bookingInput, tz, day string, errs map[string]string, msg string) {
+	loc, detected := s.visitorZone(tz)
+	if tz == "" {
+		tz = in.Timezone
+		loc, detected = s.visitorZone(tz)
+	}
+	picker, err := s.buildPicker(c, loc, day, in.Start)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	keep := url.Values{}
+	for k, v := range map[string]string{"utm_source": in.UTM.Source, "utm_medium": in.UTM.Medium,
+		"utm_campaign": in.UTM.Campaign, "utm_term": in.UTM.Term, "utm_content": in.UTM.Content, "ref": in.Referrer} {
+		if v != "" {
+			keep.Set(k, v)
+		}
+	}
+	s.render(c, status, "public/book.html", gin.H{
+		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Picker": picker,
+		"Errors": errs, "Message": msg, "Keep": keep, "TZKnown": detected, "FormKey": models.RandomToken(16),
+		"PageScript": "book.js",
+	})
+}
+
+// bookSubmit takes the booking form (POST /roles/{slug}/book).
+func (s *Server) bookSubmit(c *gin.Context) {
+	role := s.content.Role(c.Param("slug"))
+	if role == nil {
+		s.fail(c, errRouteNotFound)
+		return
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.fail(c, errTooLarge)
+			return
+		}
+		s.fail(c, badRequest("the form could not be read"))
+		return
+	}
+	f := c.Request.PostForm
+	if strings.TrimSpace(f.Get("website")) != "" {
+		// The honeypot: people never see this field, bots fill it. Drop the
+		// submission quietly and look successful.
+		c.Redirect(http.StatusSeeOther, "/roles/"+role.Slug+"?thanks=1")
+		return
+	}
+	in := bookingInput{
+		Name: f.Get("name"), Email: f.Get("email"), Phone: f.Get("phone"), CurrentTitle: f.Get("current_title"),
+		TargetTitle: f.Get("target_title"), RoleSlug: role.Slug, Start: f.Get("start"), Timezone: f.Get("timezone"),
+		Message: f.Get("message"), Consent: f.Get("consent") != "", Referrer: f.Get("referrer"),
+		UTM: utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
+	}
+	req, err := in.validate(s.content)
+	var ve *models.ValidationError
+	if errors.As(err, &ve) {
+		s.showBookForm(c, http.StatusUnprocessableEntity, role, in, "", "", ve.Fields, "")
+		return
+	}
+	var idem *models.Idempotency
+	if key := f.Get("form_key"); key != "" && len(key) <= 64 {
+		// A double-clicked submit books once and lands on the same page.
+		idem = &models.Idempotency{Key: "form:" + key, BodyHash: hashForm(f),
+			Render: func(b *models.Booking, _ *models.Lead, _ *models.User) (int, string, error) {
+				return http.StatusSeeOther, "/bookings/" + s.store.BookingToken(b.UID), nil
+			}}
+	}
+	res, err := s.store.BookSlot(c.Request.Context(), req, idem)
+	var rp *models.Replay
+	switch {
+	case errors.As(err, &rp):
+		c.Redirect(http.StatusSeeOther, rp.Body)
+	case errors.Is(err, models.ErrSlotTaken):
+		s.countBookingError(err)
+		in.Start = ""
+		s.showBookForm(c, http.StatusConflict, role, in, "", "", map[string]string{"start": "pick another time"},
+			"Sorry — that time was just taken. Here are the times still free.")
+	case errors.Is(err, models.ErrIdempotencyConflict):
+		in.Start = ""
+		s.showBookForm(c, http.StatusConflict, role, in, "", "", nil, "This form was already used. Please check the details and pick a time again.")
+	case err != nil:
+		s.fail(c, err)
+	default:
+		s.metrics.bookingsCreated.Inc()
+		c.Redirect(http.StatusSeeOther, "/bookings/"+res.Token)
+	}
+}
+
+// hashForm fingerprints the submitted fields for idempotency.
+func hashForm(f url.Values) string {
+	delete(f, "form_key")
+	return models.HashString(f.Encode())
+}
+
+// bookingPage is the confirmation and manage page (GET /bookings/{token}).
+func (s *Server) bookingPage(c *gin.Context) {
+	token := c.Param("token")
+	b, err := s.store.BookingByToken(c.Request.Context(), token)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	loc, ok := loadZone(b.Timezone)
+	if !ok {
+		loc = time.UTC
+	}
+	host := s.hostName(c.Request.Context(), b.HostID)
+	role := s.content.Role(b.RoleSlug)
+	s.render(c, http.StatusOK, "public/booking.html", gin.H{
+		"Title": "Your discovery call", "Booking": b, "Token": token, "Start": b.StartAt.In(loc), "End": b.EndAt.In(loc),
+		"HostName": host, "Role": role, "GoogleURL": s.googleCalendarURL(b, token),
+		"Changeable": b.Status == models.BookingConfirmed && b.StartAt.After(s.now()),
+		"Just":       c.Query("done"),
+	})
+}
+
+// googleCalendarURL pre-fills an event in Google Calendar.
+func (s *Server) googleCalendarURL(b *models.Booking, token string) string {
+	const f = "20060102T150405Z"
+	q := url.Values{}
+	q.Set("action", "TEMPLATE")
+	q.Set("text", "Discovery call — "+b.TargetTitle)
+	q.Set("dates", b.StartAt.UTC().Format(f)+"/"+b.EndAt.UTC().Format(f))
+	q.Set("details", "Manage or reschedule: "+s.absURL("/bookings/"+token))
+	return "https://calendar.google.com/calendar/render?" + q.Encode()
+}
+
+// bookingICS serves the call as a calendar file.
+func (s *Server) bookingICS(c *gin.Context) {
+	b, err := s.store.BookingByToken(c.Request.Context(), c.Param("token"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if s.mail == nil {
+		s.fail(c, errRouteNotFound)
+		return
+	}
+	d, err := s.store.MailDataFor(c.Request.Context(), b, models.MailConfirmation)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	method := "REQUEST"
+	if b.Status == models.BookingCanceled {
+		method = "CANCEL"
+	}
+	ics, err := s.mail.InviteICS(d, method)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="invite.ics"`)
+	c.Data(http.StatusOK, "text/calendar; charset=utf-8; method="+method, ics)
+}

@@ -1,0 +1,127 @@
+package handlers
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Role is one role page, as written in a content file (web/content/<slug>.yaml).
+type Role struct {
+	Slug            string   `yaml:"slug" json:"slug"`
+	Title           string   `yaml:"title" json:"title"`
+	Category        string   `yaml:"category" json:"-"`
+	Aliases         []string `yaml:"aliases" json:"aliases"`
+	MonthlyOpenings int      `yaml:"monthly_openings" json:"monthly_openings"`
+	Tagline         string   `yaml:"tagline" json:"-"`
+	Summary         []string `yaml:"summary" json:"-"`
+	Work            []string `yaml:"work" json:"-"`
+	Pay             Pay      `yaml:"pay" json:"-"`
+	Skills          []Skill  `yaml:"skills" json:"-"`
+	Employers       []string `yaml:"employers" json:"-"`
+	BreakIn         []string `yaml:"break_in" json:"-"`
+	FAQ             []QA     `yaml:"faq" json:"-"`
+	// Recommend points a reader to a related role the coaches often advise.
+	Recommend *Recommendation `yaml:"recommend" json:"-"`
+	Order     int             `yaml:"order" json:"-"`
+}
+
+// Pay is a role's total compensation range, in thousands of US dollars.
+type Pay struct {
+	LowK  int    `yaml:"low_k"`
+	HighK int    `yaml:"high_k"`
+	Plus  bool   `yaml:"plus"` // the high end is open ("$360K+")
+	Note  string `yaml:"note"`
+}
+
+// Range renders the pay range as "$130K–$360K+".
+func (p Pay) Range() string {
+	s := fmt.Sprintf("$%dK–$%dK", p.LowK, p.HighK)
+	if p.Plus {
+		s += "+"
+	}
+	return s
+}
+
+// Skill is one core skill and why it matters.
+type Skill struct {
+	Name   string `yaml:"name"`
+	Detail string `yaml:"detail"`
+}
+
+// QA is one FAQ entry.
+type QA struct {
+	Q string `yaml:"q"`
+	A string `yaml:"a"`
+}
+
+// Recommendation links one role page to another.
+type Recommendation struct {
+	Slug string `yaml:"slug"`
+	Note string `yaml:"note"`
+}
+
+// Content is the set of role pages, by slug and in display order.
+type Content struct {
+	bySlug map[string]*Role
+	list   []*Role
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// LoadContent reads every *.yaml file at the root of fsys as a role page and
+// checks them: a slug, a title, unique slugs, recommendations that exist.
+func LoadContent(fsys fs.FS) (*Content, error) {
+	files, err := fs.Glob(fsys, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no role pages (*.yaml) found")
+	}
+	c := &Content{bySlug: map[string]*Role{}}
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, err
+		}
+		var r Role
+		if err := yaml.UnmarshalWithOptions(b, &r, yaml.Strict()); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		if r.Slug == "" {
+			r.Slug = strings.TrimSuffix(path.Base(f), ".yaml")
+		}
+		if !slugPattern.MatchString(r.Slug) || r.Title == "" {
+			return nil, fmt.Errorf("%s: needs a lower-case slug and a title", f)
+		}
+		if c.bySlug[r.Slug] != nil {
+			return nil, fmt.Errorf("%s: slug %q is used twice", f, r.Slug)
+		}
+		c.bySlug[r.Slug] = &r
+		c.list = append(c.list, &r)
+	}
+	for _, r := range c.list {
+		if r.Recommend != nil && c.bySlug[r.Recommend.Slug] == nil {
+			return nil, fmt.Errorf("role %s recommends %q, which does not exist", r.Slug, r.Recommend.Slug)
+		}
+	}
+	sort.SliceStable(c.list, func(i, j int) bool {
+		if c.list[i].Order != c.list[j].Order {
+			return c.list[i].Order < c.list[j].Order
+		}
+		return c.list[i].Title < c.list[j].Title
+	})
+	return c, nil
+}
+
+// Role returns the role page with slug, or nil.
+func (c *Content) Role(slug string) *Role { return c.bySlug[slug] }
+
+// Roles lists the role pages in display order.
+func (c *Content) Roles() []*Role { return c.list }

@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/callbook/callbook/models"
+)
+
+// apiError is an error with the contract's code and status (CONTRACT §5).
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	Fields  map[string]string
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+// Errors the handlers raise themselves.
+var (
+	errUnauthorized    = &apiError{http.StatusUnauthorized, "unauthorized", "sign in or send a valid API token", nil}
+	errForbidden       = &apiError{http.StatusForbidden, "forbidden", "your role does not allow this", nil}
+	errTooLarge        = &apiError{http.StatusRequestEntityTooLarge, "payload_too_large", "request body is larger than 64 KiB", nil}
+	errRateLimited     = &apiError{http.StatusTooManyRequests, "rate_limited", "too many requests from your address; try again shortly", nil}
+	errRouteNotFound   = &apiError{http.StatusNotFound, "not_found", "no such page", nil}
+	errCrossOrigin     = &apiError{http.StatusForbidden, "forbidden", "cross-site request refused", nil}
+	errInternalDefault = &apiError{http.StatusInternalServerError, "internal", "something went wrong on our side; please try again", nil}
+)
+
+func badRequest(msg string) *apiError {
+	return &apiError{http.StatusBadRequest, "bad_request", msg, nil}
+}
+
+// classify maps any error to the contract's status and code. Only the 5xx
+// case hides the error's text.
+func classify(err error) *apiError {
+	var ae *apiError
+	var ve *models.ValidationError
+	var mbe *http.MaxBytesError
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &ve):
+		return &apiError{http.StatusUnprocessableEntity, "validation_failed", "some fields need attention", ve.Fields}
+	case errors.As(err, &mbe):
+		return errTooLarge
+	case errors.Is(err, models.ErrNotFound):
+		return &apiError{http.StatusNotFound, "not_found", "not found", nil}
+	case errors.Is(err, models.ErrSlotTaken):
+		return &apiError{http.StatusConflict, "slot_unavailable", models.ErrSlotTaken.Error() + "; please pick another time", nil}
+	case errors.Is(err, models.ErrIdempotencyConflict):
+		return &apiError{http.StatusConflict, "idempotency_conflict", models.ErrIdempotencyConflict.Error(), nil}
+	case errors.Is(err, models.ErrBookingClosed):
+		return &apiError{http.StatusUnprocessableEntity, "validation_failed", models.ErrBookingClosed.Error(),
+			map[string]string{"booking": "was canceled, or the call has begun or ended"}}
+	case errors.As(err, &se):
+		return badRequest("malformed JSON at byte " + strconv.FormatInt(se.Offset, 10))
+	case errors.As(err, &te):
+		return badRequest("field " + te.Field + " must be " + te.Type.String())
+	case errors.Is(err, errBadJSON):
+		return badRequest(err.Error())
+	}
+	return errInternalDefault
+}
+
+var errBadJSON = errors.New("request body must be one JSON object")
+
+// fail renders err: JSON under /api/, the HTML error page elsewhere. It
+// logs only server errors.
+func (s *Server) fail(c *gin.Context, err error) {
+	ae := classify(err)
+	if ae.Status >= 500 {
+		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+	}
+	if ae == errRateLimited {
+		c.Header("Retry-After", c.GetString("retry_after"))
+	}
+	if isAPI(c) {
+		body := gin.H{"code": ae.Code, "message": ae.Message}
+		if len(ae.Fields) > 0 {
+			body["fields"] = ae.Fields
+		}
+		c.AbortWithStatusJSON(ae.Status, gin.H{"error": body})
+		return
+	}
+	c.Abort()
+	s.render(c, ae.Status, "public/error.html", gin.H{"Title": http.StatusText(ae.Status), "Status": ae.Status, "Message": ae.Message})
+}
+
+func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }

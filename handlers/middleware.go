@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+)
+
+// maxBody is the largest request body accepted (CONTRACT §5).
+const maxBody = 64 << 10
+
+// logRequests writes one structured line per request.
+func (s *Server) logRequests(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(c.Request.Context(), level, "http",
+		"method", c.Request.Method, "route", c.FullPath(), "status", status,
+		"duration_ms", float64(time.Since(start).Microseconds())/1000, "ip", c.ClientIP())
+}
+
+// recoverPanics turns a panic into a 500 in the contract's shape.
+func (s *Server) recoverPanics(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.log.Error("panic", "path", c.Request.URL.Path, "panic", r)
+			s.fail(c, errInternalDefault)
+		}
+	}()
+	c.Next()
+}
+
+// securityHeaders sets the headers every response carries. The policy
+// allows no inline script anywhere.
+func (s *Server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'")
+	h.Set("X-Frame-Options", "DENY")
+	if s.secure {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	c.Next()
+}
+
+// limitBody refuses bodies over maxBody with 413 and caps what handlers read.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > maxBody {
+		s.fail(c, errTooLarge)
+		return
+	}
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+	}
+	c.Next()
+}
+
+// crossOrigin refuses state-changing requests from other sites, using the
+// browser's Sec-Fetch-Site and Origin headers (Go's CrossOriginProtection).
+// Requests without those headers (API clients) pass.
+func (s *Server) crossOrigin() gin.HandlerFunc {
+	cop := http.NewCrossOriginProtection()
+	_ = cop.AddTrustedOrigin(s.baseURL.Scheme + "://" + s.baseURL.Host)
+	return func(c *gin.Context) {
+		if err := cop.Check(c.Request); err != nil {
+			s.fail(c, errCrossOrigin)
+			return
+		}
+		c.Next()
+	}
+}
+
+// rateLimited applies CALLBOOK_RATE_LIMIT to public submissions.
+func (s *Server) rateLimited(c *gin.Context) {
+	if s.limiter == nil {
+		c.Next()
+		return
+	}
+	if ok, wait := s.limiter.allow(c.ClientIP(), s.now()); !ok {
+		c.Set("retry_after", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		s.fail(c, errRateLimited)
+		return
+	}
+	c.Next()
+}
+
+// ipLimiter is a token bucket per client IP (golang.org/x/time/rate),
+// forgetting addresses idle for longer than a full refill.
+type ipLimiter struct {
+	mu      sync.Mutex
+	every   rate.Limit
+	burst   int
+	idle    time.Duration
+	buckets map[string]*bucket
+	swept   time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newIPLimiter(perWindow int, window time.Duration) *ipLimiter {
+	return &ipLimiter{
+		every: rate.Limit(float64(perWindow) / window.Seconds()), burst: perWindow,
+		idle: window, buckets: map[string]*bucket{},
+	}
+}
+
+// allow takes one token for ip, or says how long until one is free.
+func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > l.idle {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > l.idle {
+				delete(l.buckets, k)
+			}
+		}
+		l.swept = now
+	}
+	b := l.buckets[ip]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(l.every, l.burst)}
+		l.buckets[ip] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}

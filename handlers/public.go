@@ -1,0 +1,72 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// index lists the role pages.
+func (s *Server) index(c *gin.Context) {
+	s.render(c, http.StatusOK, "public/index.html", gin.H{"Title": "Career guides and discovery calls"})
+}
+
+// rolePage shows one role page. Its booking links carry the visit's UTM
+// parameters and the page's own referrer, so the lead records where the
+// reader really came from.
+func (s *Server) rolePage(c *gin.Context) {
+	role := s.content.Role(c.Param("slug"))
+	if role == nil {
+		s.fail(c, errRouteNotFound)
+		return
+	}
+	carry := url.Values{}
+	for k, v := range c.Request.URL.Query() {
+		if strings.HasPrefix(k, "utm_") && len(v) > 0 {
+			carry.Set(k, v[0])
+		}
+	}
+	if ref := c.Request.Referer(); ref != "" && !s.sameSite(ref) {
+		carry.Set("ref", ref)
+	}
+	bookURL := "/roles/" + role.Slug + "/book"
+	if len(carry) > 0 {
+		bookURL += "?" + carry.Encode()
+	}
+	var rec *Role
+	if role.Recommend != nil {
+		rec = s.content.Role(role.Recommend.Slug)
+	}
+	s.render(c, http.StatusOK, "public/role.html", gin.H{
+		"Title": role.Title + " — career guide", "Role": role, "BookURL": bookURL, "Recommended": rec,
+		"Description": role.Tagline,
+	})
+}
+
+// sameSite reports whether ref points at this service.
+func (s *Server) sameSite(ref string) bool {
+	u, err := url.Parse(ref)
+	return err == nil && u.Host == s.baseURL.Host
+}
+
+// apiRoles lists the role pages (GET /api/v1/roles).
+func (s *Server) apiRoles(c *gin.Context) {
+	type roleJSON struct {
+		Slug            string   `json:"slug"`
+		Title           string   `json:"title"`
+		Aliases         []string `json:"aliases"`
+		MonthlyOpenings int      `json:"monthly_openings"`
+		URL             string   `json:"url"`
+	}
+	out := []roleJSON{}
+	for _, r := range s.content.Roles() {
+		aliases := r.Aliases
+		if aliases == nil {
+			aliases = []string{}
+		}
+		out = append(out, roleJSON{r.Slug, r.Title, aliases, r.MonthlyOpenings, s.absURL("/roles/" + r.Slug)})
+	}
+	c.JSON(http.StatusOK, gin.H{"roles": out})
+}

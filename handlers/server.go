@@ -1,0 +1,125 @@
+// Package handlers is Callbook's HTTP layer: every route (routes.go), the
+// public role and booking pages, the JSON API and the staff area, with one
+// error renderer (errors.go). It talks to the database only through
+// models.Store.
+package handlers
+
+import (
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/callbook/callbook/models"
+)
+
+// Options are a Server's dependencies and settings.
+type Options struct {
+	Store   *models.Store
+	Content *Content
+	// Mail renders calendar files and, for the staff mail viewer, emails.
+	Mail    MailRenderer
+	Clock   func() time.Time
+	Log     *slog.Logger
+	Metrics prometheus.Registerer
+	// Gatherer serves /metrics; usually the same registry as Metrics.
+	Gatherer prometheus.Gatherer
+
+	BaseURL        string
+	RateLimit      int      // submissions per client IP per minute; 0: off
+	TrustedProxies []string // CIDRs whose X-Forwarded-For is believed
+}
+
+// MailRenderer is what the handlers need of the mailer: the calendar file of
+// a booking and an outbox row rendered as it is (or was) sent.
+type MailRenderer interface {
+	InviteICS(d models.MailData, method string) ([]byte, error)
+}
+
+// Server holds the router and everything its handlers need.
+type Server struct {
+	store   *models.Store
+	content *Content
+	mail    MailRenderer
+	clock   func() time.Time
+	log     *slog.Logger
+	metrics *metrics
+	gather  prometheus.Gatherer
+
+	baseURL *url.URL
+	secure  bool // base URL is https: Secure cookies, HSTS
+	limiter *ipLimiter
+	pages   map[string]*template.Template
+
+	engine *gin.Engine
+}
+
+// New builds the Server and its routes.
+func New(opts Options) (*Server, error) {
+	if opts.Store == nil || opts.Content == nil {
+		return nil, errors.New("handlers: Store and Content are required")
+	}
+	base, err := url.Parse(opts.BaseURL)
+	if err != nil || base.Scheme == "" || base.Host == "" {
+		return nil, errors.New("handlers: BaseURL must be an absolute URL")
+	}
+	s := &Server{
+		store: opts.Store, content: opts.Content, mail: opts.Mail, clock: opts.Clock, log: opts.Log,
+		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	reg := opts.Metrics
+	if reg == nil {
+		r := prometheus.NewRegistry()
+		reg, s.gather = r, r
+	}
+	s.metrics = newMetrics(reg)
+	if opts.RateLimit > 0 {
+		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)
+	}
+	if s.pages, err = loadPages(); err != nil {
+		return nil, err
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s.engine = gin.New()
+	s.engine.ContextWithFallback = true
+	s.engine.HandleMethodNotAllowed = false
+	if err := s.engine.SetTrustedProxies(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
+	if len(opts.TrustedProxies) == 0 {
+		s.engine.ForwardedByClientIP = false
+	}
+	s.routes()
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// now is the server's clock in UTC.
+func (s *Server) now() time.Time { return s.clock().UTC() }
+
+// absURL makes an absolute URL from a path under the base URL.
+func (s *Server) absURL(path string) string {
+	u := *s.baseURL
+	u.Path = singleJoin(u.Path, path)
+	return u.String()
+}
+
+func singleJoin(a, b string) string {
+	for len(a) > 0 && a[len(a)-1] == '/' {
+		a = a[:len(a)-1]
+	}
+	return a + b
+}
