@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -46,7 +47,7 @@ func newTestServer(t *testing.T, dialect string, tweak ...func(*Options)) *testE
 	if err != nil {
 		t.Fatalf("content: %v", err)
 	}
-	opts := Options{Store: store, Content: content, Clock: clock.Now, BaseURL: "http://callbook.test", RateLimit: 0}
+	opts := Options{Store: store, Content: content, Clock: clock.Now, Log: slog.New(slog.DiscardHandler), BaseURL: "http://callbook.test", RateLimit: 0}
 	for _, f := range tweak {
 		f(&opts)
 	}

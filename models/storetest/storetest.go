@@ -6,6 +6,7 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -69,6 +70,7 @@ func Options(clock *Clock) models.Options {
 		},
 		Now:      clock.Now,
 		MailFrom: "Callbook <no-reply@callbook.test>",
+		Log:      slog.New(slog.DiscardHandler),
 	}
 }
 
