@@ -64,7 +64,11 @@ func readJSON(c *gin.Context, dst any) ([]byte, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
-		return nil, err
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, err
+		}
+		return nil, badRequest("malformed JSON: " + err.Error())
 	}
 	if dec.More() {
 		return nil, errBadJSON
