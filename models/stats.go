@@ -1,0 +1,262 @@
+package models
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// Stats are the dashboard's figures for one period.
+//
+// Definitions, chosen so every lead figure is a lead-list filter (see
+// Period.Leads) and its link shows exactly the leads it counts:
+//   - the period's leads ("booked") are the leads created in it: a lead is
+//     created by its first booking, so each booked a call then;
+//   - qualified and client are the current status of those leads
+//     (status qualified, status client), so a client is not also counted
+//     as qualified;
+//   - completed is those leads with at least one call marked completed,
+//     and the no-show rate is no-show calls over calls with an outcome
+//     (completed + no-show), both over the same leads;
+//   - recommended counts those leads with a recommended title, and differs
+//     those whose recommended title is not the target title (compared
+//     without case and surrounding spaces);
+//   - calls booked per week are bookings made that week, by the title they
+//     were booked for, whatever became of them (repeat bookings count).
+//
+// Erased leads are left out of lead figures, as the lead list leaves them
+// out; their calls still count.
+type Stats struct {
+	Period Period
+	Weeks  []Period
+	// Titles has one entry per target title seen in the period, most leads
+	// first; Total sums them (its TargetTitle is "").
+	Titles []TitleStats
+	Total  TitleStats
+	// CallsToday and CallsThisWeek count calls (not canceled) that start
+	// today and this business week.
+	CallsToday, CallsThisWeek CallCount
+	Mail                      MailHealth
+}
+
+// TitleStats are one target title's figures; slices follow Stats.Weeks.
+type TitleStats struct {
+	TargetTitle        string
+	WeeklyLeads        []int64
+	WeeklyCalls        []int64
+	Booked             int64
+	Completed          int64
+	Qualified          int64
+	Client             int64
+	CompletedCalls     int64
+	NoShowCalls        int64
+	Recommended        int64
+	RecommendedDiffers int64
+}
+
+// NoShowRate is no-show calls over calls with an outcome, 0 with none.
+func (t TitleStats) NoShowRate() float64 {
+	return ratio(t.NoShowCalls, t.CompletedCalls+t.NoShowCalls)
+}
+
+// DiffersRate is how often the recommended title differs from the target
+// title, over the leads that have one; 0 with none.
+func (t TitleStats) DiffersRate() float64 { return ratio(t.RecommendedDiffers, t.Recommended) }
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// CallCount is the number of calls that start in a period.
+type CallCount struct {
+	Period Period
+	Count  int64
+}
+
+// MailHealth says how the outbox is doing: Queued are waiting or being
+// sent, Failed gave up.
+type MailHealth struct {
+	Queued, Failed int64
+}
+
+// Stats computes the dashboard's figures for p. Each figure is one grouped
+// query over the period's rows, read in one snapshot.
+func (s *Store) Stats(ctx context.Context, p Period) (*Stats, error) {
+	st := &Stats{Period: p, Weeks: p.Weeks()}
+	titles := map[string]*TitleStats{}
+	get := func(title string) *TitleStats {
+		t := titles[title]
+		if t == nil {
+			t = &TitleStats{TargetTitle: title, WeeklyLeads: make([]int64, len(st.Weeks)), WeeklyCalls: make([]int64, len(st.Weeks))}
+			titles[title] = t
+		}
+		return t
+	}
+	err := s.read.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		steps := []func(*gorm.DB) error{
+			func(tx *gorm.DB) error { return weeklyLeads(tx, st, get) },
+			func(tx *gorm.DB) error { return cohortCalls(tx, p, get) },
+			func(tx *gorm.DB) error { return weeklyCalls(tx, st, get) },
+			func(tx *gorm.DB) error { return s.callCounts(tx, st) },
+			func(tx *gorm.DB) error { return mailHealth(tx, &st.Mail) },
+		}
+		for _, step := range steps {
+			if err := step(tx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, s.readSnapshot())
+	if err != nil {
+		return nil, err
+	}
+	st.Titles, st.Total = sortTitles(titles, len(st.Weeks))
+	return st, nil
+}
+
+// weekCase numbers the week a column's time falls in (0 for the first),
+// for rows already known to be in the period.
+func weekCase(col string, weeks []Period) (string, []any) {
+	if len(weeks) < 2 {
+		return "0", nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, len(weeks))
+	b.WriteString("CASE")
+	for i, w := range weeks[:len(weeks)-1] {
+		b.WriteString(" WHEN " + col + " < ? THEN " + strconv.Itoa(i))
+		args = append(args, w.End.UTC())
+	}
+	b.WriteString(" ELSE " + strconv.Itoa(len(weeks)-1) + " END")
+	return b.String(), args
+}
+
+// weeklyLeads counts the period's leads by title and week, with their
+// statuses and recommendations, in one pass.
+func weeklyLeads(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
+	wk, args := weekCase("leads.created_at", st.Weeks)
+	var rows []struct {
+		Title                                string
+		Wk                                   int
+		N, Qualified, Client, Recom, Differs int64
+	}
+	q := tx.Table("leads").Select(`leads.target_title AS title, `+wk+` AS wk, COUNT(*) AS n,
+		SUM(CASE WHEN leads.status = 'qualified' THEN 1 ELSE 0 END) AS qualified,
+		SUM(CASE WHEN leads.status = 'client' THEN 1 ELSE 0 END) AS client,
+		SUM(CASE WHEN TRIM(leads.recommended_title) <> '' THEN 1 ELSE 0 END) AS recom,
+		SUM(CASE WHEN TRIM(leads.recommended_title) <> ''
+			AND LOWER(TRIM(leads.recommended_title)) <> LOWER(TRIM(leads.target_title)) THEN 1 ELSE 0 END) AS differs`, args...)
+	if err := st.Period.Leads("", "").apply(q).Group("1, 2").Scan(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		t := get(r.Title)
+		t.WeeklyLeads[r.Wk] += r.N
+		t.Booked += r.N
+		t.Qualified += r.Qualified
+		t.Client += r.Client
+		t.Recommended += r.Recom
+		t.RecommendedDiffers += r.Differs
+	}
+	return nil
+}
+
+// cohortCalls counts the outcomes of the calls of the period's leads.
+func cohortCalls(tx *gorm.DB, p Period, get func(string) *TitleStats) error {
+	var rows []struct {
+		Title                     string
+		Completed, Calls, NoShows int64
+	}
+	q := tx.Table("leads").Select(`leads.target_title AS title,
+		COUNT(DISTINCT CASE WHEN b.status = 'completed' THEN b.lead_id END) AS completed,
+		SUM(CASE WHEN b.status = 'completed' THEN 1 ELSE 0 END) AS calls,
+		SUM(CASE WHEN b.status = 'no_show' THEN 1 ELSE 0 END) AS no_shows`).
+		Joins("JOIN bookings b ON b.lead_id = leads.id AND b.status IN ('completed', 'no_show')")
+	if err := p.Leads("", "").apply(q).Group("leads.target_title").Scan(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		t := get(r.Title)
+		t.Completed, t.CompletedCalls, t.NoShowCalls = r.Completed, r.Calls, r.NoShows
+	}
+	return nil
+}
+
+// weeklyCalls counts the bookings made in the period by title and week.
+func weeklyCalls(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
+	wk, args := weekCase("bookings.created_at", st.Weeks)
+	var rows []struct {
+		Title string
+		Wk    int
+		N     int64
+	}
+	err := tx.Table("bookings").Select("bookings.target_title AS title, "+wk+" AS wk, COUNT(*) AS n", args...).
+		Where("bookings.created_at >= ? AND bookings.created_at < ?", st.Period.Start.UTC(), st.Period.End.UTC()).
+		Group("1, 2").Scan(&rows).Error
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		get(r.Title).WeeklyCalls[r.Wk] += r.N
+	}
+	return nil
+}
+
+// callCounts counts the calls, not canceled, that start today and this week.
+func (s *Store) callCounts(tx *gorm.DB, st *Stats) error {
+	st.CallsToday.Period, st.CallsThisWeek.Period = s.Today(), s.ThisWeek()
+	for _, c := range []*CallCount{&st.CallsToday, &st.CallsThisWeek} {
+		err := tx.Table("bookings").
+			Where("bookings.status IN ? AND bookings.start_at >= ? AND bookings.start_at < ?",
+				[]string{BookingConfirmed, BookingCompleted, BookingNoShow}, c.Period.Start.UTC(), c.Period.End.UTC()).
+			Count(&c.Count).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mailHealth counts queued and failed email. Each count is a seek on the
+// outbox's (status, next_attempt_at) index, however much mail was sent.
+func mailHealth(tx *gorm.DB, m *MailHealth) error {
+	err := tx.Table("outbox").Where("status IN ?", []string{OutboxPending, OutboxSending}).Count(&m.Queued).Error
+	if err != nil {
+		return err
+	}
+	return tx.Table("outbox").Where("status = ?", OutboxFailed).Count(&m.Failed).Error
+}
+
+// sortTitles orders titles by leads, most first, then by name, and sums them.
+func sortTitles(titles map[string]*TitleStats, weeks int) ([]TitleStats, TitleStats) {
+	list := make([]TitleStats, 0, len(titles))
+	total := TitleStats{WeeklyLeads: make([]int64, weeks), WeeklyCalls: make([]int64, weeks)}
+	for _, t := range titles {
+		list = append(list, *t)
+		total.Booked += t.Booked
+		total.Completed += t.Completed
+		total.Qualified += t.Qualified
+		total.Client += t.Client
+		total.CompletedCalls += t.CompletedCalls
+		total.NoShowCalls += t.NoShowCalls
+		total.Recommended += t.Recommended
+		total.RecommendedDiffers += t.RecommendedDiffers
+		for i := range weeks {
+			total.WeeklyLeads[i] += t.WeeklyLeads[i]
+			total.WeeklyCalls[i] += t.WeeklyCalls[i]
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].Booked != list[j].Booked {
+			return list[i].Booked > list[j].Booked
+		}
+		return list[i].TargetTitle < list[j].TargetTitle
+	})
+	return list, total
+}
