@@ -62,8 +62,8 @@ func escapeLike(s string) string {
 type LeadRow struct {
 	Lead
 	BookingsCount int64
-	NextCallAt    *time.Time
-	LastCallAt    *time.Time
+	NextCallAt    *time.Time `gorm:"serializer:dbtime"` // computed: text on SQLite
+	LastCallAt    *time.Time `gorm:"serializer:dbtime"`
 	OwnerEmail    string
 	OwnerName     string
 }

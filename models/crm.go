@@ -1,0 +1,240 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// LeadDetail is everything the lead page and GET /api/v1/admin/leads/{id}
+// show about one lead: bookings newest first, notes newest first, and the
+// timeline newest first.
+type LeadDetail struct {
+	Lead     LeadRow
+	Bookings []StaffBooking
+	Notes    []NoteRow
+	Events   []Event
+}
+
+// maxTimeline bounds the events one lead page shows.
+const maxTimeline = 500
+
+// LeadRowByID returns one lead that has not been erased, with its list
+// figures. ErrNotFound otherwise.
+func (s *Store) LeadRowByID(ctx context.Context, id uint) (*LeadRow, error) {
+	var rows []LeadRow
+	if err := s.LeadQuery(ctx, LeadFilter{}).Where("leads.id = ?", id).Limit(1).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, ErrNotFound
+	}
+	return &rows[0], nil
+}
+
+// LeadDetail returns the lead with its bookings, notes and timeline.
+// ErrNotFound when there is no such lead or it was erased.
+func (s *Store) LeadDetail(ctx context.Context, id uint) (*LeadDetail, error) {
+	row, err := s.LeadRowByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &LeadDetail{Lead: *row}
+	if d.Bookings, err = s.StaffBookings(ctx, BookingFilter{LeadID: id, Newest: true}); err != nil {
+		return nil, err
+	}
+	if d.Notes, err = s.LeadNotes(ctx, id); err != nil {
+		return nil, err
+	}
+	d.Events = []Event{}
+	err = s.read.WithContext(ctx).Where("lead_id = ?", id).Order("created_at DESC, id DESC").
+		Limit(maxTimeline).Find(&d.Events).Error
+	return d, err
+}
+
+// NoteRow is a note with its author's name.
+type NoteRow struct {
+	Note
+	AuthorName string
+}
+
+// LeadNotes returns a lead's notes, newest first.
+func (s *Store) LeadNotes(ctx context.Context, leadID uint) ([]NoteRow, error) {
+	rows := []NoteRow{}
+	err := s.read.WithContext(ctx).Table("notes").Select("notes.*, COALESCE(u.name, '') AS author_name").
+		Joins("LEFT JOIN users u ON u.id = notes.author_id").
+		Where("notes.lead_id = ?", leadID).Order("notes.created_at DESC, notes.id DESC").Scan(&rows).Error
+	return rows, err
+}
+
+// LeadChange is a staff change to a lead. Nil fields stay as they are; with
+// SetOwner, OwnerID nil clears the owner.
+type LeadChange struct {
+	Status           *string
+	SetOwner         bool
+	OwnerID          *uint
+	RecommendedTitle *string
+}
+
+// UpdateLead applies ch on behalf of actor and returns the lead as saved.
+// The status must be one of LeadStatuses and the owner an enabled staff user
+// who can sign in. Each field that really changes writes its own event
+// (lead.status_changed, lead.owner_changed, lead.recommended_title_changed)
+// with the old and new value, in the transaction of the change. ErrNotFound
+// when there is no such lead or it was erased.
+func (s *Store) UpdateLead(ctx context.Context, id uint, ch LeadChange, actor *User) (*LeadRow, error) {
+	verr := &ValidationError{}
+	if ch.Status != nil && !slices.Contains(LeadStatuses, *ch.Status) {
+		verr.Add("status", "must be one of "+strings.Join(LeadStatuses, ", "))
+	}
+	if ch.RecommendedTitle != nil {
+		t := CheckText(verr, "recommended_title", *ch.RecommendedTitle, 0, 120)
+		ch.RecommendedTitle = &t
+	}
+	if err := verr.Err(); err != nil {
+		return nil, err
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error { return s.updateLead(tx, id, ch, actor) })
+	if err != nil {
+		return nil, err
+	}
+	return s.LeadRowByID(ctx, id)
+}
+
+func (s *Store) updateLead(tx *gorm.DB, id uint, ch LeadChange, actor *User) error {
+	var l Lead
+	if err := s.lockRows(tx.Where("id = ? AND erased_at IS NULL", id)).Take(&l).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		}
+		return err
+	}
+	upd := map[string]any{}
+	var events []Event
+	change := func(col, typ string, from, to any) {
+		upd[col] = to
+		events = append(events, Event{Type: typ, Data: encodeJSON(map[string]any{"from": from, "to": to})})
+	}
+	if ch.Status != nil && *ch.Status != l.Status {
+		change("status", "lead.status_changed", l.Status, *ch.Status)
+	}
+	if ch.RecommendedTitle != nil && *ch.RecommendedTitle != l.RecommendedTitle {
+		change("recommended_title", "lead.recommended_title_changed", l.RecommendedTitle, *ch.RecommendedTitle)
+	}
+	if ch.SetOwner && !sameOwner(l.OwnerID, ch.OwnerID) {
+		if err := s.ownerEvent(tx, &l, ch.OwnerID, upd, &events); err != nil {
+			return err
+		}
+	}
+	if len(upd) == 0 {
+		return nil
+	}
+	upd["updated_at"] = s.Now()
+	if err := tx.Model(&Lead{}).Where("id = ?", id).Updates(upd).Error; err != nil {
+		return err
+	}
+	for _, e := range events {
+		e.LeadID, e.Actor, e.CreatedAt = &l.ID, actorName(actor), s.Now()
+		if err := tx.Create(&e).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sameOwner(a, b *uint) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// ownerEvent checks the new owner and records the change.
+func (s *Store) ownerEvent(tx *gorm.DB, l *Lead, to *uint, upd map[string]any, events *[]Event) error {
+	data := map[string]any{"from": l.OwnerID, "to": to}
+	if to != nil {
+		var u User
+		err := tx.Where("id = ? AND disabled = ? AND password_hash <> ''", *to, false).Take(&u).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return Invalid("owner_id", "must be an enabled staff user")
+		}
+		if err != nil {
+			return err
+		}
+		data["to_name"] = u.Name
+		upd["owner_id"] = u.ID
+	} else {
+		upd["owner_id"] = nil
+	}
+	*events = append(*events, Event{Type: "lead.owner_changed", Data: encodeJSON(data)})
+	return nil
+}
+
+// maxNoteLen bounds a note, in characters.
+const maxNoteLen = 10000
+
+// AddNote adds a note by author to a lead and writes note.added in the same
+// transaction. An empty or overlong body is a ValidationError; an unknown
+// or erased lead ErrNotFound.
+func (s *Store) AddNote(ctx context.Context, leadID uint, body string, author *User) (*NoteRow, error) {
+	verr := &ValidationError{}
+	body = CheckMultiline(verr, "body", body, maxNoteLen)
+	if body == "" {
+		verr.Add("body", "is required")
+	}
+	if err := verr.Err(); err != nil {
+		return nil, err
+	}
+	n := &Note{LeadID: leadID, AuthorID: author.ID, Body: body, CreatedAt: s.Now()}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var live int64
+		if err := tx.Model(&Lead{}).Where("id = ? AND erased_at IS NULL", leadID).Count(&live).Error; err != nil {
+			return err
+		}
+		if live == 0 {
+			return ErrNotFound
+		}
+		if err := tx.Create(n).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&Lead{}).Where("id = ?", leadID).Update("updated_at", s.Now()).Error; err != nil {
+			return err
+		}
+		return s.addEvent(tx, leadID, 0, "note.added", ActorUser(author), map[string]any{"note_id": n.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &NoteRow{Note: *n, AuthorName: author.Name}, nil
+}
+
+// maxTitles bounds the target-title choices the lead list offers.
+const maxTitles = 200
+
+// TargetTitles lists the distinct target titles leads have given, in
+// order, at most 200. It walks the target_title index one value at a time
+// (a loose index scan), so it costs one seek per title, not a table scan.
+func (s *Store) TargetTitles(ctx context.Context) ([]string, error) {
+	titles := []string{}
+	err := s.read.WithContext(ctx).Raw(`WITH RECURSIVE t(v) AS (
+		SELECT MIN(target_title) FROM leads
+		UNION ALL
+		SELECT (SELECT MIN(l.target_title) FROM leads l WHERE l.target_title > t.v) FROM t WHERE t.v IS NOT NULL
+	) SELECT v FROM t WHERE v IS NOT NULL AND v <> '' LIMIT ?`, maxTitles).Scan(&titles).Error
+	return titles, err
+}
+
+// CountLeadsUpTo counts the leads matching f, stopping at max: more is
+// true when there are more than max. It bounds the cost of a count on a
+// very large table.
+func (s *Store) CountLeadsUpTo(ctx context.Context, f LeadFilter, max int) (n int64, more bool, err error) {
+	sub := f.apply(s.read.WithContext(ctx).Table("leads").Select("1")).Limit(max + 1)
+	err = s.read.WithContext(ctx).Table("(?) AS m", sub).Count(&n).Error
+	if n > int64(max) {
+		return int64(max), true, err
+	}
+	return n, false, err
+}
