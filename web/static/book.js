@@ -1,13 +1,15 @@
-// Progressive enhancement for the slot picker. Without this file the page
-// works through plain links and forms; with it, the visitor's time zone is
-// detected and days switch without a page load.
+// Progressive enhancement for the slot picker (booking and reschedule
+// pages). Without this file the pages work through plain links and forms;
+// with it, the visitor's time zone is detected, days switch without a page
+// load, and the chosen time is summed up above the submit button.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
   var params = new URLSearchParams(location.search);
 
-  // Detect the zone once, when the URL does not name one.
-  if (!params.get("tz")) {
+  // Detect the zone once, when neither the URL nor the page (a form shown
+  // again after a POST) names one.
+  if (!params.get("tz") && !document.querySelector("[data-tz-known]")) {
     try {
       var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
       if (tz) { params.set("tz", tz); location.replace(location.pathname + "?" + params.toString()); return; }
@@ -18,47 +20,80 @@
   if (tzSelect) tzSelect.addEventListener("change", function () { tzSelect.form.submit(); });
 
   var times = document.querySelector("[data-times]");
-  var legend = document.querySelector(".times legend");
-  var days = document.querySelectorAll(".days a[data-date]");
-  if (!times || !days.length) return;
+  var legend = document.querySelector("[data-times-legend]");
+  var choice = document.querySelector("[data-choice]");
+  var days = document.querySelectorAll(".calendar a[data-date]");
   var zone = (document.querySelector("input[name=timezone]") || {}).value;
 
-  function fmtDay(d) {
-    return new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: zone }).format(d);
+  function fmt(d, opts) {
+    opts.timeZone = zone;
+    try { return new Intl.DateTimeFormat("en-GB", opts).format(d); } catch (e) { return d.toISOString(); }
   }
-  function fmtTime(d) {
-    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: zone }).format(d);
+  function fmtDay(d) { return fmt(d, { weekday: "long", day: "numeric", month: "long", year: "numeric" }); }
+  function fmtTime(d) { return fmt(d, { hour: "2-digit", minute: "2-digit", hour12: false }); }
+  function fmtZone(d) {
+    try {
+      var parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "short" }).formatToParts(d);
+      for (var i = 0; i < parts.length; i++) if (parts[i].type === "timeZoneName") return parts[i].value;
+    } catch (e) { /* no zone name */ }
+    return "";
+  }
+
+  // Sum up the chosen time next to the submit button, so the visitor sees
+  // what they are booking without scrolling back.
+  function showChoice(input) {
+    if (!choice) return;
+    choice.textContent = "";
+    if (!input) return;
+    var start = new Date(input.value), end = new Date(input.getAttribute("data-end") || input.value);
+    var p = document.createElement("p");
+    var label = document.createElement("span"); label.className = "choice-label"; label.textContent = "Your call";
+    var muted = document.createElement("span"); muted.className = "muted"; muted.textContent = "(" + fmtZone(start) + ")";
+    p.appendChild(label);
+    p.appendChild(document.createTextNode(fmtDay(start) + ", " + fmtTime(start) + " – " + fmtTime(end) + " "));
+    p.appendChild(muted);
+    choice.appendChild(p);
+  }
+  if (times) {
+    times.addEventListener("change", function (e) { if (e.target.name === "start") showChoice(e.target); });
   }
 
   function show(date, link) {
     var url = "/api/v1/slots?from=" + date + "&to=" + date + "&tz=" + encodeURIComponent(zone);
+    var form = times.getAttribute("data-form");
     times.setAttribute("aria-busy", "true");
     fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {
       if (!r.ok) throw new Error(r.status);
       return r.json();
     }).then(function (data) {
+      if (!data.slots.length) throw new Error("no slots");
       times.textContent = "";
       data.slots.forEach(function (s) {
         var label = document.createElement("label"); label.className = "time";
         var input = document.createElement("input"); input.type = "radio"; input.name = "start"; input.value = s.start; input.required = true;
+        input.setAttribute("data-end", s.end);
+        if (form) input.setAttribute("form", form);
         var span = document.createElement("span"); span.textContent = fmtTime(new Date(s.start));
         label.appendChild(input); label.appendChild(span); times.appendChild(label);
       });
-      if (legend && data.slots.length) legend.textContent = "Free times on " + fmtDay(new Date(data.slots[0].start));
+      if (legend) legend.textContent = "Free times on " + fmtDay(new Date(data.slots[0].start));
       days.forEach(function (a) { a.classList.remove("is-selected"); a.removeAttribute("aria-current"); });
       link.classList.add("is-selected"); link.setAttribute("aria-current", "date");
       times.removeAttribute("aria-busy");
+      showChoice(null);
       var first = times.querySelector("input"); if (first) first.focus();
       history.replaceState(null, "", link.href);
     }).catch(function () { location.href = link.href; });
   }
 
-  days.forEach(function (a) {
-    a.addEventListener("click", function (e) {
-      if (e.metaKey || e.ctrlKey || e.shiftKey) return;
-      e.preventDefault(); show(a.getAttribute("data-date"), a);
+  if (times && days.length) {
+    days.forEach(function (a) {
+      a.addEventListener("click", function (e) {
+        if (e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault(); show(a.getAttribute("data-date"), a);
+      });
     });
-  });
+  }
 
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
