@@ -29,6 +29,10 @@ func (s *Server) routes() {
 	r.POST("/roles/:slug/book", s.rateLimited, s.bookSubmit)
 	r.GET("/bookings/:token", s.bookingPage)
 	r.GET("/bookings/:token/invite.ics", s.bookingICS)
+	r.GET("/bookings/:token/reschedule", s.reschedulePage)
+	r.POST("/bookings/:token/reschedule", s.rateLimited, s.rescheduleSubmit)
+	r.GET("/bookings/:token/cancel", s.cancelPage)
+	r.POST("/bookings/:token/cancel", s.rateLimited, s.cancelSubmit)
 
 	// Public JSON API (CONTRACT §5).
 	api := r.Group("/api/v1")
@@ -36,4 +40,6 @@ func (s *Server) routes() {
 	api.GET("/slots", s.apiSlots)
 	api.POST("/bookings", s.rateLimited, s.apiCreateBooking)
 	api.GET("/bookings/:token", s.apiBooking)
+	api.POST("/bookings/:token/cancel", s.rateLimited, s.apiCancelBooking)
+	api.POST("/bookings/:token/reschedule", s.rateLimited, s.apiRescheduleBooking)
 }
