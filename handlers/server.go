@@ -23,10 +23,13 @@ type Options struct {
 	Store   *models.Store
 	Content *Content
 	// Mail renders calendar files and, for the staff mail viewer, emails.
-	Mail    MailRenderer
-	Clock   func() time.Time
-	Log     *slog.Logger
-	Metrics prometheus.Registerer
+	Mail MailRenderer
+	// MailViewer renders outbox rows for the staff mail viewer; without it
+	// the viewer shows each email's stored snapshot.
+	MailViewer MailViewer
+	Clock      func() time.Time
+	Log        *slog.Logger
+	Metrics    prometheus.Registerer
 	// Gatherer serves /metrics; usually the same registry as Metrics.
 	Gatherer prometheus.Gatherer
 
@@ -46,10 +49,12 @@ type Server struct {
 	store   *models.Store
 	content *Content
 	mail    MailRenderer
-	clock   func() time.Time
-	log     *slog.Logger
-	metrics *metrics
-	gather  prometheus.Gatherer
+	// mailView renders outbox rows for the staff mail viewer (may be nil).
+	mailView MailViewer
+	clock    func() time.Time
+	log      *slog.Logger
+	metrics  *metrics
+	gather   prometheus.Gatherer
 
 	baseURL *url.URL
 	secure  bool // base URL is https: Secure cookies, HSTS
@@ -69,7 +74,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("handlers: BaseURL must be an absolute URL")
 	}
 	s := &Server{
-		store: opts.Store, content: opts.Content, mail: opts.Mail, clock: opts.Clock, log: opts.Log,
+		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, clock: opts.Clock, log: opts.Log,
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
 	}
 	if s.clock == nil {

@@ -1,0 +1,160 @@
+package handlers
+
+import (
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/callbook/callbook/models"
+)
+
+// leadListQuery is the lead list's URL query, shared by the staff page and
+// GET /api/v1/admin/leads, so a view can be bookmarked and shared.
+type leadListQuery struct {
+	Q, Status, TargetTitle, RoleSlug string
+	OwnerID, CreatedFrom, CreatedTo  string
+	Cursor                           string
+}
+
+func readLeadListQuery(v url.Values) leadListQuery {
+	get := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	return leadListQuery{
+		Q: get("q"), Status: get("status"), TargetTitle: get("target_title"), RoleSlug: get("role_slug"),
+		OwnerID: get("owner_id"), CreatedFrom: get("created_from"), CreatedTo: get("created_to"), Cursor: get("cursor"),
+	}
+}
+
+// values writes the query back, without empty fields and without the cursor.
+func (q leadListQuery) values() url.Values {
+	v := url.Values{}
+	for k, val := range map[string]string{
+		"q": q.Q, "status": q.Status, "target_title": q.TargetTitle, "role_slug": q.RoleSlug,
+		"owner_id": q.OwnerID, "created_from": q.CreatedFrom, "created_to": q.CreatedTo,
+	} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	return v
+}
+
+// filter validates the query into a LeadFilter. Dates are calendar days in
+// the business zone (created_to included) or RFC 3339 instants (excluded).
+func (q leadListQuery) filter(loc *time.Location) (models.LeadFilter, error) {
+	verr := &models.ValidationError{}
+	f := models.LeadFilter{Q: q.Q, Status: q.Status, TargetTitle: q.TargetTitle, RoleSlug: q.RoleSlug}
+	if len(f.Q) > 200 {
+		verr.Add("q", "must be at most 200 characters")
+	}
+	if f.Status != "" && !slices.Contains(models.LeadStatuses, f.Status) {
+		verr.Add("status", "must be one of "+strings.Join(models.LeadStatuses, ", "))
+	}
+	switch q.OwnerID {
+	case "":
+	case "none", "0":
+		zero := uint(0)
+		f.OwnerID = &zero
+	default:
+		id, err := strconv.ParseUint(q.OwnerID, 10, 32)
+		if err != nil {
+			verr.Add("owner_id", "must be a staff user's id, or none")
+		}
+		owner := uint(id)
+		f.OwnerID = &owner
+	}
+	f.CreatedFrom = parseDay(verr, "created_from", q.CreatedFrom, loc, false)
+	f.CreatedTo = parseDay(verr, "created_to", q.CreatedTo, loc, true)
+	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedTo.After(f.CreatedFrom) {
+		verr.Add("created_to", "must be after created_from")
+	}
+	return f, verr.Err()
+}
+
+// parseDay reads YYYY-MM-DD as the start of that day in loc (the start of
+// the next day when end is true, so the day is included), or an RFC 3339
+// instant as it is. "" is the zero time.
+func parseDay(verr *models.ValidationError, field, s string, loc *time.Location, end bool) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	if d, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
+		if end {
+			return d.AddDate(0, 0, 1)
+		}
+		return d
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t
+	}
+	verr.Add(field, "must be a date as YYYY-MM-DD or a time in RFC 3339")
+	return time.Time{}
+}
+
+// pathID reads a numeric path parameter; anything else is not found.
+func pathID(c *gin.Context, name string) (uint, error) {
+	n, err := strconv.ParseUint(c.Param(name), 10, 32)
+	if err != nil || n == 0 {
+		return 0, models.ErrNotFound
+	}
+	return uint(n), nil
+}
+
+// queryLimit reads ?limit= between 1 and max, def when absent.
+func queryLimit(s string, def, max int) (int, error) {
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, models.Invalid("limit", "must be a whole number from 1 to "+strconv.Itoa(max))
+	}
+	return n, nil
+}
+
+// bookingRange reads ?from=&to= for staff booking lists: calendar days in
+// the business zone (to included) or RFC 3339. From defaults to the start
+// of today, to to 31 days after from; at most 366 days apart.
+func (s *Server) bookingRange(from, to string) (time.Time, time.Time, error) {
+	loc := s.store.Location()
+	verr := &models.ValidationError{}
+	f := parseDay(verr, "from", from, loc, false)
+	t := parseDay(verr, "to", to, loc, true)
+	if f.IsZero() {
+		now := s.now().In(loc)
+		f = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	}
+	if t.IsZero() {
+		t = f.AddDate(0, 0, 31)
+	}
+	if verr.Err() == nil {
+		switch {
+		case !t.After(f):
+			verr.Add("to", "must be after from")
+		case t.Sub(f) > 366*24*time.Hour:
+			verr.Add("to", "must be at most 366 days after from")
+		}
+	}
+	return f, t, verr.Err()
+}
+
+// leadSource says in a few words where a lead came from: the UTM source,
+// else the referring site, else the role page.
+func leadSource(l *models.Lead) string {
+	if l.UTMSource != "" {
+		if l.UTMMedium != "" {
+			return l.UTMSource + " / " + l.UTMMedium
+		}
+		return l.UTMSource
+	}
+	if u, err := url.Parse(l.Referrer); err == nil && u.Host != "" {
+		return strings.TrimPrefix(u.Host, "www.")
+	}
+	if l.RoleSlug != "" {
+		return "/roles/" + l.RoleSlug
+	}
+	return "direct"
+}

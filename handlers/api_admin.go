@@ -1,0 +1,169 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/callbook/callbook/models"
+)
+
+// Lead list page sizes for the API (CONTRACT §5).
+const (
+	apiLeadLimit    = 50
+	apiMaxLeadLimit = 200
+)
+
+// apiLeads lists leads newest first, filtered and paged by cursor
+// (GET /api/v1/admin/leads).
+func (s *Server) apiLeads(c *gin.Context) {
+	q := readLeadListQuery(c.Request.URL.Query())
+	f, err := q.filter(s.store.Location())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	limit, err := queryLimit(c.Query("limit"), apiLeadLimit, apiMaxLeadLimit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	rows, next, err := s.store.ListLeads(c.Request.Context(), f, limit, q.Cursor)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	out := make([]leadJSON, len(rows))
+	for i := range rows {
+		out[i] = toLeadJSON(&rows[i])
+	}
+	var cursor *string
+	if next != "" {
+		cursor = &next
+	}
+	c.JSON(http.StatusOK, gin.H{"leads": out, "next_cursor": cursor})
+}
+
+// apiLead returns one lead with its bookings, notes and timeline
+// (GET /api/v1/admin/leads/{id}).
+func (s *Server) apiLead(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.store.LeadDetail(c.Request.Context(), id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	bookings := make([]bookingJSON, len(d.Bookings))
+	for i := range d.Bookings {
+		bookings[i] = s.staffBookingJSON(&d.Bookings[i])
+	}
+	notes := make([]noteJSON, len(d.Notes))
+	for i := range d.Notes {
+		notes[i] = toNoteJSON(&d.Notes[i])
+	}
+	events := make([]eventJSON, len(d.Events))
+	for i := range d.Events {
+		events[i] = toEventJSON(&d.Events[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"lead": toLeadJSON(&d.Lead), "bookings": bookings, "notes": notes, "events": events})
+}
+
+// leadPatch is the body of PATCH /api/v1/admin/leads/{id}. OwnerID stays
+// raw to tell "absent" (no change) from null (clear the owner).
+type leadPatch struct {
+	Status           *string         `json:"status"`
+	OwnerID          json.RawMessage `json:"owner_id"`
+	RecommendedTitle *string         `json:"recommended_title"`
+}
+
+// change turns the patch into a LeadChange.
+func (p leadPatch) change() (models.LeadChange, error) {
+	ch := models.LeadChange{Status: p.Status, RecommendedTitle: p.RecommendedTitle}
+	if len(p.OwnerID) == 0 {
+		return ch, nil
+	}
+	ch.SetOwner = true
+	if bytes.Equal(bytes.TrimSpace(p.OwnerID), []byte("null")) {
+		return ch, nil
+	}
+	n, err := strconv.ParseUint(string(bytes.TrimSpace(p.OwnerID)), 10, 32)
+	if err != nil || n == 0 {
+		return ch, badRequest("field owner_id must be a staff user's id or null")
+	}
+	id := uint(n)
+	ch.OwnerID = &id
+	return ch, nil
+}
+
+// apiUpdateLead changes a lead's status, owner or recommended title
+// (PATCH /api/v1/admin/leads/{id}); each change is an event.
+func (s *Server) apiUpdateLead(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var p leadPatch
+	if _, err := readJSON(c, &p); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ch, err := p.change()
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	row, err := s.store.UpdateLead(c.Request.Context(), id, ch, staffUser(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"lead": toLeadJSON(row)})
+}
+
+// noteInput is the body of POST /api/v1/admin/leads/{id}/notes.
+type noteInput struct {
+	Body string `json:"body"`
+}
+
+// apiAddNote adds a note to a lead (201 {"note": Note}).
+func (s *Server) apiAddNote(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var in noteInput
+	if _, err := readJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	n, err := s.store.AddNote(c.Request.Context(), id, in.Body, staffUser(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, gin.H{"note": toNoteJSON(n)})
+}
+
+// apiEraseLead erases a lead's personal data and cancels their future
+// calls (DELETE /api/v1/admin/leads/{id}, admin): 204.
+func (s *Server) apiEraseLead(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.store.EraseLead(c.Request.Context(), id, staffUser(c)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,159 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/models/storetest"
+)
+
+// staffRoute is one staff route and a request that exercises it.
+type staffRoute struct {
+	Method, Pattern string // as registered in routes.go
+	Path            string // with ids filled in
+	Body            string // JSON for the API, a form for pages
+	AdminOnly       bool
+}
+
+// staffFixture is what the route table's requests refer to.
+type staffFixture struct {
+	lead, spareLead, booking, sales, mail, token, host uint
+}
+
+func (e *testEnv) mustStaffFixture(sales *staffer) staffFixture {
+	e.t.Helper()
+	lead, booking := e.mustBookLead("ada@example.com", 0, nil)
+	spare, _ := e.mustBookLead("bob@example.com", 1, nil)
+	var m models.OutboxMessage
+	if err := e.store.DB().Order("id").Take(&m).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	_, tok, err := e.store.CreateAPIToken(context.Background(), sales.User.ID, "spare")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	hosts, err := e.store.Hosts(context.Background())
+	if err != nil || len(hosts) == 0 {
+		e.t.Fatalf("hosts: %v", err)
+	}
+	return staffFixture{lead: lead, spareLead: spare, booking: booking, sales: sales.User.ID, mail: m.ID, token: tok.ID, host: hosts[0].ID}
+}
+
+// staffRoutes lists EVERY staff route. The test below fails when routes.go
+// registers a staff route that is missing here: add a row for it.
+func staffRoutes(f staffFixture) []staffRoute {
+	id := func(p string, n uint) string { return strings.Replace(p, ":id", fmt.Sprint(n), 1) }
+	avail := url.Values{"host_id": {fmt.Sprint(f.host)}, "duration_minutes": {"30"}, "buffer_minutes": {"0"}, "min_notice_minutes": {"240"},
+		"horizon_days": {"30"}, "max_per_day": {"0"}, "mon_start": {"09:00"}, "mon_end": {"17:00"}}.Encode()
+	availJSON := `{"duration_minutes":30,"buffer_minutes":0,"min_notice_minutes":240,"horizon_days":30,"max_per_day":0,"weekly":{"mon":[["09:00","17:00"]]},"overrides":[]}`
+	return []staffRoute{
+		{"GET", "/admin/leads", "/admin/leads?status=new", "", false},
+		{"GET", "/admin/leads/:id", id("/admin/leads/:id", f.lead), "", false},
+		{"POST", "/admin/leads/:id", id("/admin/leads/:id", f.lead), "status=contacted&owner_id=&recommended_title=SRE", false},
+		{"POST", "/admin/leads/:id/notes", id("/admin/leads/:id/notes", f.lead), "body=Called+back", false},
+		{"GET", "/admin/calls", "/admin/calls", "", false},
+		{"POST", "/admin/bookings/:id/outcome", id("/admin/bookings/:id/outcome", f.booking), "outcome=completed", false},
+		{"GET", "/admin/leads/:id/erase", id("/admin/leads/:id/erase", f.spareLead), "", true},
+		{"GET", "/admin/availability", "/admin/availability", "", true},
+		{"POST", "/admin/availability", "/admin/availability", avail, true},
+		{"GET", "/admin/users", "/admin/users", "", true},
+		{"POST", "/admin/users", "/admin/users", "email=new%40example.com&name=New&role=sales&password=short", true},
+		{"POST", "/admin/users/:id", id("/admin/users/:id", f.sales), "name=Sally", true},
+		{"POST", "/admin/tokens/:id/revoke", id("/admin/tokens/:id/revoke", f.token), "", true},
+		{"GET", "/admin/mail", "/admin/mail?status=pending", "", true},
+		{"GET", "/admin/mail/:id", id("/admin/mail/:id", f.mail), "", true},
+		{"GET", "/admin/mail/:id/html", id("/admin/mail/:id/html", f.mail), "", true},
+		{"POST", "/admin/mail/:id/retry", id("/admin/mail/:id/retry", f.mail), "", true},
+		{"POST", "/admin/leads/:id/erase", id("/admin/leads/:id/erase", f.spareLead), "confirm=ERASE", true},
+
+		{"GET", "/api/v1/admin/leads", "/api/v1/admin/leads?limit=10", "", false},
+		{"GET", "/api/v1/admin/leads/:id", id("/api/v1/admin/leads/:id", f.lead), "", false},
+		{"PATCH", "/api/v1/admin/leads/:id", id("/api/v1/admin/leads/:id", f.lead), `{"status":"qualified"}`, false},
+		{"POST", "/api/v1/admin/leads/:id/notes", id("/api/v1/admin/leads/:id/notes", f.lead), `{"body":"note"}`, false},
+		{"GET", "/api/v1/admin/bookings", "/api/v1/admin/bookings", "", false},
+		{"POST", "/api/v1/admin/bookings/:id/outcome", id("/api/v1/admin/bookings/:id/outcome", f.booking), `{"outcome":"no_show"}`, false},
+		{"GET", "/api/v1/admin/availability", "/api/v1/admin/availability", "", false},
+		{"PUT", "/api/v1/admin/availability", "/api/v1/admin/availability", availJSON, true},
+		{"GET", "/api/v1/admin/outbox", "/api/v1/admin/outbox?status=pending", "", true},
+		{"GET", "/api/v1/admin/users", "/api/v1/admin/users", "", true},
+		{"DELETE", "/api/v1/admin/leads/:id", id("/api/v1/admin/leads/:id", f.lead), "", true},
+
+		{"POST", "/admin/logout", "/admin/logout", "", false}, // last: it ends the session
+	}
+}
+
+// send makes the route's request as st (nil: anonymous): the session
+// cookie and CSRF token for pages, the bearer token for the API.
+func (e *testEnv) send(st *staffer, r staffRoute) (int, string, string) {
+	e.t.Helper()
+	if strings.HasPrefix(r.Path, "/api/") {
+		w := e.api(st, r.Method, r.Path, r.Body)
+		return w.Code, location(w), w.Body.String()
+	}
+	form, err := url.ParseQuery(r.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	w := e.page(st, r.Method, r.Path, form)
+	return w.Code, location(w), w.Body.String()
+}
+
+func TestStaffRoutes_EveryRouteAnswersAnonymousSalesAndAdminCorrectly(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		for _, role := range []string{"anonymous", models.RoleSales, models.RoleAdmin} {
+			t.Run(role, func(t *testing.T) {
+				e := newTestServer(t, dialect)
+				sales := e.mustStaff("sales@example.com", models.RoleSales)
+				admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+				fx := e.mustStaffFixture(sales)
+				who := map[string]*staffer{"anonymous": nil, models.RoleSales: sales, models.RoleAdmin: admin}[role]
+				routes := staffRoutes(fx)
+				checkEveryStaffRouteListed(t, e, routes)
+				for _, r := range routes {
+					code, loc, body := e.send(who, r)
+					label := r.Method + " " + r.Path
+					switch {
+					case role == "anonymous" && strings.HasPrefix(r.Path, "/api/"):
+						if code != http.StatusUnauthorized || !strings.Contains(body, `"code":"unauthorized"`) {
+							t.Errorf("%s: %d %s, want 401 unauthorized", label, code, body)
+						}
+					case role == "anonymous":
+						if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/login?next=") {
+							t.Errorf("%s: %d to %q, want 303 to the sign-in page", label, code, loc)
+						}
+					case role == models.RoleSales && r.AdminOnly:
+						if code != http.StatusForbidden {
+							t.Errorf("%s: %d, want 403 for sales", label, code)
+						}
+					default:
+						if code == http.StatusUnauthorized || code == http.StatusForbidden || code >= 500 {
+							t.Errorf("%s as %s: %d %.200s", label, role, code, body)
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+// checkEveryStaffRouteListed fails when a staff route is registered but
+// not in the table, so a new route cannot skip the access checks.
+func checkEveryStaffRouteListed(t *testing.T, e *testEnv, routes []staffRoute) {
+	t.Helper()
+	listed := map[string]bool{}
+	for _, r := range routes {
+		listed[r.Method+" "+r.Pattern] = true
+	}
+	for _, ri := range e.srv.engine.Routes() {
+		staff := strings.HasPrefix(ri.Path, "/admin") || strings.HasPrefix(ri.Path, "/api/v1/admin")
+		if !staff || ri.Path == "/admin/login" || listed[ri.Method+" "+ri.Path] {
+			continue
+		}
+		t.Errorf("staff route %s %s is not in staffRoutes: add a row so its access is tested", ri.Method, ri.Path)
+	}
+}
