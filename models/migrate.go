@@ -21,6 +21,26 @@ var migrations = []migration{
 	{1, "initial schema", func(tx *gorm.DB, _ string) error {
 		return tx.Migrator().AutoMigrate(allModels()...)
 	}},
+	{2, "indexes for the export and the dashboard", func(tx *gorm.DB, _ string) error {
+		return execAll(tx,
+			// Booking figures per lead (export, funnel) read from the index alone.
+			"CREATE INDEX IF NOT EXISTS ix_bookings_lead_status_start ON bookings (lead_id, status, start_at)",
+			// Calls booked per week by title.
+			"CREATE INDEX IF NOT EXISTS ix_bookings_created_title ON bookings (created_at, target_title)",
+			// The period's leads by title, status and recommendation.
+			"CREATE INDEX IF NOT EXISTS ix_leads_created_title ON leads (created_at, target_title, status, erased_at, recommended_title)",
+		)
+	}},
+}
+
+// execAll runs each statement in order, stopping at the first error.
+func execAll(tx *gorm.DB, stmts ...string) error {
+	for _, q := range stmts {
+		if err := tx.Exec(q).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type schemaMigration struct {
