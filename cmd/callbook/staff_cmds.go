@@ -1,22 +1,261 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/callbook/callbook/models"
 )
 
-// Staff commands are being built in the staff-area issue.
+// Usage lines of the staff commands (CONTRACT §1).
+const (
+	userAddUsage    = "user add --email E --name N --role admin|sales [--host] (password on standard input)"
+	userPasswdUsage = "user passwd --email E (password on standard input)"
+	tokenUsage      = "token create --email E --name LABEL"
+)
 
-func cmdUser(context.Context, []string, io.Reader, io.Writer, io.Writer) error {
-	return errors.New("user: not built yet")
+// cmdUser runs `callbook user add` and `callbook user passwd`.
+func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{errors.New("use " + userAddUsage + ", or " + userPasswdUsage)}
+	}
+	switch args[0] {
+	case "add":
+		return userAdd(ctx, args[1:], stdin, stdout, stderr)
+	case "passwd":
+		return userPasswd(ctx, args[1:], stdin, stdout, stderr)
+	}
+	return usageError{fmt.Errorf("unknown subcommand %q; use %s, or %s", args[0], userAddUsage, userPasswdUsage)}
 }
 
-func cmdToken(context.Context, []string, io.Reader, io.Writer, io.Writer) error {
-	return errors.New("token: not built yet")
+// userAdd creates a staff user and prints its id alone on one line.
+func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var email, name, role string
+	var host bool
+	fs := newFlags("user add")
+	fs.StringVar(&email, "email", "", "the user's email, used to sign in")
+	fs.StringVar(&name, "name", "", "the user's name, as staff see it")
+	fs.StringVar(&role, "role", "", "admin or sales")
+	fs.BoolVar(&host, "host", false, "the user takes discovery calls")
+	if err := parseFlags(fs, args, userAddUsage, "email", "name", "role"); err != nil {
+		return err
+	}
+	if role != models.RoleAdmin && role != models.RoleSales {
+		return usageError{fmt.Errorf("--role must be admin or sales; use %s", userAddUsage)}
+	}
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := openMigratedStore(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	u, err := store.CreateUser(ctx, models.NewUser{Email: email, Name: name, Role: role, Host: host, Password: password,
+		Actor: commandActor("callbook user add")})
+	if err != nil {
+		return inputError(err)
+	}
+	fmt.Fprintln(stdout, u.ID)
+	return nil
 }
 
-func ensureFirstAdmin(context.Context, *models.Store, *config, *slog.Logger) error { return nil }
+// userPasswd sets a user's password and signs them out everywhere.
+func userPasswd(ctx context.Context, args []string, stdin io.Reader, _, stderr io.Writer) error {
+	var email string
+	fs := newFlags("user passwd")
+	fs.StringVar(&email, "email", "", "the user's email")
+	if err := parseFlags(fs, args, userPasswdUsage, "email"); err != nil {
+		return err
+	}
+	password, err := readPassword(stdin, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := openMigratedStore(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.SetPassword(ctx, email, password); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return noSuchUser(email)
+		}
+		return inputError(err)
+	}
+	return nil
+}
+
+// cmdToken runs `callbook token create`: it prints a new API token alone
+// on one line. The token is stored only as a hash and never shown again.
+func cmdToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return usageError{errors.New("use " + tokenUsage)}
+	}
+	var email, label string
+	fs := newFlags("token create")
+	fs.StringVar(&email, "email", "", "the staff user the token acts as")
+	fs.StringVar(&label, "name", "", "a label saying what the token is for")
+	if err := parseFlags(fs, args[1:], tokenUsage, "email", "name"); err != nil {
+		return err
+	}
+	store, err := openMigratedStore(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	u, err := store.UserByEmail(ctx, email)
+	if errors.Is(err, models.ErrNotFound) {
+		return noSuchUser(email)
+	}
+	if err != nil {
+		return err
+	}
+	token, _, err := store.CreateAPIToken(ctx, u.ID, label)
+	if err != nil {
+		return inputError(err)
+	}
+	fmt.Fprintln(stdout, token)
+	return nil
+}
+
+// ensureFirstAdmin creates an admin (not a host) from CALLBOOK_ADMIN_EMAIL
+// and CALLBOOK_ADMIN_PASSWORD when both are set and no admin exists. A
+// value the rules refuse stops start-up with one line naming the variable.
+func ensureFirstAdmin(ctx context.Context, store *models.Store, cfg *config, log *slog.Logger) error {
+	if cfg.AdminEmail == "" || cfg.AdminPassword == "" {
+		return nil
+	}
+	created, err := store.EnsureFirstAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		vars := map[string]string{"email": "CALLBOOK_ADMIN_EMAIL", "password": "CALLBOOK_ADMIN_PASSWORD"}
+		for _, f := range sortedFields(verr) {
+			if v, ok := vars[f]; ok {
+				return fmt.Errorf("%s: %s", v, verr.Fields[f])
+			}
+		}
+		return fmt.Errorf("CALLBOOK_ADMIN_EMAIL: %s", describe(verr))
+	}
+	if err != nil {
+		return fmt.Errorf("first admin: %w", err)
+	}
+	if created {
+		log.Info("created the first admin from CALLBOOK_ADMIN_EMAIL", "email", models.NormalizeEmail(cfg.AdminEmail))
+	}
+	return nil
+}
+
+// newFlags makes a flag set that reports errors instead of printing usage.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses args and requires the named flags, as usage errors.
+func parseFlags(fs *flag.FlagSet, args []string, usage string, required ...string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError{fmt.Errorf("%v; use %s", err, usage)}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (passwords are read from standard input); use %s", fs.Arg(0), usage)}
+	}
+	for _, name := range required {
+		if strings.TrimSpace(fs.Lookup(name).Value.String()) == "" {
+			return usageError{fmt.Errorf("--%s is required; use %s", name, usage)}
+		}
+	}
+	return nil
+}
+
+// readPassword reads one line from stdin: typed without echo after a
+// prompt on a terminal, else the first line of a pipe or file.
+func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password: ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the password from standard input: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", usageError{errors.New("no password on standard input: pipe one line, as in `printf '%s\\n' \"$PW\" | callbook user ...`")}
+	}
+	return line, nil
+}
+
+// openMigratedStore opens the configured database and applies pending
+// migrations, so staff commands work on a fresh install.
+func openMigratedStore(ctx context.Context, stderr io.Writer) (*models.Store, error) {
+	cfg, err := loadConfig(nil, false)
+	if err != nil {
+		return nil, err
+	}
+	store, err := openStore(cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return store, nil
+}
+
+// inputError turns a refusal of what was typed into a usage error (exit 2)
+// that says what to fix; anything else stays a failure (exit 1).
+func inputError(err error) error {
+	var verr *models.ValidationError
+	if errors.As(err, &verr) {
+		return usageError{errors.New(describe(verr))}
+	}
+	return err
+}
+
+func describe(verr *models.ValidationError) string {
+	parts := []string{}
+	for _, f := range sortedFields(verr) {
+		parts = append(parts, f+" "+verr.Fields[f])
+	}
+	return strings.Join(parts, "; ")
+}
+
+func sortedFields(verr *models.ValidationError) []string {
+	keys := make([]string, 0, len(verr.Fields))
+	for k := range verr.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func noSuchUser(email string) error {
+	return fmt.Errorf("no staff user has the email %q; create one with callbook %s", email, userAddUsage)
+}
+
+// commandActor names the operator running a command, for events.
+func commandActor(cmd string) string {
+	if u := os.Getenv("USER"); u != "" {
+		return cmd + " (" + u + ")"
+	}
+	return cmd
+}
