@@ -27,7 +27,8 @@ type leadListRow struct {
 func (s *Server) adminLeads(c *gin.Context) {
 	ctx := c.Request.Context()
 	q := readLeadListQuery(c.Request.URL.Query())
-	data := gin.H{"Title": "Leads", "Nav": "leads", "Q": q, "Statuses": models.LeadStatuses, "Erased": c.Query("erased") != ""}
+	data := gin.H{"Title": "Leads", "Nav": "leads", "Q": q, "Statuses": models.LeadStatuses, "Erased": c.Query("erased") != "",
+		"Count": 0, "Rows": []leadListRow{}}
 	if err := s.leadChoices(c, data); err != nil {
 		s.fail(c, err)
 		return

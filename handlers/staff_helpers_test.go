@@ -130,7 +130,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func location(w *httptest.ResponseRecorder) string { return w.Header().Get("Location") }
 
 // rawScript matches a visitor's script tag that escaping should have defused.
-var rawScript = regexp.MustCompile(`(?i)<script>alert|<img src=x|onerror=`)
+var rawScript = regexp.MustCompile(`(?i)<script>alert|<img src=x|<[^>]* onerror=`)
 
 // regexpFind returns the first group of pattern in s, failing without one.
 func regexpFind(t interface {
