@@ -31,7 +31,7 @@ func mustZone(name string) *time.Location {
 
 // testEnv is a full router on a real database with a settable clock.
 type testEnv struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	store  *models.Store
 	clock  *storetest.Clock
@@ -39,7 +39,7 @@ type testEnv struct {
 }
 
 // newTestServer builds the whole router on a fresh database of dialect.
-func newTestServer(t *testing.T, dialect string, tweak ...func(*Options)) *testEnv {
+func newTestServer(t testing.TB, dialect string, tweak ...func(*Options)) *testEnv {
 	t.Helper()
 	clock := storetest.NewClock(testStart)
 	store := storetest.MustOpen(t, dialect, storetest.Options(clock))
@@ -95,7 +95,7 @@ func (e *testEnv) postForm(path string, form url.Values, headers ...string) *htt
 }
 
 // decode parses a JSON answer.
-func decode[T any](t *testing.T, w *httptest.ResponseRecorder) T {
+func decode[T any](t testing.TB, w *httptest.ResponseRecorder) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {

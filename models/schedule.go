@@ -53,7 +53,7 @@ func (s *Store) cachedSchedules(ctx context.Context) ([]*HostSchedule, BookingSe
 	if err != nil {
 		return nil, BookingSettings{}, err
 	}
-	hosts, err := s.loadSchedules(db, nil, bs, now)
+	hosts, err := s.loadSchedules(db, nil, bs, now.Add(-24*time.Hour), time.Time{})
 	if err != nil {
 		return nil, BookingSettings{}, err
 	}
@@ -62,8 +62,9 @@ func (s *Store) cachedSchedules(ctx context.Context) ([]*HostSchedule, BookingSe
 }
 
 // loadSchedules reads enabled hosts (all, or those in ids) with their
-// overrides and their confirmed calls from a day ago onwards.
-func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, now time.Time) ([]*HostSchedule, error) {
+// overrides and their confirmed calls starting in [from, to) (no upper bound
+// when to is zero).
+func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, from, to time.Time) ([]*HostSchedule, error) {
 	var users []User
 	q := db.Where("host = ? AND disabled = ?", true, false)
 	if ids != nil {
@@ -99,9 +100,12 @@ func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, now t
 		StartAt, EndAt time.Time
 	}
 	var rows []busyRow
-	if err := db.Model(&Booking{}).Select("host_id, start_at, end_at").
-		Where("status = ? AND host_id IN ? AND start_at >= ?", BookingConfirmed, hostIDs, now.Add(-24*time.Hour)).
-		Order("start_at").Scan(&rows).Error; err != nil {
+	q = db.Model(&Booking{}).Select("host_id, start_at, end_at").
+		Where("status = ? AND host_id IN ? AND start_at >= ?", BookingConfirmed, hostIDs, from)
+	if !to.IsZero() {
+		q = q.Where("start_at < ?", to)
+	}
+	if err := q.Order("start_at").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	for _, r := range rows {

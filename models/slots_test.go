@@ -180,7 +180,9 @@ func TestComputeSlots_Rules(t *testing.T) {
 			func() []*HostSchedule { return []*HostSchedule{weekdayHost(1, Window{9 * 60, 17 * 60})} },
 			[]string{"15:30", "16:00", "16:30"}},
 		{"a booking blocks its slot", BookingSettings{30, 0, 0, 30}, mon(8, 0),
-			func() []*HostSchedule { return []*HostSchedule{busy(weekdayHost(1, Window{9 * 60, 11 * 60}), mon(10, 0), 30*time.Minute)} },
+			func() []*HostSchedule {
+				return []*HostSchedule{busy(weekdayHost(1, Window{9 * 60, 11 * 60}), mon(10, 0), 30*time.Minute)}
+			},
 			[]string{"09:00", "09:30", "10:30"}},
 		{"buffers keep a gap on both sides", BookingSettings{30, 15, 0, 30}, mon(8, 0),
 			func() []*HostSchedule {

@@ -73,6 +73,7 @@ type Store struct {
 
 	outboxSignal chan struct{}
 	avail        availabilityCache
+	group        *groupCommit // SQLite only
 	closeOnce    sync.Once
 }
 
@@ -159,6 +160,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		rdb, _ := s.read.DB()
 		rdb.SetMaxOpenConns(8)
 		rdb.SetMaxIdleConns(8)
+		s.group = newGroupCommit(s.write, 64)
 	case DialectPostgres:
 		s.write, err = gorm.Open(postgres.Open(dsn), cfg())
 		if err != nil {
@@ -177,6 +179,9 @@ func Open(rawURL string, opts Options) (*Store, error) {
 func (s *Store) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		if s.group != nil {
+			s.group.close()
+		}
 		for _, g := range []*gorm.DB{s.read, s.write} {
 			if db, e := g.DB(); e == nil {
 				if e := db.Close(); e != nil && err == nil {
@@ -229,8 +234,13 @@ func (s *Store) signalOutbox() {
 	}
 }
 
-// tx runs fn in one write transaction. It is the only way Store writes.
+// tx runs fn in one write transaction. On SQLite, transactions waiting at
+// the same moment share one commit (see groupCommit); fn must therefore only
+// touch the database through tx and return its error unwrapped or wrapped.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.group != nil {
+		return s.group.do(ctx, fn)
+	}
 	return s.write.WithContext(ctx).Transaction(fn)
 }
 

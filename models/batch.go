@@ -1,0 +1,113 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"gorm.io/gorm"
+)
+
+// groupCommit funnels SQLite write transactions through one goroutine that
+// commits as many as are waiting in a single database transaction, each in
+// its own savepoint. With synchronous=FULL every commit waits for the disk,
+// so sharing one commit among concurrent bookings multiplies throughput
+// while each booking still succeeds or fails on its own: a failing job rolls
+// back to its savepoint and leaves the others untouched.
+type groupCommit struct {
+	db       *gorm.DB
+	jobs     chan *writeJob
+	quit     chan struct{}
+	done     sync.WaitGroup
+	maxBatch int
+}
+
+type writeJob struct {
+	ctx  context.Context
+	fn   func(tx *gorm.DB) error
+	done chan error
+}
+
+var errStoreClosed = errors.New("models: store is closed")
+
+func newGroupCommit(db *gorm.DB, maxBatch int) *groupCommit {
+	g := &groupCommit{db: db, jobs: make(chan *writeJob), quit: make(chan struct{}), maxBatch: maxBatch}
+	g.done.Add(1)
+	go g.run()
+	return g
+}
+
+// do runs fn in a write transaction shared with whatever else is waiting,
+// and returns once that transaction has committed (or fn failed).
+func (g *groupCommit) do(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	j := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case g.jobs <- j:
+	case <-g.quit:
+		return errStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-j.done
+}
+
+// close stops taking jobs and waits for the batch in flight.
+func (g *groupCommit) close() {
+	close(g.quit)
+	g.done.Wait()
+}
+
+func (g *groupCommit) run() {
+	defer g.done.Done()
+	for {
+		var first *writeJob
+		select {
+		case first = <-g.jobs:
+		case <-g.quit:
+			return
+		}
+		batch := []*writeJob{first}
+	collect:
+		for len(batch) < g.maxBatch {
+			select {
+			case j := <-g.jobs:
+				batch = append(batch, j)
+			default:
+				break collect
+			}
+		}
+		g.commit(batch)
+	}
+}
+
+// commit runs a batch in one transaction. A lone job runs plainly; in a
+// batch each job gets a savepoint.
+func (g *groupCommit) commit(batch []*writeJob) {
+	results := make([]error, len(batch))
+	err := g.db.Transaction(func(tx *gorm.DB) error {
+		if len(batch) == 1 {
+			results[0] = runJob(tx, batch[0], batch[0].fn)
+			return results[0]
+		}
+		for i, j := range batch {
+			results[i] = runJob(tx, j, func(tx *gorm.DB) error { return tx.Transaction(j.fn) })
+		}
+		return nil
+	})
+	for i, j := range batch {
+		if results[i] == nil && err != nil {
+			results[i] = err
+		}
+		j.done <- results[i]
+	}
+}
+
+// runJob skips a job whose caller has gone, and runs the rest with the
+// batch's own context: cancelling one request must not interrupt the
+// connection the others share.
+func runJob(tx *gorm.DB, j *writeJob, fn func(tx *gorm.DB) error) error {
+	if err := j.ctx.Err(); err != nil {
+		return err
+	}
+	return fn(tx.Session(&gorm.Session{NewDB: true, Context: context.WithoutCancel(j.ctx)}))
+}
