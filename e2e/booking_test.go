@@ -1,0 +1,274 @@
+package e2e
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/callbook/callbook/models"
+)
+
+// Selectors the booking scenarios share.
+const (
+	heroCTA      = `a[data-cta="hero"]`
+	tzKnown      = `[data-tz-known]`
+	otherDay     = `.calendar a[data-date]:not(.is-selected)`
+	firstTime    = `.time-grid input[name="start"]`
+	submitButton = `form[data-book-form] button[type="submit"]`
+	errorSummary = `#error-summary`
+)
+
+// TestBooking_FromRolePageWithJavaScriptInTokyo is the main path with the
+// JavaScript picker: a reader in Tokyo (not the business's New York) lands
+// on a role page from a newsletter, clicks the hero call to action, gets
+// their zone detected, switches day in place, picks a time, books, and the
+// lead carries the target title and the UTM source.
+func TestBooking_FromRolePageWithJavaScriptInTokyo(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t)
+	b.setViewport(desktopWidth, screenHeight(desktopWidth))
+
+	b.do(timezone("Asia/Tokyo"),
+		chromedp.Navigate(a.URL+"/roles/backend-engineer?utm_source=newsletter&utm_campaign=e2e"),
+		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
+		chromedp.Click(chromedp.CSS(heroCTA)),
+		// book.js detects Asia/Tokyo and reloads the page with ?tz=.
+		chromedp.WaitReady(chromedp.CSS(tzKnown)),
+	)
+	if zone := run(b, chromedp.Value(chromedp.CSS("#tz"))); zone != "Asia/Tokyo" {
+		t.Fatalf("zone selector shows %q, want the detected Asia/Tokyo", zone)
+	}
+	if loc := b.location(); !strings.Contains(loc, "utm_source=newsletter") {
+		t.Errorf("the booking page lost the UTM parameters: %s", loc)
+	}
+
+	// Another day, switched in place by the script (no page load: the
+	// marker set below survives).
+	day := b.attr(otherDay, "data-date")
+	b.do(chromedp.Evaluate[chromedp.Void](`window.__samePage = true`),
+		chromedp.Click(chromedp.CSS(otherDay)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.calendar a.is-selected[data-date=%q]`, day))),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-times][aria-busy]`)),
+	)
+	if !run(b, chromedp.Evaluate[bool](`window.__samePage === true`)) {
+		t.Error("switching day reloaded the page; the script should fetch the times")
+	}
+	start := run(b, chromedp.Value(chromedp.CSS(firstTime)))
+	if !strings.HasPrefix(start, day) || !strings.HasSuffix(start, "+09:00") {
+		t.Fatalf("first time %q is not on %s in Tokyo", start, day)
+	}
+
+	b.do(chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-choice] p`)),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Ada Lovelace"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "ada@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#current_title"), "Data Analyst"),
+		chromedp.Click(chromedp.CSS("#consent")),
+		chromedp.Click(chromedp.CSS(submitButton)),
+		chromedp.WaitVisible(chromedp.CSS(".ticket")),
+	)
+	if loc := b.location(); !strings.Contains(loc, "/bookings/") {
+		t.Fatalf("after booking the browser is at %s, want the confirmation page", loc)
+	}
+	st, _ := time.Parse(time.RFC3339, start)
+	ticket := b.text(".ticket-time")
+	if !strings.HasPrefix(ticket, st.Format("15:04")) || !strings.Contains(ticket, "Asia/Tokyo") {
+		t.Errorf("confirmation shows %q, want %s Asia/Tokyo", ticket, st.Format("15:04"))
+	}
+
+	lead := a.leadByEmail(t, "ada@example.com")
+	if lead.TargetTitle != "Backend Engineer" || lead.RoleSlug != "backend-engineer" ||
+		lead.UTMSource != "newsletter" || lead.UTMCampaign != "e2e" || lead.CurrentTitle != "Data Analyst" {
+		t.Errorf("lead = %+v, want Backend Engineer from newsletter/e2e", lead)
+	}
+	bk := a.bookingOf(t, lead.ID)
+	if !bk.StartAt.Equal(st) || bk.Timezone != "Asia/Tokyo" || bk.Status != models.BookingConfirmed {
+		t.Errorf("booking at %s in %s (%s), want %s in Asia/Tokyo", bk.StartAt, bk.Timezone, bk.Status, st)
+	}
+}
+
+// TestBooking_WithoutJavaScript books with scripts off: the zone selector's
+// GET form, the day links (?tz=&date=), a form sent back with an error and
+// the input kept, then the booking.
+func TestBooking_WithoutJavaScript(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t)
+	b.setViewport(phoneWidth, screenHeight(phoneWidth))
+
+	b.do(noScript(), timezone("Asia/Tokyo"),
+		chromedp.Navigate(a.URL+"/roles/software-engineer?utm_source=nojs"),
+		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
+		chromedp.Click(chromedp.CSS(heroCTA)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-tz-note]`)),
+	)
+	if run(b, chromedp.Evaluate[bool](`document.documentElement.classList.contains("js")`)) {
+		t.Fatal("book.js ran although scripts are off")
+	}
+	// No script, no detection: the page says which zone it shows, and the
+	// visitor changes it with the selector and its button.
+	if note := b.text(`[data-tz-note]`); !strings.Contains(note, businessZone) {
+		t.Errorf("zone note %q does not name %s", note, businessZone)
+	}
+	b.do(chromedp.SetValue(chromedp.CSS("#tz"), "Europe/Berlin"),
+		chromedp.Click(chromedp.CSS(`.tz-form button[type="submit"]`)),
+		chromedp.WaitReady(chromedp.CSS(tzKnown)),
+	)
+	if loc := b.location(); !strings.Contains(loc, "tz=Europe%2FBerlin") || !strings.Contains(loc, "utm_source=nojs") {
+		t.Fatalf("zone form went to %s, want tz=Europe/Berlin with the UTM kept", loc)
+	}
+
+	day := b.attr(otherDay, "data-date")
+	href, err := url.Parse(b.attr(otherDay, "href"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q := href.Query(); q.Get("tz") != "Europe/Berlin" || q.Get("date") != day || q.Get("utm_source") != "nojs" {
+		t.Errorf("day link %s lacks ?tz=, ?date= or the UTM source", href)
+	}
+	b.do(chromedp.Click(chromedp.CSS(otherDay)),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.calendar a.is-selected[data-date=%q]`, day))),
+	)
+	start := run(b, chromedp.Value(chromedp.CSS(firstTime)))
+	if !strings.HasPrefix(start, day) {
+		t.Fatalf("first time %q is not on the chosen day %s", start, day)
+	}
+
+	// Forget the consent: the form comes back (422) with the problem
+	// summed up, linked to the field, and everything typed kept.
+	b.do(chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Hopper"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
+		chromedp.Click(chromedp.CSS(submitButton)),
+		chromedp.WaitVisible(chromedp.CSS(errorSummary)),
+	)
+	if href := b.attr(errorSummary+` a`, "href"); href != "#consent" {
+		t.Errorf("error summary links to %q, want #consent", href)
+	}
+	if d := b.attr("#consent", "aria-describedby"); d != "consent-error" {
+		t.Errorf("consent aria-describedby = %q", d)
+	}
+	if v := run(b, chromedp.Value(chromedp.CSS("#name"))); v != "Grace Hopper" {
+		t.Errorf("name not kept: %q", v)
+	}
+	if checked := b.attr(`input[name="start"]:checked`, "value"); checked != start {
+		t.Errorf("chosen time not kept: %q, want %q", checked, start)
+	}
+
+	b.do(chromedp.Click(chromedp.CSS("#consent")),
+		chromedp.Click(chromedp.CSS(submitButton)),
+		chromedp.WaitVisible(chromedp.CSS(".ticket")),
+	)
+	lead := a.leadByEmail(t, "grace@example.com")
+	if lead.TargetTitle != "Software Engineer" || lead.UTMSource != "nojs" {
+		t.Errorf("lead = %+v, want Software Engineer from nojs", lead)
+	}
+	st, _ := time.Parse(time.RFC3339, start)
+	if bk := a.bookingOf(t, lead.ID); !bk.StartAt.Equal(st) || bk.Timezone != "Europe/Berlin" {
+		t.Errorf("booking at %s in %s, want %s in Europe/Berlin", bk.StartAt, bk.Timezone, st)
+	}
+}
+
+// TestBooking_KeyboardOnly books with the keyboard alone, and checks on
+// the way that every control that takes focus shows it.
+func TestBooking_KeyboardOnly(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t)
+	b.setViewport(desktopWidth, screenHeight(desktopWidth))
+	b.do(timezone("Europe/Lisbon"),
+		chromedp.Navigate(a.URL+"/roles/backend-engineer"),
+		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
+	)
+	b.tabTo(heroCTA, 20)
+	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitReady(chromedp.CSS(tzKnown)))
+
+	// Day: Tab to a day that is not selected and press Enter; the script
+	// loads its times and moves focus to the first one.
+	b.tabTo(otherDay, 40)
+	day := run(b, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-date")`))
+	b.do(chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.calendar a.is-selected[data-date=%q]`, day))),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-times][aria-busy]`)),
+	)
+	if !run(b, chromedp.Evaluate[bool](`document.activeElement.name === "start"`)) {
+		b.tabTo(firstTime, 5)
+	}
+	// Arrow keys move through the times and pick one; the focused time is
+	// outlined.
+	b.do(chromedp.KeyEvent(kb.ArrowRight))
+	start := run(b, chromedp.Evaluate[string](`document.activeElement.checked ? document.activeElement.value : ""`))
+	if start == "" || !strings.HasPrefix(start, day) {
+		t.Fatalf("arrow key did not pick a time on %s (got %q)", day, start)
+	}
+	if o := run(b, chromedp.Evaluate[string](`getComputedStyle(document.activeElement.nextElementSibling).outlineStyle`)); o == "none" {
+		t.Error("the focused time shows no outline")
+	}
+
+	for _, f := range []struct{ css, keys string }{
+		{"#name", "Alan Turing"}, {"#email", "alan@example.com"},
+	} {
+		b.tabTo(f.css, 3)
+		b.do(chromedp.KeyEvent(f.keys))
+	}
+	b.tabTo("#consent", 8)
+	b.do(chromedp.KeyEvent(" "))
+	b.tabTo(submitButton, 3)
+	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(".ticket")))
+
+	lead := a.leadByEmail(t, "alan@example.com")
+	st, _ := time.Parse(time.RFC3339, start)
+	if bk := a.bookingOf(t, lead.ID); !bk.StartAt.Equal(st) || bk.Timezone != "Europe/Lisbon" {
+		t.Errorf("booking at %s in %s, want %s in Europe/Lisbon", bk.StartAt, bk.Timezone, st)
+	}
+}
+
+// tabTo presses Tab until the focused element matches css, at most max
+// times, failing the test otherwise. Each element focused on the way must
+// show a focus outline.
+func (b *browser) tabTo(css string, max int) {
+	b.t.Helper()
+	for i := 0; i < max; i++ {
+		b.do(chromedp.KeyEvent(kb.Tab))
+		st := run(b, chromedp.Evaluate[focusState](fmt.Sprintf(`(() => {
+			const e = document.activeElement;
+			// A visually hidden radio shows its focus on the label's box.
+			const shown = e.type === "radio" ? e.nextElementSibling : e;
+			return {match: e.matches(%q), outline: getComputedStyle(shown).outlineStyle, tag: e.outerHTML.slice(0, 80)};
+		})()`, css)))
+		if st.Outline == "none" {
+			b.t.Errorf("no visible focus on %s", st.Tag)
+		}
+		if st.Match {
+			return
+		}
+	}
+	b.t.Fatalf("%d Tabs did not reach %s", max, css)
+}
+
+// focusState describes the focused element: whether it is the one looked
+// for, its outline style, and its start for messages.
+type focusState struct {
+	Match   bool   `json:"match"`
+	Outline string `json:"outline"`
+	Tag     string `json:"tag"`
+}
+
+// attr returns an attribute of the first element matching css.
+func (b *browser) attr(css, name string) string {
+	b.t.Helper()
+	return run(b, chromedp.Evaluate[string](fmt.Sprintf(`(document.querySelector(%q) || {getAttribute: () => ""}).getAttribute(%q) || ""`, css, name)))
+}
+
+// bookingOf returns the lead's latest booking.
+func (a *app) bookingOf(t *testing.T, leadID uint) models.Booking {
+	t.Helper()
+	var bk models.Booking
+	if err := a.Store.ReadDB().Where("lead_id = ?", leadID).Order("id DESC").First(&bk).Error; err != nil {
+		t.Fatalf("booking of lead %d: %v", leadID, err)
+	}
+	return bk
+}

@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// screenshotDir is where the screenshots go: CALLBOOK_SCREENSHOTS=docs
+// writes the committed ones in docs/screenshots, another value names a
+// folder, and unset keeps them in the test's temporary folder.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("CALLBOOK_SCREENSHOTS")
+	switch dir {
+	case "":
+		return t.TempDir()
+	case "docs":
+		dir = filepath.Join("..", "docs", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestScreenshots_PublicPagesAtPhoneAndDesktopWidths renders every public
+// page at 390 px and 1280 px and saves full-page screenshots, checking on
+// the way that each page answers and shows its main heading.
+func TestScreenshots_PublicPagesAtPhoneAndDesktopWidths(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t)
+	dir := screenshotDir(t)
+	token := a.bookViaAPI(t, "grace@example.com", "Europe/London")
+
+	pages := []struct{ name, path string }{
+		{"index", "/"},
+		{"role-backend-engineer", "/roles/backend-engineer"},
+		{"role-software-engineer", "/roles/software-engineer"},
+		{"book", "/roles/backend-engineer/book?tz=Europe/London"},
+		{"confirmation", "/bookings/" + token},
+	}
+	b.do(timezone("Europe/London"))
+	for _, width := range []int64{phoneWidth, desktopWidth} {
+		kind := "desktop"
+		if width < 600 {
+			kind = "phone"
+		}
+		b.setViewport(width, screenHeight(width))
+		for _, p := range pages {
+			b.do(chromedp.Navigate(a.URL+p.path), chromedp.WaitVisible(chromedp.CSS("h1")))
+			b.shoot(filepath.Join(dir, p.name+"-"+kind+".png"))
+		}
+		// The booking form's error state: submitted with nothing filled in.
+		b.do(chromedp.Navigate(a.URL+"/roles/backend-engineer/book?tz=Europe/London"),
+			chromedp.WaitVisible(chromedp.CSS("form[data-book-form] button[type=submit]")),
+			chromedp.Click(chromedp.CSS("form[data-book-form] button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS("#error-summary")))
+		b.shoot(filepath.Join(dir, "book-errors-"+kind+".png"))
+	}
+	t.Logf("screenshots in %s", dir)
+}
+
+// shoot saves a full-page PNG of the tab. It makes the viewport as tall as
+// the page first, rather than capturing beyond the viewport, so elements
+// fixed to the bottom of the screen (the phone's booking bar) sit at the
+// bottom of the picture as they would at the end of the page.
+func (b *browser) shoot(path string) {
+	b.t.Helper()
+	height := run(b, chromedp.Evaluate[int64](`Math.ceil(document.documentElement.scrollHeight)`))
+	width := b.width
+	b.setViewport(width, height)
+	png := run(b, chromedp.CaptureScreenshot())
+	b.setViewport(width, screenHeight(width))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// bookViaAPI books the first free slot through the public API and returns
+// the visitor's token.
+func (a *app) bookViaAPI(t *testing.T, email, tz string) string {
+	t.Helper()
+	return a.bookViaAPIWith(t, map[string]any{"email": email, "timezone": tz})
+}
+
+// bookViaAPIWith books the first free slot in fields["timezone"] with a
+// valid request that fields overrides, and returns the visitor's token.
+func (a *app) bookViaAPIWith(t *testing.T, fields map[string]any) string {
+	t.Helper()
+	req := map[string]any{
+		"name": "Grace Hopper", "email": "grace@example.com", "target_title": "Backend Engineer", "role_slug": "backend-engineer",
+		"timezone": "UTC", "consent": true,
+	}
+	for k, v := range fields {
+		req[k] = v
+	}
+	req["start"] = a.firstSlot(t, req["timezone"].(string))
+	body, _ := json.Marshal(req)
+	resp, err := http.Post(a.URL+"/api/v1/bookings", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Booking struct {
+			ManageURL string `json:"manage_url"`
+		} `json:"booking"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("book via API: %d %v", resp.StatusCode, err)
+	}
+	u, err := url.Parse(out.Booking.ManageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Base(u.Path)
+}
+
+// firstSlot returns the first offered start in tz.
+func (a *app) firstSlot(t *testing.T, tz string) string {
+	t.Helper()
+	resp, err := http.Get(a.URL + "/api/v1/slots?tz=" + url.QueryEscape(tz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Slots []struct {
+			Start string `json:"start"`
+		} `json:"slots"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Slots) == 0 {
+		t.Fatalf("slots: %d %v (%d slots)", resp.StatusCode, err, len(out.Slots))
+	}
+	return out.Slots[0].Start
+}
