@@ -20,23 +20,44 @@ type availabilityCache struct {
 	loadedAt time.Time
 	settings BookingSettings
 	hosts    []*HostSchedule
+	// offered is every start at which some host is free, from a day before
+	// the load to past the horizon, ignoring notice and horizon (which move
+	// with the clock and are applied per request).
+	offered []Slot
 }
 
 // cacheMaxAge bounds how long a schedule is reused even without a version
 // change, since calls drift from the future into the past.
 const cacheMaxAge = time.Minute
 
-// Slots lists the offered slots starting in [from, to).
+// Slots lists the offered slots starting in [from, to). The answer is a
+// window onto the cached list of free starts, cut by the minimum notice and
+// the horizon as of now; it costs two binary searches. The slice is shared:
+// callers must not modify it.
 func (s *Store) Slots(ctx context.Context, from, to time.Time) ([]Slot, BookingSettings, error) {
-	hosts, bs, err := s.cachedSchedules(ctx)
+	offered, bs, err := s.cachedOffered(ctx)
 	if err != nil {
 		return nil, BookingSettings{}, err
 	}
 	rules := SlotRules{Settings: bs, Loc: s.loc, Now: s.Now()}
-	return ComputeSlots(hosts, from, to, rules), bs, nil
+	lo, hi := from, to
+	if e := rules.earliest(); e.After(lo) {
+		lo = e
+	}
+	if l := rules.latest().Add(time.Nanosecond); l.Before(hi) {
+		hi = l
+	}
+	i := sort.Search(len(offered), func(i int) bool { return !offered[i].Start.Before(lo) })
+	j := sort.Search(len(offered), func(i int) bool { return !offered[i].Start.Before(hi) })
+	if i >= j {
+		return []Slot{}, bs, nil
+	}
+	return offered[i:j:j], bs, nil
 }
 
-func (s *Store) cachedSchedules(ctx context.Context) ([]*HostSchedule, BookingSettings, error) {
+// cachedOffered returns the cached free starts, reloading them when the
+// availability version moved or the cache is a minute old.
+func (s *Store) cachedOffered(ctx context.Context) ([]Slot, BookingSettings, error) {
 	db := s.read.WithContext(ctx)
 	var v Setting
 	if err := db.Where("key = ?", settingAvailVersion).Limit(1).Find(&v).Error; err != nil {
@@ -47,7 +68,7 @@ func (s *Store) cachedSchedules(ctx context.Context) ([]*HostSchedule, BookingSe
 	defer c.mu.Unlock()
 	now := s.Now()
 	if c.hosts != nil && c.version == v.Value && now.Sub(c.loadedAt) < cacheMaxAge && !now.Before(c.loadedAt) {
-		return c.hosts, c.settings, nil
+		return c.offered, c.settings, nil
 	}
 	bs, err := s.bookingSettings(db)
 	if err != nil {
@@ -57,8 +78,14 @@ func (s *Store) cachedSchedules(ctx context.Context) ([]*HostSchedule, BookingSe
 	if err != nil {
 		return nil, BookingSettings{}, err
 	}
-	c.version, c.loadedAt, c.settings, c.hosts = v.Value, now, bs, hosts
-	return hosts, bs, nil
+	// Every start from a day back to two days past the horizon, free of
+	// notice and horizon: those are cut per request as the clock moves.
+	wide := SlotRules{Settings: bs, Loc: s.loc, Now: now.Add(-24 * time.Hour)}
+	wide.Settings.MinNoticeMinutes = 0
+	wide.Settings.HorizonDays = bs.HorizonDays + 3
+	offered := ComputeSlots(hosts, wide.Now, now.Add(bs.Horizon()+48*time.Hour), wide)
+	c.version, c.loadedAt, c.settings, c.hosts, c.offered = v.Value, now, bs, hosts, offered
+	return offered, bs, nil
 }
 
 // loadSchedules reads enabled hosts (all, or those in ids) with their
