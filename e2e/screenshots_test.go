@@ -46,6 +46,10 @@ func TestScreenshots_PublicPagesAtPhoneAndDesktopWidths(t *testing.T) {
 		{"book", "/roles/backend-engineer/book?tz=Europe/London"},
 		{"confirmation", "/bookings/" + token},
 	}
+	if status(t, a.URL+"/bookings/"+token+"/reschedule") != http.StatusNotFound {
+		pages = append(pages, struct{ name, path string }{"reschedule", "/bookings/" + token + "/reschedule?tz=Europe/London"},
+			struct{ name, path string }{"cancel", "/bookings/" + token + "/cancel"})
+	}
 	b.do(timezone("Europe/London"))
 	for _, width := range []int64{phoneWidth, desktopWidth} {
 		kind := "desktop"
