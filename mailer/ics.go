@@ -1,0 +1,146 @@
+package mailer
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"github.com/callbook/callbook/models"
+)
+
+// iCalendar methods of the invites Callbook sends (RFC 5546).
+const (
+	MethodRequest = "REQUEST"
+	MethodCancel  = "CANCEL"
+)
+
+// inviteMethod is the calendar method an email kind carries, or "" for
+// kinds without an invite.
+func inviteMethod(kind string) string {
+	switch kind {
+	case models.MailConfirmation, models.MailReschedule:
+		return MethodRequest
+	case models.MailCancellation:
+		return MethodCancel
+	}
+	return ""
+}
+
+// InviteICS builds the calendar file for the booking in d, as served at
+// /bookings/{token}/invite.ics: method MethodRequest for a confirmed call,
+// MethodCancel for a canceled one. The file follows RFC 5545 (CRLF line
+// ends, lines folded at 75 octets, text escaped); its UID is stable per
+// booking and its SEQUENCE is the booking's, so calendars update the one
+// event instead of adding another.
+func (r *Renderer) InviteICS(d models.MailData, method string) ([]byte, error) {
+	return r.invite(d, method, r.now())
+}
+
+func (r *Renderer) invite(d models.MailData, method string, stamp time.Time) ([]byte, error) {
+	if method != MethodRequest && method != MethodCancel {
+		return nil, fmt.Errorf("calendar method %q: want %s or %s", method, MethodRequest, MethodCancel)
+	}
+	if d.BookingUID == "" || d.Start.IsZero() || !d.End.After(d.Start) {
+		return nil, fmt.Errorf("calendar file needs a booking with a start and end (booking %d)", d.BookingID)
+	}
+	cal := ics.NewCalendarFor("Callbook")
+	cal.SetMethod(ics.Method(method))
+	ev := cal.AddEvent(r.InviteUID(d.BookingUID))
+	ev.SetSequence(d.Sequence)
+	ev.SetDtStampTime(stamp)
+	ev.SetStartAt(d.Start)
+	ev.SetEndAt(d.End)
+	ev.SetSummary(icsText(inviteSummary(d)))
+	ev.SetDescription(icsText(r.inviteDescription(d, method)))
+	ev.SetURL(r.ManageURL(d.BookingUID))
+	ev.SetOrganizer(r.from.Address, ics.WithCN(icsParam(organizerName(r.from))))
+	ev.AddAttendee(d.Email,
+		ics.WithCN(icsParam(d.Name)),
+		ics.ParticipationRoleReqParticipant,
+		ics.CalendarUserTypeIndividual,
+		&ics.KeyValues{Key: string(ics.ParameterRsvp), Value: []string{"FALSE"}},
+	)
+	if method == MethodCancel {
+		ev.SetStatus(ics.ObjectStatusCancelled)
+	} else {
+		ev.SetStatus(ics.ObjectStatusConfirmed)
+	}
+	var b strings.Builder
+	if err := cal.SerializeTo(&b, ics.WithNewLineWindows); err != nil {
+		return nil, fmt.Errorf("calendar file: %w", err)
+	}
+	return []byte(b.String()), nil
+}
+
+// InviteUID is the iCalendar UID of a booking: its UID at the base URL's
+// host, the same in every invite about that booking.
+func (r *Renderer) InviteUID(bookingUID string) string { return bookingUID + "@" + r.uidHost }
+
+func inviteSummary(d models.MailData) string {
+	s := "Discovery call with Callbook"
+	if d.TargetTitle != "" {
+		s += ": " + d.TargetTitle
+	}
+	return s
+}
+
+func (r *Renderer) inviteDescription(d models.MailData, method string) string {
+	var b strings.Builder
+	if method == MethodCancel {
+		b.WriteString("This call was canceled.")
+		if d.Reason != "" {
+			b.WriteString(" Reason: " + d.Reason)
+		}
+		b.WriteString("\n\n")
+	}
+	fmt.Fprintf(&b, "Your discovery call with %s", d.HostName)
+	if d.TargetTitle != "" {
+		fmt.Fprintf(&b, " about %s", d.TargetTitle)
+	}
+	b.WriteString(".\n\n")
+	if method == MethodCancel {
+		b.WriteString("Your booking: ")
+	} else {
+		b.WriteString("Reschedule or cancel: ")
+	}
+	b.WriteString(r.ManageURL(d.BookingUID))
+	return b.String()
+}
+
+// organizerName is the sender's display name, or "Callbook".
+func organizerName(from *mail.Address) string {
+	if strings.TrimSpace(from.Name) != "" {
+		return from.Name
+	}
+	return "Callbook"
+}
+
+// icsText drops the control characters TEXT values may not hold; line
+// breaks become the "\n" escape, and commas, semicolons and backslashes are
+// escaped, by the library.
+func icsText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// icsParam makes a parameter value (a CN) valid under RFC 5545 §3.1, which
+// allows no escapes in parameters: golang-ical v0.3.4 writes a backslash
+// before , ; : ' and " instead of quoting the value, and calendars show
+// that backslash. So the few characters that would get one are replaced by
+// look-alikes or spaces, and control characters are dropped.
+func icsParam(s string) string {
+	repl := strings.NewReplacer(`"`, "", `\`, "", "'", "\u2019", ",", " ", ";", " ", ":", " ")
+	s = repl.Replace(icsText(s))
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,67 @@
+package mailer
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/callbook/callbook/models"
+)
+
+// Headers Callbook sets on every email (CONTRACT §7).
+const (
+	HeaderKind    = "X-Callbook-Kind"
+	HeaderBooking = "X-Callbook-Booking"
+)
+
+// Render renders an outbox row exactly as it is (or was) sent: the admin
+// mail viewer shows this.
+func (o *Outbox) Render(row models.OutboxMessage) (Rendered, error) {
+	var d models.MailData
+	if err := json.Unmarshal([]byte(row.Payload), &d); err != nil {
+		return Rendered{}, fmt.Errorf("outbox row %d: payload is not mail data: %w", row.ID, err)
+	}
+	if d.Kind == "" {
+		d.Kind = row.Kind
+	}
+	return o.renderer.Render(d, row.CreatedAt)
+}
+
+// compose builds the message for row: the row's stable Message-ID, the
+// Callbook headers, text and HTML as alternatives, and invite.ics attached
+// when the kind carries one. An error here is permanent: the same row will
+// never compose.
+func (o *Outbox) compose(row models.OutboxMessage) (*mail.Msg, error) {
+	r, err := o.Render(row)
+	if err != nil {
+		return nil, err
+	}
+	m := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	if err := m.From(o.from); err != nil {
+		return nil, fmt.Errorf("sender %q: %w", o.from, err)
+	}
+	if err := m.AddToFormat(row.ToName, row.ToAddr); err != nil {
+		return nil, fmt.Errorf("recipient %q: %w", row.ToAddr, err)
+	}
+	m.Subject(r.Subject)
+	m.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(row.MessageID, "<"), ">"))
+	m.SetDateWithValue(row.CreatedAt)
+	m.SetGenHeader(HeaderKind, row.Kind)
+	if row.BookingID != nil {
+		m.SetGenHeader(HeaderBooking, strconv.FormatUint(uint64(*row.BookingID), 10))
+	}
+	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	m.SetBodyString(mail.TypeTextPlain, r.Text)
+	m.AddAlternativeString(mail.TypeTextHTML, r.HTML)
+	if r.ICS != nil {
+		ct := mail.ContentType("text/calendar; method=" + r.ICSMethod + "; charset=utf-8")
+		if err := m.AttachReader("invite.ics", bytes.NewReader(r.ICS), mail.WithFileContentType(ct)); err != nil {
+			return nil, fmt.Errorf("attach invite.ics: %w", err)
+		}
+	}
+	return m, nil
+}

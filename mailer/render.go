@@ -1,0 +1,180 @@
+package mailer
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"net/mail"
+	"net/url"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/web"
+)
+
+// templateDir is where the email templates live inside web.FS.
+const templateDir = "templates/email/"
+
+// templateKinds maps each email kind to its template files' base name.
+// Every reminder-<offset> kind shares "reminder".
+func templateBase(kind string) string {
+	if strings.HasPrefix(kind, models.MailReminderPrefix) {
+		return "reminder"
+	}
+	return kind
+}
+
+// templateBases lists every template pair the Renderer parses at start.
+func templateBases() []string {
+	return []string{
+		models.MailConfirmation, models.MailHostNotice, models.MailReschedule,
+		models.MailCancellation, models.MailDigest, "reminder",
+	}
+}
+
+// RendererOptions configure a Renderer.
+type RendererOptions struct {
+	// BaseURL is the absolute URL links and calendar UIDs are built on.
+	BaseURL string
+	// From is the sender, also the calendar invites' organizer.
+	From string
+	// Location is the business time zone, used for staff emails.
+	Location *time.Location
+	// Token derives a booking's visitor token from its UID
+	// (models.Store.BookingToken), for manage links.
+	Token func(uid string) string
+	// Now stamps calendar files made by InviteICS; time.Now when nil.
+	Now func() time.Time
+}
+
+// Renderer turns MailData snapshots into emails and calendar files. It is
+// safe for concurrent use; its templates are fixed by NewRenderer.
+type Renderer struct {
+	baseURL string
+	uidHost string
+	from    *mail.Address
+	loc     *time.Location
+	token   func(string) string
+	now     func() time.Time
+	kinds   map[string]kindTemplates
+	zones   sync.Map // IANA name → *time.Location, so tzdata is read once per zone
+}
+
+type kindTemplates struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
+
+// Rendered is one email as sent: subject, both bodies and, for visitor
+// emails about a booking, its calendar file.
+type Rendered struct {
+	Subject string
+	Text    string
+	HTML    string
+	// ICS is invite.ics, or nil for kinds that carry none.
+	ICS []byte
+	// ICSMethod is MethodRequest or MethodCancel when ICS is set.
+	ICSMethod string
+}
+
+// NewRenderer parses every email template from web.FS, so a broken template
+// stops start-up rather than a send.
+func NewRenderer(opts RendererOptions) (*Renderer, error) {
+	base := strings.TrimRight(opts.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("base URL %q must be absolute, as in https://book.example.com", opts.BaseURL)
+	}
+	from, err := mail.ParseAddress(opts.From)
+	if err != nil {
+		return nil, fmt.Errorf("sender %q is not an email address: %w", opts.From, err)
+	}
+	if opts.Token == nil {
+		return nil, errors.New("mailer: RendererOptions.Token is required")
+	}
+	r := &Renderer{
+		baseURL: base, uidHost: u.Hostname(), from: from, loc: opts.Location,
+		token: opts.Token, now: opts.Now, kinds: map[string]kindTemplates{},
+	}
+	if r.loc == nil {
+		r.loc = time.UTC
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	for _, b := range templateBases() {
+		kt, err := parseKind(b)
+		if err != nil {
+			return nil, err
+		}
+		r.kinds[b] = kt
+	}
+	return r, nil
+}
+
+func parseKind(base string) (kindTemplates, error) {
+	text, err := texttemplate.New(base).ParseFS(web.FS, templateDir+"footer.txt", templateDir+base+".txt")
+	if err != nil {
+		return kindTemplates{}, fmt.Errorf("email template %s.txt: %w", base, err)
+	}
+	html, err := htmltemplate.New(base).Funcs(htmlFuncs()).ParseFS(web.FS, templateDir+"layout.html", templateDir+base+".html")
+	if err != nil {
+		return kindTemplates{}, fmt.Errorf("email template %s.html: %w", base, err)
+	}
+	for _, name := range []string{"subject", "text"} {
+		if text.Lookup(name) == nil {
+			return kindTemplates{}, fmt.Errorf("email template %s.txt defines no %q", base, name)
+		}
+	}
+	return kindTemplates{text: text, html: html}, nil
+}
+
+// linkArg and fieldArg carry several values into a shared HTML template.
+type linkArg struct{ URL, Label string }
+type fieldArg struct{ Label, Value, URL string }
+
+func htmlFuncs() htmltemplate.FuncMap {
+	return htmltemplate.FuncMap{
+		"button": func(u, label string) linkArg { return linkArg{URL: u, Label: label} },
+		"field":  func(label, value, u string) fieldArg { return fieldArg{Label: label, Value: value, URL: u} },
+	}
+}
+
+// Render builds the email d describes. stamp is when the change that caused
+// it happened (the outbox row's creation): it dates the calendar file, so
+// rendering the same row again gives the same bytes.
+func (r *Renderer) Render(d models.MailData, stamp time.Time) (Rendered, error) {
+	kt, ok := r.kinds[templateBase(d.Kind)]
+	if !ok {
+		return Rendered{}, fmt.Errorf("no template for email kind %q", d.Kind)
+	}
+	v := r.view(d)
+	var subj, text, html bytes.Buffer
+	if err := kt.text.ExecuteTemplate(&subj, "subject", v); err != nil {
+		return Rendered{}, fmt.Errorf("render %s subject: %w", d.Kind, err)
+	}
+	v.Subject = oneLine(subj.String())
+	if err := kt.text.ExecuteTemplate(&text, "text", v); err != nil {
+		return Rendered{}, fmt.Errorf("render %s text: %w", d.Kind, err)
+	}
+	if err := kt.html.ExecuteTemplate(&html, "layout", v); err != nil {
+		return Rendered{}, fmt.Errorf("render %s HTML: %w", d.Kind, err)
+	}
+	out := Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String()}
+	if method := inviteMethod(d.Kind); method != "" && d.BookingUID != "" {
+		ics, err := r.invite(d, method, stamp)
+		if err != nil {
+			return Rendered{}, err
+		}
+		out.ICS, out.ICSMethod = ics, method
+	}
+	return out, nil
+}
+
+// oneLine collapses whitespace, so no template or input can put a line
+// break into the Subject header.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

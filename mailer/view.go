@@ -1,0 +1,190 @@
+package mailer
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/callbook/callbook/models"
+)
+
+// view is what the email templates see: the snapshot plus everything
+// derived from it (times in the right zones, links).
+type view struct {
+	models.MailData
+	Subject string
+	// Staff is true for emails to the team (host notices, digests).
+	Staff bool
+
+	When          string // the call, in the visitor's zone with the zone's name
+	WhenShort     string
+	HostWhen      string // the call, in the business zone
+	HostWhenShort string
+	HostZone      string
+	PreviousWhen  string // a moved call's old time, in the reader's zone
+	Duration      string
+	OffsetText    string // a reminder's offset in words: "24 hours"
+
+	ManageURL, InviteURL, BookURL string
+	LeadURL, RoleURL              string
+	AdminURL, LeadsURL            string
+
+	DigestDay string
+	Calls     []digestCallView
+	NewLeads  []digestLeadView
+}
+
+type digestCallView struct {
+	Time, Name, TargetTitle, HostName, LeadURL string
+}
+
+type digestLeadView struct {
+	Name, TargetTitle, RoleSlug, LeadURL string
+}
+
+func (r *Renderer) view(d models.MailData) view {
+	visitorZone := r.zone(d.Timezone)
+	v := view{
+		MailData: d,
+		Staff:    d.Kind == models.MailHostNotice || d.Kind == models.MailDigest,
+		HostZone: r.loc.String(),
+		AdminURL: r.baseURL + "/admin", LeadsURL: r.baseURL + "/admin/leads",
+		BookURL: r.baseURL + "/",
+	}
+	if !d.Start.IsZero() {
+		v.When, v.WhenShort = formatCall(d.Start, d.End, visitorZone)
+		v.HostWhen, v.HostWhenShort = formatCall(d.Start, d.End, r.loc)
+		v.Duration = formatDuration(d.End.Sub(d.Start))
+	}
+	if d.PreviousStart != nil {
+		zone := visitorZone
+		if v.Staff {
+			zone = r.loc
+		}
+		v.PreviousWhen, _ = formatCall(*d.PreviousStart, d.PreviousStart.Add(d.End.Sub(d.Start)), zone)
+	}
+	if d.BookingUID != "" {
+		v.ManageURL = r.ManageURL(d.BookingUID)
+		v.InviteURL = v.ManageURL + "/invite.ics"
+	}
+	if d.LeadID != 0 {
+		v.LeadURL = r.leadURL(d.LeadID)
+	}
+	if d.RoleSlug != "" {
+		v.RoleURL = r.baseURL + "/roles/" + url.PathEscape(d.RoleSlug)
+		v.BookURL = v.RoleURL + "/book"
+	}
+	offset := d.Offset
+	if offset == "" {
+		offset = strings.TrimPrefix(d.Kind, models.MailReminderPrefix)
+	}
+	v.OffsetText = offsetWords(offset)
+	if d.Digest != nil {
+		r.digestView(&v, d.Digest)
+	}
+	return v
+}
+
+func (r *Renderer) digestView(v *view, dg *models.DigestData) {
+	v.DigestDay = dg.Date
+	if day, err := time.ParseInLocation(time.DateOnly, dg.Date, r.loc); err == nil {
+		v.DigestDay = day.Format("Monday, 2 January 2006")
+	}
+	for _, c := range dg.TodayCalls {
+		v.Calls = append(v.Calls, digestCallView{
+			Time: c.Start.In(r.loc).Format("15:04"), Name: c.Name, TargetTitle: c.TargetTitle,
+			HostName: c.HostName, LeadURL: r.leadURL(c.LeadID),
+		})
+	}
+	for _, l := range dg.NewLeads {
+		v.NewLeads = append(v.NewLeads, digestLeadView{
+			Name: l.Name, TargetTitle: l.TargetTitle, RoleSlug: l.RoleSlug, LeadURL: r.leadURL(l.LeadID),
+		})
+	}
+}
+
+// ManageURL is the visitor's page for a booking: {BaseURL}/bookings/{token}.
+func (r *Renderer) ManageURL(bookingUID string) string {
+	return r.baseURL + "/bookings/" + r.token(bookingUID)
+}
+
+func (r *Renderer) leadURL(id uint) string {
+	return r.baseURL + "/admin/leads/" + strconv.FormatUint(uint64(id), 10)
+}
+
+// zone returns the named IANA zone, or the business zone when the name is
+// empty or unknown (the snapshot was validated when booked, so only old
+// data or missing tzdata could cause that).
+func (r *Renderer) zone(name string) *time.Location {
+	if name == "" {
+		return r.loc
+	}
+	if loc, ok := r.zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return r.loc
+	}
+	r.zones.Store(name, loc)
+	return loc
+}
+
+// formatCall writes a call's time in zone, long and short:
+// "Tuesday, 1 December 2026, 15:00 – 15:30 (Europe/Berlin, CET)" and
+// "Tue 1 Dec, 15:00 (CET)". The zone's abbreviation is the one in force at
+// the call's start, so DST is named correctly.
+func formatCall(start, end time.Time, zone *time.Location) (long, short string) {
+	s, e := start.In(zone), end.In(zone)
+	abbr := s.Format("MST")
+	endText := e.Format("15:04")
+	if e.YearDay() != s.YearDay() || e.Year() != s.Year() {
+		endText = e.Format("Monday, 2 January 15:04")
+	}
+	names := zone.String()
+	if abbr != names {
+		names += ", " + abbr
+	}
+	long = fmt.Sprintf("%s – %s (%s)", s.Format("Monday, 2 January 2006, 15:04"), endText, names)
+	short = fmt.Sprintf("%s (%s)", s.Format("Mon 2 Jan, 15:04"), abbr)
+	return long, short
+}
+
+// formatDuration writes a call length in words: "30 minutes", "1 hour 15 minutes".
+func formatDuration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	var parts []string
+	if h > 0 {
+		parts = append(parts, plural(h, "hour"))
+	}
+	if m > 0 || h == 0 {
+		parts = append(parts, plural(m, "minute"))
+	}
+	return strings.Join(parts, " ")
+}
+
+// offsetWords writes a reminder offset as configured ("24h", "90m") in
+// words; anything that is not a Go duration is shown as written.
+func offsetWords(offset string) string {
+	d, err := time.ParseDuration(offset)
+	if err != nil || d <= 0 {
+		return offset
+	}
+	days := int(d / (24 * time.Hour))
+	if d%(24*time.Hour) == 0 && days > 1 {
+		return plural(days, "day")
+	}
+	return formatDuration(d)
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}

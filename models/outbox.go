@@ -1,0 +1,292 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ErrOutboxClaimLost means a sender tried to record the outcome of a row it
+// no longer holds: its lease ran out and another sender claimed the row, or
+// the row was changed meanwhile. The caller's outcome is not written.
+var ErrOutboxClaimLost = errors.New("outbox: the claim on this email was lost")
+
+// Outbox list bounds.
+const (
+	defaultOutboxLimit = 50
+	maxOutboxLimit     = 500
+)
+
+// outboxStatuses lists every outbox status, for filters and counts.
+func outboxStatuses() []string {
+	return []string{OutboxPending, OutboxSending, OutboxSent, OutboxFailed, OutboxCanceled}
+}
+
+// ClaimOutbox hands the caller up to limit emails that are due: pending rows
+// whose next attempt has come, and rows left "sending" by a sender whose
+// lease ran out (it crashed). Each returned row is now "sending", counted as
+// one more attempt, and held until now+lease; no other caller can claim it
+// until then, in this process or another (SKIP LOCKED on PostgreSQL, the
+// single writer on SQLite). Rows come oldest due first.
+func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]OutboxMessage, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	now := s.Now()
+	until := now.Add(lease).Round(time.Microsecond)
+	var rows []OutboxMessage
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		due := func(q *gorm.DB) *gorm.DB {
+			return q.Where("((status = ? AND next_attempt_at <= ?) OR (status = ? AND claimed_until < ?))",
+				OutboxPending, now, OutboxSending, now)
+		}
+		if err := s.skipLocked(due(tx).Order("next_attempt_at, id").Limit(limit)).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		ids := make([]uint, len(rows))
+		for i := range rows {
+			ids[i] = rows[i].ID
+		}
+		res := due(tx.Model(&OutboxMessage{}).Where("id IN ?", ids)).Updates(map[string]any{
+			"status": OutboxSending, "claimed_until": until, "attempts": gorm.Expr("attempts + 1"), "updated_at": now,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected != int64(len(rows)) {
+			return errors.New("outbox: claimed rows changed under a lock")
+		}
+		for i := range rows {
+			rows[i].Status, rows[i].ClaimedUntil, rows[i].UpdatedAt = OutboxSending, timePtr(until), now
+			rows[i].Attempts++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// claimed restricts q to row m as its claimer holds it: still "sending" and
+// still at the attempt it was claimed for, so a stale sender whose row was
+// reclaimed cannot overwrite the newer sender's outcome.
+func claimed(q *gorm.DB, m OutboxMessage) *gorm.DB {
+	return q.Model(&OutboxMessage{}).Where("id = ? AND status = ? AND attempts = ?", m.ID, OutboxSending, m.Attempts)
+}
+
+// OutboxOutcome is what became of one claimed email, for RecordOutbox.
+type OutboxOutcome struct {
+	// Message is the row as ClaimOutbox returned it.
+	Message OutboxMessage
+	// Status is OutboxSent, OutboxFailed, or OutboxPending for another
+	// attempt at NextAttemptAt (the attempt stays counted).
+	Status        string
+	Error         string
+	NextAttemptAt time.Time
+}
+
+// RecordOutbox writes several outcomes in one transaction (a sender
+// group-commits them while it keeps sending), with email.sent or
+// email.failed on each row's lead timeline. An outcome for a row its sender
+// no longer holds is skipped and its id returned in lost; the others are
+// written.
+func (s *Store) RecordOutbox(ctx context.Context, outcomes []OutboxOutcome) (lost []uint, err error) {
+	if len(outcomes) == 0 {
+		return nil, nil
+	}
+	err = s.tx(ctx, func(tx *gorm.DB) error {
+		lost = lost[:0]
+		for _, o := range outcomes {
+			ok, err := s.recordOutcome(tx, o)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				lost = append(lost, o.Message.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lost, nil
+}
+
+// recordOutcome applies one outcome to its claimed row; false when the
+// claim was lost.
+func (s *Store) recordOutcome(tx *gorm.DB, o OutboxOutcome) (bool, error) {
+	m, now := o.Message, s.Now()
+	upd := map[string]any{"status": o.Status, "claimed_until": nil, "last_error": o.Error, "updated_at": now}
+	typ := ""
+	switch o.Status {
+	case OutboxSent:
+		upd["sent_at"], typ = now, "email.sent"
+	case OutboxFailed:
+		typ = "email.failed"
+	case OutboxPending:
+		upd["next_attempt_at"] = o.NextAttemptAt.UTC()
+	default:
+		return false, errors.New("outbox: an outcome must be sent, failed or pending, not " + o.Status)
+	}
+	res := claimed(tx, m).Updates(upd)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	if typ == "" || m.LeadID == nil {
+		return true, nil
+	}
+	data := map[string]any{"kind": m.Kind, "to": m.ToAddr, "message_id": m.MessageID, "attempts": m.Attempts}
+	if o.Status == OutboxFailed {
+		data["error"] = o.Error
+	}
+	var booking uint
+	if m.BookingID != nil {
+		booking = *m.BookingID
+	}
+	return true, s.addEvent(tx, *m.LeadID, booking, typ, ActorSystem, data)
+}
+
+// recordOne writes one outcome; ErrOutboxClaimLost when the caller no
+// longer holds the row.
+func (s *Store) recordOne(ctx context.Context, o OutboxOutcome) error {
+	lost, err := s.RecordOutbox(ctx, []OutboxOutcome{o})
+	if err == nil && len(lost) > 0 {
+		return ErrOutboxClaimLost
+	}
+	return err
+}
+
+// MarkOutboxSent records that the SMTP server accepted the claimed row m,
+// and writes email.sent on the lead's timeline in the same transaction.
+// ErrOutboxClaimLost when the caller no longer holds the row.
+func (s *Store) MarkOutboxSent(ctx context.Context, m OutboxMessage) error {
+	return s.recordOne(ctx, OutboxOutcome{Message: m, Status: OutboxSent})
+}
+
+// MarkOutboxFailed records that the claimed row m will never be delivered,
+// keeping errText (the server's answer) as its last error, and writes
+// email.failed on the lead's timeline in the same transaction.
+func (s *Store) MarkOutboxFailed(ctx context.Context, m OutboxMessage, errText string) error {
+	return s.recordOne(ctx, OutboxOutcome{Message: m, Status: OutboxFailed, Error: errText})
+}
+
+// MarkOutboxRetry puts the claimed row m back to pending, due again at next,
+// keeping errText; the attempt it was claimed for stays counted.
+func (s *Store) MarkOutboxRetry(ctx context.Context, m OutboxMessage, errText string, next time.Time) error {
+	return s.recordOne(ctx, OutboxOutcome{Message: m, Status: OutboxPending, Error: errText, NextAttemptAt: next})
+}
+
+// ReleaseOutbox gives claimed rows back, pending and due at next, without
+// counting the attempt they were claimed for: the email never reached an
+// SMTP server (it was down, or the sender stopped first). errText, when not
+// empty, replaces the last error. Rows the caller no longer holds are left
+// alone.
+func (s *Store) ReleaseOutbox(ctx context.Context, rows []OutboxMessage, errText string, next time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := s.Now()
+	upd := map[string]any{
+		"status": OutboxPending, "next_attempt_at": next.UTC(), "claimed_until": nil,
+		"attempts": gorm.Expr("attempts - 1"), "updated_at": now,
+	}
+	if errText != "" {
+		upd["last_error"] = errText
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		for _, m := range rows {
+			if err := claimed(tx, m).Updates(upd).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RetryOutbox makes a failed email pending again, due now with its attempts
+// reset, and wakes the sender (admin action). ErrNotFound when there is no
+// such email; a ValidationError when it has not failed.
+func (s *Store) RetryOutbox(ctx context.Context, id uint) error {
+	now := s.Now()
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var m OutboxMessage
+		if err := s.lockRows(tx.Where("id = ?", id)).Take(&m).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		if m.Status != OutboxFailed {
+			return Invalid("status", "only a failed email can be retried; this one is "+m.Status)
+		}
+		return tx.Model(&OutboxMessage{}).Where("id = ? AND status = ?", id, OutboxFailed).Updates(map[string]any{
+			"status": OutboxPending, "attempts": 0, "next_attempt_at": now, "claimed_until": nil, "updated_at": now,
+		}).Error
+	})
+	if err != nil {
+		return err
+	}
+	s.signalOutbox()
+	return nil
+}
+
+// ListOutbox returns up to limit emails, newest first; status "" means all.
+// limit <= 0 means 50, and it is capped at 500. An unknown status is a
+// ValidationError.
+func (s *Store) ListOutbox(ctx context.Context, status string, limit int) ([]OutboxMessage, error) {
+	if status != "" && !slices.Contains(outboxStatuses(), status) {
+		return nil, Invalid("status", "must be pending, sending, sent, failed or canceled")
+	}
+	if limit <= 0 {
+		limit = defaultOutboxLimit
+	}
+	limit = min(limit, maxOutboxLimit)
+	q := s.read.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit)
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	rows := []OutboxMessage{}
+	return rows, q.Find(&rows).Error
+}
+
+// OutboxByID returns one email, or ErrNotFound.
+func (s *Store) OutboxByID(ctx context.Context, id uint) (*OutboxMessage, error) {
+	var m OutboxMessage
+	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// OutboxCounts returns how many emails are in each status; statuses with
+// none are present with 0.
+func (s *Store) OutboxCounts(ctx context.Context) (map[string]int64, error) {
+	var got []struct {
+		Status string
+		N      int64
+	}
+	err := s.read.WithContext(ctx).Model(&OutboxMessage{}).Select("status, COUNT(*) AS n").Group("status").Scan(&got).Error
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int64{}
+	for _, st := range outboxStatuses() {
+		counts[st] = 0
+	}
+	for _, g := range got {
+		counts[g.Status] = g.N
+	}
+	return counts, nil
+}
