@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -9,25 +10,37 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
+// docsShots are the screenshots kept in docs/screenshots and shown in the
+// README; CALLBOOK_SCREENSHOTS=docs writes only these.
+var docsShots = map[string]bool{
+	"index-desktop": true, "role-backend-engineer-desktop": true, "role-backend-engineer-phone": true,
+	"book-desktop": true, "book-errors-phone": true, "confirmation-phone": true,
+}
+
 // screenshotDir is where the screenshots go: CALLBOOK_SCREENSHOTS=docs
 // writes the committed ones in docs/screenshots, another value names a
-// folder, and unset keeps them in the test's temporary folder.
-func screenshotDir(t *testing.T) string {
+// folder for all of them, and unset keeps them all in the test's temporary
+// folder. The second result tells whether name is to be written.
+func screenshotDir(t *testing.T) (string, func(name string) bool) {
 	t.Helper()
 	dir := os.Getenv("CALLBOOK_SCREENSHOTS")
+	keep := func(string) bool { return true }
 	switch dir {
 	case "":
-		return t.TempDir()
+		return t.TempDir(), keep
 	case "docs":
 		dir = filepath.Join("..", "docs", "screenshots")
+		keep = func(name string) bool { return docsShots[name] }
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return dir
+	return dir, keep
 }
 
 // TestScreenshots_PublicPagesAtPhoneAndDesktopWidths renders every public
@@ -36,8 +49,13 @@ func screenshotDir(t *testing.T) string {
 func TestScreenshots_PublicPagesAtPhoneAndDesktopWidths(t *testing.T) {
 	a := startApp(t)
 	b := newBrowser(t)
-	dir := screenshotDir(t)
+	dir, keep := screenshotDir(t)
 	token := a.bookViaAPI(t, "grace@example.com", "Europe/London")
+	shoot := func(name string) {
+		if keep(name) {
+			b.shoot(filepath.Join(dir, name+".jpg"))
+		}
+	}
 
 	pages := []struct{ name, path string }{
 		{"index", "/"},
@@ -59,30 +77,36 @@ func TestScreenshots_PublicPagesAtPhoneAndDesktopWidths(t *testing.T) {
 		b.setViewport(width, screenHeight(width))
 		for _, p := range pages {
 			b.do(chromedp.Navigate(a.URL+p.path), chromedp.WaitVisible(chromedp.CSS("h1")))
-			b.shoot(filepath.Join(dir, p.name+"-"+kind+".png"))
+			shoot(p.name + "-" + kind)
 		}
 		// The booking form's error state: submitted with nothing filled in.
 		b.do(chromedp.Navigate(a.URL+"/roles/backend-engineer/book?tz=Europe/London"),
-			chromedp.WaitVisible(chromedp.CSS("form[data-book-form] button[type=submit]")),
-			chromedp.Click(chromedp.CSS("form[data-book-form] button[type=submit]")),
-			chromedp.WaitVisible(chromedp.CSS("#error-summary")))
-		b.shoot(filepath.Join(dir, "book-errors-"+kind+".png"))
+			chromedp.WaitVisible(chromedp.CSS(submitButton)),
+			chromedp.Click(chromedp.CSS(submitButton)),
+			chromedp.WaitVisible(chromedp.CSS(errorSummary)))
+		shoot("book-errors-" + kind)
 	}
 	t.Logf("screenshots in %s", dir)
 }
 
-// shoot saves a full-page PNG of the tab. It makes the viewport as tall as
-// the page first, rather than capturing beyond the viewport, so elements
-// fixed to the bottom of the screen (the phone's booking bar) sit at the
-// bottom of the picture as they would at the end of the page.
+// shoot saves a full-page JPEG (quality 70, small enough to commit) of
+// the tab. It makes the viewport as tall as the page first, rather than
+// capturing beyond the viewport, so elements fixed to the bottom of the
+// screen (the phone's booking bar) sit at the bottom of the picture, as
+// they do at the end of the page.
 func (b *browser) shoot(path string) {
 	b.t.Helper()
 	height := run(b, chromedp.Evaluate[int64](`Math.ceil(document.documentElement.scrollHeight)`))
 	width := b.width
 	b.setViewport(width, height)
-	png := run(b, chromedp.CaptureScreenshot())
+	img := run(b, chromedp.Action[[]byte](func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+		r, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
+			Format: page.CaptureScreenshotFormatJpeg, Quality: new(int64(70)),
+		})
+		return r.Data, err
+	}))
 	b.setViewport(width, screenHeight(width))
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	if err := os.WriteFile(path, img, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
 }
