@@ -16,7 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/handlers"
+	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/scheduler"
 	"github.com/callbook/callbook/web"
 )
 
@@ -46,7 +48,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	bg := app.startBackground(ctx)
+	bg := app.startBackground(ctx, log)
 	log.Info("callbook listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", app.store.Dialect(), "version", version)
 
 	select {
@@ -69,23 +71,51 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 
 // app is the service's moving parts, built once.
 type app struct {
-	store           *models.Store
-	handler         http.Handler
-	startBackground func(ctx context.Context) *background
+	store   *models.Store
+	handler http.Handler
+	outbox  *mailer.Outbox
+	sched   *scheduler.Scheduler
 }
 
 // background is work that runs beside HTTP and stops after it.
-type background struct{ stops []func(ctx context.Context) }
+type background struct {
+	cancel   context.CancelFunc
+	mailDone chan struct{}
+	sched    *scheduler.Scheduler
+	log      *slog.Logger
+}
 
+// startBackground starts the mail sender and the scheduler.
+func (a *app) startBackground(ctx context.Context, log *slog.Logger) *background {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	bg := &background{cancel: cancel, mailDone: make(chan struct{}), sched: a.sched, log: log}
+	go func() { defer close(bg.mailDone); a.outbox.Run(ctx) }()
+	a.sched.Start()
+	return bg
+}
+
+// stop waits for the scheduler's running job, then for the mail sender to
+// record what it sent, so the database can close behind them.
 func (b *background) stop(ctx context.Context) {
-	for i := len(b.stops) - 1; i >= 0; i-- {
-		b.stops[i](ctx)
+	if err := b.sched.Stop(ctx); err != nil {
+		b.log.Error("scheduler stop", "err", err)
+	}
+	b.cancel()
+	select {
+	case <-b.mailDone:
+	case <-ctx.Done():
+		b.log.Error("mail sender did not stop in time")
 	}
 }
 
 // buildApp opens and migrates the database, seeds the default host and the
-// first admin, loads the role pages and builds the HTTP handler.
+// first admin, loads the role pages and builds the mailer, the scheduler and
+// the HTTP handler, all on one Prometheus registry.
 func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	smtp, err := mailer.ParseSMTPURL(cfg.SMTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("CALLBOOK_SMTP_URL: %w", err)
+	}
 	store, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
@@ -105,16 +135,30 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return fail(err)
 	}
 	reg := prometheus.NewRegistry()
+	outbox, err := mailer.New(mailer.Options{Store: store, SMTP: smtp, From: cfg.MailFrom, BaseURL: cfg.BaseURL, Log: log, Registerer: reg})
+	if err != nil {
+		return fail(err)
+	}
+	sched, err := scheduler.New(scheduler.Options{Store: store, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg})
+	if err != nil {
+		return fail(err)
+	}
 	h, err := handlers.New(handlers.Options{
-		Store: store, Content: content, Log: log, Metrics: reg, Gatherer: reg,
-		BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Log: log,
+		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
 		return fail(err)
 	}
-	return &app{store: store, handler: h, startBackground: func(ctx context.Context) *background {
-		return &background{}
-	}}, nil
+	return &app{store: store, handler: h, outbox: outbox, sched: sched}, nil
+}
+
+// mailViewer shows the staff an outbox row exactly as the mailer sends it.
+func mailViewer(o *mailer.Outbox) handlers.MailViewer {
+	return handlers.MailViewerFunc(func(row models.OutboxMessage) (handlers.MailPreview, error) {
+		r, err := o.Render(row)
+		return handlers.MailPreview{Subject: r.Subject, Text: r.Text, HTML: r.HTML, ICS: r.ICS}, err
+	})
 }
 
 // loadContent reads the role pages from CALLBOOK_CONTENT_DIR or the
