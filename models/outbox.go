@@ -39,6 +39,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 	until := now.Add(lease).Round(time.Microsecond)
 	var rows []OutboxMessage
 	err := s.tx(ctx, func(tx *gorm.DB) error {
+		if err := withdrawLateReminders(tx, now); err != nil {
+			return err
+		}
 		due := func(q *gorm.DB) *gorm.DB {
 			return q.Where("((status = ? AND next_attempt_at <= ?) OR (status = ? AND claimed_until < ?))",
 				OutboxPending, now, OutboxSending, now)
@@ -289,4 +292,15 @@ func (s *Store) OutboxCounts(ctx context.Context) (map[string]int64, error) {
 		counts[g.Status] = g.N
 	}
 	return counts, nil
+}
+
+// withdrawLateReminders cancels unsent reminder emails whose call has begun:
+// mail delayed by an outage past the start would only confuse (CONTRACT §7:
+// never after the call has begun).
+func withdrawLateReminders(tx *gorm.DB, now time.Time) error {
+	return tx.Model(&OutboxMessage{}).
+		Where("status IN ? AND kind LIKE ? AND booking_id IN (SELECT id FROM bookings WHERE start_at <= ?)",
+			[]string{OutboxPending, OutboxSending}, MailReminderPrefix+"%", now).
+		Where("status = ? OR claimed_until < ?", OutboxPending, now).
+		Updates(map[string]any{"status": OutboxCanceled, "last_error": "not sent: the call had begun", "updated_at": now}).Error
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -392,4 +393,38 @@ func outboxIDs(rows []models.OutboxMessage) []uint {
 		out[i] = m.ID
 	}
 	return out
+}
+
+func TestClaimOutbox_WithdrawsRemindersWhoseCallHasBegun(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		clock := storetest.NewClock(time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC))
+		s := storetest.MustOpen(t, dialect, storetest.Options(clock))
+		ctx := context.Background()
+		slots, _, _ := s.Slots(ctx, s.Now(), s.Now().Add(72*time.Hour))
+		res, err := s.BookSlot(ctx, models.BookingRequest{Name: "Ada", Email: "ada@example.com", TargetTitle: "X",
+			Start: slots[0].Start, Timezone: "UTC"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(res.Booking.StartAt.Add(-time.Hour))
+		if _, err := s.SweepReminders(ctx, 100); err != nil {
+			t.Fatal(err)
+		}
+		// The mail server was down until the call began.
+		clock.Set(res.Booking.StartAt.Add(time.Minute))
+		rows, err := s.ClaimOutbox(ctx, 100, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if strings.HasPrefix(r.Kind, models.MailReminderPrefix) {
+				t.Fatalf("claimed a reminder after the call began: %+v", r)
+			}
+		}
+		var st string
+		s.DB().Model(&models.OutboxMessage{}).Where("kind = ?", "reminder-1h").Pluck("status", &st)
+		if st != models.OutboxCanceled {
+			t.Fatalf("late reminder is %q, want canceled", st)
+		}
+	})
 }
