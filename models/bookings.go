@@ -483,7 +483,9 @@ func (s *Store) MailDataFor(ctx context.Context, b *Booking, kind string) (MailD
 	if err := db.Where("id = ?", b.HostID).Take(&h).Error; err != nil {
 		return MailData{}, err
 	}
-	return bookingMail(kind, b, &l, &h), nil
+	d := bookingMail(kind, b, &l, &h)
+	d.Reason = b.CancelReason
+	return d, nil
 }
 
 // HostNames maps host ids to names, for listing bookings.
