@@ -81,6 +81,13 @@ func TestBooking_FromRolePageWithJavaScriptInTokyo(t *testing.T) {
 		t.Errorf("confirmation shows %q, want %s Asia/Tokyo", ticket, st.Format("15:04"))
 	}
 
+	// The calendar file downloads, for the chosen time.
+	ics, name := b.download(`a[href$="/invite.ics"]`)
+	if name != "invite.ics" || !strings.Contains(string(ics), "BEGIN:VCALENDAR") ||
+		!strings.Contains(string(ics), "DTSTART:"+st.UTC().Format("20060102T150405Z")) {
+		t.Errorf("downloaded %s:\n%s\nwant an invite starting %s", name, ics, st.UTC().Format("20060102T150405Z"))
+	}
+
 	lead := a.leadByEmail(t, "ada@example.com")
 	if lead.TargetTitle != "Backend Engineer" || lead.RoleSlug != "backend-engineer" ||
 		lead.UTMSource != "newsletter" || lead.UTMCampaign != "e2e" || lead.CurrentTitle != "Data Analyst" {

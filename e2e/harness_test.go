@@ -24,8 +24,10 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/handlers"
+	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/web"
 )
@@ -86,8 +88,16 @@ func startApp(t *testing.T) *app {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
+	// The mailer renders the calendar files; with no SMTP server it
+	// delivers nothing, and nothing runs it here.
+	reg := prometheus.NewRegistry()
+	outbox, err := mailer.New(mailer.Options{Store: store, From: "Callbook <no-reply@callbook.test>", BaseURL: base, Log: quietLog(), Registerer: reg})
+	if err != nil {
+		t.Fatalf("mailer: %v", err)
+	}
 	h, err := handlers.New(handlers.Options{
-		Store: store, Content: content, Log: quietLog(), BaseURL: base, RateLimit: 0,
+		Store: store, Content: content, Mail: outbox.Renderer(), Log: quietLog(), Metrics: reg, Gatherer: reg,
+		BaseURL: base, RateLimit: 0,
 	})
 	if err != nil {
 		t.Fatalf("handlers: %v", err)

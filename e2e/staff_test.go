@@ -1,12 +1,18 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/callbook/callbook/models"
@@ -100,4 +106,94 @@ func TestStaff_SignInFindTheNewLeadChangeStatusAndAddANote(t *testing.T) {
 	if len(notes) != 1 || notes[0].Body != note {
 		t.Errorf("notes in the database: %+v", notes)
 	}
+}
+
+// exportColumns is the CSV header of CONTRACT §6.
+var exportColumns = []string{"id", "created_at", "name", "email", "phone", "current_title", "target_title",
+	"recommended_title", "role_slug", "status", "owner_email", "bookings_count", "next_call_at",
+	"last_call_at", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer"}
+
+// exportControl is the export page's download link or button.
+const exportControl = `a[href*="export.csv"], form[action*="export"] button[type="submit"]`
+
+// TestStaff_ExportDownloadsTheLeadsCSV signs an admin in on the export page
+// and downloads the leads CSV as a browser does: a file with the
+// contract's columns and the visitor who booked.
+func TestStaff_ExportDownloadsTheLeadsCSV(t *testing.T) {
+	a := startApp(t)
+	if status(t, a.URL+"/admin/export") == http.StatusNotFound {
+		t.Skip("no export page yet (GET /admin/export is 404)")
+	}
+	a.mustAdmin(t, "sam@callbook.test")
+	a.bookViaAPIWith(t, map[string]any{
+		"name": "Dorothy Vaughan", "email": "dorothy@example.com", "timezone": "America/Denver",
+		"utm": map[string]string{"source": "podcast"},
+	})
+
+	b := newBrowser(t)
+	b.setViewport(desktopWidth, screenHeight(desktopWidth))
+	b.signIn(a.URL, "/admin/export", "sam@callbook.test")
+	b.do(chromedp.WaitVisible(chromedp.CSS(exportControl)))
+	body, name := b.download(exportControl)
+	if !strings.HasSuffix(name, ".csv") {
+		t.Errorf("download named %q, want a .csv file", name)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil || len(rows) < 2 {
+		t.Fatalf("export is not a CSV with a lead (%v):\n%s", err, body)
+	}
+	if !slices.Equal(rows[0], exportColumns) {
+		t.Errorf("header %v, want %v", rows[0], exportColumns)
+	}
+	found := false
+	for _, r := range rows[1:] {
+		if len(r) == len(exportColumns) && r[3] == "dorothy@example.com" && r[14] == "podcast" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the new lead is not in the export:\n%s", body)
+	}
+}
+
+// download clicks css, waits for the download it starts to finish, and
+// returns the file's content and suggested name.
+func (b *browser) download(css string) ([]byte, string) {
+	b.t.Helper()
+	dir := b.t.TempDir()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
+	}); err != nil {
+		b.t.Fatalf("allow downloads: %v", err)
+	}
+	begun := chromedp.BrowserEvents(ctx, cdpbrowser.DownloadWillBegin)
+	progress := chromedp.BrowserEvents(ctx, cdpbrowser.DownloadProgress)
+	b.do(chromedp.Click(chromedp.CSS(css)))
+	var name string
+	for ev, err := range begun {
+		if err != nil {
+			b.failed(fmt.Errorf("no download began: %w", err))
+		}
+		name = ev.SuggestedFilename
+		break
+	}
+	for ev, err := range progress {
+		if err != nil {
+			b.failed(fmt.Errorf("download did not finish: %w", err))
+		}
+		switch ev.State {
+		case cdpbrowser.DownloadProgressStateCompleted:
+			body, err := os.ReadFile(filepath.Join(dir, ev.GUID))
+			if err != nil {
+				b.t.Fatalf("read download: %v", err)
+			}
+			return body, name
+		case cdpbrowser.DownloadProgressStateCanceled:
+			b.t.Fatalf("download canceled")
+		}
+	}
+	b.t.Fatal("download events ended")
+	return nil, ""
 }
