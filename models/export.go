@@ -20,68 +20,68 @@ var ExportColumns = []string{
 	"last_call_at", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer",
 }
 
-// exportPage is how many leads one keyset page reads. It bounds the memory
-// an export holds, whatever the number of leads.
-const exportPage = 5000
-
-// exportLeadColumns are read from leads, in ExportColumns order minus the
-// figures that come from bookings and users.
-const exportLeadColumns = `leads.id, leads.created_at, leads.name, leads.email, leads.phone,
-	leads.current_title, leads.target_title, leads.recommended_title, leads.role_slug, leads.status,
-	leads.owner_id, leads.utm_source, leads.utm_medium, leads.utm_campaign, leads.utm_term,
-	leads.utm_content, leads.referrer`
-
-// callFigures are a lead's booking figures, as the lead list computes them.
-type callFigures struct {
-	count      int64
-	next, last string // RFC 3339 UTC, "" when none
-}
-
 // ExportLeads writes the leads matching f to w as CONTRACT §6 CSV, newest
 // first, and returns how many rows it wrote.
 //
-// It streams: leads are read in keyset pages of exportPage, each page's
-// booking figures come from one grouped query over that page's id range
-// (two index range scans instead of three correlated lookups per lead),
-// and every page is flushed before the next is read, so memory stays flat.
-// All pages are read in one read transaction, so the file is one
-// consistent snapshot. Cancelling ctx (a client that went away) stops the
-// query. progress, when not nil, is called after each page with the rows
-// written so far.
+// It streams: leads are read in keyset pages of exportPage, and each page
+// is written and flushed while the next is read (a reader goroutine and
+// this one, at most two pages apart), so memory stays flat however many
+// leads there are. All pages come from one read transaction, so the file
+// is one consistent snapshot. Cancelling ctx (a client that went away)
+// stops the query. progress, when not nil, is called after each page with
+// the rows written so far.
 func (s *Store) ExportLeads(ctx context.Context, f LeadFilter, w io.Writer, progress func(rows int64)) (int64, error) {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(ExportColumns); err != nil {
 		return 0, err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var total int64
-	err := s.read.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.read.WithContext(s.exportQueryContext(ctx)).Transaction(func(tx *gorm.DB) error {
+		if s.dialect == DialectSQLite {
+			restore, err := smallPageCache(tx)
+			if err != nil {
+				return err
+			}
+			defer restore()
+		}
 		owners, err := ownerEmails(tx)
 		if err != nil {
 			return err
 		}
-		e := &exporter{tx: tx, f: f, now: s.Now(), owners: owners, out: cw, calls: map[uint]callFigures{}}
-		for after := uint(0); ; {
-			n, last, err := e.page(after)
-			if err != nil {
-				return err
+		r := &exportReader{ctx: ctx, tx: tx, f: f, now: s.Now(), calls: map[uint]callFigures{}, packed: s.dialect == DialectSQLite}
+		pages := make(chan []exportLead, 1)
+		readErr := make(chan error, 1)
+		go func() { defer close(pages); readErr <- r.readAll(pages) }()
+		wr := &exportWriter{owners: owners, csv: cw, w: w, progress: progress}
+		err = wr.writeAll(pages)
+		total = wr.rows
+		if err != nil {
+			cancel() // stops the reader's query
+			for range pages {
 			}
-			total += int64(n)
-			if err := flushExport(cw, w); err != nil {
-				return err
-			}
-			if progress != nil {
-				progress(total)
-			}
-			if n < exportPage {
-				return nil
-			}
-			after = last
+			<-readErr
+			return err
 		}
+		return <-readErr
 	}, s.readSnapshot())
 	if err != nil {
 		return total, err
 	}
 	return total, flushExport(cw, w)
+}
+
+// exportQueryContext is the context the export's queries run under. The
+// SQLite driver watches a cancellable context with a goroutine and a
+// channel for every row it steps, which would halve the export's speed;
+// there the queries run uncancelled and the reader checks ctx between
+// pages instead, so a client that goes away stops the export within a page.
+func (s *Store) exportQueryContext(ctx context.Context) context.Context {
+	if s.dialect == DialectSQLite {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // readSnapshot asks PostgreSQL for one snapshot across statements. SQLite
@@ -90,6 +90,57 @@ func (s *Store) ExportLeads(ctx context.Context, f LeadFilter, w io.Writer, prog
 func (s *Store) readSnapshot() *sql.TxOptions {
 	if s.dialect == DialectPostgres {
 		return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	return nil
+}
+
+// exportCacheKiB is the SQLite page cache an export reads with. The export
+// passes over every page once, so a large cache only costs memory.
+const exportCacheKiB = 2000
+
+// smallPageCache shrinks the page cache of tx's SQLite connection for the
+// export and returns how to give the connection its cache back.
+func smallPageCache(tx *gorm.DB) (func(), error) {
+	var was int64
+	if err := tx.Raw("PRAGMA cache_size").Scan(&was).Error; err != nil {
+		return nil, err
+	}
+	if err := tx.Exec("PRAGMA cache_size = " + strconv.Itoa(-exportCacheKiB)).Error; err != nil {
+		return nil, err
+	}
+	return func() { tx.Exec("PRAGMA cache_size = " + strconv.FormatInt(was, 10)) }, nil
+}
+
+// exportWriter turns pages of leads into CSV records.
+type exportWriter struct {
+	owners   map[int64]string
+	csv      *csv.Writer
+	w        io.Writer
+	progress func(int64)
+	rows     int64
+	parts    [packedFields]string
+	record   [20]string
+}
+
+// writeAll writes every page it receives, flushing after each.
+func (wr *exportWriter) writeAll(pages <-chan []exportLead) error {
+	for page := range pages {
+		for i := range page {
+			l := &page[i]
+			if l.packed != "" && !unpackLead(l.packed, &wr.parts, l) {
+				return fmt.Errorf("export: lead %d has a field that cannot be read", l.id)
+			}
+			if err := wr.csv.Write(wr.csvRecord(l)); err != nil {
+				return err
+			}
+		}
+		wr.rows += int64(len(page))
+		if err := flushExport(wr.csv, wr.w); err != nil {
+			return err
+		}
+		if wr.progress != nil {
+			wr.progress(wr.rows)
+		}
 	}
 	return nil
 }
@@ -110,132 +161,17 @@ func flushExport(cw *csv.Writer, w io.Writer) error {
 	return nil
 }
 
-// exporter holds one export's state between pages.
-type exporter struct {
-	tx     *gorm.DB
-	f      LeadFilter
-	now    time.Time
-	owners map[int64]string
-	out    *csv.Writer
-	calls  map[uint]callFigures
-	record [20]string
-}
-
-// page writes the next page of leads with ids below after (all when after
-// is 0) and returns how many it wrote and the last id.
-func (e *exporter) page(after uint) (int, uint, error) {
-	q := e.f.apply(e.tx.Table("leads").Select(exportLeadColumns))
-	if after > 0 {
-		q = q.Where("leads.id < ?", after)
-	}
-	rows, err := q.Order("leads.id DESC").Limit(exportPage).Rows()
-	if err != nil {
-		return 0, 0, err
-	}
-	defer rows.Close()
-	page := make([]exportLead, 0, exportPage)
-	for rows.Next() {
-		var l exportLead
-		if err := l.scan(rows); err != nil {
-			return 0, 0, err
-		}
-		page = append(page, l)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
-	}
-	rows.Close()
-	if len(page) == 0 {
-		return 0, 0, nil
-	}
-	if err := e.loadCalls(page[len(page)-1].id, page[0].id); err != nil {
-		return 0, 0, err
-	}
-	for i := range page {
-		if err := e.out.Write(e.csvRecord(&page[i])); err != nil {
-			return 0, 0, err
-		}
-	}
-	return len(page), page[len(page)-1].id, nil
-}
-
-// loadCalls reads the booking figures of every lead with an id in
-// [lo, hi] with the same definitions as leadRowSelect.
-func (e *exporter) loadCalls(lo, hi uint) error {
-	clear(e.calls)
-	rows, err := e.tx.Raw(`SELECT lead_id, COUNT(*),
-		MIN(CASE WHEN status = 'confirmed' AND start_at > ? THEN start_at END),
-		MAX(CASE WHEN status IN ('confirmed','completed','no_show') AND start_at <= ? THEN start_at END)
-		FROM bookings WHERE lead_id >= ? AND lead_id <= ? GROUP BY lead_id`, e.now, e.now, lo, hi).Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id uint
-		var n int64
-		var next, last any
-		if err := rows.Scan(&id, &n, &next, &last); err != nil {
-			return err
-		}
-		cf := callFigures{count: n}
-		if cf.next, err = dbTimeRFC3339(next); err != nil {
-			return err
-		}
-		if cf.last, err = dbTimeRFC3339(last); err != nil {
-			return err
-		}
-		e.calls[id] = cf
-	}
-	return rows.Err()
-}
-
-// ownerEmails maps staff user ids to emails. Staff are few, so one small
-// map replaces a join per exported row.
-func ownerEmails(tx *gorm.DB) (map[int64]string, error) {
-	var us []struct {
-		ID    int64
-		Email string
-	}
-	if err := tx.Table("users").Select("id, email").Scan(&us).Error; err != nil {
-		return nil, err
-	}
-	m := make(map[int64]string, len(us))
-	for _, u := range us {
-		m[u.ID] = u.Email
-	}
-	return m, nil
-}
-
-// exportLead is one lead as read for the export.
-type exportLead struct {
-	id                                 uint
-	createdAt                          time.Time
-	name, email, phone                 string
-	currentTitle, targetTitle          string
-	recommendedTitle, roleSlug, status string
-	ownerID                            sql.NullInt64
-	utm                                [5]string
-	referrer                           string
-}
-
-func (l *exportLead) scan(rows *sql.Rows) error {
-	return rows.Scan(&l.id, &l.createdAt, &l.name, &l.email, &l.phone, &l.currentTitle,
-		&l.targetTitle, &l.recommendedTitle, &l.roleSlug, &l.status, &l.ownerID,
-		&l.utm[0], &l.utm[1], &l.utm[2], &l.utm[3], &l.utm[4], &l.referrer)
-}
-
 // csvRecord lays l out in ExportColumns order, every text cell neutralized.
 // The returned slice is reused by the next call.
-func (e *exporter) csvRecord(l *exportLead) []string {
-	cf := e.calls[l.id]
+func (wr *exportWriter) csvRecord(l *exportLead) []string {
+	cf := l.calls
 	owner := ""
 	if l.ownerID.Valid {
-		owner = e.owners[l.ownerID.Int64]
+		owner = wr.owners[l.ownerID.Int64]
 	}
-	r := e.record[:]
+	r := wr.record[:]
 	r[0] = strconv.FormatUint(uint64(l.id), 10)
-	r[1] = l.createdAt.UTC().Format(time.RFC3339)
+	r[1] = l.created
 	r[2], r[3], r[4] = SafeCell(l.name), SafeCell(l.email), SafeCell(l.phone)
 	r[5], r[6] = SafeCell(l.currentTitle), SafeCell(l.targetTitle)
 	r[7], r[8], r[9] = SafeCell(l.recommendedTitle), SafeCell(l.roleSlug), SafeCell(l.status)
@@ -260,52 +196,6 @@ func SafeCell(v string) string {
 		return "'" + v
 	}
 	return v
-}
-
-// sqliteTimeLayouts are the forms mattn/go-sqlite3 writes times in; an
-// aggregate (MIN, MAX) loses the column type and comes back as text.
-var sqliteTimeLayouts = []string{
-	"2006-01-02 15:04:05.999999999-07:00",
-	"2006-01-02T15:04:05.999999999-07:00",
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05",
-	"2006-01-02T15:04:05",
-}
-
-// dbTimeRFC3339 formats a time read from either database as RFC 3339 UTC,
-// "" for NULL.
-func dbTimeRFC3339(v any) (string, error) {
-	t, ok, err := parseDBTime(v)
-	if err != nil || !ok {
-		return "", err
-	}
-	return t.UTC().Format(time.RFC3339), nil
-}
-
-// parseDBTime reads a time scanned into an any: time.Time from PostgreSQL
-// and typed SQLite columns, text from SQLite expressions.
-func parseDBTime(v any) (time.Time, bool, error) {
-	var s string
-	switch x := v.(type) {
-	case nil:
-		return time.Time{}, false, nil
-	case time.Time:
-		return x, true, nil
-	case string:
-		s = x
-	case []byte:
-		s = string(x)
-	default:
-		return time.Time{}, false, fmt.Errorf("unexpected time value %T", v)
-	}
-	s = strings.TrimSuffix(s, "Z")
-	for _, layout := range sqliteTimeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true, nil
-		}
-	}
-	return time.Time{}, false, fmt.Errorf("unreadable time %q", s)
 }
 
 // Describe lists the filter's set fields, for the lead.exported event.

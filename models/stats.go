@@ -21,7 +21,8 @@ import (
 //   - completed is those leads with at least one call marked completed,
 //     and the no-show rate is no-show calls over calls with an outcome
 //     (completed + no-show), both over the same leads;
-//   - recommended counts those leads with a recommended title, and differs
+//   - recommended counts those leads with a recommended title (staff input
+//     is trimmed when saved), and differs
 //     those whose recommended title is not the target title (compared
 //     without case and surrounding spaces);
 //   - calls booked per week are bookings made that week, by the title they
@@ -149,8 +150,8 @@ func weeklyLeads(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
 	q := tx.Table("leads").Select(`leads.target_title AS title, `+wk+` AS wk, COUNT(*) AS n,
 		SUM(CASE WHEN leads.status = 'qualified' THEN 1 ELSE 0 END) AS qualified,
 		SUM(CASE WHEN leads.status = 'client' THEN 1 ELSE 0 END) AS client,
-		SUM(CASE WHEN TRIM(leads.recommended_title) <> '' THEN 1 ELSE 0 END) AS recom,
-		SUM(CASE WHEN TRIM(leads.recommended_title) <> ''
+		SUM(CASE WHEN leads.recommended_title <> '' THEN 1 ELSE 0 END) AS recom,
+		SUM(CASE WHEN leads.recommended_title <> ''
 			AND LOWER(TRIM(leads.recommended_title)) <> LOWER(TRIM(leads.target_title)) THEN 1 ELSE 0 END) AS differs`, args...)
 	if err := st.Period.Leads("", "").apply(q).Group("1, 2").Scan(&rows).Error; err != nil {
 		return err
