@@ -48,16 +48,17 @@ func (e *exportReader) readAll(pages chan<- []exportLead) error {
 		if err != nil {
 			return err
 		}
-		if len(page) > 0 {
+		n := len(page)
+		if n > 0 {
 			if err := e.fillCalls(page); err != nil {
 				return err
 			}
+			after = page[n-1].id // before the writer owns the page
 			pages <- page
 		}
-		if len(page) < exportPage {
+		if n < exportPage {
 			return nil
 		}
-		after = page[len(page)-1].id
 	}
 }
 
