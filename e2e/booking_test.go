@@ -191,12 +191,15 @@ func TestBooking_KeyboardOnly(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
 	)
 	b.tabTo(heroCTA, 20)
-	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitReady(chromedp.CSS(tzKnown)))
+	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitReady(chromedp.CSS(tzKnown)), chromedp.WaitVisible(chromedp.CSS(otherDay)))
 
 	// Day: Tab to a day that is not selected and press Enter; the script
 	// loads its times and moves focus to the first one.
 	b.tabTo(otherDay, 40)
-	day := run(b, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-date")`))
+	day := run(b, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-date") || ""`))
+	if day == "" {
+		t.Fatalf("focus left the day link: %s at %s", run(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`)), b.location())
+	}
 	b.do(chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.calendar a.is-selected[data-date=%q]`, day))),
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-times][aria-busy]`)),
