@@ -239,7 +239,7 @@ func (s *Server) renderAvailability(c *gin.Context, status int, f *availForm, sa
 		return
 	}
 	s.render(c, status, "admin/availability.html", gin.H{
-		"Title": "Availability", "Nav": "availability", "F": f, "Hosts": hosts, "Saved": saved, "Zone": s.store.Location().String(),
+		"Title": "Availability", "Nav": "availability", "F": f, "Hosts": hosts, "Saved": saved, "Zone": s.store.Location().String(), "Loc": s.store.Location(),
 	})
 }
 

@@ -50,17 +50,21 @@ func (s *Server) adminLeads(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	count, more, err := s.store.CountLeadsUpTo(ctx, f, maxLeadCount)
-	if err != nil {
-		s.fail(c, err)
-		return
+	// A text search reads every lead's name and email, so it is not run a
+	// second time just to count: the page says how many it shows.
+	count, more := int64(len(rows)), next != ""
+	if f.Q == "" {
+		if count, more, err = s.store.CountLeadsUpTo(ctx, f, maxLeadCount); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	list := make([]leadListRow, len(rows))
 	for i := range rows {
 		list[i] = leadListRow{LeadRow: rows[i], Source: leadSource(&rows[i].Lead)}
 	}
 	base := q.values()
-	data["Rows"], data["Count"], data["CountMore"] = list, int(count), more
+	data["Rows"], data["Count"], data["CountMore"], data["Searched"] = list, int(count), more, f.Q != ""
 	data["Filtered"], data["FirstURL"] = len(base) > 0, "/admin/leads?"+base.Encode()
 	if next != "" {
 		base.Set("cursor", next)
@@ -81,7 +85,7 @@ func (s *Server) leadChoices(c *gin.Context, data gin.H) error {
 	if err != nil {
 		return err
 	}
-	data["Titles"], data["Owners"], data["Zone"] = titles, owners, s.store.Location().String()
+	data["Titles"], data["Owners"], data["Zone"], data["Loc"] = titles, owners, s.store.Location().String(), s.store.Location()
 	return nil
 }
 
@@ -108,8 +112,12 @@ func (s *Server) renderLead(c *gin.Context, status int, form *leadPageForm, errs
 		s.fail(c, err)
 		return
 	}
-	if form == nil {
-		form = &leadPageForm{Status: d.Lead.Status, RecommendedTitle: d.Lead.RecommendedTitle}
+	if form == nil || form.Status == "" {
+		note := ""
+		if form != nil {
+			note = form.Note
+		}
+		form = &leadPageForm{Status: d.Lead.Status, RecommendedTitle: d.Lead.RecommendedTitle, Note: note}
 		if d.Lead.OwnerID != nil {
 			form.OwnerID = strconv.FormatUint(uint64(*d.Lead.OwnerID), 10)
 		}
@@ -123,7 +131,23 @@ func (s *Server) renderLead(c *gin.Context, status int, form *leadPageForm, errs
 		s.fail(c, err)
 		return
 	}
+	data["InactiveOwner"] = inactiveOwner(&d.Lead, data["Owners"].([]models.User))
 	s.render(c, status, "admin/lead.html", data)
+}
+
+// inactiveOwner is the lead's owner when they can no longer own leads
+// (disabled), so the owner choice still shows them and saving the form
+// does not silently clear them.
+func inactiveOwner(l *models.LeadRow, owners []models.User) *models.User {
+	if l.OwnerID == nil {
+		return nil
+	}
+	for _, o := range owners {
+		if o.ID == *l.OwnerID {
+			return nil
+		}
+	}
+	return &models.User{ID: *l.OwnerID, Name: l.OwnerName}
 }
 
 // adminUpdateLead saves the lead page's change form (POST /admin/leads/:id).

@@ -24,6 +24,18 @@ type MailViewer interface {
 	ViewOutbox(row models.OutboxMessage) (MailPreview, error)
 }
 
+// MailViewerFunc lets a plain function be a MailViewer, so main can adapt
+// the mailer without a named type:
+//
+//	handlers.MailViewerFunc(func(row models.OutboxMessage) (handlers.MailPreview, error) {
+//		r, err := outbox.Render(row)
+//		return handlers.MailPreview{Subject: r.Subject, Text: r.Text, HTML: r.HTML, ICS: r.ICS}, err
+//	})
+type MailViewerFunc func(row models.OutboxMessage) (MailPreview, error)
+
+// ViewOutbox calls f.
+func (f MailViewerFunc) ViewOutbox(row models.OutboxMessage) (MailPreview, error) { return f(row) }
+
 // mailStatuses are the mail viewer's tabs, in order.
 var mailStatuses = []string{models.OutboxFailed, models.OutboxPending, models.OutboxSending, models.OutboxSent, models.OutboxCanceled}
 
@@ -44,7 +56,7 @@ func (s *Server) adminMail(c *gin.Context) {
 	}
 	s.render(c, http.StatusOK, "admin/mail.html", gin.H{
 		"Title": "Mail", "Nav": "mail", "Rows": rows, "Counts": counts, "Statuses": mailStatuses, "Status": status,
-		"Zone": s.store.Location().String(), "Retried": c.Query("retried") != "",
+		"Zone": s.store.Location().String(), "Loc": s.store.Location(), "Retried": c.Query("retried") != "",
 	})
 }
 
@@ -56,7 +68,7 @@ func (s *Server) adminMailMessage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	data := gin.H{"Title": "Email " + strconv.FormatUint(uint64(m.ID), 10), "Nav": "mail", "M": m, "Zone": s.store.Location().String()}
+	data := gin.H{"Title": "Email " + strconv.FormatUint(uint64(m.ID), 10), "Nav": "mail", "M": m, "Zone": s.store.Location().String(), "Loc": s.store.Location()}
 	if s.mailView != nil {
 		p, err := s.mailView.ViewOutbox(*m)
 		if err != nil {

@@ -55,19 +55,34 @@ func detailValue(v any) string {
 // dayGroup is the calls of one business day.
 type dayGroup struct {
 	Day   time.Time // midnight in the business zone
-	Calls []models.StaffBooking
+	Calls []callView
 }
 
-// groupByDay groups calls, sorted by start, by their day in loc.
+// callView is a call with its start in the visitor's own zone.
+type callView struct {
+	models.StaffBooking
+	VisitorStart time.Time
+}
+
+// groupByDay groups calls, sorted by start, by their day in loc. Each
+// visitor zone is loaded once, not once per call.
 func groupByDay(calls []models.StaffBooking, loc *time.Location) []dayGroup {
 	var out []dayGroup
+	zones := map[string]*time.Location{}
 	for _, b := range calls {
 		t := b.StartAt.In(loc)
 		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 		if n := len(out); n == 0 || !out[n-1].Day.Equal(day) {
 			out = append(out, dayGroup{Day: day})
 		}
-		out[len(out)-1].Calls = append(out[len(out)-1].Calls, b)
+		z, ok := zones[b.Timezone]
+		if !ok {
+			if z, ok = loadZone(b.Timezone); !ok {
+				z = time.UTC
+			}
+			zones[b.Timezone] = z
+		}
+		out[len(out)-1].Calls = append(out[len(out)-1].Calls, callView{StaffBooking: b, VisitorStart: b.StartAt.In(z)})
 	}
 	return out
 }

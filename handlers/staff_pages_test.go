@@ -125,10 +125,25 @@ func TestLeadPage_ChangeStatusOwnerAndAddNotesShowOnTheTimeline(t *testing.T) {
 			t.Fatalf("bad status: %d", w.Code)
 		}
 		w = e.page(sales, http.MethodPost, path+"/notes", url.Values{"body": {" "}})
-		if w.Code != 422 || !strings.Contains(w.Body.String(), "is required") {
-			t.Fatalf("empty note: %d", w.Code)
+		if w.Code != 422 || !strings.Contains(w.Body.String(), "is required") || !strings.Contains(w.Body.String(), `<option selected>contacted</option>`) {
+			t.Fatalf("empty note: %d (the change form must keep the lead's status)", w.Code)
 		}
-		if w := e.page(sales, http.MethodGet, "/admin/leads/99999", nil); w.Code != 404 {
+		// A disabled owner stays shown and is kept when the form is saved.
+		e.store.DB().Model(&models.User{}).Where("id = ?", sales.User.ID).Update("disabled", true)
+		other := e.mustStaff("other@example.com", models.RoleSales)
+		body = e.page(other, http.MethodGet, path, nil).Body.String()
+		if !strings.Contains(body, `selected>sales (inactive)</option>`) {
+			t.Fatal("the inactive owner is not shown as the current owner")
+		}
+		form.Set("status", "qualified")
+		form.Del(csrfField)
+		if w := e.page(other, http.MethodPost, path, form); w.Code != 303 {
+			t.Fatalf("save with an inactive owner: %d %s", w.Code, w.Body.String())
+		}
+		if l, _ := e.store.LeadByID(t.Context(), lead); l.OwnerID == nil || *l.OwnerID != sales.User.ID || l.Status != "qualified" {
+			t.Fatalf("lead after save %+v", l)
+		}
+		if w := e.page(other, http.MethodGet, "/admin/leads/99999", nil); w.Code != 404 {
 			t.Fatalf("unknown lead: %d", w.Code)
 		}
 	})

@@ -57,6 +57,10 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"POST", "/admin/leads/:id", id("/admin/leads/:id", f.lead), "status=contacted&owner_id=&recommended_title=SRE", false},
 		{"POST", "/admin/leads/:id/notes", id("/admin/leads/:id/notes", f.lead), "body=Called+back", false},
 		{"GET", "/admin/calls", "/admin/calls", "", false},
+		{"GET", "/admin", "/admin?days=7", "", false},
+		{"GET", "/admin/export", "/admin/export?status=new", "", true},
+		{"GET", "/api/v1/admin/stats", "/api/v1/admin/stats?from=2026-11-01&to=2026-11-30", "", false},
+		{"GET", "/api/v1/admin/leads/export.csv", "/api/v1/admin/leads/export.csv?status=new", "", true},
 		{"POST", "/admin/bookings/:id/outcome", id("/admin/bookings/:id/outcome", f.booking), "outcome=completed", false},
 		{"GET", "/admin/leads/:id/erase", id("/admin/leads/:id/erase", f.spareLead), "", true},
 		{"GET", "/admin/availability", "/admin/availability", "", true},
@@ -82,6 +86,12 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"GET", "/api/v1/admin/outbox", "/api/v1/admin/outbox?status=pending", "", true},
 		{"GET", "/api/v1/admin/users", "/api/v1/admin/users", "", true},
 		{"DELETE", "/api/v1/admin/leads/:id", id("/api/v1/admin/leads/:id", f.lead), "", true},
+
+		// Issue 7 (dashboard, export, figures), behind the same middleware.
+		{"GET", "/admin", "/admin", "", false},
+		{"GET", "/admin/export", "/admin/export", "", true},
+		{"GET", "/api/v1/admin/stats", "/api/v1/admin/stats", "", false},
+		{"GET", "/api/v1/admin/leads/export.csv", "/api/v1/admin/leads/export.csv?status=new", "", true},
 
 		{"POST", "/admin/logout", "/admin/logout", "", false}, // last: it ends the session
 	}

@@ -89,12 +89,15 @@ func (s *Store) LeadQuery(ctx context.Context, f LeadFilter) *gorm.DB {
 
 // ListLeads returns up to limit leads matching f, newest first, after the
 // cursor from the previous page. The next cursor is "" on the last page.
-// Paging is by id (keyset), so page 1,000 costs what page 1 does.
+// Paging is by id (keyset), so page 1,000 costs what page 1 does. The page's
+// ids are found first from the filter alone (the partial indexes of
+// migration 3 answer most filters without reading a lead), and only those
+// rows are then read with their figures.
 func (s *Store) ListLeads(ctx context.Context, f LeadFilter, limit int, cursor string) ([]LeadRow, string, error) {
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	q := s.LeadQuery(ctx, f)
+	q := f.apply(s.read.WithContext(ctx).Table("leads"))
 	if cursor != "" {
 		after, err := decodeCursor(cursor)
 		if err != nil {
@@ -102,14 +105,21 @@ func (s *Store) ListLeads(ctx context.Context, f LeadFilter, limit int, cursor s
 		}
 		q = q.Where("leads.id < ?", after)
 	}
-	var rows []LeadRow
-	if err := q.Limit(limit + 1).Scan(&rows).Error; err != nil {
+	var ids []uint
+	if err := q.Order("leads.id DESC").Limit(limit+1).Pluck("leads.id", &ids).Error; err != nil {
 		return nil, "", err
 	}
 	next := ""
-	if len(rows) > limit {
-		rows = rows[:limit]
-		next = encodeCursor(rows[limit-1].ID)
+	if len(ids) > limit {
+		ids = ids[:limit]
+		next = encodeCursor(ids[limit-1])
+	}
+	rows := []LeadRow{}
+	if len(ids) == 0 {
+		return rows, next, nil
+	}
+	if err := s.LeadQuery(ctx, LeadFilter{}).Where("leads.id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, "", err
 	}
 	return rows, next, nil
 }
