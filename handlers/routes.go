@@ -84,4 +84,10 @@ func (s *Server) routes() {
 	adminAPI.PUT("/availability", s.apiSetAvailability)
 	adminAPI.GET("/outbox", s.apiOutbox)
 	adminAPI.GET("/users", s.apiUsers)
+
+	// Dashboard, lead exports and figures by target title (issue 7).
+	staff.GET("", s.dashboard)
+	admin.GET("/export", s.adminExport)
+	staffAPI.GET("/stats", s.apiStats)
+	adminAPI.GET("/leads/export.csv", s.apiExportLeads)
 }
