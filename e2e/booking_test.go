@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -191,7 +194,7 @@ func TestBooking_KeyboardOnly(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
 	)
 	b.tabTo(heroCTA, 20)
-	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitReady(chromedp.CSS(tzKnown)), chromedp.WaitVisible(chromedp.CSS(otherDay)))
+	b.do(pressEnter(), chromedp.WaitReady(chromedp.CSS(tzKnown)), chromedp.WaitVisible(chromedp.CSS(otherDay)))
 
 	// Day: Tab to a day that is not selected and press Enter; the script
 	// loads its times and moves focus to the first one.
@@ -200,7 +203,7 @@ func TestBooking_KeyboardOnly(t *testing.T) {
 	if day == "" {
 		t.Fatalf("focus left the day link: %s at %s", run(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`)), b.location())
 	}
-	b.do(chromedp.KeyEvent(kb.Enter),
+	b.do(pressEnter(),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.calendar a.is-selected[data-date=%q]`, day))),
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-times][aria-busy]`)),
 	)
@@ -227,13 +230,31 @@ func TestBooking_KeyboardOnly(t *testing.T) {
 	b.tabTo("#consent", 8)
 	b.do(chromedp.KeyEvent(" "))
 	b.tabTo(submitButton, 3)
-	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(".ticket")))
+	b.do(pressEnter(), chromedp.WaitVisible(chromedp.CSS(".ticket")))
 
 	lead := a.leadByEmail(t, "alan@example.com")
 	st, _ := time.Parse(time.RFC3339, start)
 	if bk := a.bookingOf(t, lead.ID); !bk.StartAt.Equal(st) || bk.Timezone != "Europe/Lisbon" {
 		t.Errorf("booking at %s in %s, want %s in Europe/Lisbon", bk.StartAt, bk.Timezone, st)
 	}
+}
+
+// pressEnter presses Enter as a keyboard does: keydown and its keypress in
+// one event, then keyup. (chromedp.KeyEvent sends the keypress as a
+// separate event; when the keydown already moved focus, say from a day link
+// to a time, that late keypress would submit the form.)
+func pressEnter() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, p := range []input.DispatchKeyEventParams{
+			{Type: input.DispatchKeyEventTypeKeyDown, Key: "Enter", Code: "Enter", Text: "\r", UnmodifiedText: "\r", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13},
+			{Type: input.DispatchKeyEventTypeKeyUp, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13},
+		} {
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // tabTo presses Tab until the focused element matches css, at most max
