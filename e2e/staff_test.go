@@ -53,7 +53,7 @@ func TestStaff_SignInFindTheNewLeadChangeStatusAndAddANote(t *testing.T) {
 	if status(t, a.URL+"/admin/login") == http.StatusNotFound {
 		t.Skip("no staff area yet (GET /admin/login is 404)")
 	}
-	axe := mustAxe(t)
+	axe := loadAxe(t)
 	a.mustAdmin(t, "sam@callbook.test")
 	a.bookViaAPIWith(t, map[string]any{
 		"name": "Katherine Johnson", "email": "katherine@example.com", "timezone": "America/Chicago",
