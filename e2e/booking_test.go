@@ -100,6 +100,12 @@ func TestBooking_FromRolePageWithJavaScriptInTokyo(t *testing.T) {
 	if !bk.StartAt.Equal(st) || bk.Timezone != "Asia/Tokyo" || bk.Status != models.BookingConfirmed {
 		t.Errorf("booking at %s in %s (%s), want %s in Asia/Tokyo", bk.StartAt, bk.Timezone, bk.Status, st)
 	}
+
+	// A link with a zone the server does not know is corrected too.
+	b.do(chromedp.Navigate(a.URL+"/roles/backend-engineer/book?tz=Mars/Olympus_Mons"), chromedp.WaitReady(chromedp.CSS(tzKnown)))
+	if zone := run(b, chromedp.Value(chromedp.CSS("#tz"))); zone != "Asia/Tokyo" {
+		t.Errorf("after a bad ?tz= the zone selector shows %q, want Asia/Tokyo", zone)
+	}
 }
 
 // TestBooking_WithoutJavaScript books with scripts off: the zone selector's

@@ -8,12 +8,14 @@
   var params = new URLSearchParams(location.search);
 
   // Detect the zone once, when neither the URL nor the page (a form shown
-  // again after a POST) names one.
-  if (!params.get("tz") && !document.querySelector("[data-tz-known]")) {
+  // again after a POST) names one the server knows.
+  var unsure = document.querySelector("[data-tz-note]");
+  if (!document.querySelector("[data-tz-known]") && (!params.get("tz") || unsure)) {
     try {
       var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      if (tz) { params.set("tz", tz); location.replace(location.pathname + "?" + params.toString()); return; }
+      if (tz && tz !== params.get("tz")) { params.set("tz", tz); location.replace(location.pathname + "?" + params.toString()); return; }
     } catch (e) { /* keep the server's default zone */ }
+    if (unsure) unsure.querySelectorAll(".js-only").forEach(function (el) { el.remove(); });
   }
 
   var tzSelect = document.querySelector("[data-autosubmit]");
