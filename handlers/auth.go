@@ -22,8 +22,9 @@ const (
 	secureSessionCookie = "__Host-callbook_session"
 	// csrfField is the hidden form field every staff form posts.
 	csrfField = "csrf_token"
-	// staffHome is where sign-in lands without a (safe) next page.
-	staffHome = "/admin/leads"
+	// staffHome is where sign-in lands without a (safe) next page: the
+	// dashboard, the staff home.
+	staffHome = "/admin"
 )
 
 // ctxAuthVia records how the request signed in: "session" or "token".

@@ -2,14 +2,7 @@ package models
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -55,41 +48,6 @@ type BookingResult struct {
 	Token   string
 	// NewLead is true when this booking created the lead.
 	NewLead bool
-}
-
-// BookingToken derives the visitor's secret token for a booking from its UID
-// and the service secret: 256 bits no one without the secret can compute, so
-// the database keeps only its hash yet emails sent later can carry the link.
-func (s *Store) BookingToken(uid string) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte("callbook booking token v1\x00" + uid))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func hashToken(token string) string {
-	h := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(h[:])
-}
-
-// BookingByToken finds a booking by its visitor token. Any miss is
-// ErrNotFound, saying nothing about whether the token ever existed.
-func (s *Store) BookingByToken(ctx context.Context, token string) (*Booking, error) {
-	if len(token) < 20 || len(token) > 100 {
-		return nil, ErrNotFound
-	}
-	want := hashToken(token)
-	var b Booking
-	err := s.read.WithContext(ctx).Where("token_hash = ?", want).Take(&b).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if subtle.ConstantTimeCompare([]byte(b.TokenHash), []byte(want)) != 1 {
-		return nil, ErrNotFound
-	}
-	return &b, nil
 }
 
 // BookSlot books the call req asks for: it upserts the lead by email, gives
@@ -268,145 +226,6 @@ func (s *Store) placeBooking(tx *gorm.DB, req BookingRequest, leadID uint) (*Boo
 	return b, host, nil
 }
 
-// pickHost returns the free host for start with the fewest upcoming calls,
-// ignoring booking skip (the one being moved). ErrSlotTaken when none is.
-func (s *Store) pickHost(tx *gorm.DB, hosts []User, start time.Time, bs BookingSettings, now time.Time, skip uint) (*User, error) {
-	scheds, err := s.schedulesAround(tx, hosts, start, bs, skip)
-	if err != nil {
-		return nil, err
-	}
-	rules := SlotRules{Settings: bs, Loc: s.loc, Now: now}
-	var free []*HostSchedule
-	for _, h := range scheds {
-		if hostCanTake(h, start, rules) {
-			free = append(free, h)
-		}
-	}
-	if len(free) == 0 {
-		return nil, ErrSlotTaken
-	}
-	if len(free) > 1 {
-		upcoming, err := upcomingCalls(tx, free, now)
-		if err != nil {
-			return nil, err
-		}
-		sort.SliceStable(free, func(i, j int) bool { return upcoming[free[i].ID] < upcoming[free[j].ID] })
-	}
-	for i := range hosts {
-		if hosts[i].ID == free[0].ID {
-			return &hosts[i], nil
-		}
-	}
-	return nil, ErrSlotTaken
-}
-
-// longestSpan bounds how far back a call that still overlaps start can have
-// begun: the longest call plus the largest buffer.
-const longestSpan = 8*time.Hour + 4*time.Hour
-
-// schedulesAround builds, for the hosts whose hours offer start, just what
-// deciding that one slot needs: the calls that could overlap it and the
-// count of calls on its business day. It reads a few rows, not a calendar.
-func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs BookingSettings, skip uint) ([]*HostSchedule, error) {
-	local := start.In(s.loc)
-	date := local.Format(time.DateOnly)
-	byID := map[uint]*HostSchedule{}
-	var ids []uint
-	capped := false
-	for _, u := range hosts {
-		byID[u.ID] = &HostSchedule{ID: u.ID, Weekly: decodeWeekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay,
-			Overrides: map[string][]Window{}, PerDay: map[string]int{}}
-		ids = append(ids, u.ID)
-		capped = capped || u.MaxPerDay > 0
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	var ovs []AvailabilityOverride
-	if err := tx.Where("host_id IN ? AND date = ?", ids, date).Find(&ovs).Error; err != nil {
-		return nil, err
-	}
-	for _, o := range ovs {
-		var hj HoursJSON
-		_ = json.Unmarshal([]byte(o.HoursJSON), &hj)
-		byID[o.HostID].Overrides[date] = ParseHours("", hj, &ValidationError{})
-	}
-	rules := SlotRules{Settings: bs, Loc: s.loc}
-	var out []*HostSchedule
-	var onGridIDs []uint
-	for _, id := range ids {
-		if h := byID[id]; onGrid(h, start, rules) {
-			out = append(out, h)
-			onGridIDs = append(onGridIDs, id)
-		}
-	}
-	if len(out) == 0 {
-		return nil, nil
-	}
-	type busyRow struct {
-		HostID         uint
-		StartAt, EndAt time.Time
-	}
-	var rows []busyRow
-	if err := tx.Model(&Booking{}).Select("host_id, start_at, end_at").
-		Where("host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ?", onGridIDs, BookingConfirmed,
-			start.Add(-longestSpan), start.Add(bs.Duration()+bs.Buffer()), skip).
-		Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	for _, r := range rows {
-		h := byID[r.HostID]
-		h.Busy = append(h.Busy, Interval{Start: r.StartAt, End: r.EndAt.Add(bs.Buffer())})
-	}
-	for _, h := range out {
-		h.Busy = mergeIntervals(h.Busy)
-	}
-	if capped {
-		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// countDay fills PerDay[date] with each host's confirmed calls that day.
-func countDay(tx *gorm.DB, byID map[uint]*HostSchedule, ids []uint, local time.Time, date string, skip uint) error {
-	y, m, d := local.Date()
-	dayStart := time.Date(y, m, d, 0, 0, 0, 0, local.Location())
-	var rows []struct {
-		HostID uint
-		N      int
-	}
-	err := tx.Model(&Booking{}).Select("host_id, COUNT(*) AS n").
-		Where("host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ?", ids, BookingConfirmed,
-			dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC(), skip).
-		Group("host_id").Scan(&rows).Error
-	for _, r := range rows {
-		byID[r.HostID].PerDay[date] = r.N
-	}
-	return err
-}
-
-// upcomingCalls counts each host's confirmed calls still to come.
-func upcomingCalls(tx *gorm.DB, hosts []*HostSchedule, now time.Time) (map[uint]int, error) {
-	ids := make([]uint, len(hosts))
-	for i, h := range hosts {
-		ids[i] = h.ID
-	}
-	var rows []struct {
-		HostID uint
-		N      int
-	}
-	err := tx.Model(&Booking{}).Select("host_id, COUNT(*) AS n").
-		Where("status = ? AND host_id IN ? AND start_at > ?", BookingConfirmed, ids, now).
-		Group("host_id").Scan(&rows).Error
-	out := map[uint]int{}
-	for _, r := range rows {
-		out[r.HostID] = r.N
-	}
-	return out, err
-}
-
 // claimTime inserts b's claims. A unique violation means another booking
 // holds part of that time: ErrSlotTaken.
 func (s *Store) claimTime(tx *gorm.DB, b *Booking, bs BookingSettings) error {
@@ -450,53 +269,4 @@ func (s *Store) scheduleReminders(tx *gorm.DB, b *Booking) error {
 		Columns:   []clause.Column{{Name: "booking_id"}, {Name: "offset_label"}},
 		DoUpdates: clause.AssignmentColumns([]string{"due_at", "status", "updated_at"}),
 	}).Create(&rows).Error
-}
-
-// BookingHost returns the host of a booking.
-func (s *Store) BookingHost(ctx context.Context, b *Booking) (*User, error) {
-	var u User
-	if err := s.read.WithContext(ctx).Where("id = ?", b.HostID).Take(&u).Error; err != nil {
-		return nil, err
-	}
-	return &u, nil
-}
-
-// LeadByID returns one lead.
-func (s *Store) LeadByID(ctx context.Context, id uint) (*Lead, error) {
-	var l Lead
-	err := s.read.WithContext(ctx).Where("id = ?", id).Take(&l).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	return &l, err
-}
-
-// MailDataFor snapshots booking b as an email of kind would see it; the
-// handlers use it for invite.ics.
-func (s *Store) MailDataFor(ctx context.Context, b *Booking, kind string) (MailData, error) {
-	db := s.read.WithContext(ctx)
-	var l Lead
-	if err := db.Where("id = ?", b.LeadID).Take(&l).Error; err != nil {
-		return MailData{}, err
-	}
-	var h User
-	if err := db.Where("id = ?", b.HostID).Take(&h).Error; err != nil {
-		return MailData{}, err
-	}
-	d := bookingMail(kind, b, &l, &h)
-	d.Reason = b.CancelReason
-	return d, nil
-}
-
-// HostNames maps host ids to names, for listing bookings.
-func (s *Store) HostNames(ctx context.Context) (map[uint]string, error) {
-	var us []User
-	if err := s.read.WithContext(ctx).Select("id, name").Where("host = ?", true).Find(&us).Error; err != nil {
-		return nil, err
-	}
-	m := make(map[uint]string, len(us))
-	for _, u := range us {
-		m[u.ID] = u.Name
-	}
-	return m, nil
 }
