@@ -73,14 +73,14 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 			return err
 		}
 		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: s.BookingToken(b.UID), NewLead: isNew}
+		events := make([]Event, 0, 2)
 		if isNew {
-			if err := s.addEvent(tx, lead.ID, 0, "lead.created", ActorVisitor, map[string]any{
-				"target_title": lead.TargetTitle, "role_slug": lead.RoleSlug, "utm_source": lead.UTMSource}); err != nil {
-				return err
-			}
+			events = append(events, s.newEvent(lead.ID, 0, "lead.created", ActorVisitor, map[string]any{
+				"target_title": lead.TargetTitle, "role_slug": lead.RoleSlug, "utm_source": lead.UTMSource}))
 		}
-		if err := s.addEvent(tx, lead.ID, b.ID, "booking.created", ActorVisitor, map[string]any{
-			"booking_id": b.ID, "start": b.StartAt, "timezone": b.Timezone, "host": host.Name}); err != nil {
+		events = append(events, s.newEvent(lead.ID, b.ID, "booking.created", ActorVisitor, map[string]any{
+			"booking_id": b.ID, "start": b.StartAt, "timezone": b.Timezone, "host": host.Name}))
+		if err := tx.Create(&events).Error; err != nil {
 			return err
 		}
 		if err := s.queueBookingMails(tx, MailConfirmation, "booked", b, lead, host, nil); err != nil {

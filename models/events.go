@@ -17,6 +17,12 @@ func ActorUser(u *User) string { return u.Name + " <" + u.Email + ">" }
 
 // addEvent writes one timeline entry inside tx.
 func (s *Store) addEvent(tx *gorm.DB, leadID, bookingID uint, typ, actor string, data map[string]any) error {
+	e := s.newEvent(leadID, bookingID, typ, actor, data)
+	return tx.Create(&e).Error
+}
+
+// newEvent builds a timeline entry, for callers that insert several at once.
+func (s *Store) newEvent(leadID, bookingID uint, typ, actor string, data map[string]any) Event {
 	e := Event{Type: typ, Actor: actor, Data: "{}", CreatedAt: s.Now()}
 	if data != nil {
 		e.Data = encodeJSON(data)
@@ -27,7 +33,7 @@ func (s *Store) addEvent(tx *gorm.DB, leadID, bookingID uint, typ, actor string,
 	if bookingID != 0 {
 		e.BookingID = &bookingID
 	}
-	return tx.Create(&e).Error
+	return e
 }
 
 // AddEvent records an event outside any other change (for example an export).

@@ -40,13 +40,10 @@ func (s *Store) pickHost(tx *gorm.DB, hosts []User, start time.Time, bs BookingS
 	return nil, ErrSlotTaken
 }
 
-// longestSpan bounds how far back a call that still overlaps start can have
-// begun: the longest call plus the largest buffer.
-const longestSpan = 8*time.Hour + 4*time.Hour
-
 // schedulesAround builds, for the hosts whose hours offer start, just what
-// deciding that one slot needs: the calls that could overlap it and the
-// count of calls on its business day. It reads a few rows, not a calendar.
+// deciding that one slot needs: whether another call holds any of its claim
+// units, and the count of calls on its business day. It reads a few rows by
+// primary key, not a calendar.
 func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs BookingSettings, skip uint) ([]*HostSchedule, error) {
 	local := start.In(s.loc)
 	date := local.Format(time.DateOnly)
@@ -83,23 +80,18 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs B
 	if len(out) == 0 {
 		return nil, nil
 	}
-	type busyRow struct {
-		HostID         uint
-		StartAt, EndAt time.Time
-	}
-	var rows []busyRow
-	if err := tx.Model(&Booking{}).Select("host_id, start_at, end_at").
-		Where("host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ?", onGridIDs, BookingConfirmed,
-			start.Add(-longestSpan), start.Add(bs.Duration()+bs.Buffer()), skip).
-		Scan(&rows).Error; err != nil {
+	// The host is busy exactly when a unit the call would claim is held
+	// by another booking: read those few claim rows by primary key.
+	span := bs.Duration() + bs.Buffer()
+	units := claimUnits(start, span)
+	var busyIDs []uint
+	if err := tx.Model(&BookingClaim{}).Distinct("host_id").
+		Where("host_id IN ? AND unit >= ? AND unit <= ? AND booking_id <> ?", onGridIDs, units[0], units[len(units)-1], skip).
+		Pluck("host_id", &busyIDs).Error; err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
-		h := byID[r.HostID]
-		h.Busy = append(h.Busy, Interval{Start: r.StartAt, End: r.EndAt.Add(bs.Buffer())})
-	}
-	for _, h := range out {
-		h.Busy = mergeIntervals(h.Busy)
+	for _, id := range busyIDs {
+		byID[id].Busy = []Interval{{Start: start, End: start.Add(span)}}
 	}
 	if capped {
 		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {

@@ -93,6 +93,12 @@ func (s *Store) queueMail(tx *gorm.DB, to, toName string, d MailData) error {
 	if strings.TrimSpace(to) == "" {
 		return nil
 	}
+	row := s.outboxRow(to, toName, d)
+	return tx.Create(&row).Error
+}
+
+// outboxRow builds one pending email.
+func (s *Store) outboxRow(to, toName string, d MailData) OutboxMessage {
 	now := s.Now()
 	row := OutboxMessage{
 		Kind: d.Kind, ToAddr: to, ToName: toName, MessageID: s.newMessageID(),
@@ -106,7 +112,7 @@ func (s *Store) queueMail(tx *gorm.DB, to, toName string, d MailData) error {
 		id := d.LeadID
 		row.LeadID = &id
 	}
-	return tx.Create(&row).Error
+	return row
 }
 
 // newMessageID returns a unique RFC 5322 Message-ID on the sender's domain.
@@ -125,10 +131,19 @@ func (s *Store) queueBookingMails(tx *gorm.DB, kind, change string, b *Booking, 
 	if mod != nil {
 		mod(&visitor)
 	}
-	if err := s.queueMail(tx, l.Email, l.Name, visitor); err != nil {
-		return err
-	}
 	notice := visitor
 	notice.Kind, notice.Change = MailHostNotice, change
-	return s.queueMail(tx, host.Email, host.Name, notice)
+	rows := make([]OutboxMessage, 0, 2)
+	for _, m := range []struct {
+		to, name string
+		d        MailData
+	}{{l.Email, l.Name, visitor}, {host.Email, host.Name, notice}} {
+		if strings.TrimSpace(m.to) != "" {
+			rows = append(rows, s.outboxRow(m.to, m.name, m.d))
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return tx.Create(&rows).Error
 }

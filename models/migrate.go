@@ -42,6 +42,17 @@ var migrations = []migration{
 			"CREATE INDEX IF NOT EXISTS ix_leads_live_role ON leads (role_slug, id) WHERE erased_at IS NULL",
 		)
 	}},
+	{4, "drop lead indexes the partial ones replace", func(tx *gorm.DB, _ string) error {
+		// Every lead query that filters on these columns also requires
+		// erased_at IS NULL, so migration 3's indexes serve them; the plain
+		// ones only cost each booking's insert.
+		return execAll(tx,
+			"DROP INDEX IF EXISTS idx_leads_status",
+			"DROP INDEX IF EXISTS idx_leads_target_title",
+			"DROP INDEX IF EXISTS idx_leads_role_slug",
+			"DROP INDEX IF EXISTS idx_leads_owner_id",
+		)
+	}},
 }
 
 // execAll runs each statement in order, stopping at the first error.

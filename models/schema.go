@@ -88,11 +88,11 @@ type Lead struct {
 	Name             string `gorm:"size:120;not null"`
 	Phone            string `gorm:"size:40;not null;default:''"`
 	CurrentTitle     string `gorm:"size:120;not null;default:''"`
-	TargetTitle      string `gorm:"size:120;not null;index"`
+	TargetTitle      string `gorm:"size:120;not null"`
 	RecommendedTitle string `gorm:"size:120;not null;default:''"`
-	RoleSlug         string `gorm:"size:80;not null;default:'';index"`
-	Status           string `gorm:"size:16;not null;default:'new';index"`
-	OwnerID          *uint  `gorm:"index"`
+	RoleSlug         string `gorm:"size:80;not null;default:''"`
+	Status           string `gorm:"size:16;not null;default:'new'"`
+	OwnerID          *uint
 	UTMSource        string `gorm:"column:utm_source;size:200;not null;default:''"`
 	UTMMedium        string `gorm:"column:utm_medium;size:200;not null;default:''"`
 	UTMCampaign      string `gorm:"column:utm_campaign;size:200;not null;default:''"`
