@@ -80,20 +80,37 @@ func (g *groupCommit) run() {
 	}
 }
 
-// commit runs a batch in one transaction. A lone job runs plainly; in a
-// batch each job gets a savepoint.
+// commit runs a batch in one transaction. A lone job runs plainly. A batch
+// first runs without savepoints, since jobs rarely fail; if one does, that
+// attempt is rolled back and the batch runs again with a savepoint per job,
+// so each job still succeeds or fails on its own.
 func (g *groupCommit) commit(batch []*writeJob) {
 	results := make([]error, len(batch))
-	err := g.db.Transaction(func(tx *gorm.DB) error {
-		if len(batch) == 1 {
+	var err error
+	switch {
+	case len(batch) == 1:
+		err = g.db.Transaction(func(tx *gorm.DB) error {
 			results[0] = runJob(tx, batch[0], batch[0].fn)
 			return results[0]
+		})
+	default:
+		err = g.db.Transaction(func(tx *gorm.DB) error {
+			for _, j := range batch {
+				if e := runJob(tx, j, j.fn); e != nil {
+					return errJobFailed
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, errJobFailed) {
+			err = g.db.Transaction(func(tx *gorm.DB) error {
+				for i, j := range batch {
+					results[i] = runJob(tx, j, func(tx *gorm.DB) error { return tx.Transaction(j.fn) })
+				}
+				return nil
+			})
 		}
-		for i, j := range batch {
-			results[i] = runJob(tx, j, func(tx *gorm.DB) error { return tx.Transaction(j.fn) })
-		}
-		return nil
-	})
+	}
 	for i, j := range batch {
 		if results[i] == nil && err != nil {
 			results[i] = err
@@ -101,6 +118,9 @@ func (g *groupCommit) commit(batch []*writeJob) {
 		j.done <- results[i]
 	}
 }
+
+// errJobFailed rolls back a batch's first, savepoint-free attempt.
+var errJobFailed = errors.New("a job in the batch failed")
 
 // runJob skips a job whose caller has gone, and runs the rest with the
 // batch's own context: cancelling one request must not interrupt the
