@@ -144,12 +144,14 @@ func Open(rawURL string, opts Options) (*Store, error) {
 				return nil, fmt.Errorf("create database folder: %w", err)
 			}
 		}
-		params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL&_cache_size=-16000"
-		s.write, err = gorm.Open(sqlite.Open("file:"+dsn+"?"+params+"&_txlock=immediate"), cfg())
+		// Page caches are per connection: 8 MB for the writer, 2 MB per
+		// reader (the OS caches the file too), so memory stays small.
+		params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL"
+		s.write, err = gorm.Open(sqlite.Open("file:"+dsn+"?"+params+"&_cache_size=-8000&_txlock=immediate"), cfg())
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
-		s.read, err = gorm.Open(sqlite.Open("file:"+dsn+"?"+params+"&_query_only=true"), cfg())
+		s.read, err = gorm.Open(sqlite.Open("file:"+dsn+"?"+params+"&_cache_size=-2000&_query_only=true"), cfg())
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
@@ -158,8 +160,8 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		wdb.SetMaxIdleConns(1)
 		wdb.SetConnMaxIdleTime(0)
 		rdb, _ := s.read.DB()
-		rdb.SetMaxOpenConns(8)
-		rdb.SetMaxIdleConns(8)
+		rdb.SetMaxOpenConns(6)
+		rdb.SetMaxIdleConns(6)
 		s.group = newGroupCommit(s.write, 64)
 	case DialectPostgres:
 		s.write, err = gorm.Open(postgres.Open(dsn), cfg())

@@ -40,7 +40,7 @@ func main() {
 	flag.IntVar(&o.n, "n", 5000, "requests to send")
 	flag.DurationVar(&o.maxDur, "d", 60*time.Second, "stop after this long")
 	flag.StringVar(&o.token, "token", "", "admin API token (for -setup)")
-	flag.BoolVar(&o.setup, "setup", false, "with -token: set 5-minute calls around the clock for a year, so there are slots to book")
+	flag.BoolVar(&o.setup, "setup", false, "with -token: set 5-minute calls around the clock for 60 days (17,280 slots), so there are slots to book")
 	flag.StringVar(&o.tz, "tz", "Europe/Berlin", "visitor time zone")
 	flag.IntVar(&o.pid, "pid", 0, "server process id: report its peak resident memory")
 	flag.Parse()
@@ -180,15 +180,15 @@ func (r result) print(o options) {
 	fmt.Printf("status codes: %v\n", r.codes)
 }
 
-// setup gives the first host five-minute calls all day, every day, for a
-// year, with no notice, so a booking run has enough distinct slots.
+// setup gives the first host five-minute calls all day, every day, for 60
+// days, with no notice, so a booking run has enough distinct slots.
 func setup(o options) error {
 	if o.token == "" {
 		return errors.New("-setup needs -token (an admin API token)")
 	}
 	day := [][2]string{{"00:00", "24:00"}}
 	body, _ := json.Marshal(map[string]any{
-		"duration_minutes": 5, "buffer_minutes": 0, "min_notice_minutes": 0, "horizon_days": 365, "max_per_day": 0,
+		"duration_minutes": 5, "buffer_minutes": 0, "min_notice_minutes": 0, "horizon_days": 60, "max_per_day": 0,
 		"weekly":    map[string]any{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day},
 		"overrides": []any{},
 	})
