@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/netip"
 	"net/url"
 	"os"
@@ -82,13 +83,18 @@ func loadConfig(args []string, withFlags bool) (*config, error) {
 	}
 	if withFlags {
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		fs.SetOutput(os.Stderr)
+		fs.SetOutput(io.Discard) // errors are reported in one line by run
 		ptrs := map[string]*string{}
 		for _, s := range settings {
 			ptrs[s.env] = fs.String(flagName(s.env), values[s.env], s.usage+" ("+s.env+")")
 		}
 		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err}
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(os.Stdout)
+				fs.PrintDefaults()
+				return nil, errHelpShown
+			}
+			return nil, usageError{fmt.Errorf("%w (callbook serve --help lists the flags)", err)}
 		}
 		if fs.NArg() > 0 {
 			return nil, usageError{fmt.Errorf("serve takes no arguments, got %q", fs.Args())}
@@ -252,6 +258,9 @@ func applyLogFormat(c *config, v string) error {
 	c.LogFormat = v
 	return nil
 }
+
+// errHelpShown ends a command successfully after printing its help.
+var errHelpShown = errors.New("help shown")
 
 // usageError marks bad command-line usage (exit code 2).
 type usageError struct{ err error }

@@ -51,6 +51,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	if err := cmd(ctx, args, stdin, stdout, stderr); err != nil {
+		if errors.Is(err, errHelpShown) {
+			return 0
+		}
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(stderr, "callbook %s: %v\n", name, err)

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// clearEnv unsets every CALLBOOK_ variable for the test.
+func clearEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "CALLBOOK_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+}
+
+func TestLoadConfig_DefaultsMatchTheContract(t *testing.T) {
+	clearEnv(t)
+	c, err := loadConfig(nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" || c.DatabaseURL != "sqlite:data/callbook.db" ||
+		c.SMTPURL != "" || c.MailFrom != "Callbook <no-reply@localhost>" || c.Timezone.String() != "America/New_York" ||
+		c.Tick != time.Minute || c.RateLimit != 30 || c.LogFormat != "text" || len(c.Reminders) != 2 ||
+		c.Reminders[0].Label != "24h" || c.Reminders[1].Before != time.Hour || c.DigestCron != "0 8 * * 1-5" {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
+	cases := map[string]string{
+		"CALLBOOK_BASE_URL":        "localhost:8080",
+		"CALLBOOK_DATABASE_URL":    "mysql://x",
+		"CALLBOOK_SMTP_URL":        "http://mail.example.com",
+		"CALLBOOK_MAIL_FROM":       "nobody",
+		"CALLBOOK_TIMEZONE":        "Mars/Olympus",
+		"CALLBOOK_REMINDERS":       "24h,soon",
+		"CALLBOOK_TICK":            "fast",
+		"CALLBOOK_CONTENT_DIR":     "/no/such/folder",
+		"CALLBOOK_RATE_LIMIT":      "-1",
+		"CALLBOOK_TRUSTED_PROXIES": "10.0.0.0/33",
+		"CALLBOOK_LOG_FORMAT":      "xml",
+	}
+	for name, value := range cases {
+		t.Run(name, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv(name, value)
+			_, err := loadConfig(nil, true)
+			if err == nil || !strings.HasPrefix(err.Error(), name+":") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("%s=%q: %v", name, value, err)
+			}
+		})
+	}
+}
+
+func TestLoadConfig_FlagsOverrideEnvironmentAndFilesHoldSecrets(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CALLBOOK_ADDR", ":9000")
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, []byte("s3cret-value-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CALLBOOK_SECRET_FILE", secret)
+	c, err := loadConfig([]string{"--addr", ":9100", "--base-url=https://book.example.com/"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":9100" || c.BaseURL != "https://book.example.com" || c.Secret != "s3cret-value-from-a-file" {
+		t.Fatalf("config %+v", c)
+	}
+	t.Setenv("CALLBOOK_SECRET", "both")
+	if _, err := loadConfig(nil, true); err == nil || !strings.Contains(err.Error(), "CALLBOOK_SECRET_FILE") {
+		t.Fatalf("both set: %v", err)
+	}
+}
+
+func TestLoadConfig_PostgresNeedsASecret(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CALLBOOK_DATABASE_URL", "postgres://u@127.0.0.1:5432/db")
+	if _, err := loadConfig(nil, true); err == nil || !strings.Contains(err.Error(), "CALLBOOK_SECRET") {
+		t.Fatalf("postgres without secret: %v", err)
+	}
+}
+
+func TestRun_ExitCodes(t *testing.T) {
+	clearEnv(t)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, nil, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "callbook ") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb); code != 2 || strings.Count(errb.String(), "\n") != 1 {
+		t.Fatalf("unknown command: %d %q", code, errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"serve", "--no-such-flag"}, nil, &out, &errb); code != 2 || strings.Count(errb.String(), "\n") != 1 {
+		t.Fatalf("bad flag: %d %q", code, errb.String())
+	}
+	errb.Reset()
+	t.Setenv("CALLBOOK_TIMEZONE", "Nowhere")
+	if code := run(context.Background(), []string{"serve"}, nil, &out, &errb); code != 1 || !strings.Contains(errb.String(), "CALLBOOK_TIMEZONE") {
+		t.Fatalf("bad value: %d %q", code, errb.String())
+	}
+}
+
+// TestServe_StartsMigratesAndDrainsOnSIGTERM runs the real serve command on
+// a fresh folder: it creates the database and secret, answers /readyz, and
+// exits 0 when told to stop.
+func TestServe_StartsMigratesAndDrainsOnSIGTERM(t *testing.T) {
+	clearEnv(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	t.Setenv("CALLBOOK_DATABASE_URL", "sqlite:"+filepath.Join(dir, "data", "callbook.db"))
+	t.Setenv("CALLBOOK_ADDR", addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var errb bytes.Buffer
+	go func() { done <- run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, &errb) }()
+	var resp *http.Response
+	for range 100 {
+		if resp, err = http.Get("http://" + addr + "/readyz"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("readyz: %v %v\n%s", err, resp, errb.String())
+	}
+	resp.Body.Close()
+	if _, err := os.Stat(filepath.Join(dir, "data", "callbook.secret")); err != nil {
+		t.Fatalf("no secret kept beside the database: %v", err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d: %s", code, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+}
