@@ -159,3 +159,14 @@ func TestServe_StartsMigratesAndDrainsOnSIGTERM(t *testing.T) {
 		t.Fatal("serve did not stop on SIGTERM")
 	}
 }
+
+func TestMigrate_AppliesAndIsRepeatable(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CALLBOOK_DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "db", "callbook.db"))
+	for range 2 {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"migrate"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "migrations applied") {
+			t.Fatalf("migrate: %d %q %q", code, out.String(), errb.String())
+		}
+	}
+}
