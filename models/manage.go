@@ -222,8 +222,8 @@ func (s *Store) pickRescheduleHost(tx *gorm.DB, b *Booking, start time.Time, bs 
 
 // moveBooking frees b's time, gives it start with hostID, claims the new
 // time (a clash is ErrSlotTaken and the caller's transaction rolls back),
-// raises the sequence, moves the reminders and withdraws unsent reminders
-// about the old time.
+// raises the sequence, moves the reminders and withdraws the unsent
+// reminders, confirmation and earlier reschedule emails about the old time.
 func (s *Store) moveBooking(tx *gorm.DB, b *Booking, hostID uint, start time.Time, bs BookingSettings, now time.Time) error {
 	if err := releaseTime(tx, b.ID); err != nil {
 		return err
@@ -242,7 +242,9 @@ func (s *Store) moveBooking(tx *gorm.DB, b *Booking, hostID uint, start time.Tim
 	if err := s.scheduleReminders(tx, b); err != nil {
 		return err
 	}
-	return withdrawMail(tx, b.ID, now)
+	// An unsent confirmation (or earlier move) names the old time; the
+	// reschedule email about to be queued carries the new invite instead.
+	return withdrawMail(tx, b.ID, now, MailConfirmation, MailReschedule)
 }
 
 // announceMove queues the reschedule email and the host notice and writes

@@ -235,8 +235,13 @@ func TestRescheduleBooking_WithdrawsUnsentRemindersAndSkipsOnesAlreadyDue(t *tes
 		if st := mgOutboxStatus(t, s, sent); st != models.OutboxSent {
 			t.Errorf("a sent email became %s", st)
 		}
-		if st := mgOutboxStatus(t, s, mgFind(mgOutbox(t, s, booked.Booking.ID), models.MailConfirmation, "")[0].ID); st != models.OutboxPending {
-			t.Errorf("the confirmation became %s", st)
+		// The unsent confirmation named the old time: the reschedule email,
+		// with the new invite, replaces it.
+		if st := mgOutboxStatus(t, s, mgFind(mgOutbox(t, s, booked.Booking.ID), models.MailConfirmation, "")[0].ID); st != models.OutboxCanceled {
+			t.Errorf("the unsent confirmation is %s, want canceled", st)
+		}
+		if st := mgOutboxStatus(t, s, mgFind(mgOutbox(t, s, booked.Booking.ID), models.MailReschedule, "")[0].ID); st != models.OutboxPending {
+			t.Errorf("the reschedule email is %s, want pending", st)
 		}
 		rems := mgReminders(t, s, booked.Booking.ID)
 		if rems["24h"].Status != models.ReminderSkipped || rems["1h"].Status != models.ReminderPending ||
