@@ -40,14 +40,22 @@ type slotPicker struct {
 
 // buildPicker lists every offered slot within the horizon in loc and picks
 // the day to show: wantDay, else the day of the chosen time, else the first.
-func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen string) (slotPicker, error) {
+// For a booking being moved, pass it: its own time is then not offered and
+// does not block its neighbours.
+func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen string, moving *models.Booking) (slotPicker, error) {
 	now := s.now().In(loc)
 	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	bs, err := s.store.BookingSettings(c.Request.Context())
 	if err != nil {
 		return slotPicker{}, err
 	}
-	slots, _, err := s.store.Slots(c.Request.Context(), from, from.AddDate(0, 0, bs.HorizonDays+2))
+	to := from.AddDate(0, 0, bs.HorizonDays+2)
+	var slots []models.Slot
+	if moving != nil {
+		slots, _, err = s.store.SlotsMoving(c.Request.Context(), moving, from, to)
+	} else {
+		slots, _, err = s.store.Slots(c.Request.Context(), from, to)
+	}
 	if err != nil {
 		return slotPicker{}, err
 	}
@@ -109,7 +117,7 @@ func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in booking
 		tz = in.Timezone
 		loc, detected = s.visitorZone(tz)
 	}
-	picker, err := s.buildPicker(c, loc, day, in.Start)
+	picker, err := s.buildPicker(c, loc, day, in.Start, nil)
 	if err != nil {
 		s.fail(c, err)
 		return

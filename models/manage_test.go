@@ -558,3 +558,38 @@ func TestRescheduleBooking_ClaimClashRollsBackEverything(t *testing.T) {
 		}
 	})
 }
+
+func TestSlotsMoving_OwnBufferNoLongerBlocksNeighbours(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, _ := mustOpen(t, dialect)
+		ctx := context.Background()
+		cfg, err := s.Availability(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.BufferMinutes = 15
+		if _, err := s.SetAvailability(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		booked := mgBook(t, s, mgAt(t, "2026-12-02 10:00"), "ada@example.com")
+		next := mgAt(t, "2026-12-02 10:30")
+		if mgOffered(t, s, next) {
+			t.Fatal("10:30 should be blocked for new visitors by the 10:00 call's buffer")
+		}
+		slots, _, err := s.SlotsMoving(ctx, booked.Booking, mgAt(t, "2026-12-02 09:00"), mgAt(t, "2026-12-02 12:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var has1030, has1000 bool
+		for _, sl := range slots {
+			has1030 = has1030 || sl.Start.Equal(next)
+			has1000 = has1000 || sl.Start.Equal(booked.Booking.StartAt)
+		}
+		if !has1030 || has1000 {
+			t.Fatalf("moving the 10:00 call: 10:30 offered %v, its own 10:00 offered %v", has1030, has1000)
+		}
+		if _, err := s.RescheduleBooking(ctx, booked.Token, next, ""); err != nil {
+			t.Fatalf("the offered move is refused: %v", err)
+		}
+	})
+}

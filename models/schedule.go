@@ -55,6 +55,31 @@ func (s *Store) Slots(ctx context.Context, from, to time.Time) ([]Slot, BookingS
 	return offered[i:j:j], bs, nil
 }
 
+// SlotsMoving lists the times booking b could move to in [from, to): the
+// offered slots as if b were not booked (its own buffer and its place in a
+// daily cap no longer block its neighbours), without its current time. It
+// reads the calendar afresh, so use it for one visitor's reschedule page.
+func (s *Store) SlotsMoving(ctx context.Context, b *Booking, from, to time.Time) ([]Slot, BookingSettings, error) {
+	db := s.read.WithContext(ctx)
+	bs, err := s.bookingSettings(db)
+	if err != nil {
+		return nil, BookingSettings{}, err
+	}
+	now := s.Now()
+	hosts, err := s.loadSchedules(db, nil, bs, now.Add(-24*time.Hour), time.Time{}, b.ID)
+	if err != nil {
+		return nil, BookingSettings{}, err
+	}
+	all := ComputeSlots(hosts, from, to, SlotRules{Settings: bs, Loc: s.loc, Now: now})
+	out := all[:0]
+	for _, sl := range all {
+		if !sl.Start.Equal(b.StartAt) {
+			out = append(out, sl)
+		}
+	}
+	return out, bs, nil
+}
+
 // cachedOffered returns the cached free starts, reloading them when the
 // availability version moved or the cache is a minute old.
 func (s *Store) cachedOffered(ctx context.Context) ([]Slot, BookingSettings, error) {
@@ -74,7 +99,7 @@ func (s *Store) cachedOffered(ctx context.Context) ([]Slot, BookingSettings, err
 	if err != nil {
 		return nil, BookingSettings{}, err
 	}
-	hosts, err := s.loadSchedules(db, nil, bs, now.Add(-24*time.Hour), time.Time{})
+	hosts, err := s.loadSchedules(db, nil, bs, now.Add(-24*time.Hour), time.Time{}, 0)
 	if err != nil {
 		return nil, BookingSettings{}, err
 	}
@@ -90,8 +115,8 @@ func (s *Store) cachedOffered(ctx context.Context) ([]Slot, BookingSettings, err
 
 // loadSchedules reads enabled hosts (all, or those in ids) with their
 // overrides and their confirmed calls starting in [from, to) (no upper bound
-// when to is zero).
-func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, from, to time.Time) ([]*HostSchedule, error) {
+// when to is zero), leaving out booking skip (0: none).
+func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, from, to time.Time, skip uint) ([]*HostSchedule, error) {
 	var users []User
 	q := db.Where("host = ? AND disabled = ?", true, false)
 	if ids != nil {
@@ -128,7 +153,7 @@ func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, from,
 	}
 	var rows []busyRow
 	q = db.Model(&Booking{}).Select("host_id, start_at, end_at").
-		Where("status = ? AND host_id IN ? AND start_at >= ?", BookingConfirmed, hostIDs, from)
+		Where("status = ? AND host_id IN ? AND start_at >= ? AND id <> ?", BookingConfirmed, hostIDs, from, skip)
 	if !to.IsZero() {
 		q = q.Where("start_at < ?", to)
 	}
