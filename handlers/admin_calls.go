@@ -44,7 +44,7 @@ func (s *Server) adminCalls(c *gin.Context) {
 	}
 	loc := s.store.Location()
 	s.render(c, http.StatusOK, "admin/calls.html", gin.H{
-		"Title": "Calls", "Nav": "calls", "Waiting": waiting, "Days": groupByDay(upcoming, loc), "DayCount": days,
+		"Title": "Calls", "Nav": "calls", "Waiting": waiting, "Days": groupByDay(upcoming, loc, &s.zones), "DayCount": days,
 		"Zone": loc.String(), "Loc": loc, "Now": now, "Back": c.Request.URL.RequestURI(), "Upcoming": len(upcoming),
 	})
 }

@@ -64,23 +64,19 @@ type callView struct {
 	VisitorStart time.Time
 }
 
-// groupByDay groups calls, sorted by start, by their day in loc. Each
-// visitor zone is loaded once, not once per call.
-func groupByDay(calls []models.StaffBooking, loc *time.Location) []dayGroup {
+// groupByDay groups calls, sorted by start, by their day in loc, each with
+// its start in the visitor's zone.
+func groupByDay(calls []models.StaffBooking, loc *time.Location, zones *zoneCache) []dayGroup {
 	var out []dayGroup
-	zones := map[string]*time.Location{}
 	for _, b := range calls {
 		t := b.StartAt.In(loc)
 		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 		if n := len(out); n == 0 || !out[n-1].Day.Equal(day) {
 			out = append(out, dayGroup{Day: day})
 		}
-		z, ok := zones[b.Timezone]
+		z, ok := zones.load(b.Timezone)
 		if !ok {
-			if z, ok = loadZone(b.Timezone); !ok {
-				z = time.UTC
-			}
-			zones[b.Timezone] = z
+			z = time.UTC
 		}
 		out[len(out)-1].Calls = append(out[len(out)-1].Calls, callView{StaffBooking: b, VisitorStart: b.StartAt.In(z)})
 	}

@@ -39,7 +39,7 @@ type hostJSON struct {
 
 // toBookingJSON presents b with times in the visitor's zone.
 func (s *Server) toBookingJSON(b *models.Booking, hostName string) bookingJSON {
-	loc, ok := loadZone(b.Timezone)
+	loc, ok := s.zones.load(b.Timezone)
 	if !ok {
 		loc = time.UTC
 	}
@@ -86,7 +86,7 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	req, err := in.validate(s.content)
+	req, err := in.validate(s.content, &s.zones)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -183,7 +183,7 @@ func (s *Server) slotRange(fromS, toS, tz string) (*time.Location, time.Time, ti
 	if tz == "" {
 		tz = "UTC"
 	}
-	loc, ok := loadZone(tz)
+	loc, ok := s.zones.load(tz)
 	if !ok {
 		v.Add("tz", "must be an IANA time zone such as Europe/Berlin")
 		return nil, time.Time{}, time.Time{}, v

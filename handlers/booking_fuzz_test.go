@@ -20,7 +20,7 @@ func FuzzBookingInput(f *testing.F) {
 	f.Add("Ωμέγα 名前", "x@例え.jp", "Инженер", "2026-12-01T14:00:00+01:00", "Asia/Kathmandu", "")
 	f.Fuzz(func(t *testing.T, name, email, title, start, tz, phone string) {
 		in := bookingInput{Name: name, Email: email, TargetTitle: title, Start: start, Timezone: tz, Phone: phone, Consent: true}
-		req, err := in.validate(content)
+		req, err := in.validate(content, &zoneCache{})
 		if err != nil {
 			return
 		}

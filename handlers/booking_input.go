@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -32,13 +33,26 @@ type utmInput struct {
 	Content  string `json:"content"`
 }
 
-// loadZone accepts IANA zone names only ("Local" and "" are not zones).
-func loadZone(name string) (*time.Location, bool) {
+// zoneCache remembers the zones it has loaded: time.LoadLocation reads and
+// parses the zone file on every call, and a booking needs its zone several
+// times. Only valid names are kept, so the cache is bounded by the zone
+// database.
+type zoneCache struct{ m sync.Map }
+
+// load accepts IANA zone names only ("Local" and "" are not zones).
+func (z *zoneCache) load(name string) (*time.Location, bool) {
+	if loc, ok := z.m.Load(name); ok {
+		return loc.(*time.Location), true
+	}
 	if name == "" || name == "Local" || strings.ContainsAny(name, " \\") || len(name) > 64 {
 		return nil, false
 	}
 	loc, err := time.LoadLocation(name)
-	return loc, err == nil
+	if err != nil {
+		return nil, false
+	}
+	z.m.Store(name, loc)
+	return loc, true
 }
 
 // validPhone allows what people type in phone numbers and nothing else.
@@ -58,7 +72,7 @@ func validPhone(p string) bool {
 
 // validate checks every field (CONTRACT §5) and returns the request for the
 // store, or a ValidationError naming each problem.
-func (in bookingInput) validate(content *Content) (models.BookingRequest, error) {
+func (in bookingInput) validate(content *Content, zones *zoneCache) (models.BookingRequest, error) {
 	v := &models.ValidationError{}
 	req := models.BookingRequest{
 		Name:         models.CheckText(v, "name", in.Name, 1, 120),
@@ -89,7 +103,7 @@ func (in bookingInput) validate(content *Content) (models.BookingRequest, error)
 		v.Add("role_slug", "no such role page")
 	}
 	tz := strings.TrimSpace(in.Timezone)
-	if _, ok := loadZone(tz); !ok {
+	if _, ok := zones.load(tz); !ok {
 		v.Add("timezone", "must be an IANA time zone such as Europe/Berlin")
 	}
 	req.Timezone = tz

@@ -85,7 +85,7 @@ func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen
 
 // visitorZone reads ?tz=, falling back to the business zone.
 func (s *Server) visitorZone(raw string) (*time.Location, bool) {
-	if loc, ok := loadZone(raw); ok {
+	if loc, ok := s.zones.load(raw); ok {
 		return loc, true
 	}
 	return s.store.Location(), false
@@ -165,7 +165,7 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		Message: f.Get("message"), Consent: f.Get("consent") != "", Referrer: f.Get("referrer"),
 		UTM: utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
 	}
-	req, err := in.validate(s.content)
+	req, err := in.validate(s.content, &s.zones)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		s.showBookForm(c, http.StatusUnprocessableEntity, role, in, "", "", ve.Fields, "")
@@ -214,7 +214,7 @@ func (s *Server) bookingPage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	loc, ok := loadZone(b.Timezone)
+	loc, ok := s.zones.load(b.Timezone)
 	if !ok {
 		loc = time.UTC
 	}

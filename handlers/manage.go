@@ -84,9 +84,9 @@ func (s *Server) reschedulePage(c *gin.Context) {
 
 // showReschedule renders the reschedule page.
 func (s *Server) showReschedule(c *gin.Context, status int, b *models.Booking, f rescheduleForm) {
-	loc, ok := loadZone(f.TZ)
+	loc, ok := s.zones.load(f.TZ)
 	if !ok {
-		loc, ok = loadZone(b.Timezone)
+		loc, ok = s.zones.load(b.Timezone)
 	}
 	if !ok {
 		loc = s.store.Location()
@@ -167,7 +167,7 @@ func (s *Server) cancelPage(c *gin.Context) {
 
 // showCancel renders the cancel page with the reason kept.
 func (s *Server) showCancel(c *gin.Context, status int, b *models.Booking, reason string, errs map[string]string) {
-	loc, ok := loadZone(b.Timezone)
+	loc, ok := s.zones.load(b.Timezone)
 	if !ok {
 		loc = s.store.Location()
 	}

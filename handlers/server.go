@@ -59,6 +59,7 @@ type Server struct {
 	baseURL *url.URL
 	secure  bool // base URL is https: Secure cookies, HSTS
 	limiter *ipLimiter
+	zones   zoneCache
 	pages   map[string]*template.Template
 
 	engine *gin.Engine
