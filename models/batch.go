@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"gorm.io/gorm"
@@ -125,9 +126,17 @@ var errJobFailed = errors.New("a job in the batch failed")
 // runJob skips a job whose caller has gone, and runs the rest with the
 // batch's own context: cancelling one request must not interrupt the
 // connection the others share.
-func runJob(tx *gorm.DB, j *writeJob, fn func(tx *gorm.DB) error) error {
+//
+// A panic in fn fails that job (and rolls back its attempt) instead of
+// killing the writer goroutine, which no request's recovery could catch.
+func runJob(tx *gorm.DB, j *writeJob, fn func(tx *gorm.DB) error) (err error) {
 	if err := j.ctx.Err(); err != nil {
 		return err
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("models: write transaction panicked: %v", r)
+		}
+	}()
 	return fn(tx.Session(&gorm.Session{NewDB: true, Context: context.WithoutCancel(j.ctx)}))
 }

@@ -52,3 +52,29 @@ func TestGroupCommit_FailingJobLeavesTheOthersCommitted(t *testing.T) {
 		t.Fatalf("%d rows committed, want 40", n)
 	}
 }
+
+func TestGroupCommit_PanicFailsOnlyThatJob(t *testing.T) {
+	s, err := Open("sqlite:"+filepath.Join(t.TempDir(), "g.db"), Options{Secret: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	err = s.tx(context.Background(), func(tx *gorm.DB) error {
+		tx.Create(&Setting{Key: "half", Value: "written"})
+		panic("bug")
+	})
+	if err == nil {
+		t.Fatal("a panicking job reported success")
+	}
+	if err := s.tx(context.Background(), func(tx *gorm.DB) error { return tx.Create(&Setting{Key: "next", Value: "v"}).Error }); err != nil {
+		t.Fatalf("the writer did not survive: %v", err)
+	}
+	var n int64
+	s.write.Model(&Setting{}).Where("key = ?", "half").Count(&n)
+	if n != 0 {
+		t.Fatal("the panicking job's write was committed")
+	}
+}
