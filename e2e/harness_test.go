@@ -9,7 +9,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -279,5 +278,3 @@ func status(t *testing.T, url string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
-
-var errNoAxe = errors.New("axe-core is not installed")
