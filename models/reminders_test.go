@@ -27,28 +27,6 @@ func mustLoc(name string) *time.Location {
 // daylight-saving change, with a free week of default hours ahead.
 var monday0900 = time.Date(2026, 3, 2, 9, 0, 0, 0, newYork)
 
-// mustBookAt books the offered slot starting at start for a visitor with
-// the given email.
-func mustBookAt(t testing.TB, s *models.Store, start time.Time, email string) *models.BookingResult {
-	t.Helper()
-	ctx := context.Background()
-	slots, _, err := s.Slots(ctx, start.Add(-time.Minute), start.Add(time.Minute))
-	if err != nil {
-		t.Fatalf("slots: %v", err)
-	}
-	if len(slots) != 1 || !slots[0].Start.Equal(start) {
-		t.Fatalf("no slot offered at %s (got %v)", start, slots)
-	}
-	res, err := s.BookSlot(ctx, models.BookingRequest{
-		Name: "Ada " + email, Email: email, TargetTitle: "Backend Engineer", RoleSlug: "backend-engineer",
-		Start: start, Timezone: "Europe/Berlin",
-	}, nil)
-	if err != nil {
-		t.Fatalf("book %s: %v", start, err)
-	}
-	return res
-}
-
 // outboxOf returns the outbox rows of kind, oldest first.
 func outboxOf(t testing.TB, s *models.Store, kind string) []models.OutboxMessage {
 	t.Helper()
@@ -116,7 +94,7 @@ func TestSweepReminders_QueuesEachDueReminderOnceWithEvent(t *testing.T) {
 		clock := storetest.NewClock(monday0900)
 		s := storetest.MustOpen(t, dialect, storetest.Options(clock))
 		start := time.Date(2026, 3, 4, 10, 0, 0, 0, newYork)
-		res := mustBookAt(t, s, start, "ada@example.com")
+		res := storetest.MustBookAt(t, s, start, "ada@example.com")
 
 		clock.Set(start.Add(-24 * time.Hour))
 		if n := mustSweep(t, s, 100); n != 1 {
@@ -158,8 +136,8 @@ func TestSweepReminders_RetiresBegunAndCanceledCalls(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		clock := storetest.NewClock(monday0900)
 		s := storetest.MustOpen(t, dialect, storetest.Options(clock))
-		begun := mustBookAt(t, s, time.Date(2026, 3, 4, 10, 0, 0, 0, newYork), "begun@example.com")
-		canceled := mustBookAt(t, s, time.Date(2026, 3, 4, 11, 0, 0, 0, newYork), "canceled@example.com")
+		begun := storetest.MustBookAt(t, s, time.Date(2026, 3, 4, 10, 0, 0, 0, newYork), "begun@example.com")
+		canceled := storetest.MustBookAt(t, s, time.Date(2026, 3, 4, 11, 0, 0, 0, newYork), "canceled@example.com")
 		// Canceled by a path that forgot its reminders: the sweep still never sends them.
 		if err := s.DB().Model(&models.Booking{}).Where("id = ?", canceled.Booking.ID).
 			Update("status", models.BookingCanceled).Error; err != nil {
@@ -191,7 +169,7 @@ func TestSweepReminders_LimitTakesOldestDueFirst(t *testing.T) {
 		s := storetest.MustOpen(t, dialect, storetest.Options(clock))
 		var ids []uint
 		for i, h := range []int{14, 10, 12} {
-			res := mustBookAt(t, s, time.Date(2026, 3, 4, h, 0, 0, 0, newYork), fmt.Sprintf("v%d@example.com", i))
+			res := storetest.MustBookAt(t, s, time.Date(2026, 3, 4, h, 0, 0, 0, newYork), fmt.Sprintf("v%d@example.com", i))
 			ids = append(ids, res.Booking.ID)
 		}
 		clock.Set(time.Date(2026, 3, 3, 15, 0, 0, 0, newYork)) // all three 24h reminders due
@@ -215,7 +193,7 @@ func TestSweepReminders_ConcurrentSweepsQueueOnce(t *testing.T) {
 		b := storetest.MustOpenURL(t, url, storetest.Options(clock))
 		const calls = 8
 		for i := range calls {
-			mustBookAt(t, a, time.Date(2026, 3, 5, 9+i/2, 30*(i%2), 0, 0, newYork), fmt.Sprintf("c%d@example.com", i))
+			storetest.MustBookAt(t, a, time.Date(2026, 3, 5, 9+i/2, 30*(i%2), 0, 0, newYork), fmt.Sprintf("c%d@example.com", i))
 		}
 		clock.Set(time.Date(2026, 3, 4, 18, 0, 0, 0, newYork))
 		var wg sync.WaitGroup
@@ -252,7 +230,7 @@ func TestRescheduleReminders_RefusesUnknownAndClosedBookings(t *testing.T) {
 	if err := s.RescheduleReminders(ctx, 999); err != models.ErrNotFound {
 		t.Errorf("unknown booking: %v, want ErrNotFound", err)
 	}
-	res := mustBookAt(t, s, time.Date(2026, 3, 4, 10, 0, 0, 0, newYork), "x@example.com")
+	res := storetest.MustBookAt(t, s, time.Date(2026, 3, 4, 10, 0, 0, 0, newYork), "x@example.com")
 	s.DB().Model(&models.Booking{}).Where("id = ?", res.Booking.ID).Update("status", models.BookingCanceled)
 	if err := s.RescheduleReminders(ctx, res.Booking.ID); err != models.ErrBookingClosed {
 		t.Errorf("canceled booking: %v, want ErrBookingClosed", err)
@@ -300,8 +278,8 @@ func TestQueueDigest_TodaysCallsAndYesterdaysLeadsToActiveStaffOnce(t *testing.T
 		mustStaff(t, s, "gone@example.com", models.RoleSales, true, true)
 		mustStaff(t, s, "nopass@example.com", models.RoleSales, false, false)
 		// Booked on Monday: Tuesday's 14:00 call and a lead created on Monday.
-		call := mustBookAt(t, s, time.Date(2026, 3, 3, 14, 0, 0, 0, newYork), "ada@example.com")
-		mustBookAt(t, s, time.Date(2026, 3, 4, 14, 0, 0, 0, newYork), "bob@example.com")
+		call := storetest.MustBookAt(t, s, time.Date(2026, 3, 3, 14, 0, 0, 0, newYork), "ada@example.com")
+		storetest.MustBookAt(t, s, time.Date(2026, 3, 4, 14, 0, 0, 0, newYork), "bob@example.com")
 
 		clock.Set(time.Date(2026, 3, 3, 8, 0, 0, 0, newYork))
 		if n := mustDigest(t, s, clock.Now()); n != 2 {
@@ -330,11 +308,11 @@ func TestQueueDigest_TodaysCallsAndYesterdaysLeadsToActiveStaffOnce(t *testing.T
 			t.Fatalf("digest = %+v", dg)
 		}
 		c := dg.TodayCalls[0]
-		if !c.Start.Equal(call.Booking.StartAt) || c.Name != "Ada ada@example.com" ||
+		if !c.Start.Equal(call.Booking.StartAt) || c.Name != "Visitor ada@example.com" ||
 			c.TargetTitle != "Backend Engineer" || c.HostName != models.DefaultHostName || c.LeadID != call.Lead.ID {
 			t.Errorf("today's call = %+v", c)
 		}
-		if dg.NewLeads[0].Name != "Ada ada@example.com" || dg.NewLeads[0].RoleSlug != "backend-engineer" {
+		if dg.NewLeads[0].Name != "Visitor ada@example.com" || dg.NewLeads[0].RoleSlug != "backend-engineer" {
 			t.Errorf("new lead = %+v", dg.NewLeads[0])
 		}
 	})
@@ -347,7 +325,7 @@ func TestQueueDigest_TwoProcessesSendOneDigest(t *testing.T) {
 		a := storetest.MustOpenURL(t, url, storetest.Options(clock))
 		b := storetest.MustOpenURL(t, url, storetest.Options(clock))
 		mustStaff(t, a, "sales@example.com", models.RoleSales, true, false)
-		mustBookAt(t, a, time.Date(2026, 3, 3, 14, 0, 0, 0, newYork), "ada@example.com")
+		storetest.MustBookAt(t, a, time.Date(2026, 3, 3, 14, 0, 0, 0, newYork), "ada@example.com")
 		clock.Set(time.Date(2026, 3, 3, 8, 0, 0, 0, newYork))
 		var wg sync.WaitGroup
 		for _, s := range []*models.Store{a, b, a, b} {
@@ -369,8 +347,8 @@ func TestCleanUp_RemovesExpiredRowsAndFlagsMissingOutcomes(t *testing.T) {
 		clock := storetest.NewClock(monday0900)
 		s := storetest.MustOpen(t, dialect, storetest.Options(clock))
 		db := s.DB()
-		past := mustBookAt(t, s, time.Date(2026, 3, 2, 14, 0, 0, 0, newYork), "past@example.com")
-		future := mustBookAt(t, s, time.Date(2026, 3, 4, 14, 0, 0, 0, newYork), "future@example.com")
+		past := storetest.MustBookAt(t, s, time.Date(2026, 3, 2, 14, 0, 0, 0, newYork), "past@example.com")
+		future := storetest.MustBookAt(t, s, time.Date(2026, 3, 4, 14, 0, 0, 0, newYork), "future@example.com")
 		now := time.Date(2026, 3, 3, 9, 0, 0, 0, newYork).UTC() // stored times are UTC
 		clock.Set(now)
 		mustCreate(t, s,

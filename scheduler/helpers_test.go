@@ -75,27 +75,6 @@ func (e *env) sweepAt(t testing.TB, clock *storetest.Clock, at time.Time) int {
 	return e.mustRun(t, scheduler.JobReminders)
 }
 
-// mustBookAt books the offered slot starting at start.
-func mustBookAt(t testing.TB, s *models.Store, start time.Time, email string) *models.Booking {
-	t.Helper()
-	ctx := context.Background()
-	slots, _, err := s.Slots(ctx, start.Add(-time.Minute), start.Add(time.Minute))
-	if err != nil {
-		t.Fatalf("slots: %v", err)
-	}
-	if len(slots) != 1 || !slots[0].Start.Equal(start) {
-		t.Fatalf("no slot offered at %s (got %v)", start, slots)
-	}
-	res, err := s.BookSlot(ctx, models.BookingRequest{
-		Name: "Visitor " + email, Email: email, TargetTitle: "Backend Engineer",
-		Start: start, Timezone: "Europe/Berlin",
-	}, nil)
-	if err != nil {
-		t.Fatalf("book %s: %v", start, err)
-	}
-	return res.Booking
-}
-
 // sentReminder is one reminder email found in the outbox.
 type sentReminder struct {
 	BookingID uint

@@ -16,7 +16,7 @@ func TestReminders_SentExactlyAtDueNeverBeforeNeverTwice(t *testing.T) {
 		clock := storetest.NewClock(mondayMorning)
 		e := mustEnv(t, storetest.URL(t, dialect), storetest.Options(clock), nil)
 		start := ny(time.March, 4, 10, 0)
-		b := mustBookAt(t, e.store, start, "ada@example.com")
+		b := storetest.MustBookAt(t, e.store, start, "ada@example.com").Booking
 
 		steps := []struct {
 			at   time.Time
@@ -53,7 +53,7 @@ func TestReminders_NeverSentOnceTheCallHasBegun(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		clock := storetest.NewClock(mondayMorning)
 		e := mustEnv(t, storetest.URL(t, dialect), storetest.Options(clock), nil)
-		b := mustBookAt(t, e.store, ny(time.March, 4, 10, 0), "ada@example.com")
+		b := storetest.MustBookAt(t, e.store, ny(time.March, 4, 10, 0), "ada@example.com").Booking
 		// No sweep ran before the call: both reminders are overdue at its start.
 		if n := e.sweepAt(t, clock, b.StartAt); n != 0 {
 			t.Fatalf("queued %d reminders as the call began", n)
@@ -108,7 +108,7 @@ func TestReminders_DueAtTheRightInstantInDaylightSavingWeeks(t *testing.T) {
 					{Label: "48h", Before: 48 * time.Hour}, {Label: "24h", Before: 24 * time.Hour}, {Label: "1h", Before: time.Hour},
 				}
 				e := mustEnv(t, storetest.URL(t, dialect), opts, nil)
-				mustBookAt(t, e.store, c.start, "dst@example.com")
+				storetest.MustBookAt(t, e.store, c.start, "dst@example.com")
 				for _, off := range []string{"48h", "24h", "1h"} {
 					due := c.due[off]
 					if n := e.sweepAt(t, clock, due.Add(-time.Second)); n != 0 {
@@ -130,8 +130,8 @@ func TestReminders_BookedInsideAnOffsetSkipsThatReminder(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		clock := storetest.NewClock(mondayMorning)
 		e := mustEnv(t, storetest.URL(t, dialect), storetest.Options(clock), nil)
-		soon := mustBookAt(t, e.store, ny(time.March, 2, 14, 0), "soon@example.com")  // 5 hours ahead
-		exact := mustBookAt(t, e.store, ny(time.March, 3, 9, 0), "exact@example.com") // due exactly now
+		soon := storetest.MustBookAt(t, e.store, ny(time.March, 2, 14, 0), "soon@example.com").Booking  // 5 hours ahead
+		exact := storetest.MustBookAt(t, e.store, ny(time.March, 3, 9, 0), "exact@example.com").Booking // due exactly now
 		if n := e.sweepAt(t, clock, mondayMorning); n != 0 {
 			t.Fatalf("queued %d reminders already past at booking", n)
 		}
@@ -152,7 +152,7 @@ func TestReminders_CanceledBeforeDueSendsNone(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		clock := storetest.NewClock(mondayMorning)
 		e := mustEnv(t, storetest.URL(t, dialect), storetest.Options(clock), nil)
-		b := mustBookAt(t, e.store, ny(time.March, 4, 10, 0), "ada@example.com")
+		b := storetest.MustBookAt(t, e.store, ny(time.March, 4, 10, 0), "ada@example.com").Booking
 		clock.Set(ny(time.March, 3, 9, 0))
 		cancelCall(t, e.store, b)
 		for _, at := range []time.Time{b.StartAt.Add(-24 * time.Hour), b.StartAt.Add(-time.Hour), b.StartAt.Add(-time.Minute)} {
@@ -170,7 +170,7 @@ func TestReminders_RescheduledBeforeDueFollowTheCall(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		clock := storetest.NewClock(mondayMorning)
 		e := mustEnv(t, storetest.URL(t, dialect), storetest.Options(clock), nil)
-		b := mustBookAt(t, e.store, ny(time.March, 4, 10, 0), "ada@example.com")
+		b := storetest.MustBookAt(t, e.store, ny(time.March, 4, 10, 0), "ada@example.com").Booking
 		oldStart, newStart := b.StartAt, ny(time.March, 5, 15, 0)
 		moveCall(t, e.store, b, newStart)
 		if n := e.sweepAt(t, clock, oldStart.Add(-24*time.Hour)); n != 0 {
@@ -193,8 +193,8 @@ func TestReminders_RescheduledAfterDueRemindOnceForTheNewTime(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		clock := storetest.NewClock(mondayMorning)
 		e := mustEnv(t, storetest.URL(t, dialect), storetest.Options(clock), nil)
-		later := mustBookAt(t, e.store, ny(time.March, 4, 10, 0), "later@example.com")
-		sooner := mustBookAt(t, e.store, ny(time.March, 4, 11, 0), "sooner@example.com")
+		later := storetest.MustBookAt(t, e.store, ny(time.March, 4, 10, 0), "later@example.com").Booking
+		sooner := storetest.MustBookAt(t, e.store, ny(time.March, 4, 11, 0), "sooner@example.com").Booking
 		if n := e.sweepAt(t, clock, ny(time.March, 3, 11, 0)); n != 2 {
 			t.Fatalf("24h reminders queued %d, want 2", n)
 		}
@@ -228,8 +228,8 @@ func TestReminders_DueDuringDowntimeSentOnceAfterRestart(t *testing.T) {
 		url := storetest.URL(t, dialect)
 		clock := storetest.NewClock(mondayMorning)
 		first := mustEnv(t, url, storetest.Options(clock), nil)
-		b := mustBookAt(t, first.store, ny(time.March, 4, 10, 0), "ada@example.com")
-		missed := mustBookAt(t, first.store, ny(time.March, 4, 11, 0), "missed@example.com")
+		b := storetest.MustBookAt(t, first.store, ny(time.March, 4, 10, 0), "ada@example.com").Booking
+		missed := storetest.MustBookAt(t, first.store, ny(time.March, 4, 11, 0), "missed@example.com").Booking
 		first.store.Close()
 
 		// Down over the 24h due times; back two hours later.
@@ -267,7 +267,7 @@ func TestReminders_TwoProcessesSendEachReminderOnce(t *testing.T) {
 		// the 24h reminders in two waves, then each 1h reminder in turn.
 		moments := []time.Time{ny(time.March, 4, 10, 0), ny(time.March, 4, 18, 0)}
 		for i := range calls {
-			b := mustBookAt(t, a.store, ny(time.March, 5, 9+i/2, 30*(i%2)), fmt.Sprintf("v%d@example.com", i))
+			b := storetest.MustBookAt(t, a.store, ny(time.March, 5, 9+i/2, 30*(i%2)), fmt.Sprintf("v%d@example.com", i)).Booking
 			moments = append(moments, b.StartAt.Add(-50*time.Minute))
 		}
 		var wg sync.WaitGroup

@@ -102,7 +102,7 @@ func TestRunOnce_CountsRunsItemsAndFailures(t *testing.T) {
 	if _, err := sc.RunOnce(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "reminders") {
 		t.Errorf("unknown job: %v, want an error listing the jobs", err)
 	}
-	b := mustBookAt(t, s, ny(time.March, 4, 10, 0), "ada@example.com")
+	b := storetest.MustBookAt(t, s, ny(time.March, 4, 10, 0), "ada@example.com").Booking
 	clock.Set(b.StartAt.Add(-23 * time.Hour))
 	if n, err := sc.RunOnce(ctx, scheduler.JobReminders); n != 1 || err != nil {
 		t.Errorf("reminders = %d, %v; want 1", n, err)
@@ -130,7 +130,7 @@ func TestRunOnce_DigestUsesTheInjectedClock(t *testing.T) {
 		PasswordHash: "$argon2id$test"}).Error; err != nil {
 		t.Fatal(err)
 	}
-	mustBookAt(t, s, ny(time.March, 3, 14, 0), "ada@example.com")
+	storetest.MustBookAt(t, s, ny(time.March, 3, 14, 0), "ada@example.com")
 	sc, err := scheduler.New(scheduler.Options{Store: s, Log: quiet, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -135,3 +135,28 @@ func MustOpenURL(t testing.TB, url string, opts models.Options) *models.Store {
 	}
 	return s
 }
+
+// Visitor is a valid booking request from email for the call at start.
+func Visitor(email string, start time.Time) models.BookingRequest {
+	return models.BookingRequest{Name: "Visitor " + email, Email: email, TargetTitle: "Backend Engineer",
+		RoleSlug: "backend-engineer", Start: start, Timezone: "Europe/Berlin"}
+}
+
+// MustBookAt books the call at start for email, failing the test unless
+// exactly that slot is offered and the booking succeeds.
+func MustBookAt(t testing.TB, s *models.Store, start time.Time, email string) *models.BookingResult {
+	t.Helper()
+	ctx := context.Background()
+	slots, _, err := s.Slots(ctx, start.Add(-time.Minute), start.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("slots: %v", err)
+	}
+	if len(slots) != 1 || !slots[0].Start.Equal(start) {
+		t.Fatalf("no slot offered at %s (got %v)", start, slots)
+	}
+	res, err := s.BookSlot(ctx, Visitor(email, start), nil)
+	if err != nil {
+		t.Fatalf("book %s: %v", start, err)
+	}
+	return res
+}
