@@ -124,13 +124,14 @@ func (s *Server) createdJSON(b *models.Booking, l *models.Lead, hostName string)
 	return gin.H{"booking": s.toBookingJSON(b, hostName), "lead": gin.H{"id": l.ID}}
 }
 
-// hostName looks a host's name up; used where the host row is not at hand.
+// hostName looks one host's name up, where the host row is not at hand.
+// A failed lookup shows no name rather than failing the page.
 func (s *Server) hostName(ctx context.Context, id uint) string {
-	names, err := s.store.HostNames(ctx)
+	name, err := s.store.HostName(ctx, id)
 	if err != nil {
-		return ""
+		s.log.Warn("host name lookup", "host_id", id, "err", err)
 	}
-	return names[id]
+	return name
 }
 
 func (s *Server) countBookingError(err error) {

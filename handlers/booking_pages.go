@@ -45,12 +45,10 @@ type slotPicker struct {
 func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen string, moving *models.Booking) (slotPicker, error) {
 	now := s.now().In(loc)
 	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	bs, err := s.store.BookingSettings(c.Request.Context())
-	if err != nil {
-		return slotPicker{}, err
-	}
-	to := from.AddDate(0, 0, bs.HorizonDays+2)
+	// The store cuts the list at the horizon, so ask for the longest one.
+	to := from.AddDate(0, 0, models.MaxHorizonDays+2)
 	var slots []models.Slot
+	var err error
 	if moving != nil {
 		slots, _, err = s.store.SlotsMoving(c.Request.Context(), moving, from, to)
 	} else {

@@ -25,6 +25,9 @@ type BookingSettings struct {
 	HorizonDays      int `json:"horizon_days"`
 }
 
+// MaxHorizonDays is the furthest ahead calls can ever be offered.
+const MaxHorizonDays = 365
+
 // DefaultBookingSettings are the contract's defaults.
 var DefaultBookingSettings = BookingSettings{DurationMinutes: 30, BufferMinutes: 0, MinNoticeMinutes: 240, HorizonDays: 30}
 
@@ -313,7 +316,7 @@ func (s *Store) SetAvailability(ctx context.Context, cfg AvailabilityConfig) (Av
 	if bs.MinNoticeMinutes < 0 || bs.MinNoticeMinutes > 60*24*30 {
 		verr.Add("min_notice_minutes", "must be from 0 to 43200 (30 days)")
 	}
-	if bs.HorizonDays < 1 || bs.HorizonDays > 365 {
+	if bs.HorizonDays < 1 || bs.HorizonDays > MaxHorizonDays {
 		verr.Add("horizon_days", "must be from 1 to 365")
 	}
 	if cfg.MaxPerDay < 0 || cfg.MaxPerDay > 100 {

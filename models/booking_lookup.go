@@ -83,15 +83,13 @@ func (s *Store) MailDataFor(ctx context.Context, b *Booking, kind string) (MailD
 	return d, nil
 }
 
-// HostNames maps host ids to names, for listing bookings.
-func (s *Store) HostNames(ctx context.Context) (map[uint]string, error) {
-	var us []User
-	if err := s.read.WithContext(ctx).Select("id, name").Where("host = ?", true).Find(&us).Error; err != nil {
-		return nil, err
+// HostName returns the name of the host of a booking, or "" when that user
+// is gone.
+func (s *Store) HostName(ctx context.Context, hostID uint) (string, error) {
+	var names []string
+	err := s.read.WithContext(ctx).Model(&User{}).Where("id = ?", hostID).Limit(1).Pluck("name", &names).Error
+	if err != nil || len(names) == 0 {
+		return "", err
 	}
-	m := make(map[uint]string, len(us))
-	for _, u := range us {
-		m[u.ID] = u.Name
-	}
-	return m, nil
+	return names[0], nil
 }
