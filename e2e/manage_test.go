@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +17,6 @@ import (
 func TestManage_RescheduleThenCancelFromTheConfirmationPage(t *testing.T) {
 	a := startApp(t)
 	token := a.bookViaAPI(t, "ada@example.com", "Europe/London")
-	if status(t, a.URL+"/bookings/"+token+"/reschedule") == http.StatusNotFound {
-		t.Skip("no reschedule page yet (GET /bookings/{token}/reschedule is 404)")
-	}
 	b := newBrowser(t)
 	b.setViewport(phoneWidth, screenHeight(phoneWidth))
 	lead := a.leadByEmail(t, "ada@example.com")
