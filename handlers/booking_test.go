@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/models/storetest"
@@ -355,6 +356,31 @@ func TestMetrics_CountBookingsAndConflicts(t *testing.T) {
 		`callbook_http_requests_total{method="POST",route="/api/v1/bookings",status="201"} 1`, "callbook_http_request_duration_seconds_bucket"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+func TestAPIBooking_IdempotencyKeyExpiresAfterADay(t *testing.T) {
+	e := newTestServer(t, models.DialectSQLite)
+	starts := e.firstSlots(2, "UTC")
+	first := e.postJSON("/api/v1/bookings", bookingBody("ada@example.com", starts[0]), "Idempotency-Key", "day-old")
+	if first.Code != http.StatusCreated {
+		t.Fatalf("first: %d %s", first.Code, first.Body)
+	}
+	e.clock.Advance(24*time.Hour + time.Minute)
+	// A day later the key is free again: another body books anew instead
+	// of answering idempotency_conflict.
+	again := e.postJSON("/api/v1/bookings", bookingBody("ada@example.com", e.firstSlots(1, "UTC")[0]), "Idempotency-Key", "day-old")
+	if again.Code != http.StatusCreated || again.Body.String() == first.Body.String() {
+		t.Fatalf("after 24 h: %d %s", again.Code, again.Body)
+	}
+}
+
+func TestRateLimit_ZeroTurnsItOff(t *testing.T) {
+	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.RateLimit = 0 })
+	for i := range 100 {
+		if w := e.postJSON("/api/v1/bookings", `{}`); w.Code == http.StatusTooManyRequests {
+			t.Fatalf("request %d limited with the limit off", i)
 		}
 	}
 }
