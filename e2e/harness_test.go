@@ -265,16 +265,3 @@ func screenHeight(width int64) int64 {
 	}
 	return 900
 }
-
-// status fetches url with plain HTTP and returns the status code, to find
-// out whether a route exists yet.
-func status(t *testing.T, url string) int {
-	t.Helper()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
