@@ -93,6 +93,9 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs B
 	for _, id := range busyIDs {
 		byID[id].Busy = []Interval{{Start: start, End: start.Add(span)}}
 	}
+	if err := markCalendarBusy(tx, byID, onGridIDs, start, bs); err != nil {
+		return nil, err
+	}
 	if capped {
 		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {
 			return nil, err

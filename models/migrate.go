@@ -53,6 +53,9 @@ var migrations = []migration{
 			"DROP INDEX IF EXISTS idx_leads_owner_id",
 		)
 	}},
+	{6, "hosts' own calendars and private feeds", func(tx *gorm.DB, _ string) error {
+		return tx.Migrator().AutoMigrate(calendarModels()...)
+	}},
 }
 
 // execAll runs each statement in order, stopping at the first error.

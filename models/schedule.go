@@ -165,6 +165,9 @@ func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, from,
 		h.Busy = append(h.Busy, Interval{Start: r.StartAt, End: r.EndAt.Add(bs.Buffer())})
 		h.PerDay[r.StartAt.In(s.loc).Format(time.DateOnly)]++
 	}
+	if err := addCalendarBusy(db, byID, hostIDs, bs, from); err != nil {
+		return nil, err
+	}
 	for _, h := range out {
 		h.Busy = mergeIntervals(h.Busy)
 	}
