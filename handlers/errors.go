@@ -31,6 +31,7 @@ var (
 	errRouteNotFound   = &apiError{http.StatusNotFound, "not_found", "no such page", nil}
 	errCrossOrigin     = &apiError{http.StatusForbidden, "forbidden", "cross-site request refused", nil}
 	errInternalDefault = &apiError{http.StatusInternalServerError, "internal", "something went wrong on our side; please try again", nil}
+	errUnavailable     = &apiError{http.StatusServiceUnavailable, "unavailable", "the service is briefly unavailable; please try again in a few seconds", nil}
 )
 
 func badRequest(msg string) *apiError {
@@ -67,6 +68,8 @@ func classify(err error) *apiError {
 		return badRequest("field " + te.Field + " must be " + te.Type.String())
 	case errors.Is(err, errBadJSON):
 		return badRequest(err.Error())
+	case models.IsUnavailable(err):
+		return errUnavailable
 	}
 	return errInternalDefault
 }
@@ -77,10 +80,15 @@ var errBadJSON = errors.New("request body must be one JSON object")
 // logs only server errors.
 func (s *Server) fail(c *gin.Context, err error) {
 	ae := classify(err)
-	if ae.Status >= 500 {
+	switch {
+	case ae == errUnavailable:
+		// The database is restarting or unreachable: one line per request
+		// at warning level, and a hint to come back, not a server fault.
+		s.log.Warn("database unavailable", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+		c.Header("Retry-After", "5")
+	case ae.Status >= 500:
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
-	}
-	if ae == errRateLimited {
+	case ae == errRateLimited:
 		c.Header("Retry-After", c.GetString("retry_after"))
 	}
 	if isAPI(c) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
 )
 
@@ -33,6 +34,7 @@ type config struct {
 	TrustedProxies []string
 	LogFormat      string
 	DigestCron     string
+	MailLease      time.Duration // 0: the mailer's default
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -57,6 +59,7 @@ var settings = []setting{
 	{"CALLBOOK_RATE_LIMIT", "30", "public submissions per client IP per minute; 0 turns the limit off", applyRateLimit},
 	{"CALLBOOK_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed", applyProxies},
 	{"CALLBOOK_LOG_FORMAT", "text", "text or json", applyLogFormat},
+	{"CALLBOOK_MAIL_LEASE", "", "how long a replica holds the emails it is sending before another may take them over; empty: the built-in lease", applyMailLease},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -213,6 +216,29 @@ func applyTick(c *config, v string) error {
 	}
 	c.Tick = d
 	return nil
+}
+
+func applyMailLease(c *config, v string) error {
+	c.MailLease = 0
+	if v == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 4*time.Second {
+		return errors.New("must be a Go duration of at least 4s, such as 1m")
+	}
+	c.MailLease = d
+	return nil
+}
+
+// mailTimeout bounds each SMTP step: the mailer's default, or a quarter of
+// a shorter lease, since a sender gives its rows back two timeouts before
+// its lease ends.
+func (c *config) mailTimeout() time.Duration {
+	if c.MailLease > 0 && c.MailLease/4 < mailer.DefaultTimeout {
+		return c.MailLease / 4
+	}
+	return 0
 }
 
 func applyContentDir(c *config, v string) error {

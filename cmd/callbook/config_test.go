@@ -51,6 +51,7 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_RATE_LIMIT":      "-1",
 		"CALLBOOK_TRUSTED_PROXIES": "10.0.0.0/33",
 		"CALLBOOK_LOG_FORMAT":      "xml",
+		"CALLBOOK_MAIL_LEASE":      "1s",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -82,6 +83,24 @@ func TestLoadConfig_FlagsOverrideEnvironmentAndFilesHoldSecrets(t *testing.T) {
 	t.Setenv("CALLBOOK_SECRET", "both")
 	if _, err := loadConfig(nil, true); err == nil || !strings.Contains(err.Error(), "CALLBOOK_SECRET_FILE") {
 		t.Fatalf("both set: %v", err)
+	}
+}
+
+func TestLoadConfig_MailLeaseShortensTheSMTPTimeout(t *testing.T) {
+	clearEnv(t)
+	c, err := loadConfig(nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MailLease != 0 || c.mailTimeout() != 0 {
+		t.Fatalf("default lease %v, timeout %v: want the mailer's defaults", c.MailLease, c.mailTimeout())
+	}
+	t.Setenv("CALLBOOK_MAIL_LEASE", "8s")
+	if c, err = loadConfig(nil, true); err != nil {
+		t.Fatal(err)
+	}
+	if c.MailLease != 8*time.Second || c.mailTimeout() != 2*time.Second {
+		t.Fatalf("lease %v, timeout %v: want 8s and 2s", c.MailLease, c.mailTimeout())
 	}
 }
 

@@ -135,7 +135,8 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return fail(err)
 	}
 	reg := prometheus.NewRegistry()
-	outbox, err := mailer.New(mailer.Options{Store: store, SMTP: smtp, From: cfg.MailFrom, BaseURL: cfg.BaseURL, Log: log, Registerer: reg})
+	outbox, err := mailer.New(mailer.Options{Store: store, SMTP: smtp, From: cfg.MailFrom, BaseURL: cfg.BaseURL, Log: log, Registerer: reg,
+		Lease: cfg.MailLease, Timeout: cfg.mailTimeout()})
 	if err != nil {
 		return fail(err)
 	}
