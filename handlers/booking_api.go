@@ -56,7 +56,7 @@ func (s *Server) toBookingJSON(b *models.Booking, hostName string) bookingJSON {
 func readJSON(c *gin.Context, dst any) ([]byte, error) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
-		return nil, err
+		return nil, bodyReadError(err)
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -97,7 +97,7 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 			s.fail(c, models.Invalid("Idempotency-Key", "must be at most 200 characters"))
 			return
 		}
-		sum := sha256.Sum256(body)
+		sum := sha256.Sum256(canonicalJSON(body))
 		idem = &models.Idempotency{Key: "api:" + key, BodyHash: hex.EncodeToString(sum[:]),
 			Render: func(b *models.Booking, l *models.Lead, h *models.User) (int, string, error) {
 				out, err := json.Marshal(s.createdJSON(b, l, h.Name))

@@ -53,6 +53,8 @@ func classify(err error) *apiError {
 		return &apiError{http.StatusUnprocessableEntity, "validation_failed", "some fields need attention", ve.Fields}
 	case errors.As(err, &mbe):
 		return errTooLarge
+	case errors.Is(err, errBodyCutShort):
+		return badRequest(errBodyCutShort.Error())
 	case errors.Is(err, models.ErrNotFound):
 		return &apiError{http.StatusNotFound, "not_found", "not found", nil}
 	case errors.Is(err, models.ErrSlotTaken):
@@ -88,6 +90,8 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Header("Retry-After", "5")
 	case ae.Status >= 500:
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(), "err", err)
+	case errors.Is(err, errBodyCutShort):
+		s.log.Debug("request body cut short", "method", c.Request.Method, "path", c.FullPath(), "err", err)
 	case ae == errRateLimited:
 		c.Header("Retry-After", c.GetString("retry_after"))
 	}

@@ -17,7 +17,7 @@ func (s *Server) routes() {
 	r.NoRoute(func(c *gin.Context) { s.fail(c, errRouteNotFound) })
 
 	static, _ := fs.Sub(web.FS, "static")
-	r.StaticFS("/static", http.FS(static))
+	r.StaticFS("/static", filesOnly{http.FS(static)})
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", s.metricsHandler())
