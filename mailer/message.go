@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	netmail "net/mail"
 	"strconv"
 	"strings"
 
@@ -44,9 +45,13 @@ func (o *Outbox) compose(row models.OutboxMessage) (*mail.Msg, error) {
 	if err := m.From(o.from); err != nil {
 		return nil, fmt.Errorf("sender %q: %w", o.from, err)
 	}
-	if err := m.AddToFormat(row.ToName, row.ToAddr); err != nil {
+	// net/mail quotes or encodes the display name as it needs, so names
+	// with quotes, commas, colons or backslashes still make an address.
+	to := &netmail.Address{Name: row.ToName, Address: row.ToAddr}
+	if _, err := netmail.ParseAddress(to.String()); err != nil {
 		return nil, fmt.Errorf("recipient %q: %w", row.ToAddr, err)
 	}
+	m.ToMailAddress(to)
 	m.Subject(r.Subject)
 	m.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(row.MessageID, "<"), ">"))
 	m.SetDateWithValue(row.CreatedAt)
