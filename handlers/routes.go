@@ -36,6 +36,7 @@ func (s *Server) routes() {
 
 	// Public JSON API (CONTRACT §5).
 	api := r.Group("/api/v1")
+	api.GET("/openapi.json", s.apiOpenAPI)
 	api.GET("/roles", s.apiRoles)
 	api.GET("/slots", s.apiSlots)
 	api.POST("/bookings", s.rateLimited, s.apiCreateBooking)

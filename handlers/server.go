@@ -61,6 +61,7 @@ type Server struct {
 	limiter *ipLimiter
 	zones   zoneCache
 	pages   map[string]*template.Template
+	openAPI []byte // docs/openapi.yaml as JSON
 
 	engine *gin.Engine
 }
@@ -94,6 +95,9 @@ func New(opts Options) (*Server, error) {
 		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)
 	}
 	if s.pages, err = loadPages(); err != nil {
+		return nil, err
+	}
+	if s.openAPI, err = openAPIJSON(); err != nil {
 		return nil, err
 	}
 	gin.SetMode(gin.ReleaseMode)

@@ -59,15 +59,29 @@ func newTestServer(t testing.TB, dialect string, tweak ...func(*Options)) *testE
 }
 
 // do sends a request through the router and returns the recorded answer.
+// Every /api/v1 exchange is checked against docs/openapi.yaml (outside
+// benchmarks), so each API test also tests the description.
 func (e *testEnv) do(method, path string, body io.Reader, headers ...string) *httptest.ResponseRecorder {
 	e.t.Helper()
+	var reqBody []byte
+	if body != nil {
+		var err error
+		if reqBody, err = io.ReadAll(body); err != nil {
+			e.t.Fatal(err)
+		}
+		body = bytes.NewReader(reqBody)
+	}
 	req := httptest.NewRequest(method, path, body)
 	req.RemoteAddr = e.remote
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	sent := req.Clone(req.Context())
 	w := httptest.NewRecorder()
 	e.srv.ServeHTTP(w, req)
+	if _, bench := e.t.(*testing.B); !bench && strings.HasPrefix(req.URL.Path, "/api/v1/") {
+		checkAgainstAPISpec(e.t, sent, reqBody, w)
+	}
 	return w
 }
 

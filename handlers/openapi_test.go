@@ -1,0 +1,258 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/callbook/callbook/docs"
+)
+
+// apiSpec is docs/openapi.yaml loaded and checked once per test binary,
+// with a router that finds an operation for a request.
+type apiSpec struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+var loadAPISpec = sync.OnceValues(func() (*apiSpec, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(docs.OpenAPIYAML())
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, err
+	}
+	// Match on paths alone: tests send requests to any host.
+	doc.Servers = nil
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		return nil, err
+	}
+	return &apiSpec{doc: doc, router: router}, nil
+})
+
+func mustAPISpec(t testing.TB) *apiSpec {
+	t.Helper()
+	spec, err := loadAPISpec()
+	if err != nil {
+		t.Fatalf("docs/openapi.yaml: %v", err)
+	}
+	return spec
+}
+
+// checkAgainstAPISpec holds one API exchange against docs/openapi.yaml:
+// the response must be described for its route and status, with a body that
+// matches its schema; a request the description calls invalid must have
+// been refused (4xx), so the description never promises less than the
+// server accepts. A request to an undescribed route must have found none.
+func checkAgainstAPISpec(t testing.TB, req *http.Request, reqBody []byte, w *httptest.ResponseRecorder) {
+	t.Helper()
+	spec := mustAPISpec(t)
+	route, params, err := spec.router.FindRoute(req)
+	if err != nil {
+		if w.Code != http.StatusNotFound {
+			t.Fatalf("openapi: %s %s answered %d but is not described in docs/openapi.yaml: %v", req.Method, req.URL.Path, w.Code, err)
+		}
+		return
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request: req.Clone(context.Background()), PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true},
+	}
+	in.Request.Body = io.NopCloser(bytes.NewReader(reqBody))
+	if reqErr := openapi3filter.ValidateRequest(context.Background(), in); reqErr != nil && (w.Code < 400 || w.Code >= 500) {
+		t.Fatalf("openapi: %s %s answered %d to a request docs/openapi.yaml calls invalid: %v\nbody: %s",
+			req.Method, req.URL.Path, w.Code, reqErr, reqBody)
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: w.Code, Header: w.Header(), Body: io.NopCloser(bytes.NewReader(w.Body.Bytes())),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Fatalf("openapi: %s %s: the %d answer does not match docs/openapi.yaml: %v\nbody: %s",
+			req.Method, req.URL.Path, w.Code, err, truncate(w.Body.String(), 2000))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// openAPIPath turns a Gin route pattern into an OpenAPI path template.
+func openAPIPath(ginPath string) string {
+	parts := strings.Split(ginPath, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, ":") || strings.HasPrefix(p, "*") {
+			parts[i] = "{" + p[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// TestOpenAPI_DescribesEveryRoute fails when a route of the router under
+// /api/v1 is missing from docs/openapi.yaml, or the file describes a route
+// the router does not have.
+func TestOpenAPI_DescribesEveryRoute(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	spec := mustAPISpec(t)
+	served := map[string]bool{}
+	for _, r := range e.srv.engine.Routes() {
+		if !strings.HasPrefix(r.Path, "/api/v1/") {
+			continue
+		}
+		path := openAPIPath(r.Path)
+		served[r.Method+" "+path] = true
+		item := spec.doc.Paths.Value(path)
+		if item == nil || item.GetOperation(r.Method) == nil {
+			t.Errorf("%s %s is a route of the router but is not described in docs/openapi.yaml", r.Method, path)
+		}
+	}
+	if len(served) < 10 {
+		t.Fatalf("found only %d API routes; is the router built?", len(served))
+	}
+	for path, item := range spec.doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !served[method+" "+path] {
+				t.Errorf("docs/openapi.yaml describes %s %s, which the router does not serve", method, path)
+			}
+		}
+	}
+}
+
+// TestOpenAPI_DescribesErrorsAndAuth checks what every operation must say:
+// its 500, the staff routes' 401 and security, and each error a body in the
+// one error shape.
+func TestOpenAPI_DescribesErrorsAndAuth(t *testing.T) {
+	spec := mustAPISpec(t)
+	for path, item := range spec.doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if path == "/api/v1/openapi.json" {
+				continue
+			}
+			if op.Responses.Status(http.StatusInternalServerError) == nil {
+				t.Errorf("%s %s: no 500 described", method, path)
+			}
+			staff := strings.HasPrefix(path, "/api/v1/admin/")
+			if staff && (op.Security == nil || len(*op.Security) == 0 || op.Responses.Status(http.StatusUnauthorized) == nil) {
+				t.Errorf("%s %s: a staff route must name its security and describe 401", method, path)
+			}
+			if method != http.MethodGet && op.Responses.Status(http.StatusForbidden) == nil {
+				t.Errorf("%s %s: a state-changing route must describe 403 (cross-site requests)", method, path)
+			}
+			for code, ref := range op.Responses.Map() {
+				if code >= "400" && ref.Value.Content.Get("application/json") == nil {
+					t.Errorf("%s %s: error %s has no JSON body", method, path, code)
+				}
+			}
+		}
+	}
+}
+
+// TestOpenAPI_ServedAsJSON checks that /api/v1/openapi.json is the file in
+// the repository, as an OpenAPI 3.1 document.
+func TestOpenAPI_ServedAsJSON(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	w := e.do(http.MethodGet, "/api/v1/openapi.json", nil)
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		t.Fatalf("openapi.json: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(w.Body.Bytes())
+	if err != nil {
+		t.Fatalf("served description does not load: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("served description is not valid: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.1.") {
+		t.Fatalf("openapi = %q, want 3.1.x", doc.OpenAPI)
+	}
+	want := mustAPISpec(t).doc.Paths.InMatchingOrder()
+	got := doc.Paths.InMatchingOrder()
+	if !slices.Equal(got, want) || len(got) == 0 {
+		t.Fatalf("served paths %v, want the file's %v", got, want)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &raw); err != nil || raw["components"] == nil {
+		t.Fatalf("served JSON lacks components: %v", err)
+	}
+}
+
+// TestOpenAPI_CheckCatchesDrift proves the exchange check fails when the
+// server and the description disagree: answers missing or adding fields,
+// an undescribed status, and a request the description refuses but the
+// server accepted.
+func TestOpenAPI_CheckCatchesDrift(t *testing.T) {
+	booking := `{"id": 1, "status": "confirmed", "start": "2026-12-01T15:00:00+01:00", "end": "2026-12-01T15:30:00+01:00",
+		"timezone": "Europe/Berlin", "target_title": "x", "role_slug": "", "host": {"name": "h"},
+		"manage_url": "http://x/bookings/t", "ics_url": "http://x/bookings/t/invite.ics", "created_at": "2026-11-30T13:00:00Z"%s}`
+	for name, tc := range map[string]struct {
+		method, path, reqBody string
+		code                  int
+		body                  string
+		ok                    bool
+	}{
+		"a whole booking":      {"GET", "/api/v1/bookings/abc", "", 200, `{"booking": ` + fmt.Sprintf(booking, "") + `}`, true},
+		"missing fields":       {"GET", "/api/v1/bookings/abc", "", 200, `{"booking": {"id": 1}}`, false},
+		"undescribed field":    {"GET", "/api/v1/bookings/abc", "", 200, `{"booking": ` + fmt.Sprintf(booking, `, "extra": 1`) + `}`, false},
+		"lead_id for visitors": {"GET", "/api/v1/bookings/abc", "", 200, `{"booking": ` + fmt.Sprintf(booking, `, "lead_id": 1`) + `}`, false},
+		"undescribed status":   {"GET", "/api/v1/roles", "", 418, `{"error": {"code": "internal", "message": "x"}}`, false},
+		"error of wrong shape": {"GET", "/api/v1/roles", "", 500, `{"message": "x"}`, false},
+		"undescribed route":    {"GET", "/api/v1/nowhere", "", 200, `{}`, false},
+		"unknown route 404":    {"GET", "/api/v1/nowhere", "", 404, `{"error": {"code": "not_found", "message": "x"}}`, true},
+		"bad request refused": {"POST", "/api/v1/bookings/abc/reschedule", `{"start": 5}`, 400,
+			`{"error": {"code": "bad_request", "message": "x"}}`, true},
+		"bad request accepted": {"POST", "/api/v1/bookings/abc/reschedule", `{"start": 5}`, 200,
+			`{"booking": ` + fmt.Sprintf(booking, "") + `}`, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.reqBody))
+			if tc.reqBody != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			w := httptest.NewRecorder()
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(tc.code)
+			w.WriteString(tc.body)
+			ft := &fatalRecorder{TB: t}
+			func() {
+				defer func() { _ = recover() }()
+				checkAgainstAPISpec(ft, req, []byte(tc.reqBody), w)
+			}()
+			if ft.failed == tc.ok {
+				t.Fatalf("check failed = %v for %d %s (%s)", ft.failed, tc.code, tc.body, ft.msg)
+			}
+		})
+	}
+}
+
+// fatalRecorder notes a Fatalf instead of ending the test, to test a check.
+type fatalRecorder struct {
+	testing.TB
+	failed bool
+	msg    string
+}
+
+func (f *fatalRecorder) Helper() {}
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.failed = true
+	f.msg = fmt.Sprintf(format, args...)
+	panic("fatal")
+}
