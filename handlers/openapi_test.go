@@ -138,7 +138,7 @@ func TestOpenAPI_DescribesEveryRoute(t *testing.T) {
 }
 
 // TestOpenAPI_DescribesErrorsAndAuth checks what every operation must say:
-// its 500, the staff routes' 401 and security, and each error a body in the
+// its 500 and 503, the staff routes' 401 and security, and each error a body in the
 // one error shape.
 func TestOpenAPI_DescribesErrorsAndAuth(t *testing.T) {
 	spec := mustAPISpec(t)
@@ -147,8 +147,8 @@ func TestOpenAPI_DescribesErrorsAndAuth(t *testing.T) {
 			if path == "/api/v1/openapi.json" {
 				continue
 			}
-			if op.Responses.Status(http.StatusInternalServerError) == nil {
-				t.Errorf("%s %s: no 500 described", method, path)
+			if op.Responses.Status(http.StatusInternalServerError) == nil || op.Responses.Status(http.StatusServiceUnavailable) == nil {
+				t.Errorf("%s %s: 500 and 503 (database unreachable) must be described", method, path)
 			}
 			staff := strings.HasPrefix(path, "/api/v1/admin/")
 			if staff && (op.Security == nil || len(*op.Security) == 0 || op.Responses.Status(http.StatusUnauthorized) == nil) {
