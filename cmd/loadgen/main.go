@@ -5,6 +5,13 @@
 //
 //	loadgen -mode slots -c 16 -n 20000
 //	loadgen -mode book -c 16 -n 5000 -token $ADMIN_TOKEN -setup -pid $(pgrep callbook)
+//	loadgen -workload business-hours -c 16 -token $ADMIN_TOKEN -pid $(pgrep callbook)
+//
+// The business-hours workload is the fixed comparison run: one host open
+// Monday to Friday 09:00-17:00 New York, 30-minute calls, a 365-day horizon,
+// and 1,000 bookings, each to a distinct slot, spread evenly over the year.
+// Its figures stay comparable between versions because nothing in it is
+// left to flags.
 package main
 
 import (
@@ -26,9 +33,11 @@ import (
 
 type options struct {
 	base, mode, token, tz string
+	workload              string
 	clients, n            int
 	maxDur                time.Duration
 	setup                 bool
+	spread                bool // book slots spread evenly over all free ones
 	pid                   int
 }
 
@@ -43,7 +52,16 @@ func main() {
 	flag.BoolVar(&o.setup, "setup", false, "with -token: set 5-minute calls around the clock for 60 days (17,280 slots), so there are slots to book")
 	flag.StringVar(&o.tz, "tz", "Europe/Berlin", "visitor time zone")
 	flag.IntVar(&o.pid, "pid", 0, "server process id: report its peak resident memory")
+	flag.StringVar(&o.workload, "workload", "", "business-hours: the fixed booking comparison (one host, Mon-Fri 09:00-17:00 New York, 30-minute calls, 365 days, 1,000 bookings spread over the year); needs -token")
 	flag.Parse()
+	switch o.workload {
+	case "":
+	case "business-hours":
+		o.mode, o.n, o.tz, o.spread = "book", 1000, "America/New_York", true
+	default:
+		fmt.Fprintf(os.Stderr, "loadgen: unknown -workload %q (business-hours)\n", o.workload)
+		os.Exit(2)
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
@@ -61,6 +79,15 @@ func run(o options) error {
 			return err
 		}
 	}
+	if o.workload == "business-hours" {
+		if err := setupBusinessHours(o); err != nil {
+			return err
+		}
+	}
+	var mem *memSampler
+	if o.pid > 0 {
+		mem = sampleMemory(o.pid, 20*time.Millisecond)
+	}
 	var req func(i int) (*http.Request, error)
 	switch o.mode {
 	case "slots":
@@ -69,9 +96,16 @@ func run(o options) error {
 		url := o.base + "/api/v1/slots?from=" + from + "&to=" + to + "&tz=" + o.tz
 		req = func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, url, nil) }
 	case "book":
-		starts, err := freeSlots(o, o.n)
+		want := o.n
+		if o.spread {
+			want = 1 << 30
+		}
+		starts, err := freeSlots(o, want)
 		if err != nil {
 			return err
+		}
+		if o.spread && len(starts) > o.n {
+			starts = spreadOut(starts, o.n)
 		}
 		if len(starts) < o.n {
 			fmt.Fprintf(os.Stderr, "only %d free slots: sending %d bookings (use -token and -setup for more)\n", len(starts), len(starts))
@@ -99,6 +133,8 @@ func run(o options) error {
 		if hwm, err := peakRSS(o.pid); err == nil {
 			fmt.Printf("server peak RSS: %s\n", hwm)
 		}
+		anon, file := mem.stop()
+		fmt.Printf("server peak RSS by kind (sampled): anonymous %d kB, file-backed %d kB\n", anon, file)
 	}
 	if res.failed > 0 {
 		return fmt.Errorf("%d requests failed", res.failed)
@@ -187,11 +223,16 @@ func setup(o options) error {
 		return errors.New("-setup needs -token (an admin API token)")
 	}
 	day := [][2]string{{"00:00", "24:00"}}
-	body, _ := json.Marshal(map[string]any{
+	return putAvailability(o, map[string]any{
 		"duration_minutes": 5, "buffer_minutes": 0, "min_notice_minutes": 0, "horizon_days": 60, "max_per_day": 0,
 		"weekly":    map[string]any{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day},
 		"overrides": []any{},
 	})
+}
+
+// putAvailability sets the first host's availability through the admin API.
+func putAvailability(o options, settings map[string]any) error {
+	body, _ := json.Marshal(settings)
 	r, _ := http.NewRequest(http.MethodPut, o.base+"/api/v1/admin/availability", bytes.NewReader(body))
 	r.Header.Set("Authorization", "Bearer "+o.token)
 	r.Header.Set("Content-Type", "application/json")
@@ -205,6 +246,85 @@ func setup(o options) error {
 		return fmt.Errorf("setup: %d %s", resp.StatusCode, b)
 	}
 	return nil
+}
+
+// setupBusinessHours gives the first host the comparison calendar: Monday
+// to Friday 09:00-17:00 in New York, 30-minute calls, a year ahead.
+func setupBusinessHours(o options) error {
+	if o.token == "" {
+		return errors.New("-workload business-hours needs -token (an admin API token)")
+	}
+	day := [][2]string{{"09:00", "17:00"}}
+	return putAvailability(o, map[string]any{
+		"duration_minutes": 30, "buffer_minutes": 0, "min_notice_minutes": 240, "horizon_days": 365, "max_per_day": 0,
+		"weekly":    map[string]any{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day},
+		"overrides": []any{},
+	})
+}
+
+// spreadOut picks n of starts at even steps, so bookings cover the whole
+// horizon instead of its first weeks.
+func spreadOut(starts []string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = starts[i*len(starts)/n]
+	}
+	return out
+}
+
+// memSampler polls a process's resident memory, split into anonymous and
+// file-backed pages, and keeps the peak of each: the kernel's high-water
+// mark (VmHWM) covers only their sum.
+type memSampler struct {
+	done       chan struct{}
+	wg         sync.WaitGroup
+	anon, file int64
+}
+
+func sampleMemory(pid int, every time.Duration) *memSampler {
+	m := &memSampler{done: make(chan struct{})}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			if anon, file, err := rssByKind(pid); err == nil {
+				m.anon, m.file = max(m.anon, anon), max(m.file, file)
+			}
+			select {
+			case <-m.done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return m
+}
+
+// stop ends sampling and returns the peaks in kB.
+func (m *memSampler) stop() (anon, file int64) {
+	close(m.done)
+	m.wg.Wait()
+	return m.anon, m.file
+}
+
+// rssByKind reads RssAnon and RssFile (kB) from /proc/PID/status.
+func rssByKind(pid int) (anon, file int64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var v int64
+		if _, e := fmt.Sscanf(line, "RssAnon: %d kB", &v); e == nil {
+			anon = v
+		}
+		if _, e := fmt.Sscanf(line, "RssFile: %d kB", &v); e == nil {
+			file = v
+		}
+	}
+	return anon, file, nil
 }
 
 // freeSlots lists up to n offered starts, 62 days at a time.
