@@ -26,8 +26,7 @@ type LeadFilter struct {
 func (f LeadFilter) apply(q *gorm.DB) *gorm.DB {
 	q = q.Where("leads.erased_at IS NULL")
 	if s := strings.TrimSpace(f.Q); s != "" {
-		like := "%" + escapeLike(strings.ToLower(s)) + "%"
-		q = q.Where("(LOWER(leads.name) LIKE ? ESCAPE '\\' OR leads.email_key LIKE ? ESCAPE '\\')", like, like)
+		q = searchLeads(q, s)
 	}
 	if f.Status != "" {
 		q = q.Where("leads.status = ?", f.Status)

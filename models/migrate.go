@@ -56,6 +56,12 @@ var migrations = []migration{
 	{6, "hosts' own calendars and private feeds", func(tx *gorm.DB, _ string) error {
 		return tx.Migrator().AutoMigrate(calendarModels()...)
 	}},
+	{13, "trigram indexes for lead search (PostgreSQL)", func(tx *gorm.DB, dialect string) error {
+		if dialect != DialectPostgres {
+			return nil // SQLite's FTS5 index depends on the binary: see ensureSearchIndex
+		}
+		return execAll(tx, postgresSearchIndexes...)
+	}},
 }
 
 // execAll runs each statement in order, stopping at the first error.
@@ -112,7 +118,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 			s.log.Info("applied migration", "version", m.Version, "name", m.Name)
 		}
-		return nil
+		return s.ensureSearchIndex(conn)
 	})
 }
 

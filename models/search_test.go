@@ -1,0 +1,135 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/models/storetest"
+)
+
+// searchNames are the names random leads are made from: shared fragments
+// ("ann", "son") match several leads, accents and quotes must not break
+// the index or the query.
+var searchNames = []string{"Ann Johnson", "Joanna Anderson", "Björn Ström", `Robert "Bob" Smith`,
+	"María José", "Lee", "Annika Olsson", "Sonia Hanson", "O'Brien Kate", "Zoë 100%"}
+
+// TestLeadSearch_IndexInStepWithLeads changes leads at random (new leads,
+// returning visitors under a new name, direct edits, erasures) and after
+// each round checks that searching any fragment finds exactly the live leads
+// whose name or email contains it, as a scan of the table says.
+func TestLeadSearch_IndexInStepWithLeads(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, _ := mustOpen(t, dialect)
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(7, 11))
+		starts := crmSlots(t, s, 12)
+		admin := mustStaffUser(t, s, "admin@example.com", models.RoleAdmin)
+		var ids []uint
+		for round := range 4 {
+			for i := range 15 {
+				name := searchNames[rng.IntN(len(searchNames))]
+				email := fmt.Sprintf("%s.%d.%d@Example.com", strings.Fields(name)[0], round, i)
+				l := models.Lead{EmailKey: models.NormalizeEmail(email), Email: email, Name: name, TargetTitle: "Backend Engineer",
+					Status: models.LeadNew, CreatedAt: s.Now(), UpdatedAt: s.Now()}
+				if err := s.DB().Create(&l).Error; err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, l.ID)
+			}
+			// A returning visitor books under another name.
+			var back models.Lead
+			s.DB().First(&back, ids[rng.IntN(len(ids))])
+			if back.ErasedAt == nil {
+				req := request(back.Email, starts[round])
+				req.Name = "Ingrid Returning" + fmt.Sprint(round)
+				if _, err := s.BookSlot(ctx, req, nil); err != nil {
+					t.Fatalf("returning visitor: %v", err)
+				}
+			}
+			// Staff-side edits and erasures.
+			for range 3 {
+				id := ids[rng.IntN(len(ids))]
+				if err := s.DB().Model(&models.Lead{}).Where("id = ?", id).Update("name", "Edited Name "+fmt.Sprint(id)).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 2 {
+				if err := s.EraseLead(ctx, ids[rng.IntN(len(ids))], admin); err != nil {
+					t.Fatalf("erase: %v", err)
+				}
+			}
+			for _, frag := range []string{"ann", "SON", "björn", `"bob"`, "maría", "100%", "o'b", "example.com", ".2.",
+				"returning", "edited name", "lee", "nobody-at-all", "an", "e"} {
+				checkSearch(t, s, frag)
+			}
+		}
+	})
+}
+
+// checkSearch compares the lead list's search for frag with a scan.
+func checkSearch(t *testing.T, s *models.Store, frag string) {
+	t.Helper()
+	var all []models.Lead
+	if err := s.DB().Where("erased_at IS NULL").Find(&all).Error; err != nil {
+		t.Fatal(err)
+	}
+	var want []uint
+	f := strings.ToLower(frag)
+	for _, l := range all {
+		if strings.Contains(strings.ToLower(l.Name), f) || strings.Contains(l.EmailKey, f) {
+			want = append(want, l.ID)
+		}
+	}
+	rows, _, err := s.ListLeads(context.Background(), models.LeadFilter{Q: frag}, 200, "")
+	if err != nil {
+		t.Fatalf("search %q: %v", frag, err)
+	}
+	var got []uint
+	for _, r := range rows {
+		got = append(got, r.ID)
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("search %q found %v, the table says %v", frag, got, want)
+	}
+	n, err := s.CountLeads(context.Background(), models.LeadFilter{Q: frag})
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("count %q = %d (%v), want %d", frag, n, err, len(want))
+	}
+}
+
+// TestLeadSearch_ErasedLeadLeavesTheIndex checks the index itself, not only
+// the list's erased filter: after erasure no index entry holds the name.
+func TestLeadSearch_ErasedLeadLeavesTheIndex(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, _ := mustOpen(t, dialect)
+		res := crmBook(t, s, "quintessa@example.com", crmSlots(t, s, 1)[0])
+		ctx := context.Background()
+		res.Lead.Name = "Quintessa Vale"
+		if err := s.DB().Model(res.Lead).Update("name", "Quintessa Vale").Error; err != nil {
+			t.Fatal(err)
+		}
+		checkSearch(t, s, "quintessa")
+		admin := mustStaffUser(t, s, "admin@example.com", models.RoleAdmin)
+		if err := s.EraseLead(ctx, res.Lead.ID, admin); err != nil {
+			t.Fatal(err)
+		}
+		checkSearch(t, s, "quintessa")
+		var indexed int64
+		switch {
+		case dialect == models.DialectSQLite && models.SQLiteFTS5:
+			s.DB().Raw(`SELECT count(*) FROM leads_fts WHERE leads_fts MATCH '"quintessa"'`).Scan(&indexed)
+		default:
+			s.DB().Raw(`SELECT count(*) FROM leads WHERE LOWER(name) LIKE '%quintessa%' OR email_key LIKE '%quintessa%'`).Scan(&indexed)
+		}
+		if indexed != 0 {
+			t.Fatalf("%d index entries still hold the erased name", indexed)
+		}
+	})
+}
