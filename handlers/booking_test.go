@@ -351,7 +351,8 @@ func TestMetrics_CountBookingsAndConflicts(t *testing.T) {
 	start := e.firstSlots(1, "UTC")[0]
 	e.postJSON("/api/v1/bookings", bookingBody("a@example.com", start))
 	e.postJSON("/api/v1/bookings", bookingBody("b@example.com", start))
-	body := e.do(http.MethodGet, "/metrics", nil).Body.String()
+	admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
+	body := e.do(http.MethodGet, "/metrics", nil, "Authorization", "Bearer "+admin.Token).Body.String()
 	for _, want := range []string{"callbook_bookings_created_total 1", "callbook_booking_conflicts_total 1",
 		`callbook_http_requests_total{method="POST",route="/api/v1/bookings",status="201"} 1`, "callbook_http_request_duration_seconds_bucket"} {
 		if !strings.Contains(body, want) {

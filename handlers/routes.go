@@ -20,7 +20,7 @@ func (s *Server) routes() {
 	r.StaticFS("/static", filesOnly{http.FS(static)})
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", s.metricsHandler())
+	r.GET("/metrics", s.requireMetricsToken, s.metricsHandler())
 
 	// Public pages (CONTRACT §4).
 	r.GET("/", s.index)

@@ -35,6 +35,7 @@ type config struct {
 	LogFormat      string
 	DigestCron     string
 	MailLease      time.Duration // 0: the mailer's default
+	MetricsAddr    string        // separate /metrics listener; empty: none
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -60,6 +61,7 @@ var settings = []setting{
 	{"CALLBOOK_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed", applyProxies},
 	{"CALLBOOK_LOG_FORMAT", "text", "text or json", applyLogFormat},
 	{"CALLBOOK_MAIL_LEASE", "", "how long a replica holds the emails it is sending before another may take them over; empty: the built-in lease", applyMailLease},
+	{"CALLBOOK_METRICS_ADDR", "", "address of a separate listener serving /metrics without credentials, such as 127.0.0.1:9090; empty: none", applyMetricsAddr},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 

@@ -52,6 +52,7 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_TRUSTED_PROXIES": "10.0.0.0/33",
 		"CALLBOOK_LOG_FORMAT":      "xml",
 		"CALLBOOK_MAIL_LEASE":      "1s",
+		"CALLBOOK_METRICS_ADDR":    "9090",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -44,6 +44,11 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set CALLBOOK_ADDR)", cfg.Addr, err)
 	}
+	metrics, err := listenMetrics(cfg.MetricsAddr, app.metrics, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
@@ -64,6 +69,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("http shutdown", "err", err)
 	}
+	metrics.shutdown(sctx)
 	bg.stop(sctx)
 	log.Info("stopped")
 	return nil
@@ -73,6 +79,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 type app struct {
 	store   *models.Store
 	handler http.Handler
+	metrics http.Handler // /metrics without credentials, for CALLBOOK_METRICS_ADDR
 	outbox  *mailer.Outbox
 	sched   *scheduler.Scheduler
 }
@@ -151,7 +158,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	if err != nil {
 		return fail(err)
 	}
-	return &app{store: store, handler: h, outbox: outbox, sched: sched}, nil
+	return &app{store: store, handler: h, metrics: h.MetricsHandler(), outbox: outbox, sched: sched}, nil
 }
 
 // mailViewer shows the staff an outbox row exactly as the mailer sends it.
