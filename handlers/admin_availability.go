@@ -238,8 +238,13 @@ func (s *Server) renderAvailability(c *gin.Context, status int, f *availForm, sa
 		s.fail(c, err)
 		return
 	}
+	cal, err := s.hostCalendarPanel(c, f.HostID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	s.render(c, status, "admin/availability.html", gin.H{
-		"Title": "Availability", "Nav": "availability", "F": f, "Hosts": hosts, "Saved": saved, "Zone": s.store.Location().String(), "Loc": s.store.Location(),
+		"Cal": cal, "Title": "Availability", "Nav": "availability", "F": f, "Hosts": hosts, "Saved": saved, "Zone": s.store.Location().String(), "Loc": s.store.Location(),
 	})
 }
 

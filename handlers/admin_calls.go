@@ -42,8 +42,13 @@ func (s *Server) adminCalls(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	feed, err := s.ownFeedURL(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	loc := s.store.Location()
-	s.render(c, http.StatusOK, "admin/calls.html", gin.H{
+	s.render(c, http.StatusOK, "admin/calls.html", gin.H{"FeedURL": feed, "FeedReplaced": c.Query("feed") != "",
 		"Title": "Calls", "Nav": "calls", "Waiting": waiting, "Days": groupByDay(upcoming, loc, &s.zones), "DayCount": days,
 		"Zone": loc.String(), "Loc": loc, "Now": now, "Back": c.Request.URL.RequestURI(), "Upcoming": len(upcoming),
 	})

@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	r.POST("/roles/:slug/book", s.rateLimited, s.bookSubmit)
 	r.GET("/bookings/:token", s.bookingPage)
 	r.GET("/bookings/:token/invite.ics", s.bookingICS)
+	r.GET("/calendars/:token", s.hostFeed) // {token}.ics, a host's private feed
 	r.GET("/bookings/:token/reschedule", s.reschedulePage)
 	r.POST("/bookings/:token/reschedule", s.rateLimited, s.rescheduleSubmit)
 	r.GET("/bookings/:token/cancel", s.cancelPage)
@@ -70,6 +71,8 @@ func (s *Server) routes() {
 	admin.GET("/mail/:id", s.adminMailMessage)
 	admin.GET("/mail/:id/html", s.adminMailHTML)
 	admin.POST("/mail/:id/retry", s.adminRetryMail)
+	admin.POST("/hosts/:id/calendars", s.adminHostCalendars)
+	staff.POST("/hosts/:id/feed", s.adminReplaceFeed)
 
 	// Staff JSON API (CONTRACT §5), same middleware.
 	staffAPI := r.Group("/api/v1/admin", s.requireStaff)
@@ -85,6 +88,8 @@ func (s *Server) routes() {
 	adminAPI.PUT("/availability", s.apiSetAvailability)
 	adminAPI.GET("/outbox", s.apiOutbox)
 	adminAPI.GET("/users", s.apiUsers)
+	adminAPI.GET("/hosts/:id/calendars", s.apiHostCalendars)
+	adminAPI.PUT("/hosts/:id/calendars", s.apiSetHostCalendars)
 
 	// Dashboard, lead exports and figures by target title (issue 7).
 	staff.GET("", s.dashboard)

@@ -27,9 +27,12 @@ type Options struct {
 	// MailViewer renders outbox rows for the staff mail viewer; without it
 	// the viewer shows each email's stored snapshot.
 	MailViewer MailViewer
-	Clock      func() time.Time
-	Log        *slog.Logger
-	Metrics    prometheus.Registerer
+	// Calendars reads a host's own calendars when an admin saves them;
+	// without it they are read only on the scheduler's next run.
+	Calendars CalendarSync
+	Clock     func() time.Time
+	Log       *slog.Logger
+	Metrics   prometheus.Registerer
 	// Gatherer serves /metrics; usually the same registry as Metrics.
 	Gatherer prometheus.Gatherer
 
@@ -42,6 +45,7 @@ type Options struct {
 // a booking and an outbox row rendered as it is (or was) sent.
 type MailRenderer interface {
 	InviteICS(d models.MailData, method string) ([]byte, error)
+	HostFeedICS(host *models.User, calls []models.FeedCall) ([]byte, error)
 }
 
 // Server holds the router and everything its handlers need.
@@ -51,10 +55,12 @@ type Server struct {
 	mail    MailRenderer
 	// mailView renders outbox rows for the staff mail viewer (may be nil).
 	mailView MailViewer
-	clock    func() time.Time
-	log      *slog.Logger
-	metrics  *metrics
-	gather   prometheus.Gatherer
+	// calendars reads hosts' own calendars on save (may be nil).
+	calendars CalendarSync
+	clock     func() time.Time
+	log       *slog.Logger
+	metrics   *metrics
+	gather    prometheus.Gatherer
 
 	baseURL *url.URL
 	secure  bool // base URL is https: Secure cookies, HSTS
@@ -76,7 +82,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("handlers: BaseURL must be an absolute URL")
 	}
 	s := &Server{
-		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, clock: opts.Clock, log: opts.Log,
+		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars, clock: opts.Clock, log: opts.Log,
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
 	}
 	if s.clock == nil {

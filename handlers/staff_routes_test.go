@@ -93,6 +93,13 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"GET", "/api/v1/admin/stats", "/api/v1/admin/stats", "", false},
 		{"GET", "/api/v1/admin/leads/export.csv", "/api/v1/admin/leads/export.csv?status=new", "", true},
 
+		// Hosts' own calendars and feeds. A sales user may replace only
+		// their own feed, so another host's is refused like an admin action.
+		{"GET", "/api/v1/admin/hosts/:id/calendars", id("/api/v1/admin/hosts/:id/calendars", f.host), "", true},
+		{"PUT", "/api/v1/admin/hosts/:id/calendars", id("/api/v1/admin/hosts/:id/calendars", f.host), `{"calendars":[]}`, true},
+		{"POST", "/admin/hosts/:id/calendars", id("/admin/hosts/:id/calendars", f.host), "remove=1", true},
+		{"POST", "/admin/hosts/:id/feed", id("/admin/hosts/:id/feed", f.host), "", true},
+
 		{"POST", "/admin/logout", "/admin/logout", "", false}, // last: it ends the session
 	}
 }

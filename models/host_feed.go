@@ -93,6 +93,9 @@ type FeedCall struct {
 	Booking Booking
 	LeadID  uint
 	Name    string
+	// Location is where the call happens, as a calendar's LOCATION shows
+	// it; empty when the host has no meeting place.
+	Location string
 }
 
 // feedPast is how far back a host's feed keeps calls.

@@ -26,6 +26,7 @@ const (
 	JobOutbox    = "outbox"
 	JobDigest    = "digest"
 	JobCleanup   = "cleanup"
+	JobCalendars = "calendars"
 )
 
 // Defaults for Options left empty.
@@ -56,6 +57,11 @@ type Options struct {
 	// Outbox is drained every tick to retry mail that could not go at once;
 	// nil leaves out the outbox job.
 	Outbox Drainer
+	// Calendars reads hosts' own calendars every CalendarSync
+	// (CALLBOOK_CALENDAR_SYNC, DefaultCalendarSync when zero); nil leaves
+	// out the calendars job.
+	Calendars    CalendarReader
+	CalendarSync time.Duration
 	// Tick is how often reminders are swept and the outbox retried
 	// (CALLBOOK_TICK); DefaultTick when zero. Any positive duration works,
 	// sub-second ones included.
@@ -73,6 +79,15 @@ type Options struct {
 	// store's clock when nil.
 	Now func() time.Time
 }
+
+// CalendarReader reads every host's calendar sources and returns how many
+// it read; calendars.Syncer satisfies it.
+type CalendarReader interface {
+	SyncAll(ctx context.Context) (int, error)
+}
+
+// DefaultCalendarSync is how often hosts' calendars are read.
+const DefaultCalendarSync = 5 * time.Minute
 
 // Scheduler owns the one cron instance of a process. Start and Stop may be
 // called once each; RunOnce may be called at any time, concurrently.
@@ -119,6 +134,9 @@ func New(opts Options) (*Scheduler, error) {
 	s := &Scheduler{store: opts.Store, log: opts.Log, now: opts.Now, tick: opts.Tick, metrics: m, entries: map[string]cron.EntryID{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.jobs = s.jobFuncs(opts.Outbox)
+	if opts.Calendars != nil {
+		s.jobs[JobCalendars] = opts.Calendars.SyncAll
+	}
 	cl := cronLogger{opts.Log}
 	s.cron = cron.New(
 		cron.WithLocation(opts.Store.Location()),
@@ -129,6 +147,9 @@ func New(opts Options) (*Scheduler, error) {
 	s.schedule(tick, JobReminders)
 	if opts.Outbox != nil {
 		s.schedule(tick, JobOutbox)
+	}
+	if opts.Calendars != nil {
+		s.schedule(every(opts.CalendarSync), JobCalendars)
 	}
 	s.schedule(digest, JobDigest)
 	s.schedule(cleanup, JobCleanup)
@@ -141,6 +162,9 @@ func New(opts Options) (*Scheduler, error) {
 func withDefaults(o Options) Options {
 	if o.Tick == 0 {
 		o.Tick = DefaultTick
+	}
+	if o.CalendarSync == 0 {
+		o.CalendarSync = DefaultCalendarSync
 	}
 	if o.DigestSpec == "" {
 		o.DigestSpec = DefaultDigestSpec

@@ -36,6 +36,7 @@ type config struct {
 	DigestCron     string
 	MailLease      time.Duration // 0: the mailer's default
 	MetricsAddr    string        // separate /metrics listener; empty: none
+	CalendarSync   time.Duration
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -62,6 +63,7 @@ var settings = []setting{
 	{"CALLBOOK_LOG_FORMAT", "text", "text or json", applyLogFormat},
 	{"CALLBOOK_MAIL_LEASE", "", "how long a replica holds the emails it is sending before another may take them over; empty: the built-in lease", applyMailLease},
 	{"CALLBOOK_METRICS_ADDR", "", "address of a separate listener serving /metrics without credentials, such as 127.0.0.1:9090; empty: none", applyMetricsAddr},
+	{"CALLBOOK_CALENDAR_SYNC", "5m", "how often hosts' own calendars are read", applyCalendarSync},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -241,6 +243,15 @@ func (c *config) mailTimeout() time.Duration {
 		return c.MailLease / 4
 	}
 	return 0
+}
+
+func applyCalendarSync(c *config, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Second {
+		return errors.New("must be a Go duration of at least 1s, such as 5m")
+	}
+	c.CalendarSync = d
+	return nil
 }
 
 func applyContentDir(c *config, v string) error {

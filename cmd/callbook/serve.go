@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/callbook/callbook/calendars"
 	"github.com/callbook/callbook/handlers"
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
@@ -147,12 +148,14 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	if err != nil {
 		return fail(err)
 	}
-	sched, err := scheduler.New(scheduler.Options{Store: store, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg})
+	cals := calendars.New(calendars.Options{Store: store, Log: log})
+	sched, err := scheduler.New(scheduler.Options{Store: store, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg,
+		Calendars: cals, CalendarSync: cfg.CalendarSync})
 	if err != nil {
 		return fail(err)
 	}
 	h, err := handlers.New(handlers.Options{
-		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Log: log,
+		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, Log: log,
 		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
