@@ -53,6 +53,10 @@ func (e *testEnv) mustSeedDashboard() {
 			}
 		}
 	}
+	// Written straight into the tables: recompute the daily figures.
+	if err := e.store.RebuildStats(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 var (

@@ -73,6 +73,13 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 			return err
 		}
 		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: s.BookingToken(b.UID), NewLead: isNew}
+		stats := []StatsDaily{s.bookingStat(b)}
+		if isNew {
+			stats = append(stats, s.statOfLead(lead, 0, 0).row(1))
+		}
+		if err := s.addStats(tx, stats...); err != nil {
+			return err
+		}
 		events := make([]Event, 0, 2)
 		if isNew {
 			events = append(events, s.newEvent(lead.ID, 0, "lead.created", ActorVisitor, map[string]any{
@@ -187,7 +194,15 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, error)
 	if req.RoleSlug != "" {
 		upd["role_slug"] = req.RoleSlug
 	}
-	if err := tx.Model(&existing).Updates(upd).Error; err != nil {
+	update := func() error { return tx.Model(&existing).Updates(upd).Error }
+	var err error
+	if existing.TargetTitle != req.TargetTitle {
+		// The lead moves to another title's figures on the dashboard.
+		err = s.trackLead(tx, existing.ID, update)
+	} else {
+		err = update()
+	}
+	if err != nil {
 		return nil, false, err
 	}
 	return &existing, false, nil

@@ -97,7 +97,9 @@ func (s *Store) UpdateLead(ctx context.Context, id uint, ch LeadChange, actor *U
 	if err := verr.Err(); err != nil {
 		return nil, err
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error { return s.updateLead(tx, id, ch, actor) })
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		return s.trackLead(tx, id, func() error { return s.updateLead(tx, id, ch, actor) })
+	})
 	if err != nil {
 		return nil, err
 	}

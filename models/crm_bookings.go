@@ -139,9 +139,12 @@ func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, 
 		case b.Status == outcome:
 			return nil
 		}
-		if err := tx.Model(&Booking{}).Where("id = ?", b.ID).Updates(map[string]any{
-			"status": outcome, "outcome_missing": false, "updated_at": now,
-		}).Error; err != nil {
+		err := s.trackLead(tx, b.LeadID, func() error {
+			return tx.Model(&Booking{}).Where("id = ?", b.ID).Updates(map[string]any{
+				"status": outcome, "outcome_missing": false, "updated_at": now,
+			}).Error
+		})
+		if err != nil {
 			return err
 		}
 		return s.addEvent(tx, b.LeadID, b.ID, "booking."+outcome, ActorUser(actor), map[string]any{

@@ -37,10 +37,16 @@ func (s *Store) EraseLead(ctx context.Context, id uint, actor *User) error {
 		steps := []func(*gorm.DB, *Lead, time.Time) error{
 			scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents,
 		}
-		for _, step := range steps {
-			if err := step(tx, &l, now); err != nil {
-				return err
+		err := s.trackLead(tx, l.ID, func() error {
+			for _, step := range steps {
+				if err := step(tx, &l, now); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		n, err := s.cancelFutureCalls(tx, &l, actor, now)
 		if err != nil {

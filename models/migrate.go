@@ -62,6 +62,11 @@ var migrations = []migration{
 		}
 		return execAll(tx, postgresSearchIndexes...)
 	}},
+	{14, "daily roll-up of the dashboard's figures", func(tx *gorm.DB, _ string) error {
+		// Filled by ensureStats right after the migrations, in the business
+		// zone, which migrations do not know.
+		return tx.Migrator().AutoMigrate(&StatsDaily{})
+	}},
 }
 
 // execAll runs each statement in order, stopping at the first error.
@@ -118,7 +123,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 			s.log.Info("applied migration", "version", m.Version, "name", m.Name)
 		}
-		return s.ensureSearchIndex(conn)
+		if err := s.ensureSearchIndex(conn); err != nil {
+			return err
+		}
+		return s.ensureStats(conn)
 	})
 }
 

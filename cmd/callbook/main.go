@@ -31,6 +31,7 @@ func commands() map[string]command {
 		"token":   cmdToken,
 		"export":  cmdExport,
 		"backup":  cmdBackup,
+		"stats":   cmdStats,
 	}
 }
 
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd, ok := commands()[name]
 	if !ok {
-		fmt.Fprintf(stderr, "callbook: unknown command %q; use serve, migrate, user, token, export, backup or version\n", name)
+		fmt.Fprintf(stderr, "callbook: unknown command %q; use serve, migrate, user, token, export, backup, stats or version\n", name)
 		return 2
 	}
 	if err := cmd(ctx, args, stdin, stdout, stderr); err != nil {
