@@ -51,10 +51,10 @@ const statsZoneSetting = "stats_daily_zone"
 // leadStat is one lead's share of its cohort row; a lead that is erased or
 // missing has none (live false).
 type leadStat struct {
-	live                                   bool
-	day, title                             string
+	live                                    bool
+	day, title                              string
 	qualified, client, recommended, differs int64
-	completedCalls, noShowCalls            int64
+	completedCalls, noShowCalls             int64
 }
 
 // row turns the share into the figures it adds to its row.
