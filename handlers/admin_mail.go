@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/pause"
 )
 
 // MailPreview is an outbox email rendered as it is (or was) sent.
@@ -54,9 +55,14 @@ func (s *Server) adminMail(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	var paused pause.State
+	if s.mailPause != nil {
+		paused = s.mailPause()
+	}
 	s.render(c, http.StatusOK, "admin/mail.html", gin.H{
 		"Title": "Mail", "Nav": "mail", "Rows": rows, "Counts": counts, "Statuses": mailStatuses, "Status": status,
 		"Zone": s.store.Location().String(), "Loc": s.store.Location(), "Retried": c.Query("retried") != "",
+		"Pause": paused,
 	})
 }
 

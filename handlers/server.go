@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/pause"
 )
 
 // Options are a Server's dependencies and settings.
@@ -30,6 +31,9 @@ type Options struct {
 	// Calendars reads a host's own calendars when an admin saves them;
 	// without it they are read only on the scheduler's next run.
 	Calendars CalendarSync
+	// MailPause reports whether mail delivery is paused because the SMTP
+	// server cannot be reached; the staff mail page shows it. May be nil.
+	MailPause func() pause.State
 	Clock     func() time.Time
 	Log       *slog.Logger
 	Metrics   prometheus.Registerer
@@ -57,6 +61,7 @@ type Server struct {
 	mailView MailViewer
 	// calendars reads hosts' own calendars on save (may be nil).
 	calendars CalendarSync
+	mailPause func() pause.State
 	clock     func() time.Time
 	log       *slog.Logger
 	metrics   *metrics
@@ -82,7 +87,8 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("handlers: BaseURL must be an absolute URL")
 	}
 	s := &Server{
-		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars, clock: opts.Clock, log: opts.Log,
+		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
+		mailPause: opts.MailPause, clock: opts.Clock, log: opts.Log,
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
 	}
 	if s.clock == nil {

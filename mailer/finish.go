@@ -25,19 +25,23 @@ type drain struct {
 	conn     conn
 	outcomes chan models.OutboxOutcome
 	done     chan struct{}
+	lease    lease
 }
 
 func (o *Outbox) startDrain(ctx context.Context) *drain {
 	d := &drain{o: o, conn: conn{o: o}, outcomes: make(chan models.OutboxOutcome, maxGroup), done: make(chan struct{})}
 	go d.recordLoop(context.WithoutCancel(ctx))
+	d.lease.start(context.WithoutCancel(ctx), o)
 	return d
 }
 
-// stop says QUIT and waits until every outcome is recorded.
+// stop says QUIT, waits until every outcome is recorded, then stops
+// renewing the claim (nothing is held any more).
 func (d *drain) stop() {
 	d.conn.close()
 	close(d.outcomes)
 	<-d.done
+	d.lease.stop()
 }
 
 // recordLoop commits whatever outcomes are waiting, as one transaction,
@@ -100,26 +104,23 @@ func (d *drain) record(row models.OutboxMessage, result outcome, text string) {
 	d.outcomes <- oc
 }
 
-// unreachable gives rows back after the server could not be reached: the
-// attempt is not counted, the cause is kept as their last error, and the
-// next try waits an outage backoff that grows with each consecutive
-// failure.
+// unreachable gives rows back after the server could not be reached,
+// without counting the attempt or moving their due time, keeps the cause
+// as their last error, and pauses the sender.
 func (d *drain) unreachable(ctx context.Context, rows []models.OutboxMessage, cause error) {
-	n := d.o.outages.Add(1)
-	d.o.metrics.outages.Inc()
-	next := d.o.now().Add(backoff(int(n), outageBackoffMax))
-	d.release(ctx, rows, "SMTP server unreachable: "+cause.Error(), next)
+	d.o.unreachable(cause)
+	d.release(ctx, rows, "SMTP server unreachable: "+cause.Error())
 }
 
-// release gives claimed rows back, due at next, without counting the
+// release gives claimed rows back, due as they were, without counting the
 // attempt.
-func (d *drain) release(ctx context.Context, rows []models.OutboxMessage, text string, next time.Time) {
+func (d *drain) release(ctx context.Context, rows []models.OutboxMessage, text string) {
 	if len(rows) == 0 {
 		return
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	if err := d.o.store.ReleaseOutbox(sctx, rows, text, next); err != nil {
+	if err := d.o.store.ReleaseOutbox(sctx, rows, text); err != nil {
 		d.o.log.Error("could not give emails back to the outbox; they return when their lease ends", "err", err, "count", len(rows))
 	}
 }

@@ -5,8 +5,10 @@
 // Delivery is at least once and, unless the server (or this process) fails
 // between the server accepting a message and its outcome being recorded,
 // exactly once: a row is claimed before it is sent, so two senders (or a
-// restart) never send it twice. An outage only delays mail: attempts that
-// never reached a server are not counted against MaxAttempts.
+// restart) never send it twice. An outage only delays mail: when the server
+// cannot be reached the whole sender pauses (see package pause), attempts
+// that never reached a server are not counted against MaxAttempts, and no
+// email's next attempt moves; the first success sends everything due.
 package mailer
 
 import (
@@ -15,12 +17,12 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/pause"
 )
 
 // Defaults for Options left zero.
@@ -29,7 +31,7 @@ const (
 	DefaultBaseURL     = "http://localhost:8080"
 	DefaultBatchSize   = 50
 	DefaultTimeout     = 30 * time.Second
-	DefaultLease       = 10 * time.Minute
+	DefaultLease       = time.Minute
 	DefaultMaxAttempts = 10
 	DefaultPoll        = 5 * time.Second
 )
@@ -58,15 +60,22 @@ type Options struct {
 	// Timeout bounds connecting and each SMTP command.
 	Timeout time.Duration
 	// Lease is how long a claimed row is held before another sender may
-	// take it over (a crashed sender's rows come back after it). A batch
-	// gives its unsent rows back when less than two Timeouts of the lease
-	// remain; it is raised to at least four Timeouts.
+	// take it over. The sender renews it every third of a lease while it
+	// works, so a crashed sender's rows move about one lease after it
+	// died. A batch gives its unsent rows back when its claim (not renewed,
+	// say with the database away) has less than a Timeout left; the lease
+	// is raised to at least two Timeouts.
 	Lease time.Duration
 	// MaxAttempts is how many times an email that meets temporary refusals
 	// is tried before it is failed. Outages do not count.
 	MaxAttempts int
 	// PollInterval is how often Run looks for retries that came due.
 	PollInterval time.Duration
+	// PauseMax caps the wait between tries while the server cannot be
+	// reached (pause.DefaultMax when zero); the first wait is PauseFirst
+	// (pause.DefaultFirst when zero). Once the server is back, the backlog
+	// goes within PauseMax.
+	PauseFirst, PauseMax time.Duration
 }
 
 // Outbox delivers queued emails. It is safe for concurrent use; one Outbox
@@ -87,7 +96,8 @@ type Outbox struct {
 	metrics     *metrics
 
 	drainMu sync.Mutex
-	outages atomic.Int32 // consecutive failures to reach the server
+	// gate pauses the whole sender while the server cannot be reached.
+	gate *pause.Gate
 }
 
 // New builds an Outbox and its Renderer, registers its metrics, and logs
@@ -103,6 +113,7 @@ func New(opts Options) (*Outbox, error) {
 		maxAttempts: opts.MaxAttempts, poll: opts.PollInterval,
 	}
 	o.setDefaults()
+	o.gate = pause.New(o.now, opts.PauseFirst, opts.PauseMax)
 	var err error
 	o.renderer, err = NewRenderer(RendererOptions{
 		BaseURL: orDefault(opts.BaseURL, DefaultBaseURL), From: o.from, Location: opts.Store.Location(),
@@ -111,7 +122,7 @@ func New(opts Options) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.metrics, err = newMetrics(opts.Registerer); err != nil {
+	if o.metrics, err = newMetrics(opts.Registerer, o.gate); err != nil {
 		return nil, err
 	}
 	if o.smtp.Configured() {
@@ -131,7 +142,7 @@ func (o *Outbox) setDefaults() {
 	}
 	o.batch = orDefault(o.batch, DefaultBatchSize)
 	o.timeout = orDefault(o.timeout, DefaultTimeout)
-	o.lease = max(orDefault(o.lease, DefaultLease), 4*o.timeout)
+	o.lease = max(orDefault(o.lease, DefaultLease), 2*o.timeout)
 	o.maxAttempts = orDefault(o.maxAttempts, DefaultMaxAttempts)
 	o.poll = orDefault(o.poll, DefaultPoll)
 }
@@ -152,9 +163,14 @@ func (o *Outbox) Renderer() *Renderer { return o.renderer }
 // email stays pending in the outbox.
 func (o *Outbox) Configured() bool { return o.smtp.Configured() }
 
+// Pause reports whether delivery is paused because the server could not be
+// reached, since when, and the last error, for the staff mail page.
+func (o *Outbox) Pause() pause.State { return o.gate.State() }
+
 // Run delivers mail until ctx is done: right after each commit that queued
-// email (Store.OutboxSignal), and every PollInterval for retries that came
-// due. Without an SMTP server it only waits for ctx.
+// email (Store.OutboxSignal), every PollInterval for retries that came
+// due, and, while paused, as soon as the pause's wait is over. Without an
+// SMTP server it only waits for ctx.
 func (o *Outbox) Run(ctx context.Context) {
 	if !o.Configured() {
 		<-ctx.Done()
@@ -162,33 +178,54 @@ func (o *Outbox) Run(ctx context.Context) {
 	}
 	tick := time.NewTicker(o.poll)
 	defer tick.Stop()
+	probe := time.NewTimer(time.Hour)
+	defer probe.Stop()
 	for {
-		if _, err := o.Drain(ctx); err != nil && ctx.Err() == nil {
-			o.log.Warn("mail delivery paused; will retry", "err", err, "smtp", o.smtp.String())
+		if _, err := o.Drain(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrUnreachable) {
+			o.log.Warn("mail delivery stopped; will retry", "err", err)
+		}
+		probe.Reset(time.Hour)
+		if st := o.gate.State(); st.Paused {
+			probe.Reset(max(o.gate.Wait(), time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-o.store.OutboxSignal():
 		case <-tick.C:
+		case <-probe.C:
 		}
 	}
 }
 
 // Drain sends every email that is due, in batches over one SMTP connection,
 // and returns how many the server accepted. It returns an error when the
-// database fails or the server cannot be reached; rows it could not send
-// stay in the outbox for a later attempt. Every outcome is recorded before
-// Drain returns. Without an SMTP server it sends nothing. Calls on one
-// Outbox take turns.
+// database fails, or one wrapping ErrUnreachable when the server cannot be
+// reached, which pauses delivery; rows it could not send stay in the
+// outbox, due as they were. While paused it touches no row: until the
+// pause's wait is over it returns 0 and no error, then it connects first
+// and claims rows only once the server answers, which ends the pause. Every outcome is recorded
+// before Drain returns. Without an SMTP server it sends nothing. Calls on
+// one Outbox take turns.
 func (o *Outbox) Drain(ctx context.Context) (sent int, err error) {
 	if !o.Configured() {
 		return 0, nil
 	}
 	o.drainMu.Lock()
 	defer o.drainMu.Unlock()
+	if o.gate.Wait() > 0 {
+		return 0, nil
+	}
 	d := o.startDrain(ctx)
 	defer d.stop()
+	if o.gate.State().Paused {
+		// Probe the server before claiming anything, so a server still
+		// down leaves every row as it was.
+		if err := d.conn.open(ctx); err != nil {
+			o.unreachable(err)
+			return 0, unreachableError{err}
+		}
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return sent, err
@@ -197,6 +234,7 @@ func (o *Outbox) Drain(ctx context.Context) (sent int, err error) {
 		if err != nil || len(rows) == 0 {
 			return sent, err
 		}
+		d.hold(rows)
 		n, err := d.sendBatch(ctx, rows)
 		sent += n
 		if err != nil {
@@ -207,15 +245,14 @@ func (o *Outbox) Drain(ctx context.Context) (sent int, err error) {
 
 // sendBatch sends claimed rows one by one. It stops early, giving the rest
 // back, when ctx is done, when the server cannot be reached, or when the
-// lease is about to run out (so no other sender takes over a row this one
-// is still sending).
+// claim is about to run out without having been renewed (so no other
+// sender takes over a row this one is still sending).
 func (d *drain) sendBatch(ctx context.Context, rows []models.OutboxMessage) (int, error) {
 	o := d.o
-	stopAt := o.now().Add(o.lease - 2*o.timeout)
 	sent := 0
 	for i, row := range rows {
-		if ctx.Err() != nil || o.now().After(stopAt) {
-			d.release(ctx, rows[i:], "", o.now())
+		if ctx.Err() != nil || d.heldFor() < o.timeout {
+			d.release(ctx, rows[i:], "")
 			return sent, ctx.Err()
 		}
 		ok, err := d.sendOne(ctx, row)
@@ -224,7 +261,7 @@ func (d *drain) sendBatch(ctx context.Context, rows []models.OutboxMessage) (int
 		}
 		if err != nil {
 			d.unreachable(ctx, rows[i:], err)
-			return sent, err
+			return sent, unreachableError{err}
 		}
 	}
 	return sent, nil
@@ -242,7 +279,6 @@ func (d *drain) sendOne(ctx context.Context, row models.OutboxMessage) (bool, er
 	if err := d.conn.open(ctx); err != nil {
 		return false, err
 	}
-	d.o.outages.Store(0)
 	start := time.Now()
 	err = d.conn.client.Send(msg)
 	d.o.metrics.sendSeconds.Observe(time.Since(start).Seconds())

@@ -54,11 +54,10 @@ func aboutThisEmail(r mail.SendErrReason) bool {
 	return r == mail.ErrSMTPRcptTo || r == mail.ErrSMTPData || r == mail.ErrSMTPDataClose || r == mail.ErrWriteContent
 }
 
-// Backoff bounds.
+// Backoff bounds for temporary refusals.
 const (
-	backoffBase      = 30 * time.Second
-	backoffMax       = time.Hour
-	outageBackoffMax = 5 * time.Minute
+	backoffBase = 30 * time.Second
+	backoffMax  = time.Hour
 )
 
 // backoff is the wait before attempt n+1 after n attempts: 30s·2^(n-1),
@@ -94,6 +93,7 @@ func (c *conn) open(ctx context.Context) error {
 		return err
 	}
 	c.client = client
+	c.o.reached()
 	return nil
 }
 

@@ -187,19 +187,18 @@ func (s *Store) MarkOutboxRetry(ctx context.Context, m OutboxMessage, errText st
 	return s.recordOne(ctx, OutboxOutcome{Message: m, Status: OutboxPending, Error: errText, NextAttemptAt: next})
 }
 
-// ReleaseOutbox gives claimed rows back, pending and due at next, without
-// counting the attempt they were claimed for: the email never reached an
-// SMTP server (it was down, or the sender stopped first). errText, when not
-// empty, replaces the last error. Rows the caller no longer holds are left
-// alone.
-func (s *Store) ReleaseOutbox(ctx context.Context, rows []OutboxMessage, errText string, next time.Time) error {
+// ReleaseOutbox gives claimed rows back, pending and due when they were,
+// without counting the attempt they were claimed for: the email never
+// reached an SMTP server (it was down, or the sender stopped first), which
+// says nothing about the email, so its next attempt does not move. errText,
+// when not empty, replaces the last error. Rows the caller no longer holds
+// are left alone.
+func (s *Store) ReleaseOutbox(ctx context.Context, rows []OutboxMessage, errText string) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	now := s.Now()
 	upd := map[string]any{
-		"status": OutboxPending, "next_attempt_at": next.UTC(), "claimed_until": nil,
-		"attempts": gorm.Expr("attempts - 1"), "updated_at": now,
+		"status": OutboxPending, "claimed_until": nil, "attempts": gorm.Expr("attempts - 1"), "updated_at": s.Now(),
 	}
 	if errText != "" {
 		upd["last_error"] = errText
@@ -212,6 +211,27 @@ func (s *Store) ReleaseOutbox(ctx context.Context, rows []OutboxMessage, errText
 		}
 		return nil
 	})
+}
+
+// RenewOutbox extends the caller's claim on rows it still holds to
+// now+lease and returns that time. A live sender renews while it works, so
+// its lease can be short: a sender that dies stops renewing, and its rows
+// go to another sender soon after. Rows already recorded, or taken over by
+// another sender, are left alone.
+func (s *Store) RenewOutbox(ctx context.Context, rows []OutboxMessage, lease time.Duration) (time.Time, error) {
+	until := s.Now().Add(lease).Round(time.Microsecond)
+	if len(rows) == 0 {
+		return until, nil
+	}
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		for _, m := range rows {
+			if err := claimed(tx, m).Update("claimed_until", until).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return until, err
 }
 
 // RetryOutbox makes a failed email pending again, due now with its attempts

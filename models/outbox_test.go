@@ -268,28 +268,71 @@ func TestMarkOutboxFailed_KeepsTheAnswerAndRetryOutboxRequeues(t *testing.T) {
 	})
 }
 
-func TestReleaseOutbox_DoesNotCountTheAttempt(t *testing.T) {
+func TestReleaseOutbox_DoesNotCountTheAttemptNorMoveTheDueTime(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		s, clock := openOutboxStore(t, dialect)
 		mustQueueRows(t, s, 2)
-		rows := mustClaim(t, s, 10)
-		next := s.Now().Add(30 * time.Second)
-		if err := s.ReleaseOutbox(context.Background(), rows, "dial tcp: connection refused", next); err != nil {
+		due := map[uint]time.Time{}
+		for _, r := range mustClaim(t, s, 10) {
+			due[r.ID] = mustOutboxRow(t, s, r.ID).NextAttemptAt
+		}
+		clock.Advance(time.Hour)
+		rows := mustClaim(t, s, 10) // the first claim's lease has run out
+		if err := s.ReleaseOutbox(context.Background(), rows, "dial tcp: connection refused"); err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range rows {
 			got := mustOutboxRow(t, s, m.ID)
-			if got.Status != models.OutboxPending || got.Attempts != 0 || !got.NextAttemptAt.Equal(next) ||
-				got.LastError != "dial tcp: connection refused" {
-				t.Fatalf("released row = %s attempts %d next %v error %q", got.Status, got.Attempts, got.NextAttemptAt, got.LastError)
+			if got.Status != models.OutboxPending || got.Attempts != 1 || !got.NextAttemptAt.Equal(due[m.ID]) ||
+				got.LastError != "dial tcp: connection refused" || got.ClaimedUntil != nil {
+				t.Fatalf("released row = %s attempts %d next %v (was %v) error %q", got.Status, got.Attempts, got.NextAttemptAt, due[m.ID], got.LastError)
 			}
 		}
-		if n := len(mustClaim(t, s, 10)); n != 0 {
-			t.Fatalf("claimed %d released rows before they were due", n)
-		}
-		clock.Advance(30 * time.Second)
 		if n := len(mustClaim(t, s, 10)); n != 2 {
-			t.Fatalf("claimed %d released rows once due, want 2", n)
+			t.Fatalf("claimed %d released rows at once, want 2", n)
+		}
+	})
+}
+
+func TestRenewOutbox_KeepsALiveSendersRowsFromOthers(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, clock := openOutboxStore(t, dialect)
+		mustQueueRows(t, s, 3)
+		ctx := context.Background()
+		rows, err := s.ClaimOutbox(ctx, 10, time.Minute)
+		if err != nil || len(rows) != 3 {
+			t.Fatalf("claim: %d rows, %v", len(rows), err)
+		}
+		if err := s.MarkOutboxSent(ctx, rows[0]); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			clock.Advance(40 * time.Second)
+			until, err := s.RenewOutbox(ctx, rows, time.Minute)
+			if err != nil || !until.Equal(s.Now().Add(time.Minute)) {
+				t.Fatalf("renew: %v %v", until, err)
+			}
+			if n, err := s.ClaimOutbox(ctx, 10, time.Minute); err != nil || len(n) != 0 {
+				t.Fatalf("another sender claimed %d renewed rows (%v)", len(n), err)
+			}
+		}
+		if got := mustOutboxRow(t, s, rows[0].ID); got.Status != models.OutboxSent || got.ClaimedUntil != nil {
+			t.Errorf("renewing touched a recorded row: %s %v", got.Status, got.ClaimedUntil)
+		}
+		// The sender dies: no more renewals, and a minute later the rows move.
+		clock.Advance(61 * time.Second)
+		taken, err := s.ClaimOutbox(ctx, 10, time.Minute)
+		if err != nil || len(taken) != 2 {
+			t.Fatalf("after the dead sender's lease: claimed %d (%v), want 2", len(taken), err)
+		}
+		// The dead sender's late renewal does not steal them back.
+		if _, err := s.RenewOutbox(ctx, rows, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range taken {
+			if got := mustOutboxRow(t, s, m.ID); !got.ClaimedUntil.Equal(*m.ClaimedUntil) {
+				t.Errorf("row %d claimed until %v, want the new sender's %v", m.ID, got.ClaimedUntil, m.ClaimedUntil)
+			}
 		}
 	})
 }

@@ -289,7 +289,11 @@ func (s *Scheduler) run(ctx context.Context, name string) (n int, err error) {
 func (s *Scheduler) record(name string, n int, d time.Duration, err error) {
 	s.metrics.observe(name, n, err)
 	attrs := []any{"job", name, "items", n, "duration", d}
+	var temp interface{ Temporary() bool }
 	switch {
+	case errors.As(err, &temp) && temp.Temporary():
+		// An outside server is down (the mailer pauses and says so once).
+		s.log.Warn("job could not finish; will retry", append(attrs, "err", err)...)
 	case err != nil:
 		s.log.Error("job failed", append(attrs, "err", err)...)
 	case n == 0 && (name == JobReminders || name == JobOutbox):

@@ -144,7 +144,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	}
 	reg := prometheus.NewRegistry()
 	outbox, err := mailer.New(mailer.Options{Store: store, SMTP: smtp, From: cfg.MailFrom, BaseURL: cfg.BaseURL, Log: log, Registerer: reg,
-		Lease: cfg.MailLease, Timeout: cfg.mailTimeout()})
+		Lease: cfg.MailLease, Timeout: cfg.mailTimeout(), PauseMax: cfg.Tick})
 	if err != nil {
 		return fail(err)
 	}
@@ -155,7 +155,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return fail(err)
 	}
 	h, err := handlers.New(handlers.Options{
-		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, Log: log,
+		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, Log: log,
 		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {

@@ -1,0 +1,30 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/pause"
+)
+
+func TestAdminMail_ShowsThePauseWhileTheServerIsDown(t *testing.T) {
+	var st pause.State
+	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.MailPause = func() pause.State { return st } })
+	admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
+	if w := e.page(admin, http.MethodGet, "/admin/mail", nil); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "Delivery paused") {
+		t.Fatalf("not paused: %d, shows a pause", w.Code)
+	}
+	st = pause.State{Paused: true, Since: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Failures: 7,
+		LastError: "dial tcp 127.0.0.1:2525: connect: connection refused <b>"}
+	w := e.page(admin, http.MethodGet, "/admin/mail", nil)
+	body := w.Body.String()
+	for _, want := range []string{"Delivery paused", "Mon 30 Nov 2026, 09:05", "America/New_York", "7 tries",
+		"connect: connection refused &lt;b&gt;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("paused mail page lacks %q", want)
+		}
+	}
+}
