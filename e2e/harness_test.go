@@ -61,8 +61,9 @@ func startApp(t *testing.T) *app {
 		Reminders: []models.ReminderOffset{
 			{Label: "24h", Before: 24 * time.Hour}, {Label: "1h", Before: time.Hour},
 		},
-		Log:      quietLog(),
-		MailFrom: "Callbook <no-reply@callbook.test>",
+		Log:        quietLog(),
+		MailFrom:   "Callbook <no-reply@callbook.test>",
+		MeetingURL: "https://meet.callbook.test/call-{booking}",
 	})
 	if err != nil {
 		t.Fatalf("open store: %v", err)

@@ -28,6 +28,7 @@ type availForm struct {
 	Settings  []availSetting
 	Days      []availDay
 	Overrides []availRow
+	Meeting   availMeeting
 	Errors    map[string]string // errors not tied to one row
 }
 
@@ -73,6 +74,7 @@ func formFromConfig(cfg models.AvailabilityConfig) *availForm {
 			f.Overrides = append(f.Overrides, availRow{Date: o.Date, Start: h[0], End: h[1]})
 		}
 	}
+	f.Meeting = meetingFromConfig(cfg)
 	f.addBlankRows()
 	return f
 }
@@ -131,6 +133,7 @@ func readAvailForm(c *gin.Context, hostID uint) (*availForm, models.Availability
 		f.Days = append(f.Days, day)
 	}
 	readOverrideRows(c, f, &cfg, &m)
+	f.Meeting, cfg.Meeting = readMeetingForm(c)
 	return f, cfg, m, verr.Err()
 }
 
@@ -170,7 +173,7 @@ func at(xs []string, i int) string {
 // place puts each of the store's field errors beside its input.
 func (f *availForm) place(fields map[string]string, m availMapping) {
 	for k, msg := range fields {
-		if f.placeSetting(k, msg) || f.placeWeekly(k, msg, m) || f.placeOverride(k, msg, m) {
+		if f.placeSetting(k, msg) || f.Meeting.place(k, msg) || f.placeWeekly(k, msg, m) || f.placeOverride(k, msg, m) {
 			continue
 		}
 		f.Errors[k] = msg
@@ -243,8 +246,9 @@ func (s *Server) renderAvailability(c *gin.Context, status int, f *availForm, sa
 		s.fail(c, err)
 		return
 	}
+	f.Meeting.Default = meetingWords(s.store.DefaultMeeting())
 	s.render(c, status, "admin/availability.html", gin.H{
-		"Cal": cal, "Title": "Availability", "Nav": "availability", "F": f, "Hosts": hosts, "Saved": saved, "Zone": s.store.Location().String(), "Loc": s.store.Location(),
+		"Cal": cal, "Title": "Availability", "Nav": "availability", "F": f, "MeetingKinds": meetingKindChoices, "Hosts": hosts, "Saved": saved, "Zone": s.store.Location().String(), "Loc": s.store.Location(),
 	})
 }
 

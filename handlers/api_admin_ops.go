@@ -94,11 +94,12 @@ type availabilityInput struct {
 	MaxPerDay        int                         `json:"max_per_day"`
 	Weekly           map[string]models.HoursJSON `json:"weekly"`
 	Overrides        []models.OverrideJSON       `json:"overrides"`
+	Meeting          *models.Meeting             `json:"meeting"`
 }
 
 func (in availabilityInput) config() models.AvailabilityConfig {
 	return models.AvailabilityConfig{
-		HostID: in.HostID, MaxPerDay: in.MaxPerDay, Weekly: in.Weekly, Overrides: in.Overrides,
+		HostID: in.HostID, MaxPerDay: in.MaxPerDay, Weekly: in.Weekly, Overrides: in.Overrides, Meeting: in.Meeting,
 		BookingSettings: models.BookingSettings{
 			DurationMinutes: in.DurationMinutes, BufferMinutes: in.BufferMinutes,
 			MinNoticeMinutes: in.MinNoticeMinutes, HorizonDays: in.HorizonDays,

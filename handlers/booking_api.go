@@ -19,18 +19,19 @@ import (
 
 // bookingJSON is the contract's Booking object.
 type bookingJSON struct {
-	ID          uint     `json:"id"`
-	Status      string   `json:"status"`
-	Start       string   `json:"start"`
-	End         string   `json:"end"`
-	Timezone    string   `json:"timezone"`
-	TargetTitle string   `json:"target_title"`
-	RoleSlug    string   `json:"role_slug"`
-	Host        hostJSON `json:"host"`
-	ManageURL   string   `json:"manage_url"`
-	ICSURL      string   `json:"ics_url"`
-	CreatedAt   string   `json:"created_at"`
-	LeadID      *uint    `json:"lead_id,omitempty"`
+	ID          uint           `json:"id"`
+	Status      string         `json:"status"`
+	Start       string         `json:"start"`
+	End         string         `json:"end"`
+	Timezone    string         `json:"timezone"`
+	TargetTitle string         `json:"target_title"`
+	RoleSlug    string         `json:"role_slug"`
+	Host        hostJSON       `json:"host"`
+	Meeting     models.Meeting `json:"meeting"`
+	ManageURL   string         `json:"manage_url"`
+	ICSURL      string         `json:"ics_url"`
+	CreatedAt   string         `json:"created_at"`
+	LeadID      *uint          `json:"lead_id,omitempty"`
 }
 
 type hostJSON struct {
@@ -47,6 +48,7 @@ func (s *Server) toBookingJSON(b *models.Booking, hostName string) bookingJSON {
 	return bookingJSON{
 		ID: b.ID, Status: b.Status, Start: b.StartAt.In(loc).Format(time.RFC3339), End: b.EndAt.In(loc).Format(time.RFC3339),
 		Timezone: b.Timezone, TargetTitle: b.TargetTitle, RoleSlug: b.RoleSlug, Host: hostJSON{hostName},
+		Meeting:   s.store.BookingMeeting(b),
 		ManageURL: s.absURL("/bookings/" + token), ICSURL: s.absURL("/bookings/" + token + "/invite.ics"),
 		CreatedAt: b.CreatedAt.UTC().Format(time.RFC3339),
 	}
@@ -87,6 +89,7 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 		return
 	}
 	req, err := in.validate(s.content, &s.zones)
+	err = s.requirePhone(c.Request.Context(), in.Phone, err)
 	if err != nil {
 		s.fail(c, err)
 		return

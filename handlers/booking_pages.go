@@ -164,6 +164,7 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		UTM: utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
 	}
 	req, err := in.validate(s.content, &s.zones)
+	err = s.requirePhone(c.Request.Context(), in.Phone, err)
 	var ve *models.ValidationError
 	if errors.As(err, &ve) {
 		s.showBookForm(c, http.StatusUnprocessableEntity, role, in, "", "", ve.Fields, "")
@@ -187,6 +188,8 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		in.Start = ""
 		s.showBookForm(c, http.StatusConflict, role, in, "", "", map[string]string{"start": "pick another time"},
 			"Sorry — that time was just taken. Here are the times still free.")
+	case errors.As(err, &ve): // the host picked phones: the number is needed
+		s.showBookForm(c, http.StatusUnprocessableEntity, role, in, "", "", ve.Fields, "")
 	case errors.Is(err, models.ErrIdempotencyConflict):
 		in.Start = ""
 		s.showBookForm(c, http.StatusConflict, role, in, "", "", nil, "This form was already used. Please check the details and pick a time again.")

@@ -63,6 +63,7 @@ var templateFuncs = template.FuncMap{
 	"join":        strings.Join,
 	"query":       func(v url.Values) string { return v.Encode() },
 	"add":         func(a, b int) int { return a + b },
+	"phoneHint":   phoneHint,
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -106,6 +107,9 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 	data["Roles"] = s.content.Roles()
 	data["Path"] = c.Request.URL.Path
 	data["Year"] = s.now().Year()
+	if strings.HasPrefix(page, "public/") {
+		s.addMeetingData(c, data)
+	}
 	if u, ok := c.Get(ctxUser); ok {
 		data["User"] = u
 	}

@@ -53,7 +53,7 @@ func TestDrain_DeliversConfirmationAndHostNoticeWithHeadersAndParts(t *testing.T
 		t.Errorf("invite.ics:\n%s", ics.Body)
 	}
 
-	notice := byKind(t, msgs, models.MailHostNotice, "no-reply@callbook.test")
+	notice := byKind(t, msgs, models.MailHostNotice, storetest.TeamEmail)
 	checkHeaders(t, notice, rows[1], res.Booking.ID)
 	text, _ := notice.Part("text/plain")
 	for _, want := range []string{"Visitor 0", "visitor0@example.com", "+1 555 0100", "Data Analyst", "Backend Engineer",
@@ -63,8 +63,8 @@ func TestDrain_DeliversConfirmationAndHostNoticeWithHeadersAndParts(t *testing.T
 			t.Errorf("host notice lacks %q:\n%s", want, text.Body)
 		}
 	}
-	if _, ok := notice.Part("text/calendar"); ok {
-		t.Error("host notice carries an invite")
+	if inv, ok := notice.Part("text/calendar"); !ok || !strings.Contains(inv.Body, "UID:"+res.Booking.UID+"@book.example.com\r\n") {
+		t.Error("host notice lacks the host's copy of the invite")
 	}
 	if shown, err := o.Render(rows[0]); err != nil || shown.Subject != conf.Subject(t) || string(shown.ICS) != ics.Body {
 		t.Errorf("the mail viewer's rendering differs from what was sent (%v)", err)

@@ -17,14 +17,20 @@ const (
 	MethodCancel  = "CANCEL"
 )
 
-// inviteMethod is the calendar method an email kind carries, or "" for
-// kinds without an invite.
-func inviteMethod(kind string) string {
-	switch kind {
+// inviteMethod is the calendar method email d carries, or "" for kinds
+// without an invite. A host notice carries the host's copy of the event,
+// so the call appears, moves and disappears in the host's calendar too.
+func inviteMethod(d models.MailData) string {
+	switch d.Kind {
 	case models.MailConfirmation, models.MailReschedule:
 		return MethodRequest
 	case models.MailCancellation:
 		return MethodCancel
+	case models.MailHostNotice:
+		if d.Change == "canceled" {
+			return MethodCancel
+		}
+		return MethodRequest
 	}
 	return ""
 }
@@ -56,7 +62,14 @@ func (r *Renderer) invite(d models.MailData, method string, stamp time.Time) ([]
 	ev.SetSummary(icsText(inviteSummary(d)))
 	ev.SetDescription(icsText(r.inviteDescription(d, method)))
 	ev.SetURL(r.ManageURL(d.BookingUID))
-	ev.SetOrganizer(r.from.Address, ics.WithCN(icsParam(organizerName(r.from))))
+	if m := d.Meeting; m != nil {
+		ev.SetLocation(icsText(meetingLocation(*m, d)))
+		if m.Kind == models.MeetingVideo && m.URL != "" {
+			ev.SetURL(m.URL)
+		}
+	}
+	org, orgName := r.organizer(d)
+	ev.SetOrganizer(org, ics.WithCN(icsParam(orgName)))
 	ev.AddAttendee(d.Email,
 		ics.WithCN(icsParam(d.Name)),
 		ics.ParticipationRoleReqParticipant,
@@ -80,11 +93,45 @@ func (r *Renderer) invite(d models.MailData, method string, stamp time.Time) ([]
 func (r *Renderer) InviteUID(bookingUID string) string { return bookingUID + "@" + r.uidHost }
 
 func inviteSummary(d models.MailData) string {
+	if d.Kind == models.MailHostNotice {
+		s := "Discovery call: " + d.Name
+		if d.TargetTitle != "" {
+			s += " (" + d.TargetTitle + ")"
+		}
+		return s
+	}
 	s := "Discovery call with Callbook"
 	if d.TargetTitle != "" {
 		s += ": " + d.TargetTitle
 	}
 	return s
+}
+
+// organizer is who the call's event is organized by: the host, or the
+// sender (named as the host) for a host without an address of its own.
+func (r *Renderer) organizer(d models.MailData) (addr, name string) {
+	if d.HostEmail != "" && !d.HostTeam {
+		return d.HostEmail, orDefault(d.HostName, d.HostEmail)
+	}
+	if d.HostName != "" {
+		return r.from.Address, d.HostName
+	}
+	return r.from.Address, organizerName(r.from)
+}
+
+// meetingLocation is the LOCATION of a call: the video URL, the address,
+// or the phone number the host will call.
+func meetingLocation(m models.Meeting, d models.MailData) string {
+	switch m.Kind {
+	case models.MeetingVideo:
+		return m.URL
+	case models.MeetingInPerson:
+		return strings.Join(strings.Fields(m.Address), " ")
+	}
+	if d.Phone != "" {
+		return "Phone call to " + d.Phone
+	}
+	return "Phone call"
 }
 
 func (r *Renderer) inviteDescription(d models.MailData, method string) string {
@@ -96,17 +143,26 @@ func (r *Renderer) inviteDescription(d models.MailData, method string) string {
 		}
 		b.WriteString("\n\n")
 	}
-	fmt.Fprintf(&b, "Your discovery call with %s", d.HostName)
+	if d.Kind == models.MailHostNotice {
+		fmt.Fprintf(&b, "Discovery call with %s <%s>", d.Name, d.Email)
+	} else {
+		fmt.Fprintf(&b, "Your discovery call with %s", d.HostName)
+	}
 	if d.TargetTitle != "" {
 		fmt.Fprintf(&b, " about %s", d.TargetTitle)
 	}
 	b.WriteString(".\n\n")
-	if method == MethodCancel {
-		b.WriteString("Your booking: ")
-	} else {
-		b.WriteString("Reschedule or cancel: ")
+	if d.Meeting != nil {
+		b.WriteString(meetingText(*d.Meeting, d, d.Kind == models.MailHostNotice) + "\n\n")
 	}
-	b.WriteString(r.ManageURL(d.BookingUID))
+	switch {
+	case d.Kind == models.MailHostNotice && d.LeadID != 0:
+		b.WriteString("The lead: " + r.leadURL(d.LeadID))
+	case method == MethodCancel:
+		b.WriteString("Your booking: " + r.ManageURL(d.BookingUID))
+	default:
+		b.WriteString("Reschedule or cancel: " + r.ManageURL(d.BookingUID))
+	}
 	return b.String()
 }
 

@@ -102,7 +102,7 @@ func TestInviteICS_FollowsRFC5545(t *testing.T) {
 			t.Errorf("DESCRIPTION %q lacks %q", desc, frag)
 		}
 	}
-	if got := property(lines, "ORGANIZER"); got != "ORGANIZER;CN=Callbook:mailto:no-reply@callbook.test" {
+	if got := property(lines, "ORGANIZER"); got != "ORGANIZER;CN=Grace Hopper Discovery team:mailto:team@callbook.test" {
 		t.Errorf("ORGANIZER = %q", got)
 	}
 	att := property(lines, "ATTENDEE")

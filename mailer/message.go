@@ -60,6 +60,10 @@ func (o *Outbox) compose(row models.OutboxMessage) (*mail.Msg, error) {
 		m.SetGenHeader(HeaderBooking, strconv.FormatUint(uint64(*row.BookingID), 10))
 	}
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	if len(r.ReplyTo) > 0 {
+		// A reply or an RSVP from the visitor reaches a person, not the sender.
+		m.SetAddrHeaderIgnoreInvalid(mail.HeaderReplyTo, r.ReplyTo...)
+	}
 	m.SetBodyString(mail.TypeTextPlain, r.Text)
 	m.AddAlternativeString(mail.TypeTextHTML, r.HTML)
 	if r.ICS != nil {

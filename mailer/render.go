@@ -69,8 +69,8 @@ type kindTemplates struct {
 	html *htmltemplate.Template
 }
 
-// Rendered is one email as sent: subject, both bodies and, for visitor
-// emails about a booking, its calendar file.
+// Rendered is one email as sent: subject, both bodies and, for emails
+// about a change to a booking, its calendar file.
 type Rendered struct {
 	Subject string
 	Text    string
@@ -79,6 +79,8 @@ type Rendered struct {
 	ICS []byte
 	// ICSMethod is MethodRequest or MethodCancel when ICS is set.
 	ICSMethod string
+	// ReplyTo are the addresses the Reply-To header names, if any.
+	ReplyTo []string
 }
 
 // NewRenderer parses every email template from web.FS, so a broken template
@@ -164,8 +166,8 @@ func (r *Renderer) Render(d models.MailData, stamp time.Time) (Rendered, error) 
 	if err := kt.html.ExecuteTemplate(&html, "layout", v); err != nil {
 		return Rendered{}, fmt.Errorf("render %s HTML: %w", d.Kind, err)
 	}
-	out := Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String()}
-	if method := inviteMethod(d.Kind); method != "" && d.BookingUID != "" {
+	out := Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String(), ReplyTo: d.ReplyTo}
+	if method := inviteMethod(d); method != "" && d.BookingUID != "" {
 		ics, err := r.invite(d, method, stamp)
 		if err != nil {
 			return Rendered{}, err

@@ -63,9 +63,9 @@ func TestRender_EveryBookingEmailShowsTheVisitorsTimeAndTheManageLink(t *testing
 		{models.MailCancellation, "", mailer.MethodCancel},
 		{"reminder-24h", "", ""},
 		{"reminder-1h", "", ""},
-		{models.MailHostNotice, "booked", ""},
-		{models.MailHostNotice, "rescheduled", ""},
-		{models.MailHostNotice, "canceled", ""},
+		{models.MailHostNotice, "booked", mailer.MethodRequest},
+		{models.MailHostNotice, "rescheduled", mailer.MethodRequest},
+		{models.MailHostNotice, "canceled", mailer.MethodCancel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.kind+tt.change, func(t *testing.T) {

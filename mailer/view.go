@@ -26,6 +26,8 @@ type view struct {
 	PreviousWhen  string // a moved call's old time, in the reader's zone
 	Duration      string
 	OffsetText    string // a reminder's offset in words: "24 hours"
+	Where         string // where the call happens, one line
+	JoinURL       string // the video call's link, for a video call
 
 	ManageURL, InviteURL, BookURL string
 	LeadURL, RoleURL              string
@@ -81,6 +83,7 @@ func (r *Renderer) view(d models.MailData) view {
 		offset = strings.TrimPrefix(d.Kind, models.MailReminderPrefix)
 	}
 	v.OffsetText = offsetWords(offset)
+	v.meetingView()
 	if d.Digest != nil {
 		r.digestView(&v, d.Digest)
 	}

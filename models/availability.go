@@ -77,6 +77,12 @@ type AvailabilityConfig struct {
 	MaxPerDay int                  `json:"max_per_day"`
 	Weekly    map[string]HoursJSON `json:"weekly"`
 	Overrides []OverrideJSON       `json:"overrides"`
+	// Meeting is where the host's calls happen: its own place, or the
+	// default one. Saving without it leaves the host's place as it is.
+	Meeting *Meeting `json:"meeting"`
+	// MeetingIsDefault is true when the host has no meeting place of its
+	// own and Meeting is the default one.
+	MeetingIsDefault bool `json:"-"`
 }
 
 // OverrideJSON replaces the weekly hours on one date; no hours closes it.
@@ -290,6 +296,8 @@ func (s *Store) Availability(ctx context.Context, hostID uint) (AvailabilityConf
 	}
 	cfg := AvailabilityConfig{HostID: h.ID, BookingSettings: bs, MaxPerDay: h.MaxPerDay,
 		Weekly: decodeWeekly(h.WeeklyJSON).toJSON(), Overrides: []OverrideJSON{}}
+	m := s.HostMeeting(&h)
+	cfg.Meeting, cfg.MeetingIsDefault = &m, h.MeetingKind == ""
 	for _, o := range ovs {
 		var hj HoursJSON
 		_ = json.Unmarshal([]byte(o.HoursJSON), &hj)
@@ -339,6 +347,11 @@ func (s *Store) SetAvailability(ctx context.Context, cfg AvailabilityConfig) (Av
 		ws := ParseHours(f+".hours", o.Hours, verr)
 		overrides = append(overrides, AvailabilityOverride{Date: o.Date, HoursJSON: encodeJSON(ToHours(ws))})
 	}
+	upd := map[string]any{"weekly_json": encodeJSON(weekly.toJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": s.Now()}
+	if cfg.Meeting != nil {
+		m := checkMeeting(verr, *cfg.Meeting)
+		upd["meeting_kind"], upd["meeting_url"], upd["meeting_address"] = m.Kind, m.URL, m.Address
+	}
 	if err := verr.Err(); err != nil {
 		return AvailabilityConfig{}, err
 	}
@@ -361,9 +374,7 @@ func (s *Store) SetAvailability(ctx context.Context, cfg AvailabilityConfig) (Av
 		if err := upsertSetting(tx, settingBooking, encodeJSON(bs)); err != nil {
 			return err
 		}
-		if err := tx.Model(&User{}).Where("id = ?", h.ID).Updates(map[string]any{
-			"weekly_json": encodeJSON(weekly.toJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": s.Now(),
-		}).Error; err != nil {
+		if err := tx.Model(&User{}).Where("id = ?", h.ID).Updates(upd).Error; err != nil {
 			return err
 		}
 		if err := tx.Where("host_id = ?", h.ID).Delete(&AvailabilityOverride{}).Error; err != nil {

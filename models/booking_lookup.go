@@ -78,7 +78,7 @@ func (s *Store) MailDataFor(ctx context.Context, b *Booking, kind string) (MailD
 	if err := db.Where("id = ?", b.HostID).Take(&h).Error; err != nil {
 		return MailData{}, err
 	}
-	d := bookingMail(kind, b, &l, &h)
+	d := s.bookingMail(kind, b, &l, &h)
 	d.Reason = b.CancelReason
 	return d, nil
 }

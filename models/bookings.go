@@ -221,7 +221,7 @@ func (s *Store) placeBooking(tx *gorm.DB, req BookingRequest, leadID uint) (*Boo
 	if err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hosts).Error; err != nil {
 		return nil, nil, err
 	}
-	host, err := s.pickHost(tx, hosts, req.Start, bs, now, 0)
+	host, err := s.pickHostFor(tx, hosts, req, bs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -232,6 +232,7 @@ func (s *Store) placeBooking(tx *gorm.DB, req BookingRequest, leadID uint) (*Boo
 		Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
 		CreatedAt: now, UpdatedAt: now,
 	}
+	s.setBookingMeeting(b, host)
 	if err := tx.Create(b).Error; err != nil {
 		return nil, nil, err
 	}

@@ -150,9 +150,9 @@ func (s *Store) cancelFutureCalls(tx *gorm.DB, l *Lead, actor *User, now time.Ti
 		if err := tx.Where("id = ?", b.HostID).Take(&host).Error; err != nil {
 			return 0, err
 		}
-		notice := bookingMail(MailHostNotice, b, l, &host)
+		notice := s.bookingMail(MailHostNotice, b, l, &host)
 		notice.Change, notice.Reason = "canceled", "the person asked us to erase their data"
-		if err := s.queueMail(tx, host.Email, host.Name, notice); err != nil {
+		if err := s.queueHostNotice(tx, &host, notice); err != nil {
 			return 0, err
 		}
 		if err := s.addEvent(tx, l.ID, b.ID, EventBookingCanceled, ActorUser(actor), map[string]any{

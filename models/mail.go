@@ -48,6 +48,15 @@ type MailData struct {
 
 	HostName  string `json:"host_name,omitempty"`
 	HostEmail string `json:"host_email,omitempty"`
+	// HostTeam marks a host without an address of its own (the default
+	// team host, which borrows the sender's): calendars then show the
+	// sender as the call's organizer.
+	HostTeam bool `json:"host_team,omitempty"`
+	// Meeting is where the call happens.
+	Meeting *Meeting `json:"meeting,omitempty"`
+	// ReplyTo are the people a visitor's reply reaches: the host, or for
+	// the team host the admins.
+	ReplyTo []string `json:"reply_to,omitempty"`
 
 	Digest *DigestData `json:"digest,omitempty"`
 }
@@ -77,8 +86,10 @@ type DigestLead struct {
 }
 
 // bookingMail builds the snapshot for an email about booking b.
-func bookingMail(kind string, b *Booking, l *Lead, host *User) MailData {
+func (s *Store) bookingMail(kind string, b *Booking, l *Lead, host *User) MailData {
+	m := s.BookingMeeting(b)
 	return MailData{
+		Meeting: &m, HostTeam: s.borrowsAddress(host),
 		Kind: kind, BookingID: b.ID, BookingUID: b.UID, Sequence: b.Sequence,
 		Start: b.StartAt.UTC(), End: b.EndAt.UTC(), Timezone: b.Timezone,
 		LeadID: l.ID, Name: l.Name, Email: l.Email, Phone: l.Phone, CurrentTitle: l.CurrentTitle,
@@ -127,20 +138,23 @@ func (s *Store) newMessageID() string {
 // queueBookingMails queues the visitor's email of kind and the host notice
 // for a change to booking b.
 func (s *Store) queueBookingMails(tx *gorm.DB, kind, change string, b *Booking, l *Lead, host *User, mod func(*MailData)) error {
-	visitor := bookingMail(kind, b, l, host)
+	visitor := s.bookingMail(kind, b, l, host)
 	if mod != nil {
 		mod(&visitor)
 	}
 	notice := visitor
 	notice.Kind, notice.Change = MailHostNotice, change
-	rows := make([]OutboxMessage, 0, 2)
-	for _, m := range []struct {
-		to, name string
-		d        MailData
-	}{{l.Email, l.Name, visitor}, {host.Email, host.Name, notice}} {
-		if strings.TrimSpace(m.to) != "" {
-			rows = append(rows, s.outboxRow(m.to, m.name, m.d))
-		}
+	to, err := s.noticeRecipients(tx, host)
+	if err != nil {
+		return err
+	}
+	visitor.ReplyTo = replyTo(to)
+	rows := make([]OutboxMessage, 0, 1+len(to))
+	if strings.TrimSpace(l.Email) != "" {
+		rows = append(rows, s.outboxRow(l.Email, l.Name, visitor))
+	}
+	for _, r := range to {
+		rows = append(rows, s.outboxRow(r.Email, r.Name, notice))
 	}
 	if len(rows) == 0 {
 		return nil

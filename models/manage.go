@@ -148,6 +148,9 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 			return err
 		}
 		before := *b
+		if host.ID != b.HostID {
+			s.setBookingMeeting(b, host) // a new host, its own room
+		}
 		if err := s.moveBooking(tx, b, host.ID, newStart, bs, now); err != nil {
 			return err
 		}
@@ -236,6 +239,7 @@ func (s *Store) moveBooking(tx *gorm.DB, b *Booking, hostID uint, start time.Tim
 	}
 	if err := tx.Model(&Booking{}).Where("id = ?", b.ID).Updates(map[string]any{
 		"host_id": b.HostID, "start_at": b.StartAt, "end_at": b.EndAt, "sequence": b.Sequence, "updated_at": now,
+		"meeting_kind": b.MeetingKind, "meeting_url": b.MeetingURL, "meeting_address": b.MeetingAddress,
 	}).Error; err != nil {
 		return err
 	}
@@ -263,9 +267,10 @@ func (s *Store) announceMove(tx *gorm.DB, before, b *Booking, lead *Lead, host *
 		if err := tx.Where("id = ?", before.HostID).Take(&old).Error; err != nil {
 			return err
 		}
-		notice := bookingMail(MailHostNotice, before, lead, &old)
+		notice := s.bookingMail(MailHostNotice, before, lead, &old)
 		notice.Change, notice.Reason = "canceled", "moved to another time with "+host.Name
-		if err := s.queueMail(tx, old.Email, old.Name, notice); err != nil {
+		notice.Sequence = b.Sequence // the old host's copy of the event is withdrawn
+		if err := s.queueHostNotice(tx, &old, notice); err != nil {
 			return err
 		}
 		data["previous_host"] = old.Name

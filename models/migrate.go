@@ -53,6 +53,12 @@ var migrations = []migration{
 			"DROP INDEX IF EXISTS idx_leads_owner_id",
 		)
 	}},
+	{5, "meeting places of hosts and calls", func(tx *gorm.DB, _ string) error {
+		return addColumns(tx, map[any][]string{
+			&User{}:    {"MeetingKind", "MeetingURL", "MeetingAddress"},
+			&Booking{}: {"MeetingKind", "MeetingURL", "MeetingAddress"},
+		})
+	}},
 	{6, "hosts' own calendars and private feeds", func(tx *gorm.DB, _ string) error {
 		return tx.Migrator().AutoMigrate(calendarModels()...)
 	}},
@@ -67,6 +73,23 @@ var migrations = []migration{
 		// zone, which migrations do not know.
 		return tx.Migrator().AutoMigrate(&StatsDaily{})
 	}},
+}
+
+// addColumns adds each named field's column that the table lacks (a fresh
+// database got them from the initial schema).
+func addColumns(tx *gorm.DB, cols map[any][]string) error {
+	m := tx.Migrator()
+	for model, fields := range cols {
+		for _, f := range fields {
+			if m.HasColumn(model, f) {
+				continue
+			}
+			if err := m.AddColumn(model, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // execAll runs each statement in order, stopping at the first error.

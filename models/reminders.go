@@ -173,8 +173,11 @@ func (s *Store) claimReminders(tx *gorm.DB, due []Reminder, rc *reminderContext,
 
 // queueReminder writes one reminder email and its timeline event.
 func (s *Store) queueReminder(tx *gorm.DB, r *Reminder, b *Booking, l *Lead, h *User) error {
-	d := bookingMail(MailReminderPrefix+r.Offset, b, l, h)
+	d := s.bookingMail(MailReminderPrefix+r.Offset, b, l, h)
 	d.Offset = r.Offset
+	if err := s.setReplyTo(tx, &d, h); err != nil {
+		return err
+	}
 	if err := s.queueMail(tx, l.Email, l.Name, d); err != nil {
 		return err
 	}

@@ -61,8 +61,13 @@ type User struct {
 	// WeeklyJSON holds the host's weekly hours as {"mon": [["09:00","17:00"]], …}.
 	WeeklyJSON string `gorm:"column:weekly_json;type:text;not null;default:'{}'"`
 	MaxPerDay  int    `gorm:"not null;default:0"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// The host's own meeting place (see Meeting); an empty kind means the
+	// default one.
+	MeetingKind    string `gorm:"size:16;not null;default:''"`
+	MeetingURL     string `gorm:"column:meeting_url;size:2000;not null;default:''"`
+	MeetingAddress string `gorm:"size:500;not null;default:''"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // AvailabilityOverride replaces a host's weekly hours on one business date.
@@ -123,6 +128,10 @@ type Booking struct {
 	Sequence     int       `gorm:"not null;default:0"` // iCalendar SEQUENCE, raised on every move or cancel
 	// OutcomeMissing marks a past confirmed call nobody recorded an outcome for.
 	OutcomeMissing bool `gorm:"not null;default:false"`
+	// Where the call happens, fixed when booked or given to another host.
+	MeetingKind    string `gorm:"size:16;not null;default:''"`
+	MeetingURL     string `gorm:"column:meeting_url;size:2000;not null;default:''"`
+	MeetingAddress string `gorm:"size:500;not null;default:''"`
 	CanceledAt     *time.Time
 	CreatedAt      time.Time `gorm:"not null"`
 	UpdatedAt      time.Time `gorm:"not null"`

@@ -44,6 +44,9 @@ type Options struct {
 	Log *slog.Logger
 	// MailFrom is the team address the default host is created with.
 	MailFrom string
+	// MeetingURL is the video-call URL of hosts without a meeting place of
+	// their own; empty: such hosts phone the visitor.
+	MeetingURL string
 }
 
 // ReminderOffset is one reminder, Label as written in configuration.
@@ -64,12 +67,13 @@ type Store struct {
 	dialect string
 	path    string // SQLite file, empty for PostgreSQL
 
-	secret    []byte
-	loc       *time.Location
-	reminders []ReminderOffset
-	now       func() time.Time
-	log       *slog.Logger
-	mailFrom  string
+	secret     []byte
+	loc        *time.Location
+	reminders  []ReminderOffset
+	now        func() time.Time
+	log        *slog.Logger
+	mailFrom   string
+	meetingURL string
 
 	outboxSignal chan struct{}
 	avail        availabilityCache
@@ -116,6 +120,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		now:          opts.Now,
 		log:          opts.Log,
 		mailFrom:     opts.MailFrom,
+		meetingURL:   opts.MeetingURL,
 		outboxSignal: make(chan struct{}, 1),
 	}
 	if s.loc == nil {

@@ -37,6 +37,7 @@ type config struct {
 	MailLease      time.Duration // 0: the mailer's default
 	MetricsAddr    string        // separate /metrics listener; empty: none
 	CalendarSync   time.Duration
+	MeetingURL     string
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -64,6 +65,7 @@ var settings = []setting{
 	{"CALLBOOK_MAIL_LEASE", "", "how long a replica holds the emails it is sending before another may take them over; empty: the built-in lease", applyMailLease},
 	{"CALLBOOK_METRICS_ADDR", "", "address of a separate listener serving /metrics without credentials, such as 127.0.0.1:9090; empty: none", applyMetricsAddr},
 	{"CALLBOOK_CALENDAR_SYNC", "5m", "how often hosts' own calendars are read", applyCalendarSync},
+	{"CALLBOOK_MEETING_URL", "", "video-call URL of hosts without a meeting place of their own; {booking} becomes the booking's uid", applyMeetingURL},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -180,6 +182,16 @@ func applyMailFrom(c *config, v string) error {
 		return errors.New("must be an address such as \"Callbook <no-reply@example.com>\"")
 	}
 	c.MailFrom = v
+	return nil
+}
+
+func applyMeetingURL(c *config, v string) error {
+	if v != "" {
+		if err := models.CheckMeetingURL(v); err != nil {
+			return err
+		}
+	}
+	c.MeetingURL = v
 	return nil
 }
 

@@ -111,6 +111,6 @@ func openStore(cfg *config, log *slog.Logger) (*models.Store, error) {
 		return nil, err
 	}
 	return models.Open(cfg.DatabaseURL, models.Options{
-		Secret: secret, Location: cfg.Timezone, Reminders: cfg.Reminders, Log: log, MailFrom: cfg.MailFrom,
+		Secret: secret, Location: cfg.Timezone, Reminders: cfg.Reminders, Log: log, MailFrom: cfg.MailFrom, MeetingURL: cfg.MeetingURL,
 	})
 }

@@ -138,6 +138,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	if err := ensureFirstAdmin(ctx, store, cfg, log); err != nil {
 		return fail(err)
 	}
+	warnNoAdmin(ctx, store, log)
 	content, err := loadContent(cfg)
 	if err != nil {
 		return fail(err)

@@ -157,6 +157,18 @@ func ensureFirstAdmin(ctx context.Context, store *models.Store, cfg *config, log
 	return nil
 }
 
+// warnNoAdmin says once, at start, that no admin exists yet: the default
+// host's notices go to the admins, so until one exists they reach no one.
+func warnNoAdmin(ctx context.Context, store *models.Store, log *slog.Logger) {
+	ok, err := store.HasActiveAdmin(ctx)
+	if err != nil || ok {
+		return
+	}
+	log.Warn("no admin yet: notices of calls with the " + models.DefaultHostName + " go to the admins and reach no one until one exists; " +
+		"create one with `callbook user add --email E --name N --role admin` (password on standard input), " +
+		"or set CALLBOOK_ADMIN_EMAIL and CALLBOOK_ADMIN_PASSWORD and restart")
+}
+
 // newFlags makes a flag set that reports errors instead of printing usage.
 func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)

@@ -114,7 +114,7 @@ func run(o options) error {
 		stamp := time.Now().UnixNano()
 		req = func(i int) (*http.Request, error) {
 			body, _ := json.Marshal(map[string]any{
-				"name": "Load Test", "email": fmt.Sprintf("load%d-%d@example.com", stamp, i), "target_title": "Backend Engineer",
+				"name": "Load Test", "email": fmt.Sprintf("load%d-%d@example.com", stamp, i), "phone": "+1 555 0100", "target_title": "Backend Engineer",
 				"role_slug": "backend-engineer", "start": starts[i], "timezone": o.tz, "consent": true,
 				"utm": map[string]string{"source": "loadgen"},
 			})

@@ -70,7 +70,9 @@ func Options(clock *Clock) models.Options {
 		},
 		Now:      clock.Now,
 		MailFrom: "Callbook <no-reply@callbook.test>",
-		Log:      slog.New(slog.DiscardHandler),
+		// Calls by video, so bookings need no phone number.
+		MeetingURL: "https://meet.callbook.test/call-{booking}",
+		Log:        slog.New(slog.DiscardHandler),
 	}
 }
 
@@ -111,8 +113,11 @@ func URL(t testing.TB, dialect string) string {
 	return ""
 }
 
+// TeamEmail is the default host's address in stores opened by MustOpen.
+const TeamEmail = "team@callbook.test"
+
 // MustOpen opens and migrates a fresh store of dialect, with the default
-// host created, closed when the test ends.
+// host created (its address TeamEmail), closed when the test ends.
 func MustOpen(t testing.TB, dialect string, opts models.Options) *models.Store {
 	t.Helper()
 	return MustOpenURL(t, URL(t, dialect), opts)
@@ -132,6 +137,12 @@ func MustOpenURL(t testing.TB, url string, opts models.Options) *models.Store {
 	}
 	if err := s.EnsureDefaultHost(ctx); err != nil {
 		t.Fatalf("default host: %v", err)
+	}
+	// The team host gets a mailbox of its own, as an operator would give
+	// it, so its notices go to TeamEmail rather than to the admins.
+	if err := s.DB().Model(&models.User{}).Where("name = ? AND password_hash = ''", models.DefaultHostName).
+		Update("email", TeamEmail).Error; err != nil {
+		t.Fatalf("team host address: %v", err)
 	}
 	return s
 }
