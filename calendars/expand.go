@@ -39,11 +39,15 @@ var ErrTooManyEvents = fmt.Errorf("the calendar has more than %d busy times in t
 // replacing the occurrence they name. Times with a TZID are read in that
 // zone, UTC times as UTC, floating times and all-day dates in loc (the
 // business zone; an all-day event blocks its whole dates there). Events
-// that are TRANSP:TRANSPARENT or STATUS:CANCELLED are not busy.
+// that are TRANSP:TRANSPARENT or STATUS:CANCELLED are not busy. Only the
+// properties that decide busy times are parsed.
 func Expand(r io.Reader, from, to time.Time, loc *time.Location) ([]Busy, error) {
-	cal, err := ics.ParseCalendar(r)
+	cal, err := ics.ParseCalendar(onlyBusyProps(r))
+	if errors.Is(err, errNotCalendar) || errors.Is(err, ErrTooLarge) {
+		return nil, err
+	}
 	if err != nil {
-		return nil, fmt.Errorf("not a calendar file: %w", err)
+		return nil, fmt.Errorf("not a readable calendar file: %w", err)
 	}
 	x := expander{from: from, to: to, loc: loc, zones: map[string]*time.Location{}}
 	masters := map[string]*ics.VEvent{}

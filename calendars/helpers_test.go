@@ -3,6 +3,7 @@ package calendars_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,7 +35,12 @@ type env struct {
 	hostID uint
 }
 
-func mustEnv(t *testing.T, dialect string) *env {
+func mustEnv(t *testing.T, dialect string) *env { return mustEnvOn(t, dialect) }
+
+// mustEnvB is mustEnv on SQLite, as deployed by default, for benchmarks.
+func mustEnvB(b *testing.B) *env { return mustEnvOn(b, models.DialectSQLite) }
+
+func mustEnvOn(t testing.TB, dialect string) *env {
 	t.Helper()
 	clock := storetest.NewClock(now)
 	st := storetest.MustOpen(t, dialect, storetest.Options(clock))
@@ -42,7 +48,8 @@ func mustEnv(t *testing.T, dialect string) *env {
 	if err != nil || len(hosts) != 1 {
 		t.Fatalf("hosts: %v %v", hosts, err)
 	}
-	return &env{store: st, hostID: hosts[0].ID, sync: calendars.New(calendars.Options{Store: st, Client: calendars.NewHTTPClient()})}
+	return &env{store: st, hostID: hosts[0].ID, sync: calendars.New(calendars.Options{Store: st, Client: calendars.NewHTTPClient(),
+		Log: slog.New(slog.DiscardHandler)})}
 }
 
 // offered reports whether a call is offered at start.
@@ -96,7 +103,9 @@ type feed struct {
 	srv    *httptest.Server
 }
 
-func mustFeed(t *testing.T, body string) *feed {
+func mustFeed(t *testing.T, body string) *feed { return mustFeedB(t, body) }
+
+func mustFeedB(t testing.TB, body string) *feed {
 	f := &feed{body: body, status: http.StatusOK}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
