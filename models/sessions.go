@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 )
 
@@ -59,15 +58,20 @@ const dummyHash = "$2a$12$msYKWAmUnwvblTVUm/MQSu4ptBVgR.tlafmWDOhg3igkZoXA3x1oK"
 
 // Authenticate checks a staff sign-in. It refuses with *ThrottledError,
 // before looking at the password, when the account or the address has too
-// many recent failures; with ErrBadCredentials when the email is unknown,
-// the password wrong, the user disabled or without a password (each such
-// failure is recorded); and on success clears the account's failures.
+// many recent failures; otherwise it records the attempt as a failure
+// first (see reserveLogin), then checks the password, at most a few at a
+// time across the process. It answers ErrBadCredentials when the email is
+// unknown, the password wrong, the user disabled or without a password;
+// on success it clears the account's failures.
 func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*User, error) {
 	email = NormalizeEmail(email)
 	if len(email) > 254 {
 		email = email[:254]
 	}
-	if wait, err := s.loginThrottle(ctx, email, ip); err != nil {
+	if len(ip) > 64 {
+		ip = ip[:64]
+	}
+	if wait, err := s.reserveLogin(ctx, email, ip); err != nil {
 		return nil, err
 	} else if wait > 0 {
 		return nil, &ThrottledError{RetryAfter: wait}
@@ -80,9 +84,12 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 	if u != nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
-	match := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	match, err := s.passwords.check(ctx, hash, password)
+	if err != nil {
+		return nil, err
+	}
 	if u == nil || u.PasswordHash == "" || u.Disabled || !match {
-		if err := s.recordLoginFailure(ctx, email, ip, u); err != nil {
+		if err := s.countLoginFailure(ctx, email, u); err != nil {
 			return nil, err
 		}
 		return nil, ErrBadCredentials
@@ -98,60 +105,6 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 		return nil, err
 	}
 	return u, nil
-}
-
-// loginThrottle returns how long the account or address must wait, or 0.
-func (s *Store) loginThrottle(ctx context.Context, email, ip string) (time.Duration, error) {
-	now := s.Now()
-	since := now.Add(-LoginWindow)
-	db := s.read.WithContext(ctx)
-	var wait time.Duration
-	for _, lim := range []struct {
-		col, val string
-		max      int
-	}{{"email", email, MaxAccountFailures}, {"ip", ip, MaxAddressFailures}} {
-		var times []time.Time
-		err := db.Model(&LoginAttempt{}).Where(lim.col+" = ? AND created_at > ?", lim.val, since).
-			Order("created_at DESC").Limit(lim.max).Pluck("created_at", &times).Error
-		if err != nil {
-			return 0, err
-		}
-		if len(times) >= lim.max {
-			// Free again when the oldest of the last max failures leaves the window.
-			if w := times[lim.max-1].Add(LoginWindow).Sub(now); w > wait {
-				wait = w
-			}
-		}
-	}
-	if wait > 0 && wait < time.Second {
-		wait = time.Second
-	}
-	return wait, nil
-}
-
-// recordLoginFailure counts one failed sign-in for email and ip, and on a
-// known account keeps its failure count and lock-out time for the staff
-// users page.
-func (s *Store) recordLoginFailure(ctx context.Context, email, ip string, u *User) error {
-	now := s.Now()
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(&LoginAttempt{Email: email, IP: ip, CreatedAt: now}).Error; err != nil {
-			return err
-		}
-		if u == nil {
-			return nil
-		}
-		var n int64
-		if err := tx.Model(&LoginAttempt{}).Where("email = ? AND created_at > ?", email, now.Add(-LoginWindow)).
-			Count(&n).Error; err != nil {
-			return err
-		}
-		upd := map[string]any{"failed_logins": gorm.Expr("failed_logins + 1")}
-		if n >= MaxAccountFailures {
-			upd["locked_until"] = now.Add(LoginWindow)
-		}
-		return tx.Model(&User{}).Where("id = ?", u.ID).Updates(upd).Error
-	})
 }
 
 // NewSession is a session just created: Token goes into the cookie and is

@@ -47,6 +47,9 @@ type Options struct {
 	// MeetingURL is the video-call URL of hosts without a meeting place of
 	// their own; empty: such hosts phone the visitor.
 	MeetingURL string
+	// PasswordChecks bounds the staff password checks (bcrypt) running at
+	// once; half the CPUs when zero.
+	PasswordChecks int
 }
 
 // ReminderOffset is one reminder, Label as written in configuration.
@@ -76,6 +79,7 @@ type Store struct {
 	meetingURL string
 
 	outboxSignal chan struct{}
+	passwords    passwordGate
 	avail        availabilityCache
 	group        *groupCommit // SQLite only
 	closeOnce    sync.Once
@@ -122,6 +126,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		mailFrom:     opts.MailFrom,
 		meetingURL:   opts.MeetingURL,
 		outboxSignal: make(chan struct{}, 1),
+		passwords:    newPasswordGate(opts.PasswordChecks),
 	}
 	if s.loc == nil {
 		s.loc = time.UTC

@@ -1,0 +1,47 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestAuthenticate_RunsAtMostTheAllowedPasswordChecksAtOnce(t *testing.T) {
+	s, err := Open("sqlite:"+filepath.Join(t.TempDir(), "x.db"), Options{Secret: []byte("test-secret-test-secret"), PasswordChecks: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var running, most, total atomic.Int32
+	compare := s.passwords.compare
+	s.passwords.compare = func(hash, pw []byte) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		total.Add(1)
+		time.Sleep(20 * time.Millisecond) // long enough for the others to pile up
+		return compare(hash, pw)
+	}
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			_, err := s.Authenticate(context.Background(), fmt.Sprintf("u%d@example.com", i), "not-it", fmt.Sprintf("192.0.2.%d", i))
+			if !errors.Is(err, ErrBadCredentials) {
+				t.Errorf("sign-in %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if total.Load() != 12 || most.Load() > 2 || most.Load() < 1 {
+		t.Errorf("%d checks, at most %d at once; want 12, at most 2", total.Load(), most.Load())
+	}
+}
