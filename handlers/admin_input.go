@@ -141,20 +141,49 @@ func (s *Server) bookingRange(from, to string) (time.Time, time.Time, error) {
 	return f, t, verr.Err()
 }
 
-// leadSource says in a few words where a lead came from: the UTM source,
-// else the referring site, else the role page.
+// leadSource says in a few words where a lead came from lately: the UTM
+// source, else the referring site, else the role page.
 func leadSource(l *models.Lead) string {
-	if l.UTMSource != "" {
-		if l.UTMMedium != "" {
-			return l.UTMSource + " / " + l.UTMMedium
+	return sourceSummary(l.UTMSource, l.UTMMedium, l.Referrer, l.RoleSlug)
+}
+
+func sourceSummary(utmSource, utmMedium, referrer, roleSlug string) string {
+	if utmSource != "" {
+		if utmMedium != "" {
+			return utmSource + " / " + utmMedium
 		}
-		return l.UTMSource
+		return utmSource
 	}
-	if u, err := url.Parse(l.Referrer); err == nil && u.Host != "" {
+	if u, err := url.Parse(referrer); err == nil && u.Host != "" {
 		return strings.TrimPrefix(u.Host, "www.")
 	}
-	if l.RoleSlug != "" {
-		return "/roles/" + l.RoleSlug
+	if roleSlug != "" {
+		return "/roles/" + roleSlug
 	}
 	return "direct"
+}
+
+// touchView is where a lead came from on one visit, for the lead page.
+type touchView struct {
+	Summary  string
+	UTM      utmInput
+	Referrer string
+}
+
+// HasUTM reports whether the visit carried any UTM parameter.
+func (t touchView) HasUTM() bool { return t.UTM != utmInput{} }
+
+// leadTouches returns the lead's first and latest source, and whether they
+// differ.
+func leadTouches(l *models.Lead) (first, latest touchView, differ bool) {
+	first = touchView{
+		Summary:  sourceSummary(l.FirstUTMSource, l.FirstUTMMedium, l.FirstReferrer, l.RoleSlug),
+		Referrer: l.FirstReferrer,
+		UTM:      utmInput{l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent},
+	}
+	latest = touchView{
+		Summary: leadSource(l), Referrer: l.Referrer,
+		UTM: utmInput{l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent},
+	}
+	return first, latest, first != latest
 }

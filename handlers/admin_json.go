@@ -25,6 +25,15 @@ type leadJSON struct {
 	UpdatedAt        string   `json:"updated_at"`
 	BookingsCount    int64    `json:"bookings_count"`
 	NextCallAt       *string  `json:"next_call_at"`
+	// FirstTouch is the source of the lead's first booking; UTM and
+	// Referrer above are its latest.
+	FirstTouch touchJSON `json:"first_touch"`
+}
+
+// touchJSON is where a visitor came from on one visit.
+type touchJSON struct {
+	UTM      utmInput `json:"utm"`
+	Referrer string   `json:"referrer"`
 }
 
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -45,6 +54,8 @@ func toLeadJSON(r *models.LeadRow) leadJSON {
 		OwnerID: l.OwnerID, Referrer: l.Referrer, CreatedAt: rfc3339(l.CreatedAt), UpdatedAt: rfc3339(l.UpdatedAt),
 		UTM:           utmInput{Source: l.UTMSource, Medium: l.UTMMedium, Campaign: l.UTMCampaign, Term: l.UTMTerm, Content: l.UTMContent},
 		BookingsCount: r.BookingsCount, NextCallAt: optRFC3339(r.NextCallAt),
+		FirstTouch: touchJSON{Referrer: l.FirstReferrer, UTM: utmInput{Source: l.FirstUTMSource, Medium: l.FirstUTMMedium,
+			Campaign: l.FirstUTMCampaign, Term: l.FirstUTMTerm, Content: l.FirstUTMContent}},
 	}
 }
 

@@ -132,6 +132,7 @@ func (s *Server) renderLead(c *gin.Context, status int, form *leadPageForm, errs
 		return
 	}
 	data["InactiveOwner"] = inactiveOwner(&d.Lead, data["Owners"].([]models.User))
+	data["FirstTouch"], data["LatestTouch"], data["TouchesDiffer"] = leadTouches(&d.Lead.Lead)
 	s.render(c, status, "admin/lead.html", data)
 }
 

@@ -120,8 +120,8 @@ func TestRender_HostNoticeHasTheLeadAndWhatChanged(t *testing.T) {
 	for _, want := range []string{
 		"Ada Lovelace", "ada@example.com", "+1 555 0100", "Data Analyst", "Backend Engineer",
 		testBase + "/roles/backend-engineer", "Keen to talk.", testBase + "/admin/leads/12",
-		"Tuesday, 1 December 2026, 09:00 – 09:30 (America/New_York, EST)", // the business zone, for the host
-		"Monday, 30 November 2026, 09:00 – 09:30 (America/New_York, EST)", // the old time
+		"Tuesday, 1 December 2026, 09:00 – 09:30 (America/New York, EST)", // the business zone, for the host
+		"Monday, 30 November 2026, 09:00 – 09:30 (America/New York, EST)", // the old time
 	} {
 		if !strings.Contains(out.Text, want) || !strings.Contains(html.UnescapeString(out.HTML), want) {
 			t.Errorf("host notice lacks %q", want)
@@ -145,7 +145,7 @@ func TestRender_DigestListsTodaysCallsAndYesterdaysLeads(t *testing.T) {
 	if out.Subject != "Callbook digest for Tuesday, 1 December 2026: 1 call today, 1 new lead" {
 		t.Errorf("subject %q", out.Subject)
 	}
-	for _, want := range []string{"09:00", "Grace Hopper", "SRE", testBase + "/admin/leads/3", "Alan Turing", testBase + "/admin/leads/4", "America/New_York"} {
+	for _, want := range []string{"09:00", "Grace Hopper", "SRE", testBase + "/admin/leads/3", "Alan Turing", testBase + "/admin/leads/4", "America/New York"} {
 		if !strings.Contains(out.Text, want) || !strings.Contains(out.HTML, want) {
 			t.Errorf("digest lacks %q", want)
 		}
@@ -174,8 +174,8 @@ func TestRender_NamesTheZoneInForceAcrossDaylightSaving(t *testing.T) {
 		start time.Time
 		want  string
 	}{
-		{time.Date(2026, 10, 30, 13, 0, 0, 0, time.UTC), "Friday, 30 October 2026, 09:00 – 09:30 (America/New_York, EDT)"},
-		{time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC), "Monday, 2 November 2026, 09:00 – 09:30 (America/New_York, EST)"},
+		{time.Date(2026, 10, 30, 13, 0, 0, 0, time.UTC), "Friday, 30 October 2026, 09:00 – 09:30 (America/New York, EDT)"},
+		{time.Date(2026, 11, 2, 14, 0, 0, 0, time.UTC), "Monday, 2 November 2026, 09:00 – 09:30 (America/New York, EST)"},
 	}
 	for _, tt := range tests {
 		d := sampleMail(models.MailConfirmation)

@@ -50,8 +50,8 @@ func (r *Renderer) view(d models.MailData) view {
 	visitorZone := r.zone(d.Timezone)
 	v := view{
 		MailData: d,
-		Staff:    d.Kind == models.MailHostNotice || d.Kind == models.MailDigest,
-		HostZone: r.loc.String(),
+		Staff:    d.Kind == models.MailHostNotice || d.Kind == models.MailDigest || d.Kind == models.MailLeadAssigned,
+		HostZone: zoneName(r.loc),
 		AdminURL: r.baseURL + "/admin", LeadsURL: r.baseURL + "/admin/leads",
 		BookURL: r.baseURL + "/",
 	}
@@ -136,7 +136,8 @@ func (r *Renderer) zone(name string) *time.Location {
 }
 
 // formatCall writes a call's time in zone, long and short:
-// "Tuesday, 1 December 2026, 15:00 – 15:30 (Europe/Berlin, CET)" and
+// "Tuesday, 1 December 2026, 15:00 – 15:30 (Europe/Berlin, CET)" (the
+// zone's name without underscores: "America/New York") and
 // "Tue 1 Dec, 15:00 (CET)". The zone's abbreviation is the one in force at
 // the call's start, so DST is named correctly.
 func formatCall(start, end time.Time, zone *time.Location) (long, short string) {
@@ -146,7 +147,7 @@ func formatCall(start, end time.Time, zone *time.Location) (long, short string) 
 	if e.YearDay() != s.YearDay() || e.Year() != s.Year() {
 		endText = e.Format("Monday, 2 January 15:04")
 	}
-	names := zone.String()
+	names := zoneName(zone)
 	if abbr != names {
 		names += ", " + abbr
 	}
@@ -154,6 +155,9 @@ func formatCall(start, end time.Time, zone *time.Location) (long, short string) 
 	short = fmt.Sprintf("%s (%s)", s.Format("Mon 2 Jan, 15:04"), abbr)
 	return long, short
 }
+
+// zoneName is a zone's IANA name as people read it: "America/New York".
+func zoneName(zone *time.Location) string { return strings.ReplaceAll(zone.String(), "_", " ") }
 
 // formatDuration writes a call length in words: "30 minutes", "1 hour 15 minutes".
 func formatDuration(d time.Duration) string {

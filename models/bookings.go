@@ -72,6 +72,9 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 		if err != nil {
 			return err
 		}
+		if err := s.assignFirstCallOwner(tx, lead, b, host); err != nil {
+			return err
+		}
 		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: s.BookingToken(b.UID), NewLead: isNew}
 		stats := []StatsDaily{s.bookingStat(b)}
 		if isNew {
@@ -164,7 +167,8 @@ func (s *Store) idempotentReplay(ctx context.Context, idem *Idempotency) (*Repla
 }
 
 // upsertLead finds the lead by normalized email or creates it. A returning
-// visitor's contact details are refreshed; the first source is kept.
+// visitor's new details update the lead, each change recorded with its old
+// and new value; the first-touch source is kept (returningLeadChanges).
 func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, error) {
 	now := s.Now()
 	l := Lead{
@@ -172,6 +176,8 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, error)
 		CurrentTitle: req.CurrentTitle, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Status: LeadNew,
 		UTMSource: req.UTMSource, UTMMedium: req.UTMMedium, UTMCampaign: req.UTMCampaign, UTMTerm: req.UTMTerm,
 		UTMContent: req.UTMContent, Referrer: req.Referrer, CreatedAt: now, UpdatedAt: now,
+		FirstUTMSource: req.UTMSource, FirstUTMMedium: req.UTMMedium, FirstUTMCampaign: req.UTMCampaign,
+		FirstUTMTerm: req.UTMTerm, FirstUTMContent: req.UTMContent, FirstReferrer: req.Referrer,
 	}
 	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "email_key"}}, DoNothing: true}).Create(&l)
 	if res.Error != nil {
@@ -184,16 +190,8 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, error)
 	if err := s.lockRows(tx.Where("email_key = ?", l.EmailKey)).Take(&existing).Error; err != nil {
 		return nil, false, err
 	}
-	upd := map[string]any{"name": req.Name, "email": req.Email, "target_title": req.TargetTitle, "updated_at": now}
-	if req.Phone != "" {
-		upd["phone"] = req.Phone
-	}
-	if req.CurrentTitle != "" {
-		upd["current_title"] = req.CurrentTitle
-	}
-	if req.RoleSlug != "" {
-		upd["role_slug"] = req.RoleSlug
-	}
+	upd, changes := returningLeadChanges(&existing, req)
+	upd["updated_at"] = now
 	update := func() error { return tx.Model(&existing).Updates(upd).Error }
 	var err error
 	if existing.TargetTitle != req.TargetTitle {
@@ -204,6 +202,11 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, error)
 	}
 	if err != nil {
 		return nil, false, err
+	}
+	if len(changes) > 0 {
+		if err := s.addEvent(tx, existing.ID, 0, "lead.details_changed", ActorVisitor, changes); err != nil {
+			return nil, false, err
+		}
 	}
 	return &existing, false, nil
 }

@@ -122,7 +122,7 @@ func TestBookSlot_DatabaseRefusesOverlapEvenWithoutTheGoCheck(t *testing.T) {
 	})
 }
 
-func TestBookSlot_LeadIsOnePerEmailAndKeepsFirstSource(t *testing.T) {
+func TestBookSlot_LeadIsOnePerEmailAndKeepsFirstAndLatestSource(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		s, _ := mustOpen(t, dialect)
 		ctx := context.Background()
@@ -142,8 +142,8 @@ func TestBookSlot_LeadIsOnePerEmailAndKeepsFirstSource(t *testing.T) {
 			t.Fatalf("leads %d and %d (new %v, %v)", first.Lead.ID, again.Lead.ID, first.NewLead, again.NewLead)
 		}
 		l, _ := s.LeadByID(ctx, first.Lead.ID)
-		if l.UTMSource != "google" {
-			t.Errorf("first source lost: %q", l.UTMSource)
+		if l.FirstUTMSource != "google" || l.UTMSource != "newsletter" {
+			t.Errorf("first source %q, latest %q; want google and newsletter", l.FirstUTMSource, l.UTMSource)
 		}
 	})
 }

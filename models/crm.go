@@ -103,6 +103,9 @@ func (s *Store) UpdateLead(ctx context.Context, id uint, ch LeadChange, actor *U
 	if err != nil {
 		return nil, err
 	}
+	if ch.SetOwner && ch.OwnerID != nil {
+		s.signalOutbox()
+	}
 	return s.LeadRowByID(ctx, id)
 }
 
@@ -126,8 +129,10 @@ func (s *Store) updateLead(tx *gorm.DB, id uint, ch LeadChange, actor *User) err
 	if ch.RecommendedTitle != nil && *ch.RecommendedTitle != l.RecommendedTitle {
 		change("recommended_title", "lead.recommended_title_changed", l.RecommendedTitle, *ch.RecommendedTitle)
 	}
+	var newOwner *User
 	if ch.SetOwner && !sameOwner(l.OwnerID, ch.OwnerID) {
-		if err := s.ownerEvent(tx, &l, ch.OwnerID, upd, &events); err != nil {
+		var err error
+		if newOwner, err = s.ownerEvent(tx, &l, ch.OwnerID, upd, &events); err != nil {
 			return err
 		}
 	}
@@ -144,7 +149,7 @@ func (s *Store) updateLead(tx *gorm.DB, id uint, ch LeadChange, actor *User) err
 			return err
 		}
 	}
-	return nil
+	return s.tellNewOwner(tx, &l, newOwner, actor)
 }
 
 func sameOwner(a, b *uint) bool {
@@ -154,25 +159,52 @@ func sameOwner(a, b *uint) bool {
 	return *a == *b
 }
 
-// ownerEvent checks the new owner and records the change.
-func (s *Store) ownerEvent(tx *gorm.DB, l *Lead, to *uint, upd map[string]any, events *[]Event) error {
+// ownerEvent checks the new owner and records the change, with both
+// owners' names so the timeline can tell it without looking them up. It
+// returns the new owner, nil when the lead is left without one.
+func (s *Store) ownerEvent(tx *gorm.DB, l *Lead, to *uint, upd map[string]any, events *[]Event) (*User, error) {
 	data := map[string]any{"from": l.OwnerID, "to": to}
+	if l.OwnerID != nil {
+		var prev User
+		if err := tx.Select("name").Where("id = ?", *l.OwnerID).Take(&prev).Error; err == nil {
+			data["from_name"] = prev.Name
+		}
+	}
+	var owner *User
 	if to != nil {
 		var u User
 		err := tx.Where("id = ? AND disabled = ? AND password_hash <> ''", *to, false).Take(&u).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Invalid("owner_id", "must be an enabled staff user")
+			return nil, Invalid("owner_id", "must be an enabled staff user")
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		data["to_name"] = u.Name
 		upd["owner_id"] = u.ID
+		owner = &u
 	} else {
 		upd["owner_id"] = nil
 	}
 	*events = append(*events, Event{Type: "lead.owner_changed", Data: encodeJSON(data)})
-	return nil
+	return owner, nil
+}
+
+// tellNewOwner emails the lead's new owner that it is theirs, with its next
+// call if it has one; nobody is emailed about a lead they took themselves.
+func (s *Store) tellNewOwner(tx *gorm.DB, l *Lead, owner, actor *User) error {
+	if owner == nil || (actor != nil && actor.ID == owner.ID) {
+		return nil
+	}
+	next, err := s.nextCallOf(tx, l.ID)
+	if err != nil {
+		return err
+	}
+	by := ""
+	if actor != nil {
+		by = actor.Name
+	}
+	return s.queueLeadAssigned(tx, l, owner, by, next)
 }
 
 // maxNoteLen bounds a note, in characters.

@@ -70,13 +70,10 @@ func (s *Store) EraseLead(ctx context.Context, id uint, actor *User) error {
 // scrubLead blanks the person's data in the lead row, keeping what the
 // statistics need.
 func (s *Store) scrubLead(tx *gorm.DB, l *Lead, now time.Time) error {
-	ref := ""
-	if u, err := url.Parse(l.Referrer); err == nil && u.Host != "" {
-		ref = u.Scheme + "://" + u.Host
-	}
 	upd := map[string]any{
 		"email_key": "erased:" + strconv.FormatUint(uint64(l.ID), 10), "email": "", "name": ErasedName,
-		"phone": "", "current_title": "", "referrer": ref, "erased_at": now, "updated_at": now,
+		"phone": "", "current_title": "", "referrer": referrerSite(l.Referrer),
+		"first_referrer": referrerSite(l.FirstReferrer), "erased_at": now, "updated_at": now,
 	}
 	if err := tx.Model(&Lead{}).Where("id = ?", l.ID).Updates(upd).Error; err != nil {
 		return err
@@ -93,11 +90,21 @@ func eraseNotesAndMessages(tx *gorm.DB, l *Lead, now time.Time) error {
 		Updates(map[string]any{"message": "", "cancel_reason": "", "updated_at": now}).Error
 }
 
+// referrerSite keeps only the scheme and host of a referrer.
+func referrerSite(ref string) string {
+	if u, err := url.Parse(ref); err == nil && u.Host != "" {
+		return u.Scheme + "://" + u.Host
+	}
+	return ""
+}
+
 // scrubEvents empties the data of the lead's events that can hold what the
-// person wrote or their address: email events and cancel reasons.
+// person wrote or their address: email events, cancel reasons, and the
+// details a returning visitor changed.
 func scrubEvents(tx *gorm.DB, l *Lead, _ time.Time) error {
 	return tx.Model(&Event{}).
-		Where("lead_id = ? AND (type LIKE ? OR type LIKE ? OR type = ?)", l.ID, "email.%", "reminder.%", "booking.canceled").
+		Where("lead_id = ? AND (type LIKE ? OR type LIKE ? OR type IN ?)", l.ID, "email.%", "reminder.%",
+			[]string{"booking.canceled", "lead.details_changed"}).
 		Update("data", "{}").Error
 }
 

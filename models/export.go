@@ -13,11 +13,14 @@ import (
 	"gorm.io/gorm"
 )
 
-// ExportColumns are the CSV columns of CONTRACT §6, in order.
+// ExportColumns are the CSV columns of CONTRACT §6, in order: the
+// contract's twenty (utm_* and referrer are the latest source), then the
+// lead's first-touch source.
 var ExportColumns = []string{
 	"id", "created_at", "name", "email", "phone", "current_title", "target_title",
 	"recommended_title", "role_slug", "status", "owner_email", "bookings_count", "next_call_at",
 	"last_call_at", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer",
+	"first_utm_source", "first_utm_medium", "first_utm_campaign", "first_utm_term", "first_utm_content", "first_referrer",
 }
 
 // ExportLeads writes the leads matching f to w as CONTRACT §6 CSV, newest
@@ -119,7 +122,7 @@ type exportWriter struct {
 	progress func(int64)
 	rows     int64
 	parts    [packedFields]string
-	record   [20]string
+	record   [26]string
 }
 
 // writeAll writes every page it receives, flushing after each.
@@ -182,6 +185,10 @@ func (wr *exportWriter) csvRecord(l *exportLead) []string {
 		r[14+i] = SafeCell(v)
 	}
 	r[19] = SafeCell(l.referrer)
+	for i, v := range l.firstUTM {
+		r[20+i] = SafeCell(v)
+	}
+	r[25] = SafeCell(l.firstReferrer)
 	return r
 }
 

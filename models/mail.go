@@ -59,6 +59,11 @@ type MailData struct {
 	ReplyTo []string `json:"reply_to,omitempty"`
 
 	Digest *DigestData `json:"digest,omitempty"`
+
+	// OwnerName and AssignedBy are a lead-assigned email's new owner and
+	// the staff member who assigned the lead ("" when its first call did).
+	OwnerName  string `json:"owner_name,omitempty"`
+	AssignedBy string `json:"assigned_by,omitempty"`
 }
 
 // DigestData is the content of a daily digest.

@@ -62,6 +62,7 @@ var migrations = []migration{
 	{6, "hosts' own calendars and private feeds", func(tx *gorm.DB, _ string) error {
 		return tx.Migrator().AutoMigrate(calendarModels()...)
 	}},
+	{9, "first-touch source on leads", addFirstTouch},
 	{13, "trigram indexes for lead search (PostgreSQL)", func(tx *gorm.DB, dialect string) error {
 		if dialect != DialectPostgres {
 			return nil // SQLite's FTS5 index depends on the binary: see ensureSearchIndex
@@ -112,6 +113,12 @@ type schemaMigration struct {
 // records it. Concurrent starts on PostgreSQL serialize on an advisory lock.
 func (s *Store) Migrate(ctx context.Context) error {
 	db := s.write.WithContext(ctx)
+	ran := false
+	defer func() {
+		if ran {
+			s.refreshReaders()
+		}
+	}()
 	return db.Connection(func(conn *gorm.DB) error {
 		if s.dialect == DialectPostgres {
 			if err := conn.Exec("SELECT pg_advisory_lock(4242001)").Error; err != nil {
@@ -145,12 +152,28 @@ func (s *Store) Migrate(ctx context.Context) error {
 				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 			}
 			s.log.Info("applied migration", "version", m.Version, "name", m.Name)
+			ran = true
 		}
 		if err := s.ensureSearchIndex(conn); err != nil {
 			return err
 		}
 		return s.ensureStats(conn)
 	})
+}
+
+// refreshReaders closes the idle SQLite reader connections when a
+// migration ran, since each was opened before it: SQLite names the columns
+// of a query such as "SELECT leads.*" from a connection's cached schema
+// before it notices the change, so a first read after new columns would
+// scan values under the wrong names.
+func (s *Store) refreshReaders() {
+	if s.dialect != DialectSQLite {
+		return
+	}
+	if db, err := s.read.DB(); err == nil {
+		db.SetMaxIdleConns(0)
+		db.SetMaxIdleConns(sqliteReaders)
+	}
 }
 
 // MigrationsPending reports whether any migration has not been applied; it

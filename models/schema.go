@@ -104,6 +104,14 @@ type Lead struct {
 	UTMTerm          string `gorm:"column:utm_term;size:200;not null;default:''"`
 	UTMContent       string `gorm:"column:utm_content;size:200;not null;default:''"`
 	Referrer         string `gorm:"size:2000;not null;default:''"`
+	// The First* fields are the source of the lead's first booking; the
+	// UTM and Referrer fields above are its latest.
+	FirstUTMSource   string `gorm:"column:first_utm_source;size:200;not null;default:''"`
+	FirstUTMMedium   string `gorm:"column:first_utm_medium;size:200;not null;default:''"`
+	FirstUTMCampaign string `gorm:"column:first_utm_campaign;size:200;not null;default:''"`
+	FirstUTMTerm     string `gorm:"column:first_utm_term;size:200;not null;default:''"`
+	FirstUTMContent  string `gorm:"column:first_utm_content;size:200;not null;default:''"`
+	FirstReferrer    string `gorm:"column:first_referrer;size:2000;not null;default:''"`
 	ErasedAt         *time.Time
 	CreatedAt        time.Time `gorm:"not null;index"`
 	UpdatedAt        time.Time `gorm:"not null"`

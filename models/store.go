@@ -170,8 +170,8 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		wdb.SetMaxIdleConns(1)
 		wdb.SetConnMaxIdleTime(0)
 		rdb, _ := s.read.DB()
-		rdb.SetMaxOpenConns(6)
-		rdb.SetMaxIdleConns(6)
+		rdb.SetMaxOpenConns(sqliteReaders)
+		rdb.SetMaxIdleConns(sqliteReaders)
 		s.group = newGroupCommit(s.write, 64)
 	case DialectPostgres:
 		s.write, err = gorm.Open(postgres.Open(dsn), cfg())
@@ -186,6 +186,9 @@ func Open(rawURL string, opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// sqliteReaders is the size of the SQLite reader pool.
+const sqliteReaders = 6
 
 // Close closes both pools. It is safe to call more than once.
 func (s *Store) Close() error {
