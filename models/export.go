@@ -193,16 +193,31 @@ func (wr *exportWriter) csvRecord(l *exportLead) []string {
 }
 
 // SafeCell neutralizes a cell a spreadsheet would run as a formula: one
-// that begins with =, +, -, @, a tab or a carriage return gets a leading '.
+// that begins with =, +, -, @, a tab or a carriage return gets a leading ',
+// unless it is made only of digits, spaces and +-(). (a phone number such as
+// "+1 312 555 0100"), which can call nothing and is kept as it is.
 func SafeCell(v string) string {
 	if v == "" {
 		return v
 	}
 	switch v[0] {
 	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + v
+		if !phoneLike(v) {
+			return "'" + v
+		}
 	}
 	return v
+}
+
+// phoneLike reports whether v holds only digits, spaces and +-().
+func phoneLike(v string) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if (c < '0' || c > '9') && !strings.ContainsRune(" +-().", rune(c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // Describe lists the filter's set fields, for the lead.exported event.

@@ -96,13 +96,17 @@ func TestExportLeads_RoundTripsHardTextAndNeutralizesFormulas(t *testing.T) {
 			if rec[2] != models.SafeCell(want) {
 				t.Errorf("name %d = %q, want %q", i, rec[2], models.SafeCell(want))
 			}
-			if rec[4] != "'+1 555 0100" {
-				t.Errorf("phone = %q, want it neutralized", rec[4])
+			if rec[4] != "+1 555 0100" {
+				t.Errorf("phone = %q, want it as it is", rec[4])
 			}
 		}
 		for _, c := range []struct{ in, want string }{
 			{"=1+1", "'=1+1"}, {"+x", "'+x"}, {"-x", "'-x"}, {"@x", "'@x"}, {"\tx", "'\tx"},
 			{"\rx", "'\rx"}, {"x=1", "x=1"}, {"", ""}, {"Ada", "Ada"},
+			// Phone numbers can call nothing and stay as they are.
+			{"+1 312 555 0100", "+1 312 555 0100"}, {"+44 (20) 7946-0000", "+44 (20) 7946-0000"}, {"-2", "-2"},
+			{"(555) 0100", "(555) 0100"}, {"+1 555 0100 ext. 7", "'+1 555 0100 ext. 7"},
+			{"+1 555\t0100", "'+1 555\t0100"}, {"-1+cmd|' /C calc'!A0", "'-1+cmd|' /C calc'!A0"}, {"=1+1", "'=1+1"},
 		} {
 			if got := models.SafeCell(c.in); got != c.want {
 				t.Errorf("SafeCell(%q) = %q, want %q", c.in, got, c.want)
