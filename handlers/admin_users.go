@@ -23,6 +23,7 @@ type userRow struct {
 	models.User
 	CanSignIn bool // has a password (the default host has none)
 	Locked    bool // too many failed sign-ins just now
+	Tokens    int  // live API tokens
 }
 
 // adminUsers lists staff users and live API tokens (GET /admin/users).
@@ -42,9 +43,13 @@ func (s *Server) renderUsers(c *gin.Context, status int, form newUserForm, errs 
 		return
 	}
 	now := s.now()
+	live := map[uint]int{}
+	for _, t := range tokens {
+		live[t.UserID]++
+	}
 	rows := make([]userRow, len(users))
 	for i, u := range users {
-		rows[i] = userRow{User: u, CanSignIn: u.PasswordHash != "", Locked: u.LockedUntil != nil && u.LockedUntil.After(now)}
+		rows[i] = userRow{User: u, CanSignIn: u.PasswordHash != "", Locked: u.LockedUntil != nil && u.LockedUntil.After(now), Tokens: live[u.ID]}
 	}
 	s.render(c, status, "admin/users.html", gin.H{
 		"Title": "Staff users", "Nav": "users", "Users": rows, "Tokens": tokens, "Form": form, "Errors": errs,
@@ -105,6 +110,38 @@ func (s *Server) adminUpdateUser(c *gin.Context) {
 		s.fail(c, err)
 	default:
 		c.Redirect(http.StatusSeeOther, "/admin/users?saved=updated")
+	}
+}
+
+// adminSetPassword gives a staff user a new password and signs them out
+// everywhere; the form must say whether their API tokens keep working
+// ("revoke_tokens" no) or are revoked ("yes") (POST /admin/users/:id/password).
+func (s *Server) adminSetPassword(c *gin.Context) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	choice := c.PostForm("revoke_tokens")
+	if choice != "yes" && choice != "no" {
+		s.renderUsers(c, http.StatusUnprocessableEntity, newUserForm{Role: models.RoleSales}, nil,
+			"Not saved — say whether the user's API tokens should keep working or be revoked.")
+		return
+	}
+	revoke := choice == "yes"
+	_, err = s.store.SetUserPassword(c.Request.Context(), id, models.PasswordChange{
+		Password: c.PostForm("password"), RevokeTokens: revoke, Actor: models.ActorUser(staffUser(c)),
+	})
+	var verr *models.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		s.renderUsers(c, http.StatusUnprocessableEntity, newUserForm{Role: models.RoleSales}, nil, rowError(verr))
+	case err != nil:
+		s.fail(c, err)
+	case revoke:
+		c.Redirect(http.StatusSeeOther, "/admin/users?saved=password-tokens")
+	default:
+		c.Redirect(http.StatusSeeOther, "/admin/users?saved=password")
 	}
 }
 

@@ -66,6 +66,7 @@ func (s *Server) routes() {
 	admin.GET("/users", s.adminUsers)
 	admin.POST("/users", s.adminAddUser)
 	admin.POST("/users/:id", s.adminUpdateUser)
+	admin.POST("/users/:id/password", s.adminSetPassword)
 	admin.POST("/tokens/:id/revoke", s.adminRevokeToken)
 	admin.GET("/mail", s.adminMail)
 	admin.GET("/mail/:id", s.adminMailMessage)

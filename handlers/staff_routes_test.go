@@ -68,6 +68,7 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"GET", "/admin/users", "/admin/users", "", true},
 		{"POST", "/admin/users", "/admin/users", "email=new%40example.com&name=New&role=sales&password=short", true},
 		{"POST", "/admin/users/:id", id("/admin/users/:id", f.sales), "name=Sally", true},
+		{"POST", "/admin/users/:id/password", id("/admin/users/:id/password", f.sales), "password=plum-otter-violin-42&revoke_tokens=no", true},
 		{"POST", "/admin/tokens/:id/revoke", id("/admin/tokens/:id/revoke", f.token), "", true},
 		{"GET", "/admin/mail", "/admin/mail?status=pending", "", true},
 		{"GET", "/admin/mail/:id", id("/admin/mail/:id", f.mail), "", true},

@@ -211,29 +211,79 @@ func (s *Store) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	return u, nil
 }
 
+// PasswordChange is a new password for a staff user.
+type PasswordChange struct {
+	Password string
+	// RevokeTokens also revokes every API token of the user. Without it
+	// the tokens keep working: they are separate credentials, often held by
+	// an integration that a password change should not break.
+	RevokeTokens bool
+	// Actor is who changes it, for the event; ActorSystem when empty.
+	Actor string
+}
+
 // SetPassword gives the user with email a new password, after the rules of
-// CheckPassword, and signs them out everywhere. ErrNotFound when no staff
-// user has that email.
-func (s *Store) SetPassword(ctx context.Context, email, pw string) error {
+// CheckPassword, signs them out everywhere and, when asked, revokes their
+// API tokens, in one transaction. It returns how many tokens it revoked.
+// ErrNotFound when no staff user has that email.
+func (s *Store) SetPassword(ctx context.Context, email string, ch PasswordChange) (int, error) {
 	u, err := s.UserByEmail(ctx, email)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := CheckPassword(pw, u.Email, u.Name); err != nil {
-		return err
-	}
-	hash, err := HashPassword(pw)
+	return s.changePassword(ctx, u, ch)
+}
+
+// SetUserPassword is SetPassword for the user with id (the staff page).
+func (s *Store) SetUserPassword(ctx context.Context, id uint, ch PasswordChange) (int, error) {
+	u, err := s.UserByID(ctx, id)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return s.tx(ctx, func(tx *gorm.DB) error {
+	return s.changePassword(ctx, u, ch)
+}
+
+func (s *Store) changePassword(ctx context.Context, u *User, ch PasswordChange) (revoked int, err error) {
+	if err := CheckPassword(ch.Password, u.Email, u.Name); err != nil {
+		return 0, err
+	}
+	hash, err := HashPassword(ch.Password)
+	if err != nil {
+		return 0, err
+	}
+	actor := ch.Actor
+	if actor == "" {
+		actor = ActorSystem
+	}
+	now := s.Now()
+	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{
-			"password_hash": hash, "failed_logins": 0, "locked_until": nil, "updated_at": s.Now(),
+			"password_hash": hash, "failed_logins": 0, "locked_until": nil, "updated_at": now,
 		}).Error; err != nil {
 			return err
 		}
-		return tx.Where("user_id = ?", u.ID).Delete(&Session{}).Error
+		if err := tx.Where("user_id = ?", u.ID).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		revoked = 0
+		if ch.RevokeTokens {
+			res := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", u.ID).Update("revoked_at", now)
+			if res.Error != nil {
+				return res.Error
+			}
+			revoked = int(res.RowsAffected)
+		}
+		return s.addEvent(tx, 0, 0, "user.password_changed", actor, map[string]any{
+			"user_id": u.ID, "tokens_revoked": revoked})
 	})
+	return revoked, err
+}
+
+// LiveTokenCount is how many API tokens of user id still work.
+func (s *Store) LiveTokenCount(ctx context.Context, id uint) (int, error) {
+	var n int64
+	err := s.read.WithContext(ctx).Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", id).Count(&n).Error
+	return int(n), err
 }
 
 // UserByEmail finds a staff user by email, compared without case and

@@ -20,7 +20,7 @@ import (
 // Usage lines of the staff commands (CONTRACT §1).
 const (
 	userAddUsage    = "user add --email E --name N --role admin|sales [--host] (password on standard input)"
-	userPasswdUsage = "user passwd --email E (password on standard input)"
+	userPasswdUsage = "user passwd --email E [--revoke-tokens] (password on standard input)"
 	tokenUsage      = "token create --email E --name LABEL"
 )
 
@@ -71,11 +71,15 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-// userPasswd sets a user's password and signs them out everywhere.
+// userPasswd sets a user's password and signs them out everywhere; with
+// --revoke-tokens it also revokes their API tokens. Either way it says on
+// standard error what became of the tokens.
 func userPasswd(ctx context.Context, args []string, stdin io.Reader, _, stderr io.Writer) error {
 	var email string
+	var revoke bool
 	fs := newFlags("user passwd")
 	fs.StringVar(&email, "email", "", "the user's email")
+	fs.BoolVar(&revoke, "revoke-tokens", false, "also revoke the user's API tokens (integrations using them stop working)")
 	if err := parseFlags(fs, args, userPasswdUsage, "email"); err != nil {
 		return err
 	}
@@ -88,13 +92,31 @@ func userPasswd(ctx context.Context, args []string, stdin io.Reader, _, stderr i
 		return err
 	}
 	defer store.Close()
-	if err := store.SetPassword(ctx, email, password); err != nil {
+	revoked, err := store.SetPassword(ctx, email, models.PasswordChange{Password: password, RevokeTokens: revoke,
+		Actor: commandActor("callbook user passwd")})
+	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return noSuchUser(email)
 		}
 		return inputError(err)
 	}
+	if revoke {
+		fmt.Fprintf(stderr, "password set; signed out everywhere; %d API token%s revoked\n", revoked, plural(revoked))
+		return nil
+	}
+	if u, err := store.UserByEmail(ctx, email); err == nil {
+		if n, err := store.LiveTokenCount(ctx, u.ID); err == nil && n > 0 {
+			fmt.Fprintf(stderr, "password set; signed out everywhere; %d API token%s still valid (revoke with --revoke-tokens)\n", n, plural(n))
+		}
+	}
 	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // cmdToken runs `callbook token create`: it prints a new API token alone

@@ -150,3 +150,32 @@ func TestEnsureFirstAdmin_FromTheEnvironmentOnlyWhenNoAdminExists(t *testing.T) 
 }
 
 func itoa(n uint) string { return strconv.FormatUint(uint64(n), 10) }
+
+func TestUserPasswd_RevokesTheUsersTokensOnlyWhenAsked(t *testing.T) {
+	s := staffDB(t)
+	ctx := context.Background()
+	for _, email := range []string{"keep@example.com", "gone@example.com"} {
+		if code, _, stderr := runIn(t, "plum-otter-violin-42\n", "user", "add", "--email", email, "--name", "N", "--role", "sales"); code != 0 {
+			t.Fatalf("user add: %q", stderr)
+		}
+	}
+	tokens := map[string]string{}
+	for _, email := range []string{"keep@example.com", "gone@example.com"} {
+		_, tok, _ := runIn(t, "", "token", "create", "--email", email, "--name", "CRM")
+		tokens[email] = strings.TrimSpace(tok)
+	}
+	code, _, stderr := runIn(t, "new-plum-otter-violin\n", "user", "passwd", "--email", "keep@example.com")
+	if code != 0 || !strings.Contains(stderr, "1 API token still valid (revoke with --revoke-tokens)") {
+		t.Errorf("passwd without --revoke-tokens: exit %d %q", code, stderr)
+	}
+	code, _, stderr = runIn(t, "new-plum-otter-violin\n", "user", "passwd", "--email", "gone@example.com", "--revoke-tokens")
+	if code != 0 || !strings.Contains(stderr, "1 API token revoked") {
+		t.Errorf("passwd --revoke-tokens: exit %d %q", code, stderr)
+	}
+	if _, err := s.UserByAPIToken(ctx, tokens["keep@example.com"]); err != nil {
+		t.Errorf("the kept token stopped working: %v", err)
+	}
+	if _, err := s.UserByAPIToken(ctx, tokens["gone@example.com"]); err == nil {
+		t.Error("the token still works after passwd --revoke-tokens")
+	}
+}
