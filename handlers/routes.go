@@ -97,4 +97,17 @@ func (s *Server) routes() {
 	admin.GET("/export", s.adminExport)
 	staffAPI.GET("/stats", s.apiStats)
 	adminAPI.GET("/leads/export.csv", s.apiExportLeads)
+
+	// Webhooks: signed change notifications to the firm's other tools.
+	admin.GET("/webhooks", s.adminWebhooks)
+	admin.POST("/webhooks", s.adminAddWebhook)
+	admin.GET("/webhooks/:id", s.adminWebhook)
+	admin.POST("/webhooks/:id/delete", s.adminDeleteWebhook)
+	admin.POST("/webhooks/:id/enable", s.adminEnableWebhook)
+	admin.POST("/webhooks/:id/deliveries/:delivery_id/retry", s.adminRetryDelivery)
+	adminAPI.POST("/webhooks", s.apiCreateWebhook)
+	adminAPI.GET("/webhooks", s.apiWebhooks)
+	adminAPI.DELETE("/webhooks/:id", s.apiDeleteWebhook)
+	adminAPI.GET("/webhooks/:id/deliveries", s.apiWebhookDeliveries)
+	adminAPI.POST("/webhooks/:id/deliveries/:delivery_id/retry", s.apiRetryDelivery)
 }

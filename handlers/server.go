@@ -40,6 +40,9 @@ type Options struct {
 	// Gatherer serves /metrics; usually the same registry as Metrics.
 	Gatherer prometheus.Gatherer
 
+	// WebhookTargets checks webhook URLs; https only when nil.
+	WebhookTargets WebhookTargetCheck
+
 	BaseURL        string
 	RateLimit      int      // submissions per client IP per minute; 0: off
 	TrustedProxies []string // CIDRs whose X-Forwarded-For is believed
@@ -74,6 +77,8 @@ type Server struct {
 	pages   map[string]*template.Template
 	openAPI []byte // docs/openapi.yaml as JSON
 
+	webhookTargets WebhookTargetCheck
+
 	engine *gin.Engine
 }
 
@@ -90,6 +95,9 @@ func New(opts Options) (*Server, error) {
 		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
 		mailPause: opts.MailPause, clock: opts.Clock, log: opts.Log,
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
+	}
+	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
+		s.webhookTargets = httpsOnly
 	}
 	if s.clock == nil {
 		s.clock = time.Now

@@ -23,10 +23,20 @@ type staffRoute struct {
 // staffFixture is what the route table's requests refer to.
 type staffFixture struct {
 	lead, spareLead, booking, sales, mail, token, host uint
+	webhook, spareWebhook, delivery                    uint
 }
 
 func (e *testEnv) mustStaffFixture(sales *staffer) staffFixture {
 	e.t.Helper()
+	ctx := context.Background()
+	var hooks [2]*models.Webhook
+	for i := range hooks {
+		w, err := e.store.CreateWebhook(ctx, models.WebhookInput{URL: "https://example.com/hook", Events: []string{"*"}}, nil)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		hooks[i] = w
+	}
 	lead, booking := e.mustBookLead("ada@example.com", 0, nil)
 	spare, _ := e.mustBookLead("bob@example.com", 1, nil)
 	var m models.OutboxMessage
@@ -41,7 +51,12 @@ func (e *testEnv) mustStaffFixture(sales *staffer) staffFixture {
 	if err != nil || len(hosts) == 0 {
 		e.t.Fatalf("hosts: %v", err)
 	}
-	return staffFixture{lead: lead, spareLead: spare, booking: booking, sales: sales.User.ID, mail: m.ID, token: tok.ID, host: hosts[0].ID}
+	var d models.WebhookDelivery
+	if err := e.store.DB().Where("webhook_id = ?", hooks[0].ID).Order("id").Take(&d).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	return staffFixture{lead: lead, spareLead: spare, booking: booking, sales: sales.User.ID, mail: m.ID, token: tok.ID, host: hosts[0].ID,
+		webhook: hooks[0].ID, spareWebhook: hooks[1].ID, delivery: d.ID}
 }
 
 // staffRoutes lists EVERY staff route. The test below fails when routes.go
@@ -101,8 +116,26 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"POST", "/admin/hosts/:id/calendars", id("/admin/hosts/:id/calendars", f.host), "remove=1", true},
 		{"POST", "/admin/hosts/:id/feed", id("/admin/hosts/:id/feed", f.host), "", true},
 
+		// Webhooks, admin only.
+		{"GET", "/admin/webhooks", "/admin/webhooks", "", true},
+		{"POST", "/admin/webhooks", "/admin/webhooks", "url=https%3A%2F%2Fexample.com%2Fnew&events=*", true},
+		{"GET", "/admin/webhooks/:id", id("/admin/webhooks/:id", f.webhook), "", true},
+		{"POST", "/admin/webhooks/:id/enable", id("/admin/webhooks/:id/enable", f.webhook), "", true},
+		{"POST", "/admin/webhooks/:id/deliveries/:delivery_id/retry", hookDelivery("/admin", f), "", true},
+		{"GET", "/api/v1/admin/webhooks", "/api/v1/admin/webhooks", "", true},
+		{"POST", "/api/v1/admin/webhooks", "/api/v1/admin/webhooks", `{"url":"https://example.com/new","events":["booking.created"]}`, true},
+		{"GET", "/api/v1/admin/webhooks/:id/deliveries", id("/api/v1/admin/webhooks/:id/deliveries", f.webhook), "", true},
+		{"POST", "/api/v1/admin/webhooks/:id/deliveries/:delivery_id/retry", hookDelivery("/api/v1/admin", f), "", true},
+		{"POST", "/admin/webhooks/:id/delete", id("/admin/webhooks/:id/delete", f.spareWebhook), "", true},
+		{"DELETE", "/api/v1/admin/webhooks/:id", id("/api/v1/admin/webhooks/:id", f.spareWebhook), "", true},
+
 		{"POST", "/admin/logout", "/admin/logout", "", false}, // last: it ends the session
 	}
+}
+
+// hookDelivery is the retry path of the fixture's delivery under prefix.
+func hookDelivery(prefix string, f staffFixture) string {
+	return fmt.Sprintf("%s/webhooks/%d/deliveries/%d/retry", prefix, f.webhook, f.delivery)
 }
 
 // send makes the route's request as st (nil: anonymous): the session

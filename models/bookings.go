@@ -109,7 +109,10 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 				return err
 			}
 		}
-		return s.bumpAvailability(tx)
+		if err := s.bumpAvailability(tx); err != nil {
+			return err
+		}
+		return s.queueWebhooks(tx, lead.ID, b.ID, newLeadWebhooks(isNew, WebhookBookingCreated)...)
 	})
 	if err != nil {
 		var rp *Replay

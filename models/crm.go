@@ -149,7 +149,10 @@ func (s *Store) updateLead(tx *gorm.DB, id uint, ch LeadChange, actor *User) err
 			return err
 		}
 	}
-	return s.tellNewOwner(tx, &l, newOwner, actor)
+	if err := s.tellNewOwner(tx, &l, newOwner, actor); err != nil {
+		return err
+	}
+	return s.queueWebhooks(tx, l.ID, 0, WebhookLeadUpdated)
 }
 
 func sameOwner(a, b *uint) bool {

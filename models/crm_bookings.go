@@ -147,8 +147,11 @@ func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, 
 		if err != nil {
 			return err
 		}
-		return s.addEvent(tx, b.LeadID, b.ID, "booking."+outcome, ActorUser(actor), map[string]any{
-			"booking_id": b.ID, "from": b.Status, "to": outcome})
+		if err := s.addEvent(tx, b.LeadID, b.ID, "booking."+outcome, ActorUser(actor), map[string]any{
+			"booking_id": b.ID, "from": b.Status, "to": outcome}); err != nil {
+			return err
+		}
+		return s.queueWebhooks(tx, b.LeadID, b.ID, WebhookBookingOutcome)
 	})
 	if err != nil {
 		return nil, err

@@ -56,9 +56,11 @@ func (s *Store) EraseLead(ctx context.Context, id uint, actor *User) error {
 			return err
 		}
 		if n > 0 {
-			return s.bumpAvailability(tx)
+			if err := s.bumpAvailability(tx); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.eraseWebhookData(tx, l.ID)
 	})
 	if err != nil {
 		return err

@@ -162,7 +162,10 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 			return err
 		}
 		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: s.BookingToken(b.UID)}
-		return s.bumpAvailability(tx)
+		if err := s.bumpAvailability(tx); err != nil {
+			return err
+		}
+		return s.queueWebhooks(tx, lead.ID, b.ID, WebhookBookingRescheduled)
 	})
 	if err != nil {
 		return nil, err
@@ -320,7 +323,10 @@ func (s *Store) cancel(ctx context.Context, key bookingKey, reason, actor string
 			return err
 		}
 		out = b
-		return s.bumpAvailability(tx)
+		if err := s.bumpAvailability(tx); err != nil {
+			return err
+		}
+		return s.queueWebhooks(tx, lead.ID, b.ID, WebhookBookingCanceled)
 	})
 	if err != nil {
 		return nil, err

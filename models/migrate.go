@@ -62,6 +62,15 @@ var migrations = []migration{
 	{6, "hosts' own calendars and private feeds", func(tx *gorm.DB, _ string) error {
 		return tx.Migrator().AutoMigrate(calendarModels()...)
 	}},
+	{7, "webhooks and their deliveries", func(tx *gorm.DB, _ string) error {
+		if err := tx.Migrator().AutoMigrate(&Webhook{}, &WebhookDelivery{}); err != nil {
+			return err
+		}
+		// A lead's later delivery waits while an earlier one to the same
+		// webhook is unsent: the claim looks that up here.
+		return execAll(tx, "CREATE INDEX IF NOT EXISTS ix_webhook_deliveries_open ON webhook_deliveries (webhook_id, lead_id, id) "+
+			"WHERE status IN ('pending', 'sending')")
+	}},
 	{9, "first-touch source on leads", addFirstTouch},
 	{13, "trigram indexes for lead search (PostgreSQL)", func(tx *gorm.DB, dialect string) error {
 		if dialect != DialectPostgres {

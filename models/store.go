@@ -78,11 +78,13 @@ type Store struct {
 	mailFrom   string
 	meetingURL string
 
-	outboxSignal chan struct{}
-	passwords    passwordGate
-	avail        availabilityCache
-	group        *groupCommit // SQLite only
-	closeOnce    sync.Once
+	outboxSignal  chan struct{}
+	passwords     passwordGate
+	avail         availabilityCache
+	group         *groupCommit // SQLite only
+	closeOnce     sync.Once
+	webhookSignal chan struct{}
+	webhookRender WebhookRenderer
 }
 
 // ParseDatabaseURL splits a CALLBOOK_DATABASE_URL into its dialect and the
@@ -117,16 +119,17 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		return nil, errors.New("models: a secret is required")
 	}
 	s := &Store{
-		dialect:      dialect,
-		secret:       opts.Secret,
-		loc:          opts.Location,
-		reminders:    opts.Reminders,
-		now:          opts.Now,
-		log:          opts.Log,
-		mailFrom:     opts.MailFrom,
-		meetingURL:   opts.MeetingURL,
-		outboxSignal: make(chan struct{}, 1),
-		passwords:    newPasswordGate(opts.PasswordChecks),
+		dialect:       dialect,
+		secret:        opts.Secret,
+		loc:           opts.Location,
+		reminders:     opts.Reminders,
+		now:           opts.Now,
+		log:           opts.Log,
+		mailFrom:      opts.MailFrom,
+		meetingURL:    opts.MeetingURL,
+		outboxSignal:  make(chan struct{}, 1),
+		passwords:     newPasswordGate(opts.PasswordChecks),
+		webhookSignal: make(chan struct{}, 1),
 	}
 	if s.loc == nil {
 		s.loc = time.UTC
@@ -252,11 +255,22 @@ func (s *Store) signalOutbox() {
 // tx runs fn in one write transaction. On SQLite, transactions waiting at
 // the same moment share one commit (see groupCommit); fn must therefore only
 // touch the database through tx and return its error unwrapped or wrapped.
+//
+// A transaction that queued webhook deliveries wakes the webhook sender
+// once it has committed.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	queued := &webhooksQueued{}
+	ctx = context.WithValue(ctx, webhooksQueuedKey{}, queued)
+	var err error
 	if s.group != nil {
-		return s.group.do(ctx, fn)
+		err = s.group.do(ctx, fn)
+	} else {
+		err = s.write.WithContext(ctx).Transaction(fn)
 	}
-	return s.write.WithContext(ctx).Transaction(fn)
+	if err == nil && queued.Load() {
+		s.signalWebhooks()
+	}
+	return err
 }
 
 // lockRows adds FOR UPDATE on PostgreSQL. SQLite needs nothing: its write

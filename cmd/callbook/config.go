@@ -38,6 +38,8 @@ type config struct {
 	MetricsAddr    string        // separate /metrics listener; empty: none
 	CalendarSync   time.Duration
 	MeetingURL     string
+	// WebhookAllowPrivate lets webhooks target http and non-public addresses.
+	WebhookAllowPrivate bool
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -66,6 +68,7 @@ var settings = []setting{
 	{"CALLBOOK_METRICS_ADDR", "", "address of a separate listener serving /metrics without credentials, such as 127.0.0.1:9090; empty: none", applyMetricsAddr},
 	{"CALLBOOK_CALENDAR_SYNC", "5m", "how often hosts' own calendars are read", applyCalendarSync},
 	{"CALLBOOK_MEETING_URL", "", "video-call URL of hosts without a meeting place of their own; {booking} becomes the booking's uid", applyMeetingURL},
+	{"CALLBOOK_WEBHOOK_ALLOW_PRIVATE", "false", "allow webhook targets on http and on loopback or private addresses", applyWebhookAllowPrivate},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -317,3 +320,12 @@ var errHelpShown = errors.New("help shown")
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
+
+func applyWebhookAllowPrivate(c *config, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return fmt.Errorf("must be true or false, not %q", v)
+	}
+	c.WebhookAllowPrivate = b
+	return nil
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/scheduler"
 	"github.com/callbook/callbook/web"
+	"github.com/callbook/callbook/webhooks"
 )
 
 // cmdServe migrates, then runs the web server and the scheduler until
@@ -82,6 +83,7 @@ type app struct {
 	handler http.Handler
 	metrics http.Handler // /metrics without credentials, for CALLBOOK_METRICS_ADDR
 	outbox  *mailer.Outbox
+	hooks   *webhooks.Sender
 	sched   *scheduler.Scheduler
 }
 
@@ -89,6 +91,7 @@ type app struct {
 type background struct {
 	cancel   context.CancelFunc
 	mailDone chan struct{}
+	hookDone chan struct{}
 	sched    *scheduler.Scheduler
 	log      *slog.Logger
 }
@@ -96,23 +99,26 @@ type background struct {
 // startBackground starts the mail sender and the scheduler.
 func (a *app) startBackground(ctx context.Context, log *slog.Logger) *background {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	bg := &background{cancel: cancel, mailDone: make(chan struct{}), sched: a.sched, log: log}
+	bg := &background{cancel: cancel, mailDone: make(chan struct{}), hookDone: make(chan struct{}), sched: a.sched, log: log}
 	go func() { defer close(bg.mailDone); a.outbox.Run(ctx) }()
+	go func() { defer close(bg.hookDone); a.hooks.Run(ctx) }()
 	a.sched.Start()
 	return bg
 }
 
-// stop waits for the scheduler's running job, then for the mail sender to
-// record what it sent, so the database can close behind them.
+// stop waits for the scheduler's running job, then for the mail and
+// webhook senders to record what they sent, so the database can close behind them.
 func (b *background) stop(ctx context.Context) {
 	if err := b.sched.Stop(ctx); err != nil {
 		b.log.Error("scheduler stop", "err", err)
 	}
 	b.cancel()
-	select {
-	case <-b.mailDone:
-	case <-ctx.Done():
-		b.log.Error("mail sender did not stop in time")
+	for name, done := range map[string]chan struct{}{"mail sender": b.mailDone, "webhook sender": b.hookDone} {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			b.log.Error(name + " did not stop in time")
+		}
 	}
 }
 
@@ -155,14 +161,22 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	if err != nil {
 		return fail(err)
 	}
+	hooks, err := webhooks.New(webhooks.Options{Store: store, Log: log, Registerer: reg, AllowPrivate: cfg.WebhookAllowPrivate})
+	if err != nil {
+		return fail(err)
+	}
 	h, err := handlers.New(handlers.Options{
 		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, Log: log,
 		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+		WebhookTargets: func(ctx context.Context, u string) error {
+			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)
+		},
 	})
 	if err != nil {
 		return fail(err)
 	}
-	return &app{store: store, handler: h, metrics: h.MetricsHandler(), outbox: outbox, sched: sched}, nil
+	store.SetWebhookRenderer(h.WebhookData)
+	return &app{store: store, handler: h, metrics: h.MetricsHandler(), outbox: outbox, hooks: hooks, sched: sched}, nil
 }
 
 // mailViewer shows the staff an outbox row exactly as the mailer sends it.
