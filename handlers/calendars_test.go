@@ -22,10 +22,11 @@ type busyFeed struct {
 	mu     sync.Mutex
 	events []time.Time // 30-minute events
 	srv    *httptest.Server
+	served chan struct{} // receives after each answer, when nobody took the last
 }
 
 func mustBusyFeed(t *testing.T) *busyFeed {
-	f := &busyFeed{}
+	f := &busyFeed{served: make(chan struct{}, 1)}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -38,6 +39,10 @@ func mustBusyFeed(t *testing.T) *busyFeed {
 		b.WriteString("END:VCALENDAR\r\n")
 		w.Header().Set("Content-Type", "text/calendar")
 		fmt.Fprint(w, b.String())
+		select {
+		case f.served <- struct{}{}:
+		default:
+		}
 	}))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -276,12 +281,21 @@ func TestBookingRace_CalendarReadMakingTheSlotBusy(t *testing.T) {
 		for i, s := range slots {
 			start, _ := time.Parse(time.RFC3339, s)
 			feed.add(start)
+			select { // forget the answer of the read before
+			case <-feed.served:
+			default:
+			}
 			var w *httptest.ResponseRecorder
 			var syncErr error
 			var wg sync.WaitGroup
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
+				if i%2 == 1 {
+					// Every other time, book only once the read has its
+					// answer, so the two meet at the commit.
+					<-feed.served
+				}
 				w = e.postJSON("/api/v1/bookings", bookingBody(fmt.Sprintf("race%d@example.com", i), s))
 			}()
 			go func() { defer wg.Done(); syncErr = syncer.SyncHost(context.Background(), hostID) }()
