@@ -202,7 +202,7 @@ func TestDrain_FreshInstallSendsTheTeamHostsNoticesToTheAdmins(t *testing.T) {
 		if err := s.EnsureDefaultHost(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if ok, _ := s.HasActiveAdmin(ctx); ok {
+		if ok, _ := s.AdminExists(ctx); ok {
 			t.Fatal("a fresh install has an admin")
 		}
 		for _, email := range []string{"boss@example.com", "ops@example.com"} {

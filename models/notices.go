@@ -1,7 +1,6 @@
 package models
 
 import (
-	"context"
 	"strings"
 
 	"gorm.io/gorm"
@@ -64,12 +63,4 @@ func (s *Store) queueHostNotice(tx *gorm.DB, host *User, d MailData) error {
 		}
 	}
 	return nil
-}
-
-// HasActiveAdmin reports whether any admin can sign in and receive the
-// team host's notices.
-func (s *Store) HasActiveAdmin(ctx context.Context) (bool, error) {
-	var n int64
-	err := s.read.WithContext(ctx).Model(&User{}).Where("role = ? AND disabled = ?", RoleAdmin, false).Count(&n).Error
-	return n > 0, err
 }

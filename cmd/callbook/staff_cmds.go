@@ -182,7 +182,7 @@ func ensureFirstAdmin(ctx context.Context, store *models.Store, cfg *config, log
 // warnNoAdmin says once, at start, that no admin exists yet: the default
 // host's notices go to the admins, so until one exists they reach no one.
 func warnNoAdmin(ctx context.Context, store *models.Store, log *slog.Logger) {
-	ok, err := store.HasActiveAdmin(ctx)
+	ok, err := store.AdminExists(ctx)
 	if err != nil || ok {
 		return
 	}

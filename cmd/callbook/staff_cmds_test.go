@@ -179,3 +179,23 @@ func TestUserPasswd_RevokesTheUsersTokensOnlyWhenAsked(t *testing.T) {
 		t.Error("the token still works after passwd --revoke-tokens")
 	}
 }
+
+func TestWarnNoAdmin_SaysHowToCreateOneOnlyWhileNoneExists(t *testing.T) {
+	s := staffDB(t)
+	ctx := context.Background()
+	var logs bytes.Buffer
+	warnNoAdmin(ctx, s, slog.New(slog.NewTextHandler(&logs, nil)))
+	out := logs.String()
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "level=WARN") || !strings.Contains(out, "callbook user add") ||
+		!strings.Contains(out, "--role admin") || !strings.Contains(out, "CALLBOOK_ADMIN_EMAIL") {
+		t.Fatalf("without an admin the log says %q", out)
+	}
+	if _, err := s.EnsureFirstAdmin(ctx, "boss@example.com", "plum-otter-violin-42"); err != nil {
+		t.Fatal(err)
+	}
+	logs.Reset()
+	warnNoAdmin(ctx, s, slog.New(slog.NewTextHandler(&logs, nil)))
+	if logs.Len() != 0 {
+		t.Errorf("with an admin the log says %q", logs.String())
+	}
+}
