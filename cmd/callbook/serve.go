@@ -36,25 +36,30 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	app, err := buildApp(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer app.store.Close()
-
+	// Listen first, so /healthz and /readyz (503) answer while a database
+	// that is not up yet is waited for.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (set CALLBOOK_ADDR)", cfg.Addr, err)
 	}
-	metrics, err := listenMetrics(cfg.MetricsAddr, app.metrics, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	srv := &http.Server{Handler: app.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	handler := &swapHandler{}
+	handler.set(startingHandler())
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	app, err := waitForApp(ctx, cfg, log, buildApp)
+	if err != nil || app == nil {
+		srv.Close()
+		return err
+	}
+	defer app.store.Close()
+	metrics, err := listenMetrics(cfg.MetricsAddr, app.metrics, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	handler.set(app.handler)
 	bg := app.startBackground(ctx, log)
 	log.Info("callbook listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", app.store.Dialect(), "version", version)
 
@@ -66,7 +71,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 		}
 	}
 	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Error("http shutdown", "err", err)
@@ -76,6 +81,10 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	log.Info("stopped")
 	return nil
 }
+
+// shutdownGrace bounds a stop: requests in flight get this long to finish,
+// then the background work what is left of it.
+const shutdownGrace = 20 * time.Second
 
 // app is the service's moving parts, built once.
 type app struct {
