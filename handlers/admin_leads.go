@@ -85,7 +85,7 @@ func (s *Server) leadChoices(c *gin.Context, data gin.H) error {
 	if err != nil {
 		return err
 	}
-	data["Titles"], data["Owners"], data["Zone"], data["Loc"] = titles, owners, s.store.Location().String(), s.store.Location()
+	data["Titles"], data["Owners"], data["Zone"], data["Loc"] = titles, owners, zoneLabel(s.store.Location().String()), s.store.Location()
 	return nil
 }
 
@@ -124,7 +124,7 @@ func (s *Server) renderLead(c *gin.Context, status int, form *leadPageForm, errs
 	}
 	data := gin.H{
 		"Title": d.Lead.Name, "Nav": "leads", "D": d, "Source": leadSource(&d.Lead.Lead), "Form": form, "Errors": errs,
-		"Statuses": models.LeadStatuses, "Now": s.now(), "Events": eventViews(d.Events),
+		"Statuses": models.LeadStatuses, "Now": s.now(),
 		"Role": s.content.Role(d.Lead.RoleSlug), "Saved": c.Query("saved") != "", "Back": c.Request.URL.Path,
 	}
 	if err := s.leadChoices(c, data); err != nil {
@@ -132,6 +132,12 @@ func (s *Server) renderLead(c *gin.Context, status int, form *leadPageForm, errs
 		return
 	}
 	data["InactiveOwner"] = inactiveOwner(&d.Lead, data["Owners"].([]models.User))
+	staff, err := s.store.ListUsers(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["Events"] = newTimeline(d, staff, s.store.Location(), s.now()).views(d.Events)
 	data["FirstTouch"], data["LatestTouch"], data["TouchesDiffer"] = leadTouches(&d.Lead.Lead)
 	s.render(c, status, "admin/lead.html", data)
 }

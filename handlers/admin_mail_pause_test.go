@@ -21,7 +21,7 @@ func TestAdminMail_ShowsThePauseWhileTheServerIsDown(t *testing.T) {
 		LastError: "dial tcp 127.0.0.1:2525: connect: connection refused <b>"}
 	w := e.page(admin, http.MethodGet, "/admin/mail", nil)
 	body := w.Body.String()
-	for _, want := range []string{"Delivery paused", "Mon 30 Nov 2026, 09:05", "America/New_York", "7 tries",
+	for _, want := range []string{"Delivery paused", "Mon 30 Nov 2026, 09:05", "America/New York", "7 tries",
 		"connect: connection refused &lt;b&gt;"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("paused mail page lacks %q", want)

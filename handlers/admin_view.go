@@ -1,56 +1,10 @@
 package handlers
 
 import (
-	"encoding/json"
-	"fmt"
-	"sort"
 	"time"
 
 	"github.com/callbook/callbook/models"
 )
-
-// eventView is one timeline entry as the lead page shows it.
-type eventView struct {
-	models.Event
-	Details []detail
-}
-
-// detail is one key and value of an event's data.
-type detail struct{ Key, Value string }
-
-// eventViews turns each event's JSON data into sorted key/value pairs; the
-// template escapes them like any other text.
-func eventViews(evs []models.Event) []eventView {
-	out := make([]eventView, len(evs))
-	for i, e := range evs {
-		out[i] = eventView{Event: e}
-		var m map[string]any
-		if json.Unmarshal([]byte(e.Data), &m) != nil {
-			continue
-		}
-		for k, v := range m {
-			out[i].Details = append(out[i].Details, detail{k, detailValue(v)})
-		}
-		sort.Slice(out[i].Details, func(a, b int) bool { return out[i].Details[a].Key < out[i].Details[b].Key })
-	}
-	return out
-}
-
-func detailValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "—"
-	case string:
-		if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return t.UTC().Format("2006-01-02 15:04 MST")
-		}
-		return x
-	case float64:
-		return fmt.Sprint(int64(x))
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
 
 // dayGroup is the calls of one business day.
 type dayGroup struct {

@@ -39,7 +39,7 @@ func (s *Server) dashboard(c *gin.Context) {
 	u := staffUser(c)
 	s.render(c, http.StatusOK, "admin/dashboard.html", gin.H{
 		"Title": "Dashboard", "Nav": "dashboard", "Days": days, "Periods": dashboardPeriods,
-		"Zone": s.store.Location().String(), "D": newDashboardView(st),
+		"Zone": zoneLabel(s.store.Location().String()), "D": newDashboardView(st),
 		"IsAdmin": u != nil && u.Role == models.RoleAdmin,
 	})
 }

@@ -104,7 +104,28 @@ func (s *Server) fail(c *gin.Context, err error) {
 		return
 	}
 	c.Abort()
-	s.render(c, ae.Status, "public/error.html", gin.H{"Title": http.StatusText(ae.Status), "Status": ae.Status, "Message": ae.Message})
+	page, data := errorPage(c, ae)
+	s.render(c, ae.Status, page, data)
+}
+
+// errorPage chooses the HTML error page: staff signed in to the staff area
+// stay in its layout; a visitor whose booking link leads nowhere is told
+// what to do about it.
+func errorPage(c *gin.Context, ae *apiError) (string, gin.H) {
+	data := gin.H{"Title": http.StatusText(ae.Status), "Status": ae.Status, "Message": ae.Message}
+	p := c.Request.URL.Path
+	if _, staff := c.Get(ctxUser); staff && (p == "/admin" || strings.HasPrefix(p, "/admin/")) {
+		if ae.Status == http.StatusForbidden {
+			data["Title"], data["Message"] = "Admins only", "This page is for admins. Ask an admin if you need something from it."
+		}
+		return "admin/error.html", data
+	}
+	if ae.Status == http.StatusNotFound && strings.HasPrefix(p, "/bookings/") {
+		data["Title"] = "We can't find this booking"
+		data["Message"] = "The link may be mistyped or cut short. Open it again from your confirmation email, " +
+			"copying the whole address, or book a new call from one of the guides below."
+	}
+	return "public/error.html", data
 }
 
 func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }

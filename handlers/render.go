@@ -58,6 +58,8 @@ var templateFuncs = template.FuncMap{
 	"fmtTime":     func(t time.Time) string { return t.Format("15:04") },
 	"fmtDateTime": func(t time.Time) string { return t.Format("Mon 2 Jan 2006, 15:04") },
 	"fmtZone":     func(t time.Time) string { z, _ := t.Zone(); return z },
+	"zoneName":    zoneLabel,
+	"zoneAt":      zoneAt,
 	"rfc3339":     func(t time.Time) string { return t.Format(time.RFC3339) },
 	"thousands":   thousands,
 	"join":        strings.Join,

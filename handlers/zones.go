@@ -1,6 +1,10 @@
 package handlers
 
-import "sort"
+import (
+	"sort"
+	"strings"
+	"time"
+)
 
 // commonZones are offered in the time-zone selector; the visitor's own
 // zone is always added.
@@ -28,4 +32,18 @@ func zoneChoices(current string) []string {
 	out = append(out, current)
 	sort.Strings(out)
 	return out
+}
+
+// zoneLabel is a zone's IANA name as people read it: "America/New York".
+func zoneLabel(name string) string { return strings.ReplaceAll(name, "_", " ") }
+
+// zoneAt names a zone with the abbreviation in force at t:
+// "Europe/Berlin (CET)", but "UTC" rather than "UTC (UTC)".
+func zoneAt(name string, t time.Time) string {
+	abbr, _ := t.Zone()
+	label := zoneLabel(name)
+	if abbr == "" || abbr == name || abbr == label {
+		return label
+	}
+	return label + " (" + abbr + ")"
 }

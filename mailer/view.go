@@ -17,6 +17,9 @@ type view struct {
 	Subject string
 	// Staff is true for emails to the team (host notices, digests).
 	Staff bool
+	// Canceled is true for the visitor's cancellation, which must not offer
+	// to reschedule or cancel the call it cancels.
+	Canceled bool
 
 	When          string // the call, in the visitor's zone with the zone's name
 	WhenShort     string
@@ -52,6 +55,7 @@ func (r *Renderer) view(d models.MailData) view {
 		MailData: d,
 		Staff:    d.Kind == models.MailHostNotice || d.Kind == models.MailDigest || d.Kind == models.MailLeadAssigned,
 		HostZone: zoneName(r.loc),
+		Canceled: d.Kind == models.MailCancellation,
 		AdminURL: r.baseURL + "/admin", LeadsURL: r.baseURL + "/admin/leads",
 		BookURL: r.baseURL + "/",
 	}
