@@ -21,7 +21,10 @@ func (s *Server) logRequests(c *gin.Context) {
 	c.Next()
 	status := c.Writer.Status()
 	level := slog.LevelInfo
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable: // the database is away; fail said why
+		level = slog.LevelWarn
+	case status >= 500:
 		level = slog.LevelError
 	}
 	s.log.Log(c.Request.Context(), level, "http",
