@@ -210,6 +210,18 @@ func TestHostFeed_ListsCallsAndCanBeReplaced(t *testing.T) {
 		admin := e.mustStaff("admin@example.com", models.RoleAdmin)
 		leadID, _ := e.mustBookLead("ada@example.com", 0, nil)
 		hostID := e.defaultHostID()
+		// The first call is by video in the default room; the next in person.
+		cfg, err := e.store.Availability(context.Background(), hostID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Meeting = &models.Meeting{Kind: models.MeetingInPerson, Address: "Room 4 at 1 Main St"}
+		if _, err := e.store.SetAvailability(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		e.mustBookLead("bea@example.com", 1, nil)
+		var videoUID string
+		e.store.DB().Model(&models.Booking{}).Where("lead_id = ?", leadID).Pluck("uid", &videoUID)
 		token, err := e.store.HostFeedToken(context.Background(), hostID)
 		if err != nil {
 			t.Fatal(err)
@@ -224,7 +236,8 @@ func TestHostFeed_ListsCallsAndCanBeReplaced(t *testing.T) {
 		}
 		unfolded := strings.ReplaceAll(body, "\r\n ", "")
 		for _, want := range []string{"BEGIN:VEVENT", "Ada Lovelace", "Backend Engineer",
-			"http://callbook.test/admin/leads/" + itoa(int(leadID)), "@callbook.test", "STATUS:CONFIRMED"} {
+			"http://callbook.test/admin/leads/" + itoa(int(leadID)), "@callbook.test", "STATUS:CONFIRMED",
+			"LOCATION:https://meet.callbook.test/call-" + videoUID, "LOCATION:Room 4 at 1 Main St"} {
 			if !strings.Contains(unfolded, want) {
 				t.Errorf("feed lacks %q:\n%s", want, body)
 			}

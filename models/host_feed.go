@@ -114,21 +114,39 @@ func (s *Store) HostFeedCalls(ctx context.Context, hostID uint) ([]FeedCall, err
 	for _, b := range bs {
 		ids = append(ids, b.LeadID)
 	}
-	names := map[uint]string{}
+	leads := map[uint]Lead{}
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		var leads []Lead
-		if err := db.Select("id, name").Where("id IN ?", ids[:n]).Find(&leads).Error; err != nil {
+		var rows []Lead
+		if err := db.Select("id, name, phone").Where("id IN ?", ids[:n]).Find(&rows).Error; err != nil {
 			return nil, err
 		}
-		for _, l := range leads {
-			names[l.ID] = l.Name
+		for _, l := range rows {
+			leads[l.ID] = l
 		}
 		ids = ids[n:]
 	}
 	out := make([]FeedCall, len(bs))
 	for i, b := range bs {
-		out[i] = FeedCall{Booking: b, LeadID: b.LeadID, Name: names[b.LeadID]}
+		l := leads[b.LeadID]
+		out[i] = FeedCall{Booking: b, LeadID: b.LeadID, Name: l.Name, Location: feedLocation(s.BookingMeeting(&bs[i]), l.Phone)}
 	}
 	return out, nil
+}
+
+// feedLocation is where a call happens as the host's calendar shows it: the
+// video room, the address, or for a phone call the number to ring.
+func feedLocation(m Meeting, phone string) string {
+	switch m.Kind {
+	case MeetingVideo:
+		return m.URL
+	case MeetingInPerson:
+		return m.Address
+	case MeetingPhone:
+		if phone != "" {
+			return "Phone call: ring " + phone
+		}
+		return "Phone call"
+	}
+	return ""
 }
