@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -94,29 +95,31 @@ func (s *Server) adminWebhook(c *gin.Context) {
 
 // adminDeleteWebhook removes a webhook (POST /admin/webhooks/:id/delete).
 func (s *Server) adminDeleteWebhook(c *gin.Context) {
-	id, err := pathID(c, "id")
-	if err == nil {
-		err = s.store.DeleteWebhook(c.Request.Context(), id)
+	if _, ok := s.onWebhook(c, s.store.DeleteWebhook); ok {
+		c.Redirect(http.StatusSeeOther, "/admin/webhooks?deleted=1")
 	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/admin/webhooks?deleted=1")
 }
 
 // adminEnableWebhook lets a disabled webhook receive again
 // (POST /admin/webhooks/:id/enable).
 func (s *Server) adminEnableWebhook(c *gin.Context) {
+	if id, ok := s.onWebhook(c, s.store.EnableWebhook); ok {
+		c.Redirect(http.StatusSeeOther, "/admin/webhooks/"+strconv.FormatUint(uint64(id), 10)+"?enabled=1")
+	}
+}
+
+// onWebhook applies act to the webhook the path names; on failure it has
+// rendered the error and returns false.
+func (s *Server) onWebhook(c *gin.Context, act func(ctx context.Context, id uint) error) (uint, bool) {
 	id, err := pathID(c, "id")
 	if err == nil {
-		err = s.store.EnableWebhook(c.Request.Context(), id)
+		err = act(c.Request.Context(), id)
 	}
 	if err != nil {
 		s.fail(c, err)
-		return
+		return 0, false
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/webhooks/"+strconv.FormatUint(uint64(id), 10)+"?enabled=1")
+	return id, true
 }
 
 // adminRetryDelivery sends a delivery again

@@ -141,15 +141,9 @@ func (s *Server) apiWebhooks(c *gin.Context) {
 // apiDeleteWebhook removes a webhook and its deliveries (DELETE
 // /api/v1/admin/webhooks/{id}, admin) → 204.
 func (s *Server) apiDeleteWebhook(c *gin.Context) {
-	id, err := pathID(c, "id")
-	if err == nil {
-		err = s.store.DeleteWebhook(c.Request.Context(), id)
+	if _, ok := s.onWebhook(c, s.store.DeleteWebhook); ok {
+		c.Status(http.StatusNoContent)
 	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
 }
 
 // apiWebhookDeliveries lists a webhook's latest deliveries, newest first
