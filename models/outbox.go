@@ -46,30 +46,14 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 			return q.Where("((status = ? AND next_attempt_at <= ?) OR (status = ? AND claimed_until < ?))",
 				OutboxPending, now, OutboxSending, now)
 		}
-		if err := s.skipLocked(due(tx).Order("next_attempt_at, id").Limit(limit)).Find(&rows).Error; err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		ids := make([]uint, len(rows))
-		for i := range rows {
-			ids[i] = rows[i].ID
-		}
-		res := due(tx.Model(&OutboxMessage{}).Where("id IN ?", ids)).Updates(map[string]any{
-			"status": OutboxSending, "claimed_until": until, "attempts": gorm.Expr("attempts + 1"), "updated_at": now,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected != int64(len(rows)) {
-			return errors.New("outbox: claimed rows changed under a lock")
-		}
-		for i := range rows {
-			rows[i].Status, rows[i].ClaimedUntil, rows[i].UpdatedAt = OutboxSending, timePtr(until), now
-			rows[i].Attempts++
-		}
-		return nil
+		var err error
+		rows, err = claimLeased(s, tx, due, due, "next_attempt_at, id", limit, now, until,
+			func(m *OutboxMessage) uint { return m.ID },
+			func(m *OutboxMessage) {
+				m.Status, m.ClaimedUntil, m.UpdatedAt = OutboxSending, timePtr(until), now
+				m.Attempts++
+			})
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -57,10 +57,13 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease tim
 	now := s.Now()
 	until := now.Add(lease).Round(time.Microsecond)
 	var rows []WebhookDelivery
+	still := func(q *gorm.DB) *gorm.DB {
+		return q.Where("((status = ? AND next_attempt_at <= ?) OR (status = ? AND claimed_until < ?))",
+			DeliveryPending, now, DeliverySending, now)
+	}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		due := func(q *gorm.DB) *gorm.DB {
-			q = q.Where("((status = ? AND next_attempt_at <= ?) OR (status = ? AND claimed_until < ?))",
-				DeliveryPending, now, DeliverySending, now).
+			q = still(q).
 				Where("webhook_id IN (SELECT id FROM webhooks WHERE disabled_at IS NULL AND (paused_until IS NULL OR paused_until <= ?))", now).
 				Where(`NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.webhook_id = webhook_deliveries.webhook_id
 					AND e.lead_id = webhook_deliveries.lead_id AND e.id < webhook_deliveries.id AND e.status IN ?)`,
@@ -70,27 +73,14 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease tim
 			}
 			return q
 		}
-		if err := s.skipLocked(due(tx.Model(&WebhookDelivery{})).Order("id").Limit(limit)).Find(&rows).Error; err != nil {
-			return err
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		ids := make([]uint, len(rows))
-		for i := range rows {
-			ids[i] = rows[i].ID
-		}
-		res := tx.Model(&WebhookDelivery{}).Where("id IN ?", ids).Updates(map[string]any{
-			"status": DeliverySending, "claimed_until": until, "attempts": gorm.Expr("attempts + 1"), "updated_at": now,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		for i := range rows {
-			rows[i].Status, rows[i].ClaimedUntil, rows[i].UpdatedAt = DeliverySending, timePtr(until), now
-			rows[i].Attempts++
-		}
-		return nil
+		var err error
+		rows, err = claimLeased(s, tx, due, still, "id", limit, now, until,
+			func(d *WebhookDelivery) uint { return d.ID },
+			func(d *WebhookDelivery) {
+				d.Status, d.ClaimedUntil, d.UpdatedAt = DeliverySending, timePtr(until), now
+				d.Attempts++
+			})
+		return err
 	})
 	if err != nil {
 		return nil, err
