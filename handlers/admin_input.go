@@ -142,9 +142,18 @@ func (s *Server) bookingRange(from, to string) (time.Time, time.Time, error) {
 }
 
 // leadSource says in a few words where a lead came from lately: the UTM
-// source, else the referring site, else the role page.
+// source, else the referring site, else the role page; and the booking form
+// embedded on another site, when it booked there.
 func leadSource(l *models.Lead) string {
-	return sourceSummary(l.UTMSource, l.UTMMedium, l.Referrer, l.RoleSlug)
+	summary := sourceSummary(l.UTMSource, l.UTMMedium, l.Referrer, l.RoleSlug)
+	if l.Source == models.SourceEmbed {
+		site := "another site"
+		if u, err := url.Parse(l.PageURL); err == nil && u.Host != "" {
+			site = strings.TrimPrefix(u.Host, "www.")
+		}
+		summary += " · booking form on " + site
+	}
+	return summary
 }
 
 func sourceSummary(utmSource, utmMedium, referrer, roleSlug string) string {

@@ -21,6 +21,8 @@ type leadJSON struct {
 	OwnerID          *uint    `json:"owner_id"`
 	UTM              utmInput `json:"utm"`
 	Referrer         string   `json:"referrer"`
+	Source           string   `json:"source"`   // "embed": booked through the form on another site
+	PageURL          string   `json:"page_url"` // that site's page
 	CreatedAt        string   `json:"created_at"`
 	UpdatedAt        string   `json:"updated_at"`
 	BookingsCount    int64    `json:"bookings_count"`
@@ -51,7 +53,7 @@ func toLeadJSON(r *models.LeadRow) leadJSON {
 	return leadJSON{
 		ID: l.ID, Name: l.Name, Email: l.Email, Phone: l.Phone, CurrentTitle: l.CurrentTitle,
 		TargetTitle: l.TargetTitle, RecommendedTitle: l.RecommendedTitle, RoleSlug: l.RoleSlug, Status: l.Status,
-		OwnerID: l.OwnerID, Referrer: l.Referrer, CreatedAt: rfc3339(l.CreatedAt), UpdatedAt: rfc3339(l.UpdatedAt),
+		OwnerID: l.OwnerID, Referrer: l.Referrer, Source: l.Source, PageURL: l.PageURL, CreatedAt: rfc3339(l.CreatedAt), UpdatedAt: rfc3339(l.UpdatedAt),
 		UTM:           utmInput{Source: l.UTMSource, Medium: l.UTMMedium, Campaign: l.UTMCampaign, Term: l.UTMTerm, Content: l.UTMContent},
 		BookingsCount: r.BookingsCount, NextCallAt: optRFC3339(r.NextCallAt),
 		FirstTouch: touchJSON{Referrer: l.FirstReferrer, UTM: utmInput{Source: l.FirstUTMSource, Medium: l.FirstUTMMedium,

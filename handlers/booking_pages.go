@@ -127,6 +127,7 @@ func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in booking
 			keep.Set(k, v)
 		}
 	}
+	s.keepEmbedState(c, keep)
 	s.render(c, status, "public/book.html", gin.H{
 		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Picker": picker,
 		"Errors": errs, "Message": msg, "Keep": keep, "TZKnown": detected, "FormKey": models.RandomToken(16),
@@ -170,12 +171,13 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		s.showBookForm(c, http.StatusUnprocessableEntity, role, in, "", "", ve.Fields, "")
 		return
 	}
+	s.markEmbedded(c, &req)
 	var idem *models.Idempotency
 	if key := f.Get("form_key"); key != "" && len(key) <= 64 {
 		// A double-clicked submit books once and lands on the same page.
 		idem = &models.Idempotency{Key: "form:" + key, BodyHash: hashForm(f),
 			Render: func(b *models.Booking, _ *models.Lead, _ *models.User) (int, string, error) {
-				return http.StatusSeeOther, "/bookings/" + s.store.BookingToken(b.UID), nil
+				return http.StatusSeeOther, s.confirmationPath(c, s.store.BookingToken(b.UID)), nil
 			}}
 	}
 	res, err := s.store.BookSlot(c.Request.Context(), req, idem)
@@ -197,7 +199,7 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		s.fail(c, err)
 	default:
 		s.metrics.bookingsCreated.Inc()
-		c.Redirect(http.StatusSeeOther, "/bookings/"+res.Token)
+		c.Redirect(http.StatusSeeOther, s.confirmationPath(c, res.Token))
 	}
 }
 

@@ -46,14 +46,18 @@ func (s *Server) recoverPanics(c *gin.Context) {
 	c.Next()
 }
 
+// pagePolicy is every page's Content-Security-Policy but its
+// frame-ancestors, which only the embedded flow changes.
+const pagePolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; base-uri 'none'; object-src 'none'; "
+
 // securityHeaders sets the headers every response carries. The policy
 // allows no inline script anywhere.
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", pagePolicy+"frame-ancestors 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	if s.secure {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")

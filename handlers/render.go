@@ -16,21 +16,24 @@ import (
 )
 
 // Page sets: each has a layout.html that defines "layout" and pages that
-// define "title" and "content"; every set can use templates/partials.
-var pageSets = []string{"public", "admin"}
+// define "title" and "content"; every set can use templates/partials. The
+// embed set is the public pages in a layout without the site's header and
+// footer, for the embedded booking flow.
+var pageSets = []struct{ name, pages string }{{"public", "public"}, {"admin", "admin"}, {"embed", "public"}}
 
 // loadPages parses every page with its set's layout and the partials.
 func loadPages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
 	partials, _ := fs.Glob(web.FS, "templates/partials/*.html")
-	for _, set := range pageSets {
-		files, err := fs.Glob(web.FS, "templates/"+set+"/*.html")
+	for _, ps := range pageSets {
+		set := ps.name
+		files, err := fs.Glob(web.FS, "templates/"+ps.pages+"/*.html")
 		if err != nil {
 			return nil, err
 		}
 		layout := "templates/" + set + "/layout.html"
 		for _, f := range files {
-			if f == layout {
+			if path.Base(f) == "layout.html" {
 				continue
 			}
 			names := append([]string{layout}, partials...)
@@ -97,19 +100,23 @@ func thousands(n int) string {
 // render executes a page into a buffer first, so a template error becomes
 // a clean 500 instead of half a page.
 func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
+	if data == nil {
+		data = gin.H{}
+	}
+	if v := s.embedViewOf(c); v != nil {
+		data["Embed"] = v
+		page = "embed/" + path.Base(page)
+	}
 	t := s.pages[page]
 	if t == nil {
 		s.log.Error("no such template", "page", page)
 		c.String(500, "internal error")
 		return
 	}
-	if data == nil {
-		data = gin.H{}
-	}
 	data["Roles"] = s.content.Roles()
 	data["Path"] = c.Request.URL.Path
 	data["Year"] = s.now().Year()
-	if strings.HasPrefix(page, "public/") {
+	if strings.HasPrefix(page, "public/") || strings.HasPrefix(page, "embed/") {
 		s.addMeetingData(c, data)
 	}
 	if u, ok := c.Get(ctxUser); ok {

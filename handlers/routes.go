@@ -35,6 +35,13 @@ func (s *Server) routes() {
 	r.GET("/bookings/:token/cancel", s.cancelPage)
 	r.POST("/bookings/:token/cancel", s.rateLimited, s.cancelSubmit)
 
+	// The booking flow for frames on other sites: the same pages without
+	// the site's header and footer, framable by CALLBOOK_EMBED_ORIGINS.
+	embed := r.Group("/embed", s.embedded)
+	embed.GET("/roles/:slug/book", s.bookPage)
+	embed.POST("/roles/:slug/book", s.rateLimited, s.bookSubmit)
+	embed.GET("/bookings/:token", s.bookingPage)
+
 	// Public JSON API (CONTRACT §5).
 	api := r.Group("/api/v1")
 	api.GET("/openapi.json", s.apiOpenAPI)

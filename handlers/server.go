@@ -6,10 +6,12 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -46,6 +48,9 @@ type Options struct {
 	BaseURL        string
 	RateLimit      int      // submissions per client IP per minute; 0: off
 	TrustedProxies []string // CIDRs whose X-Forwarded-For is believed
+	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
+	// none: no page may be framed.
+	EmbedOrigins []string
 }
 
 // MailRenderer is what the handlers need of the mailer: the calendar file of
@@ -78,6 +83,8 @@ type Server struct {
 	openAPI []byte // docs/openapi.yaml as JSON
 
 	webhookTargets WebhookTargetCheck
+	// embedOrigins may frame /embed/… (canonical origins).
+	embedOrigins []string
 
 	engine *gin.Engine
 }
@@ -111,6 +118,9 @@ func New(opts Options) (*Server, error) {
 		reg, s.gather = r, r
 	}
 	s.metrics = newMetrics(reg)
+	if s.embedOrigins, err = ParseEmbedOrigins(strings.Join(opts.EmbedOrigins, ",")); err != nil {
+		return nil, fmt.Errorf("handlers: EmbedOrigins: %w", err)
+	}
 	if opts.RateLimit > 0 {
 		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)
 	}

@@ -21,6 +21,7 @@ type BookingRequest struct {
 	UTMCampaign, UTMTerm      string
 	UTMContent                string
 	Referrer                  string
+	Source, PageURL           string // SourceEmbed and the embedding page, for the embedded form
 }
 
 // Idempotency ties a request to its Idempotency-Key. Render builds the
@@ -66,6 +67,9 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 		}
 		lead, isNew, err := s.upsertLead(tx, req)
 		if err != nil {
+			return err
+		}
+		if err := s.markLeadSource(tx, lead, req); err != nil {
 			return err
 		}
 		b, host, err := s.placeBooking(tx, req, lead.ID)

@@ -72,6 +72,9 @@ var migrations = []migration{
 			"WHERE status IN ('pending', 'sending')")
 	}},
 	{9, "first-touch source on leads", addFirstTouch},
+	{12, "leads record the embedded form and its page", func(tx *gorm.DB, _ string) error {
+		return addColumns(tx, map[any][]string{&Lead{}: {"Source", "PageURL"}})
+	}},
 	{13, "trigram indexes for lead search (PostgreSQL)", func(tx *gorm.DB, dialect string) error {
 		if dialect != DialectPostgres {
 			return nil // SQLite's FTS5 index depends on the binary: see ensureSearchIndex

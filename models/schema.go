@@ -112,6 +112,8 @@ type Lead struct {
 	FirstUTMTerm     string `gorm:"column:first_utm_term;size:200;not null;default:''"`
 	FirstUTMContent  string `gorm:"column:first_utm_content;size:200;not null;default:''"`
 	FirstReferrer    string `gorm:"column:first_referrer;size:2000;not null;default:''"`
+	Source           string `gorm:"size:16;not null;default:''"`                   // SourceEmbed: booked through the form embedded in another site
+	PageURL          string `gorm:"column:page_url;size:2000;not null;default:''"` // that site's page
 	ErasedAt         *time.Time
 	CreatedAt        time.Time `gorm:"not null;index"`
 	UpdatedAt        time.Time `gorm:"not null"`

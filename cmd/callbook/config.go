@@ -40,6 +40,7 @@ type config struct {
 	MeetingURL     string
 	// WebhookAllowPrivate lets webhooks target http and non-public addresses.
 	WebhookAllowPrivate bool
+	EmbedOrigins        []string // sites that may frame the embedded booking flow
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -65,6 +66,7 @@ var settings = []setting{
 	{"CALLBOOK_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed", applyProxies},
 	{"CALLBOOK_LOG_FORMAT", "text", "text or json", applyLogFormat},
 	{"CALLBOOK_MAIL_LEASE", "", "how long a replica holds the emails it is sending before another may take them over; empty: the built-in lease", applyMailLease},
+	{"CALLBOOK_EMBED_ORIGINS", "", "comma-separated origins (https://www.example.com) allowed to frame the embedded booking flow; empty: none", applyEmbedOrigins},
 	{"CALLBOOK_METRICS_ADDR", "", "address of a separate listener serving /metrics without credentials, such as 127.0.0.1:9090; empty: none", applyMetricsAddr},
 	{"CALLBOOK_CALENDAR_SYNC", "5m", "how often hosts' own calendars are read", applyCalendarSync},
 	{"CALLBOOK_MEETING_URL", "", "video-call URL of hosts without a meeting place of their own; {booking} becomes the booking's uid", applyMeetingURL},

@@ -53,6 +53,7 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_LOG_FORMAT":      "xml",
 		"CALLBOOK_MAIL_LEASE":      "1s",
 		"CALLBOOK_METRICS_ADDR":    "9090",
+		"CALLBOOK_EMBED_ORIGINS":   "https://a.example,https://b.example/careers",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

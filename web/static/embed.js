@@ -1,0 +1,45 @@
+// Callbook's booking widget. Put it where the booking flow should appear:
+//
+//   <script src="https://book.example.com/static/embed.js" data-role="backend-engineer" async></script>
+//
+// It inserts the flow in a frame in place of the tag, passes this page's
+// utm_* parameters, its address and its referrer on to the lead, makes the
+// frame as tall as its content, and, when a call is booked, posts
+// {type: "callbook:booked", booking_id: …} to this page (a "message" event
+// whose origin is this page's own). No dependencies; the site must
+// be listed in Callbook's CALLBOOK_EMBED_ORIGINS.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.src || script.getAttribute("data-callbook-done")) return;
+  script.setAttribute("data-callbook-done", "1");
+  var role = script.getAttribute("data-role");
+  if (!role) { if (window.console) console.error("callbook embed.js: add data-role=\"<role page slug>\" to the script tag"); return; }
+  var callbook = new URL(script.src, location.href).origin;
+
+  var q = new URLSearchParams();
+  new URLSearchParams(location.search).forEach(function (v, k) { if (/^utm_(source|medium|campaign|term|content)$/.test(k)) q.set(k, v); });
+  q.set("page", location.href);
+  if (document.referrer) q.set("ref", document.referrer);
+  q.set("origin", location.origin);
+
+  var frame = document.createElement("iframe");
+  frame.src = callbook + "/embed/roles/" + encodeURIComponent(role) + "/book?" + q.toString();
+  frame.title = script.getAttribute("data-title") || "Book a discovery call";
+  frame.setAttribute("data-callbook-frame", role);
+  frame.style.cssText = "display:block;width:100%;min-width:280px;height:720px;border:0;overflow:hidden";
+  script.parentNode.insertBefore(frame, script);
+
+  window.addEventListener("message", function (e) {
+    // Only this frame, showing Callbook, may resize it or report a booking.
+    if (e.origin !== callbook || e.source !== frame.contentWindow) return;
+    var d = e.data;
+    if (!d || typeof d !== "object") return;
+    if (d.type === "callbook:frame:resize" && typeof d.height === "number" && d.height > 0 && d.height < 20000) {
+      frame.style.height = Math.ceil(d.height) + "px";
+    } else if (d.type === "callbook:frame:booked" && typeof d.booking_id === "number") {
+      // To this page only: its listeners see this page's own origin.
+      window.postMessage({ type: "callbook:booked", booking_id: d.booking_id }, location.origin);
+    }
+  });
+})();
