@@ -104,7 +104,7 @@ func TestStaff_SignInFindTheNewLeadChangeStatusAndAddANote(t *testing.T) {
 	}
 }
 
-// exportColumns is the CSV header of CONTRACT §6.
+// exportColumns is the CSV header of docs/API.md, CSV export.
 var exportColumns = []string{"id", "created_at", "name", "email", "phone", "current_title", "target_title",
 	"recommended_title", "role_slug", "status", "owner_email", "bookings_count", "next_call_at",
 	"last_call_at", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer"}

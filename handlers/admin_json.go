@@ -7,7 +7,7 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// leadJSON is the contract's Lead object (CONTRACT §5).
+// leadJSON is the API's Lead object (docs/openapi.yaml).
 type leadJSON struct {
 	ID               uint     `json:"id"`
 	Name             string   `json:"name"`

@@ -11,7 +11,7 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// Lead list page sizes for the API (CONTRACT §5).
+// Lead list page sizes for the API (docs/openapi.yaml).
 const (
 	apiLeadLimit    = 50
 	apiMaxLeadLimit = 200

@@ -177,7 +177,7 @@ func (s *Server) apiSlots(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"timezone": loc.String(), "duration_minutes": bs.DurationMinutes, "slots": out})
 }
 
-// maxSlotDays is the widest slot query, in days (CONTRACT §5).
+// maxSlotDays is the widest slot query, in days (docs/openapi.yaml).
 const maxSlotDays = 62
 
 // slotRange turns from/to calendar days in tz into [from 00:00, to+1 00:00).

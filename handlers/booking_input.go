@@ -70,7 +70,7 @@ func validPhone(p string) bool {
 	return digits >= 5 && digits <= 20
 }
 
-// validate checks every field (CONTRACT §5) and returns the request for the
+// validate checks every field (docs/openapi.yaml) and returns the request for the
 // store, or a ValidationError naming each problem.
 func (in bookingInput) validate(content *Content, zones *zoneCache) (models.BookingRequest, error) {
 	v := &models.ValidationError{}

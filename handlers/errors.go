@@ -12,7 +12,7 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// apiError is an error with the contract's code and status (CONTRACT §5).
+// apiError is an error with the API's code and status (docs/openapi.yaml).
 type apiError struct {
 	Status  int
 	Code    string

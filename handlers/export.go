@@ -11,7 +11,7 @@ import (
 )
 
 // apiExportLeads streams the leads matching the lead list's filters as
-// CSV (GET /api/v1/admin/leads/export.csv, admin; CONTRACT §6). Rows leave
+// CSV (GET /api/v1/admin/leads/export.csv, admin; docs/API.md, CSV export). Rows leave
 // as they are read; a client that goes away stops the query. Every export,
 // finished or not, is recorded as a lead.exported event.
 func (s *Server) apiExportLeads(c *gin.Context) {

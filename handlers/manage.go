@@ -11,7 +11,7 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// The visitor's reschedule and cancel pages and their JSON API (CONTRACT §4
+// The visitor's reschedule and cancel pages and their JSON API (docs/API.md, Web pages
 // and §5). The token in the URL is the only key; every miss is a plain 404.
 
 // changeable reports whether b may still be moved or canceled.

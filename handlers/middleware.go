@@ -12,7 +12,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// maxBody is the largest request body accepted (CONTRACT §5).
+// maxBody is the largest request body accepted (docs/openapi.yaml).
 const maxBody = 64 << 10
 
 // logRequests writes one structured line per request.

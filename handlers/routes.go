@@ -22,7 +22,7 @@ func (s *Server) routes() {
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", s.requireMetricsToken, s.metricsHandler())
 
-	// Public pages (CONTRACT §4).
+	// Public pages (docs/API.md, Web pages).
 	r.GET("/", s.index)
 	r.GET("/roles/:slug", s.rolePage)
 	r.GET("/roles/:slug/book", s.bookPage)
@@ -42,7 +42,7 @@ func (s *Server) routes() {
 	embed.POST("/roles/:slug/book", s.rateLimited, s.bookSubmit)
 	embed.GET("/bookings/:token", s.bookingPage)
 
-	// Public JSON API (CONTRACT §5).
+	// Public JSON API (docs/openapi.yaml).
 	api := r.Group("/api/v1")
 	api.GET("/openapi.json", s.apiOpenAPI)
 	api.GET("/roles", s.apiRoles)
@@ -52,7 +52,7 @@ func (s *Server) routes() {
 	api.POST("/bookings/:token/cancel", s.rateLimited, s.apiCancelBooking)
 	api.POST("/bookings/:token/reschedule", s.rateLimited, s.apiRescheduleBooking)
 
-	// Staff area (issue 6). requireStaff signs the user in (session cookie
+	// Staff area. requireStaff signs the user in (session cookie
 	// or Bearer token): pages without one get a 303 to /admin/login, the
 	// API a 401. requireAdmin, always after requireStaff, gives sales 403.
 	r.GET("/admin/login", s.loginPage)
@@ -82,7 +82,7 @@ func (s *Server) routes() {
 	admin.POST("/hosts/:id/calendars", s.adminHostCalendars)
 	staff.POST("/hosts/:id/feed", s.adminReplaceFeed)
 
-	// Staff JSON API (CONTRACT §5), same middleware.
+	// Staff JSON API (docs/openapi.yaml), same middleware.
 	staffAPI := r.Group("/api/v1/admin", s.requireStaff)
 	staffAPI.GET("/leads", s.apiLeads)
 	staffAPI.GET("/leads/:id", s.apiLead)
@@ -99,7 +99,7 @@ func (s *Server) routes() {
 	adminAPI.GET("/hosts/:id/calendars", s.apiHostCalendars)
 	adminAPI.PUT("/hosts/:id/calendars", s.apiSetHostCalendars)
 
-	// Dashboard, lead exports and figures by target title (issue 7).
+	// Dashboard, lead exports and figures by target title.
 	staff.GET("", s.dashboard)
 	admin.GET("/export", s.adminExport)
 	staffAPI.GET("/stats", s.apiStats)

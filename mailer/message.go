@@ -13,7 +13,7 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// Headers Callbook sets on every email (CONTRACT §7).
+// Headers Callbook sets on every email (docs/API.md, Emails).
 const (
 	HeaderKind    = "X-Callbook-Kind"
 	HeaderBooking = "X-Callbook-Booking"

@@ -59,7 +59,7 @@ func (c SMTPConfig) String() string {
 	return fmt.Sprintf("%s://%s%s (%s)", scheme, user, net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), c.TLS)
 }
 
-// ParseSMTPURL reads CALLBOOK_SMTP_URL (CONTRACT §2):
+// ParseSMTPURL reads CALLBOOK_SMTP_URL (README.md, Configuration):
 //
 //	smtp://[user:pass@]host[:port]               STARTTLS when the server offers it (port 25 by default)
 //	smtp://[user:pass@]host[:port]?tls=required  STARTTLS or no delivery

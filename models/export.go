@@ -13,7 +13,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// ExportColumns are the CSV columns of CONTRACT §6, in order: the
+// ExportColumns are the CSV columns of docs/API.md, CSV export, in order: the
 // contract's twenty (utm_* and referrer are the latest source), then the
 // lead's first-touch source.
 var ExportColumns = []string{
@@ -23,7 +23,7 @@ var ExportColumns = []string{
 	"first_utm_source", "first_utm_medium", "first_utm_campaign", "first_utm_term", "first_utm_content", "first_referrer",
 }
 
-// ExportLeads writes the leads matching f to w as CONTRACT §6 CSV, newest
+// ExportLeads writes the leads matching f to w as CSV (docs/API.md, CSV export), newest
 // first, and returns how many rows it wrote.
 //
 // It streams: leads are read in keyset pages of exportPage, and each page

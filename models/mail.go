@@ -7,7 +7,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// Email kinds (CONTRACT §7). Reminder kinds are "reminder-" plus the offset
+// Email kinds (docs/API.md, Emails). Reminder kinds are "reminder-" plus the offset
 // as written in configuration.
 const (
 	MailConfirmation   = "confirmation"

@@ -299,7 +299,7 @@ func (s *Store) OutboxCounts(ctx context.Context) (map[string]int64, error) {
 }
 
 // withdrawLateReminders cancels unsent reminder emails whose call has begun:
-// mail delayed by an outage past the start would only confuse (CONTRACT §7:
+// mail delayed by an outage past the start would only confuse (docs/API.md, Emails:
 // never after the call has begun).
 func withdrawLateReminders(tx *gorm.DB, now time.Time) error {
 	return tx.Model(&OutboxMessage{}).

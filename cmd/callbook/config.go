@@ -16,7 +16,7 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// config is everything CONTRACT §2 lets an operator set.
+// config is every setting of the README's Configuration table.
 type config struct {
 	Addr           string
 	BaseURL        string

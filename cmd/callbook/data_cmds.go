@@ -18,7 +18,7 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// exportFlags are the options of `callbook export` (CONTRACT §1).
+// exportFlags are the options of `callbook export` (README.md, Commands).
 type exportFlags struct {
 	out, status, targetTitle, from, to string
 }
@@ -68,7 +68,7 @@ func (f exportFlags) filter(loc *time.Location) (models.LeadFilter, error) {
 	return lf, nil
 }
 
-// cmdExport writes the leads CSV (CONTRACT §6) to --out or standard output
+// cmdExport writes the leads CSV (docs/API.md, CSV export) to --out or standard output
 // and records a lead.exported event. Progress goes to standard error only
 // when that is a terminal, so scripts and pipes see nothing but the CSV.
 func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {

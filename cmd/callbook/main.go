@@ -1,5 +1,5 @@
 // Command callbook runs the Callbook service and its operator tools
-// (CONTRACT §1). main owns start-up and shutdown order: every moving part is
+// (README.md, Commands). main owns start-up and shutdown order: every moving part is
 // built and stopped here.
 package main
 

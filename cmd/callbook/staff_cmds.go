@@ -17,7 +17,7 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// Usage lines of the staff commands (CONTRACT §1).
+// Usage lines of the staff commands (README.md, Commands).
 const (
 	userAddUsage    = "user add --email E --name N --role admin|sales [--host] (password on standard input)"
 	userPasswdUsage = "user passwd --email E [--revoke-tokens] (password on standard input)"
