@@ -124,7 +124,7 @@ func newDashboardView(st *models.Stats) *dashboardView {
 	v := &dashboardView{Stats: st, From: st.Period.FirstDay(), To: st.Period.LastDay(), Mail: st.Mail,
 		CallsToday: st.CallsToday.Count, CallsWk: st.CallsThisWeek.Count}
 	for _, w := range st.Weeks {
-		v.Weeks = append(v.Weeks, weekLabel{From: w.FirstDay(), To: w.LastDay(), Short: w.Start.Format("2 Jan")})
+		v.Weeks = append(v.Weeks, weekLabel{From: w.FirstDay(), To: w.LastDay(), Short: w.Start.Format("2 Jan") + " – " + w.End.AddDate(0, 0, -1).Format("2 Jan")})
 	}
 	for _, t := range st.Titles {
 		v.Titles = append(v.Titles, newTitleView(st, t, t.TargetTitle))

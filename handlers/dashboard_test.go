@@ -196,3 +196,20 @@ func TestStatsAPI_SameFiguresAsJSON(t *testing.T) {
 		}
 	})
 }
+
+func TestDashboard_WeeksAreWholeMondayToSundayWeeksLabeledByTheirDates(t *testing.T) {
+	e := newTestServer(t, models.DialectSQLite)
+	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+	// The test clock is Monday 30 November 2026: the last 7 days run from
+	// Tuesday 24 November, so the first bar is the week of Monday 23 November.
+	body := e.page(admin, http.MethodGet, "/admin?days=7", nil).Body.String()
+	for _, want := range []string{"23 Nov – 29 Nov", "30 Nov – 6 Dec"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks the week %q", want)
+		}
+	}
+	w := e.api(admin, http.MethodGet, "/api/v1/admin/stats?from=2026-11-24&to=2026-11-30", "")
+	if !strings.Contains(w.Body.String(), `"weeks":[{"from":"2026-11-23","to":"2026-11-29"},{"from":"2026-11-30","to":"2026-12-06"}]`) {
+		t.Errorf("stats weeks: %s", w.Body.String())
+	}
+}

@@ -50,23 +50,27 @@ func (p Period) Leads(targetTitle, status string) LeadFilter {
 	return LeadFilter{TargetTitle: targetTitle, Status: status, CreatedFrom: p.Start, CreatedTo: p.End}
 }
 
-// Weeks splits the period into weeks that begin on Monday, the first and
-// last cut to the period.
+// Weeks are the whole weeks, Monday to Sunday, that hold the period's days:
+// the first may begin before the period and the last end after it, so
+// every week's bar counts seven days.
 func (p Period) Weeks() []Period {
 	var weeks []Period
-	for cur := p.Start; cur.Before(p.End); {
-		toMonday := (8 - int(cur.Weekday())) % 7
-		if toMonday == 0 {
-			toMonday = 7
-		}
-		next := addDays(cur, toMonday)
-		if next.After(p.End) {
-			next = p.End
-		}
+	cur := addDays(p.Start, -((int(p.Start.Weekday()) + 6) % 7))
+	for cur.Before(p.End) {
+		next := addDays(cur, 7)
 		weeks = append(weeks, Period{cur, next})
 		cur = next
 	}
 	return weeks
+}
+
+// span is the period from the start of the first of weeks to the end of
+// the last (p itself when there are none).
+func span(p Period, weeks []Period) Period {
+	if len(weeks) == 0 {
+		return p
+	}
+	return Period{weeks[0].Start, weeks[len(weeks)-1].End}
 }
 
 // LastDays is the n days up to and including today in the business zone.

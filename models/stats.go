@@ -147,10 +147,12 @@ func rolledUp(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
 		}
 	}
 	var rows []StatsDaily
-	err := tx.Where("day >= ? AND day < ?", st.Period.FirstDay(), st.Period.End.Format(time.DateOnly)).Find(&rows).Error
+	weeks := span(st.Period, st.Weeks)
+	err := tx.Where("day >= ? AND day < ?", weeks.FirstDay(), weeks.End.Format(time.DateOnly)).Find(&rows).Error
 	if err != nil {
 		return err
 	}
+	first, end := st.Period.FirstDay(), st.Period.End.Format(time.DateOnly)
 	for _, r := range rows {
 		wk, ok := week[r.Day]
 		if !ok || r == (StatsDaily{Day: r.Day, TargetTitle: r.TargetTitle}) {
@@ -159,6 +161,9 @@ func rolledUp(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
 		t := get(r.TargetTitle)
 		t.WeeklyLeads[wk] += r.Leads
 		t.WeeklyCalls[wk] += r.Calls
+		if r.Day < first || r.Day >= end {
+			continue // a day of the first or last week outside the period
+		}
 		t.Booked += r.Leads
 		t.Qualified += r.Qualified
 		t.Client += r.Client
@@ -172,7 +177,7 @@ func rolledUp(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
 }
 
 // weekCase numbers the week a column's time falls in (0 for the first),
-// for rows already known to be in the period.
+// for rows already known to be in the weeks.
 func weekCase(col string, weeks []Period) (string, []any) {
 	if len(weeks) < 2 {
 		return "0", nil
@@ -188,27 +193,34 @@ func weekCase(col string, weeks []Period) (string, []any) {
 	return b.String(), args
 }
 
-// weeklyLeads counts the period's leads by title and week, with their
-// statuses and recommendations, in one pass.
+// weeklyLeads counts the leads of the period's weeks by title and week,
+// and the period's own leads with their statuses and recommendations, in
+// one pass.
 func weeklyLeads(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
 	wk, args := weekCase("leads.created_at", st.Weeks)
+	args = append(args, st.Period.Start.UTC(), st.Period.End.UTC())
 	var rows []struct {
 		Title                                string
 		Wk                                   int
+		Inp                                  bool
 		N, Qualified, Client, Recom, Differs int64
 	}
-	q := tx.Table("leads").Select(`leads.target_title AS title, `+wk+` AS wk, COUNT(*) AS n,
+	q := tx.Table("leads").Select(`leads.target_title AS title, `+wk+` AS wk,
+		CASE WHEN leads.created_at >= ? AND leads.created_at < ? THEN 1 ELSE 0 END AS inp, COUNT(*) AS n,
 		SUM(CASE WHEN leads.status = 'qualified' THEN 1 ELSE 0 END) AS qualified,
 		SUM(CASE WHEN leads.status = 'client' THEN 1 ELSE 0 END) AS client,
 		SUM(CASE WHEN leads.recommended_title <> '' THEN 1 ELSE 0 END) AS recom,
 		SUM(CASE WHEN leads.recommended_title <> ''
 			AND LOWER(TRIM(leads.recommended_title)) <> LOWER(TRIM(leads.target_title)) THEN 1 ELSE 0 END) AS differs`, args...)
-	if err := st.Period.Leads("", "").apply(q).Group("1, 2").Scan(&rows).Error; err != nil {
+	if err := span(st.Period, st.Weeks).Leads("", "").apply(q).Group("1, 2, 3").Scan(&rows).Error; err != nil {
 		return err
 	}
 	for _, r := range rows {
 		t := get(r.Title)
 		t.WeeklyLeads[r.Wk] += r.N
+		if !r.Inp {
+			continue
+		}
 		t.Booked += r.N
 		t.Qualified += r.Qualified
 		t.Client += r.Client
@@ -239,7 +251,7 @@ func cohortCalls(tx *gorm.DB, p Period, get func(string) *TitleStats) error {
 	return nil
 }
 
-// weeklyCalls counts the bookings made in the period by title and week.
+// weeklyCalls counts the bookings made in the period's weeks by title and week.
 func weeklyCalls(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
 	wk, args := weekCase("bookings.created_at", st.Weeks)
 	var rows []struct {
@@ -248,7 +260,7 @@ func weeklyCalls(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
 		N     int64
 	}
 	err := tx.Table("bookings").Select("bookings.target_title AS title, "+wk+" AS wk, COUNT(*) AS n", args...).
-		Where("bookings.created_at >= ? AND bookings.created_at < ?", st.Period.Start.UTC(), st.Period.End.UTC()).
+		Where("bookings.created_at >= ? AND bookings.created_at < ?", span(st.Period, st.Weeks).Start.UTC(), span(st.Period, st.Weeks).End.UTC()).
 		Group("1, 2").Scan(&rows).Error
 	if err != nil {
 		return err

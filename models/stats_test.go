@@ -179,19 +179,19 @@ func TestPeriod_WeeksStartOnMondayAndSurviveDST(t *testing.T) {
 		t.Fatalf("period %s..%s, %d days", p.FirstDay(), p.LastDay(), p.Days())
 	}
 	weeks := p.Weeks()
-	wantStarts := []string{"2026-03-01", "2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"}
+	// Whole weeks, Monday to Sunday: the first begins before the 1st (a
+	// Sunday), the last ends after the 31st.
+	wantStarts := []string{"2026-02-23", "2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23", "2026-03-30"}
 	if len(weeks) != len(wantStarts) {
 		t.Fatalf("weeks = %d, want %d", len(weeks), len(wantStarts))
 	}
-	days := 0
 	for i, w := range weeks {
-		if w.FirstDay() != wantStarts[i] || w.Start.Hour() != 0 || w.End.Hour() != 0 {
-			t.Errorf("week %d = %v..%v", i, w.Start, w.End)
+		if w.FirstDay() != wantStarts[i] || w.Start.Hour() != 0 || w.End.Hour() != 0 || w.Days() != 7 || w.Start.Weekday() != time.Monday {
+			t.Errorf("week %d = %v..%v (%d days)", i, w.Start, w.End, w.Days())
 		}
-		days += w.Days()
 	}
-	if days != 31 || !weeks[len(weeks)-1].End.Equal(p.End) {
-		t.Errorf("weeks cover %d days, end %v", days, weeks[len(weeks)-1].End)
+	if last := weeks[len(weeks)-1]; last.LastDay() != "2026-04-05" {
+		t.Errorf("last week ends %s, want Sunday 2026-04-05", last.LastDay())
 	}
 }
 
