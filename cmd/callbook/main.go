@@ -43,6 +43,10 @@ func main() {
 // usage, 1 for failures at run time, each as one line on stderr.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := "serve"
+	if len(args) > 0 && isHelp(args[0]) {
+		printUsage(stdout)
+		return 0
+	}
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		name, args = args[0], args[1:]
 	}
@@ -64,6 +68,33 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	return 0
+}
+
+func isHelp(arg string) bool {
+	return arg == "help" || arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// commandHelp describes each subcommand, in the order --help lists them.
+var commandHelp = [][2]string{
+	{"serve", "migrate, then run the web server and scheduler until SIGINT/SIGTERM (the default)"},
+	{"migrate", "apply pending migrations"},
+	{"user add", "--email E --name N --role admin|sales [--host]: create a staff user (password on standard input)"},
+	{"user passwd", "--email E: set a new password (standard input)"},
+	{"token create", "--email E --name LABEL: print a new API token once"},
+	{"export", "[--out FILE] [--status S] [--target-title T] [--from DATE] [--to DATE]: write the leads CSV"},
+	{"backup", "--out FILE: consistent copy of a running SQLite database"},
+	{"stats", "rebuild: recompute the dashboard's daily figures"},
+	{"version", "print the version"},
+}
+
+// printUsage lists the subcommands.
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: callbook [command] [flags]")
+	fmt.Fprintln(w, "\nCommands:")
+	for _, c := range commandHelp {
+		fmt.Fprintf(w, "  %-13s %s\n", c[0], c[1])
+	}
+	fmt.Fprintln(w, "\n\"callbook serve --help\" lists the server's flags; each is also an environment variable (see the README).")
 }
 
 func cmdVersion(_ context.Context, _ []string, _ io.Reader, stdout, _ io.Writer) error {

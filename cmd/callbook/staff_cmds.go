@@ -38,7 +38,9 @@ func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return usageError{fmt.Errorf("unknown subcommand %q; use %s, or %s", args[0], userAddUsage, userPasswdUsage)}
 }
 
-// userAdd creates a staff user and prints its id alone on one line.
+// userAdd creates a staff user and prints its id alone on one line of
+// standard output, for scripts, and what it created on standard error, for
+// the person who ran it.
 func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var email, name, role string
 	var host bool
@@ -68,7 +70,21 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return inputError(err)
 	}
 	fmt.Fprintln(stdout, u.ID)
+	fmt.Fprintln(stderr, describeNewUser(u))
 	return nil
+}
+
+// describeNewUser says in a sentence what user add created.
+func describeNewUser(u *models.User) string {
+	what := "a sales user"
+	if u.Role == models.RoleAdmin {
+		what = "an admin"
+	}
+	if u.Host {
+		what += " who takes calls"
+	}
+	return fmt.Sprintf("Created %s: %s <%s>, id %d. They sign in to the staff area at /admin with this email and the password given.",
+		what, u.Name, u.Email, u.ID)
 }
 
 // userPasswd sets a user's password and signs them out everywhere; with
