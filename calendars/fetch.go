@@ -48,7 +48,7 @@ func NewHTTPClient() *http.Client {
 
 func checkScheme(u *url.URL) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("only http and https calendar addresses are read, not %s:", u.Scheme)
+		return fmt.Errorf("only http and https calendar addresses are read, not %q", u.Scheme)
 	}
 	return nil
 }
