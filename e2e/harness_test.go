@@ -49,7 +49,7 @@ type app struct {
 // startApp migrates a new database, creates the default host, loads the
 // built-in role pages and serves the handlers on 127.0.0.1. It uses the
 // real clock: slots are computed from now, like in production.
-func startApp(t *testing.T) *app {
+func startApp(t *testing.T, tweak ...func(*handlers.Options)) *app {
 	t.Helper()
 	loc, err := time.LoadLocation(businessZone)
 	if err != nil {
@@ -95,10 +95,14 @@ func startApp(t *testing.T) *app {
 	if err != nil {
 		t.Fatalf("mailer: %v", err)
 	}
-	h, err := handlers.New(handlers.Options{
+	opts := handlers.Options{
 		Store: store, Content: content, Mail: outbox.Renderer(), Log: quietLog(), Metrics: reg, Gatherer: reg,
 		BaseURL: base, RateLimit: 0,
-	})
+	}
+	for _, f := range tweak {
+		f(&opts)
+	}
+	h, err := handlers.New(opts)
 	if err != nil {
 		t.Fatalf("handlers: %v", err)
 	}

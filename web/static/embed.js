@@ -22,6 +22,8 @@
   q.set("page", location.href);
   if (document.referrer) q.set("ref", document.referrer);
   q.set("origin", location.origin);
+  // The visitor's zone, so the frame shows their times at once.
+  try { var tz = Intl.DateTimeFormat().resolvedOptions().timeZone; if (tz) q.set("tz", tz); } catch (e) { /* the frame detects it */ }
 
   var frame = document.createElement("iframe");
   frame.src = callbook + "/embed/roles/" + encodeURIComponent(role) + "/book?" + q.toString();
