@@ -6,6 +6,11 @@
 //	loadgen -mode slots -c 16 -n 20000
 //	loadgen -mode book -c 16 -n 5000 -token $ADMIN_TOKEN -setup -pid $(pgrep callbook)
 //	loadgen -workload business-hours -c 16 -token $ADMIN_TOKEN -pid $(pgrep callbook)
+//	loadgen -mode get -path '/api/v1/admin/leads?limit=50' -token $ADMIN_TOKEN -c 4 -n 2000
+//	loadgen -mode book -url http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083
+//
+// With several comma-separated -url values (replicas of one service), the
+// requests take turns among them; set-up and slot lookups use the first.
 //
 // The business-hours workload is the fixed comparison run: one host open
 // Monday to Friday 09:00-17:00 New York, 30-minute calls, a 365-day horizon,
@@ -33,6 +38,8 @@ import (
 
 type options struct {
 	base, mode, token, tz string
+	bases                 []string // -url split at commas
+	path                  string   // -mode get
 	workload              string
 	clients, n            int
 	maxDur                time.Duration
@@ -43,8 +50,9 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.base, "url", "http://127.0.0.1:8080", "server base URL")
-	flag.StringVar(&o.mode, "mode", "slots", "slots (30-day listing) or book (new bookings)")
+	flag.StringVar(&o.base, "url", "http://127.0.0.1:8080", "server base URL; several, comma-separated, take turns")
+	flag.StringVar(&o.mode, "mode", "slots", "slots (30-day listing), book (new bookings) or get (-path, with -token when set)")
+	flag.StringVar(&o.path, "path", "/api/v1/admin/leads?limit=50", "with -mode get: the path and query to fetch")
 	flag.IntVar(&o.clients, "c", 16, "concurrent clients")
 	flag.IntVar(&o.n, "n", 5000, "requests to send")
 	flag.DurationVar(&o.maxDur, "d", 60*time.Second, "stop after this long")
@@ -71,9 +79,13 @@ func main() {
 var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 
 func run(o options) error {
-	if !strings.HasPrefix(o.base, "http://127.") && !strings.HasPrefix(o.base, "http://localhost") && !strings.HasPrefix(o.base, "http://[::1]") {
-		return errors.New("-url must be a loopback address: this tool only loads servers on this machine")
+	o.bases = strings.Split(o.base, ",")
+	for _, b := range o.bases {
+		if !strings.HasPrefix(b, "http://127.") && !strings.HasPrefix(b, "http://localhost") && !strings.HasPrefix(b, "http://[::1]") {
+			return errors.New("-url must be loopback addresses: this tool only loads servers on this machine")
+		}
 	}
+	o.base = o.bases[0]
 	if o.setup {
 		if err := setup(o); err != nil {
 			return err
@@ -93,8 +105,16 @@ func run(o options) error {
 	case "slots":
 		from := time.Now().Format(time.DateOnly)
 		to := time.Now().AddDate(0, 0, 29).Format(time.DateOnly)
-		url := o.base + "/api/v1/slots?from=" + from + "&to=" + to + "&tz=" + o.tz
-		req = func(int) (*http.Request, error) { return http.NewRequest(http.MethodGet, url, nil) }
+		path := "/api/v1/slots?from=" + from + "&to=" + to + "&tz=" + o.tz
+		req = func(i int) (*http.Request, error) { return http.NewRequest(http.MethodGet, o.at(i)+path, nil) }
+	case "get":
+		req = func(i int) (*http.Request, error) {
+			r, err := http.NewRequest(http.MethodGet, o.at(i)+o.path, nil)
+			if err == nil && o.token != "" {
+				r.Header.Set("Authorization", "Bearer "+o.token)
+			}
+			return r, err
+		}
 	case "book":
 		want := o.n
 		if o.spread {
@@ -118,7 +138,7 @@ func run(o options) error {
 				"role_slug": "backend-engineer", "start": starts[i], "timezone": o.tz, "consent": true,
 				"utm": map[string]string{"source": "loadgen"},
 			})
-			r, err := http.NewRequest(http.MethodPost, o.base+"/api/v1/bookings", bytes.NewReader(body))
+			r, err := http.NewRequest(http.MethodPost, o.at(i)+"/api/v1/bookings", bytes.NewReader(body))
 			if err == nil {
 				r.Header.Set("Content-Type", "application/json")
 			}
@@ -142,10 +162,14 @@ func run(o options) error {
 	return nil
 }
 
+// at is the server request i goes to: the -url values take turns.
+func (o options) at(i int) string { return o.bases[i%len(o.bases)] }
+
 type result struct {
 	latencies []time.Duration
 	codes     map[int]int
 	failed    int
+	bytes     int64 // response bodies read
 	elapsed   time.Duration
 }
 
@@ -163,6 +187,7 @@ func drive(o options, req func(i int) (*http.Request, error)) result {
 		go func() {
 			defer wg.Done()
 			var lat []time.Duration
+			var read int64
 			codes := map[int]int{}
 			for ctx.Err() == nil {
 				i := int(next.Add(1) - 1)
@@ -180,13 +205,15 @@ func drive(o options, req func(i int) (*http.Request, error)) result {
 					codes[-1]++
 					continue
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
+				n, _ := io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+				read += n
 				lat = append(lat, time.Since(t0))
 				codes[resp.StatusCode]++
 			}
 			mu.Lock()
 			res.latencies = append(res.latencies, lat...)
+			res.bytes += read
 			for k, v := range codes {
 				res.codes[k] += v
 				if k < 200 || k >= 300 {
@@ -214,6 +241,9 @@ func (r result) print(o options) {
 	fmt.Printf("throughput: %.0f req/s\n", float64(n)/r.elapsed.Seconds())
 	fmt.Printf("latency: p50=%s p90=%s p99=%s max=%s\n", pct(.50), pct(.90), pct(.99), pct(1))
 	fmt.Printf("status codes: %v\n", r.codes)
+	if n > 0 {
+		fmt.Printf("response body: %.1f KB on average\n", float64(r.bytes)/float64(n)/1000)
+	}
 }
 
 // setup gives the first host five-minute calls all day, every day, for 60
