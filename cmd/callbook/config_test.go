@@ -156,8 +156,11 @@ func TestServe_StartsMigratesAndDrainsOnSIGTERM(t *testing.T) {
 	go func() { done <- run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, &errb) }()
 	var resp *http.Response
 	for range 100 {
-		if resp, err = http.Get("http://" + addr + "/readyz"); err == nil {
+		// serve listens before the database is ready: wait for 200.
+		if resp, err = http.Get("http://" + addr + "/readyz"); err == nil && resp.StatusCode == http.StatusOK {
 			break
+		} else if err == nil {
+			resp.Body.Close()
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -55,9 +56,13 @@ func TestServe_MetricsOnTheirOwnListener(t *testing.T) {
 	var err error
 	for range 100 {
 		var resp *http.Response
+		// serve listens before the database is ready: wait for 200.
 		if resp, err = http.Get("http://" + addr + "/readyz"); err == nil {
 			resp.Body.Close()
-			break
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+			err = fmt.Errorf("readyz answered %d", resp.StatusCode)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
