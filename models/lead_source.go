@@ -40,16 +40,3 @@ func scrubPageURL(tx *gorm.DB, l *Lead, _ time.Time) error {
 	l.PageURL = site
 	return tx.Model(&Lead{}).Where("id = ?", l.ID).Update("page_url", site).Error
 }
-
-// addLeadSourceColumns adds the embed marks to leads made before them.
-func addLeadSourceColumns(tx *gorm.DB) error {
-	m := tx.Migrator()
-	for _, field := range []string{"Source", "PageURL"} {
-		if !m.HasColumn(&Lead{}, field) {
-			if err := m.AddColumn(&Lead{}, field); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
