@@ -80,11 +80,7 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 			return err
 		}
 		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: s.BookingToken(b.UID), NewLead: isNew}
-		stats := []StatsDaily{s.bookingStat(b)}
-		if isNew {
-			stats = append(stats, s.statOfLead(lead, 0, 0).row(1))
-		}
-		if err := s.addStats(tx, stats...); err != nil {
+		if err := s.addStats(tx, s.bookingStat(b)); err != nil {
 			return err
 		}
 		events := make([]Event, 0, 2)
@@ -191,6 +187,10 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, error)
 		return nil, false, res.Error
 	}
 	if res.RowsAffected == 1 && l.ID != 0 {
+		// Every new lead counts on the dashboard, booked or turned away.
+		if err := s.addStats(tx, s.statOfLead(&l, 0, 0).row(1)); err != nil {
+			return nil, false, err
+		}
 		return &l, true, nil
 	}
 	var existing Lead
