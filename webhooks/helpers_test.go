@@ -159,12 +159,14 @@ type received struct {
 // whatever respond says (200 by default).
 type receiver struct {
 	*httptest.Server
-	t       *testing.T
-	mu      sync.Mutex
-	secret  string
-	got     []received
-	bad     []string
-	respond func(n int, r received) int
+	t         *testing.T
+	mu        sync.Mutex
+	respondMu sync.Mutex
+	answering int // requests being answered
+	secret    string
+	got       []received
+	bad       []string
+	respond   func(n int, r received) int
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -201,11 +203,18 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	if problem := verifySignature(rc.secret, r.Header, body); problem != "" {
 		rc.bad = append(rc.bad, problem)
 	}
+	respond, n := rc.respond, len(rc.got)+rc.answering
+	rc.answering++
+	rc.mu.Unlock()
 	code := http.StatusOK
-	if rc.respond != nil {
-		code = rc.respond(len(rc.got), rec)
+	if respond != nil {
+		rc.respondMu.Lock() // responders keep state of their own
+		code = respond(n, rec)
+		rc.respondMu.Unlock()
 	}
 	rec.Answered = code
+	rc.mu.Lock()
+	rc.answering--
 	rc.got = append(rc.got, rec)
 	rc.mu.Unlock()
 	w.WriteHeader(code)

@@ -317,3 +317,42 @@ func TestDelivery_ThePrivateAddressGuardRefusesAtConnection(t *testing.T) {
 		t.Fatalf("webhook state %s, want failing", w.State())
 	}
 }
+
+func TestDelivery_AStuckReceiverNeverHoldsUpAnother(t *testing.T) {
+	e := newEnv(t, models.DialectSQLite)
+	healthy := e.mustWebhook(models.WebhookBookingCreated)
+	// A second receiver that takes each request and does not answer until
+	// the test lets it.
+	release := make(chan struct{})
+	stuck := newReceiver(t)
+	stuck.onRequest(func(int, received) int { <-release; return http.StatusOK })
+	stuckHook, err := e.store.CreateWebhook(context.Background(), models.WebhookInput{URL: stuck.URL, Events: []string{"*"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck.setSecret(stuckHook.Secret)
+	e.startSender(true)
+	slots := e.slots(5)
+	for i, s := range slots {
+		e.mustBook(fmt.Sprintf("v%d@example.com", i), s)
+	}
+	e.waitFor("every booking at the healthy receiver", func() bool { return len(e.recv.accepted()) == len(slots) })
+	stuck.mu.Lock()
+	held := stuck.answering
+	stuck.mu.Unlock()
+	if held == 0 {
+		t.Fatal("the stuck receiver holds no request: the test proves nothing")
+	}
+	close(release)
+	e.waitFor("the stuck receiver's backlog", func() bool {
+		for _, d := range e.deliveries(stuckHook.ID) {
+			if d.Status != models.DeliveryDelivered {
+				return false
+			}
+		}
+		return true
+	})
+	if got := len(e.deliveries(healthy.ID)); got != len(slots) {
+		t.Fatalf("%d deliveries to the healthy webhook, want %d", got, len(slots))
+	}
+}
