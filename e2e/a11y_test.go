@@ -109,7 +109,10 @@ func TestAccessibility_PublicPagesPassAxe(t *testing.T) {
 		{"index", "/"},
 		{"role page", "/roles/backend-engineer"},
 		{"role page with coach's note", "/roles/software-engineer"},
-		{"booking page", "/roles/backend-engineer/book?tz=Asia/Tokyo"},
+		{"booking questions", "/roles/backend-engineer/book?tz=Asia/Tokyo"},
+		{"booking questions with errors", "/roles/backend-engineer/book?tz=Asia/Tokyo&step=times&answers.linkedin=nope"},
+		{"booking times", "/roles/backend-engineer/book?tz=Asia/Tokyo&step=times&answers.experience=1-2"},
+		{"guide for a visitor not ready", "/roles/backend-engineer/book?tz=Asia/Tokyo&step=times&answers.experience=0"},
 		{"confirmation page", "/bookings/" + token},
 		{"canceled call", "/bookings/" + canceled},
 		{"missing page", "/roles/astronaut"},
@@ -126,7 +129,7 @@ func TestAccessibility_PublicPagesPassAxe(t *testing.T) {
 		}
 		// The booking form sent empty: the error summary and the fields'
 		// errors are part of the page axe sees.
-		b.do(chromedp.Navigate(a.URL+"/roles/backend-engineer/book?tz=Asia/Tokyo"),
+		b.do(chromedp.Navigate(a.URL+"/roles/backend-engineer/book?tz=Asia/Tokyo&step=times&answers.experience=1-2"),
 			chromedp.WaitVisible(chromedp.CSS(submitButton)),
 			chromedp.Click(chromedp.CSS(submitButton)),
 			chromedp.WaitVisible(chromedp.CSS(errorSummary)))

@@ -40,7 +40,10 @@ func TestBooking_FromRolePageWithJavaScriptInTokyo(t *testing.T) {
 		chromedp.Navigate(a.URL+"/roles/backend-engineer?utm_source=newsletter&utm_campaign=e2e"),
 		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
 		chromedp.Click(chromedp.CSS(heroCTA)),
-		// book.js detects Asia/Tokyo and reloads the page with ?tz=.
+		// book.js detects Asia/Tokyo and reloads the questions with ?tz=.
+		chromedp.WaitReady(chromedp.CSS(`[data-questions] input[name="tz"][value="Asia/Tokyo"]`)),
+		chromedp.SetValue(chromedp.CSS("#q-experience"), "1-2"),
+		chromedp.Click(chromedp.CSS(`[data-questions] button[type="submit"]`)),
 		chromedp.WaitReady(chromedp.CSS(tzKnown)),
 	)
 	if zone := run(b, chromedp.Value(chromedp.CSS("#tz"))); zone != "Asia/Tokyo" {
@@ -102,7 +105,7 @@ func TestBooking_FromRolePageWithJavaScriptInTokyo(t *testing.T) {
 	}
 
 	// A link with a zone the server does not know is corrected too.
-	b.do(chromedp.Navigate(a.URL+"/roles/backend-engineer/book?tz=Mars/Olympus_Mons"), chromedp.WaitReady(chromedp.CSS(tzKnown)))
+	b.do(chromedp.Navigate(a.URL+"/roles/software-engineer/book?tz=Mars/Olympus_Mons"), chromedp.WaitReady(chromedp.CSS(tzKnown)))
 	if zone := run(b, chromedp.Value(chromedp.CSS("#tz"))); zone != "Asia/Tokyo" {
 		t.Errorf("after a bad ?tz= the zone selector shows %q, want Asia/Tokyo", zone)
 	}
@@ -197,7 +200,7 @@ func TestBooking_KeyboardOnly(t *testing.T) {
 	b := newBrowser(t)
 	b.setViewport(desktopWidth, screenHeight(desktopWidth))
 	b.do(timezone("Europe/Lisbon"),
-		chromedp.Navigate(a.URL+"/roles/backend-engineer"),
+		chromedp.Navigate(a.URL+"/roles/software-engineer"),
 		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
 	)
 	b.tabTo(heroCTA, 20)

@@ -61,7 +61,7 @@ func TestScreenshots_PublicPagesAtPhoneAndDesktopWidths(t *testing.T) {
 		{"index", "/"},
 		{"role-backend-engineer", "/roles/backend-engineer"},
 		{"role-software-engineer", "/roles/software-engineer"},
-		{"book", "/roles/backend-engineer/book?tz=Europe/London"},
+		{"book", "/roles/backend-engineer/book?tz=Europe/London&step=times&answers.experience=1-2"},
 		{"confirmation", "/bookings/" + token},
 		{"reschedule", "/bookings/" + token + "/reschedule?tz=Europe/London"},
 		{"cancel", "/bookings/" + token + "/cancel"},
@@ -78,7 +78,7 @@ func TestScreenshots_PublicPagesAtPhoneAndDesktopWidths(t *testing.T) {
 			shoot(p.name + "-" + kind)
 		}
 		// The booking form's error state: submitted with nothing filled in.
-		b.do(chromedp.Navigate(a.URL+"/roles/backend-engineer/book?tz=Europe/London"),
+		b.do(chromedp.Navigate(a.URL+"/roles/backend-engineer/book?tz=Europe/London&step=times&answers.experience=1-2"),
 			chromedp.WaitVisible(chromedp.CSS(submitButton)),
 			chromedp.Click(chromedp.CSS(submitButton)),
 			chromedp.WaitVisible(chromedp.CSS(errorSummary)))
@@ -122,7 +122,7 @@ func (a *app) bookViaAPIWith(t *testing.T, fields map[string]any) string {
 	t.Helper()
 	req := map[string]any{
 		"name": "Grace Hopper", "email": "grace@example.com", "target_title": "Backend Engineer", "role_slug": "backend-engineer",
-		"timezone": "UTC", "consent": true,
+		"timezone": "UTC", "consent": true, "answers": map[string]any{"experience": "1-2"},
 	}
 	for k, v := range fields {
 		req[k] = v

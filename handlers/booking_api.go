@@ -94,6 +94,10 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if req.Disqualified != nil {
+		s.disqualify(c, req)
+		return
+	}
 	var idem *models.Idempotency
 	if key := strings.TrimSpace(c.GetHeader("Idempotency-Key")); key != "" {
 		if len(key) > 200 {
@@ -161,7 +165,16 @@ func (s *Server) apiSlots(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	slots, bs, err := s.store.Slots(c.Request.Context(), from, to)
+	hosts, err := s.slotRoute(c.Query("role_slug"), c.Request.URL.Query())
+	var ne notEligible
+	if errors.As(err, &ne) {
+		s.notEligibleJSON(c, ne.Disqualification)
+		return
+	} else if err != nil {
+		s.fail(c, err)
+		return
+	}
+	slots, bs, err := s.store.RoutedSlots(c.Request.Context(), from, to, hosts)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,9 @@ type bookingInput struct {
 	Consent      bool     `json:"consent"`
 	UTM          utmInput `json:"utm"`
 	Referrer     string   `json:"referrer"`
+	// Answers to the role page's questions: strings, or numbers and
+	// booleans for the number and yes_no kinds.
+	Answers map[string]any `json:"answers"`
 }
 
 type utmInput struct {
@@ -117,5 +121,49 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 	if !in.Consent {
 		v.Add("consent", "please agree to be contacted about your call")
 	}
+	in.route(v, content.Role(req.RoleSlug), &req)
 	return req, v.Err()
+}
+
+// route checks the answers and applies the role page's first matching
+// route to req: its hosts, or its disqualification, for which no time is
+// needed.
+func (in bookingInput) route(v *models.ValidationError, role *Role, req *models.BookingRequest) {
+	raw := make(map[string]string, len(in.Answers))
+	for id, a := range in.Answers {
+		switch a := a.(type) {
+		case nil:
+		case string:
+			raw[id] = a
+		case float64:
+			raw[id] = strconv.FormatFloat(a, 'f', -1, 64)
+		case bool:
+			raw[id] = map[bool]string{true: "yes", false: "no"}[a]
+		default:
+			v.Add("answers."+id, "must be a string")
+		}
+	}
+	req.Answers = checkAnswers(v, role, raw, false)
+	if hasAnswerErrors(v) {
+		return
+	}
+	rt := role.route(req.Answers)
+	switch {
+	case rt == nil:
+	case rt.Disqualify != nil:
+		req.Disqualified = &models.Disqualification{Message: rt.Disqualify.Message, URL: rt.Disqualify.URL}
+		delete(v.Fields, "start")
+	default:
+		req.Hosts = rt.Hosts
+	}
+}
+
+// hasAnswerErrors reports whether any problem is with an answer.
+func hasAnswerErrors(v *models.ValidationError) bool {
+	for f := range v.Fields {
+		if strings.HasPrefix(f, "answers.") {
+			return true
+		}
+	}
+	return false
 }

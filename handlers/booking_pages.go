@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,8 +42,9 @@ type slotPicker struct {
 // buildPicker lists every offered slot within the horizon in loc and picks
 // the day to show: wantDay, else the day of the chosen time, else the first.
 // For a booking being moved, pass it: its own time is then not offered and
-// does not block its neighbours.
-func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen string, moving *models.Booking) (slotPicker, error) {
+// does not block its neighbours. hosts limits the times to those of the
+// hosts a route names (nil: every host).
+func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen string, moving *models.Booking, hosts []string) (slotPicker, error) {
 	now := s.now().In(loc)
 	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	// The store cuts the list at the horizon, so ask for the longest one.
@@ -52,7 +54,7 @@ func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen
 	if moving != nil {
 		slots, _, err = s.store.SlotsMoving(c.Request.Context(), moving, from, to)
 	} else {
-		slots, _, err = s.store.Slots(c.Request.Context(), from, to)
+		slots, _, err = s.store.RoutedSlots(c.Request.Context(), from, to, hosts)
 	}
 	if err != nil {
 		return slotPicker{}, err
@@ -89,7 +91,10 @@ func (s *Server) visitorZone(raw string) (*time.Location, bool) {
 	return s.store.Location(), false
 }
 
-// bookPage shows the slot picker and the form (GET /roles/{slug}/book).
+// bookPage shows the booking page (GET /roles/{slug}/book). A role page
+// with questions asks them first (a GET form, so it works without
+// JavaScript); their answers come back here with step=times and pick the
+// hosts whose times the picker shows.
 func (s *Server) bookPage(c *gin.Context) {
 	role := s.content.Role(c.Param("slug"))
 	if role == nil {
@@ -97,14 +102,124 @@ func (s *Server) bookPage(c *gin.Context) {
 		return
 	}
 	q := c.Request.URL.Query()
-	in := bookingInput{TargetTitle: role.Title, RoleSlug: role.Slug, Referrer: q.Get("ref")}
+	in := bookingInput{TargetTitle: role.Title, RoleSlug: role.Slug, Referrer: q.Get("ref"), Timezone: q.Get("tz")}
 	if in.Referrer == "" {
 		if ref := c.Request.Referer(); !s.sameSite(ref) {
 			in.Referrer = ref
 		}
 	}
 	in.UTM = utmInput{q.Get("utm_source"), q.Get("utm_medium"), q.Get("utm_campaign"), q.Get("utm_term"), q.Get("utm_content")}
-	s.showBookForm(c, http.StatusOK, role, in, q.Get("tz"), q.Get("date"), nil, "")
+	raw := answersFrom(q)
+	in.Answers = make(map[string]any, len(raw))
+	for id, a := range raw {
+		in.Answers[id] = a
+	}
+	if len(role.Questions) == 0 {
+		s.showBookForm(c, http.StatusOK, role, in, q.Get("tz"), q.Get("date"), nil, "")
+		return
+	}
+	if q.Get("step") != "times" {
+		s.showQuestions(c, http.StatusOK, role, in, nil)
+		return
+	}
+	v := &models.ValidationError{}
+	var req models.BookingRequest
+	in.route(v, role, &req)
+	switch {
+	case v.Err() != nil:
+		s.showQuestions(c, http.StatusUnprocessableEntity, role, in, v.Fields)
+	case req.Disqualified != nil:
+		s.showGuide(c, http.StatusOK, role, in, req.Disqualified, false, nil)
+	default:
+		in.Start = q.Get("start")
+		s.showBookForm(c, http.StatusOK, role, in, q.Get("tz"), q.Get("date"), nil, "")
+	}
+}
+
+// keepParams are the query parameters the booking page's own links and GET
+// forms carry on: the source of the visit and the answers.
+func (in bookingInput) keepParams(role *Role) url.Values {
+	keep := url.Values{}
+	for k, v := range map[string]string{"utm_source": in.UTM.Source, "utm_medium": in.UTM.Medium,
+		"utm_campaign": in.UTM.Campaign, "utm_term": in.UTM.Term, "utm_content": in.UTM.Content, "ref": in.Referrer} {
+		if v != "" {
+			keep.Set(k, v)
+		}
+	}
+	if len(role.Questions) > 0 {
+		keep.Set("step", "times")
+		for id, a := range in.answerStrings() {
+			keep.Set("answers."+id, a)
+		}
+	}
+	return keep
+}
+
+// answerStrings are the answers as the form shows them.
+func (in bookingInput) answerStrings() map[string]string {
+	out := make(map[string]string, len(in.Answers))
+	for id, a := range in.Answers {
+		if s, ok := a.(string); ok && s != "" {
+			out[id] = s
+		}
+	}
+	return out
+}
+
+// showQuestions renders step one of a role page with questions: the
+// questions, answers kept, problems next to their fields.
+func (s *Server) showQuestions(c *gin.Context, status int, role *Role, in bookingInput, errs map[string]string) {
+	keep := in.keepParams(role)
+	keep.Del("step")
+	for k := range keep {
+		if strings.HasPrefix(k, "answers.") {
+			keep.Del(k)
+		}
+	}
+	if in.Timezone != "" {
+		keep.Set("tz", in.Timezone)
+	}
+	s.keepEmbedState(c, keep)
+	// Only the answers are on this step; an unknown question's problem is
+	// listed on its own.
+	answerErrs, other := map[string]string{}, map[string]string{}
+	for f, m := range errs {
+		switch {
+		case slices.ContainsFunc(role.Questions, func(q Question) bool { return q.Field() == f }):
+			answerErrs[f] = m
+		case strings.HasPrefix(f, "answers."):
+			answerErrs[f], other[f] = m, m
+		}
+	}
+	if len(answerErrs) == 0 {
+		answerErrs = nil
+	}
+	s.render(c, status, "public/book.html", gin.H{
+		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Step": "questions",
+		"Answers": in.answerStrings(), "Errors": answerErrs, "OtherErrors": other, "Keep": keep, "PageScript": "book.js",
+	})
+}
+
+// showGuide renders the page for a visitor the routes turn away: the
+// role page's message, the link, and (until they leave them) a short form
+// for their details so a coach can follow up.
+func (s *Server) showGuide(c *gin.Context, status int, role *Role, in bookingInput, d *models.Disqualification, kept bool, errs map[string]string) {
+	s.render(c, status, "public/guide.html", gin.H{
+		"Title": "Before you book — " + role.Title, "Role": role, "In": in, "Guide": d, "Kept": kept, "Errors": errs,
+		"GuideURL": d.URL,
+		"Answers":  in.answerStrings(), "Change": "/roles/" + role.Slug + "/book?" + in.changeAnswersQuery(role),
+	})
+}
+
+// changeAnswersQuery is the query string of a link back to the questions
+// with the answers filled in.
+func (in bookingInput) changeAnswersQuery(role *Role) string {
+	keep := in.keepParams(role)
+	keep.Del("step")
+	if in.Timezone != "" {
+		keep.Set("tz", in.Timezone)
+	}
+	return keep.Encode()
 }
 
 // showBookForm renders the booking page with the input kept and problems
@@ -115,24 +230,34 @@ func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in booking
 		tz = in.Timezone
 		loc, detected = s.visitorZone(tz)
 	}
-	picker, err := s.buildPicker(c, loc, day, in.Start, nil)
+	var routed models.BookingRequest
+	in.route(&models.ValidationError{}, role, &routed)
+	picker, err := s.buildPicker(c, loc, day, in.Start, nil, routed.Hosts)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	keep := url.Values{}
-	for k, v := range map[string]string{"utm_source": in.UTM.Source, "utm_medium": in.UTM.Medium,
-		"utm_campaign": in.UTM.Campaign, "utm_term": in.UTM.Term, "utm_content": in.UTM.Content, "ref": in.Referrer} {
-		if v != "" {
-			keep.Set(k, v)
-		}
-	}
+	keep := in.keepParams(role)
 	s.keepEmbedState(c, keep)
 	s.render(c, status, "public/book.html", gin.H{
-		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Picker": picker,
+		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Picker": picker, "Step": "times",
 		"Errors": errs, "Message": msg, "Keep": keep, "TZKnown": detected, "FormKey": models.RandomToken(16),
-		"PageScript": "book.js",
+		"PageScript": "book.js", "Answers": in.answerStrings(), "Change": "/roles/" + role.Slug + "/book?" + in.changeAnswersQuery(role),
+		"SlotsQuery": slotsQuery(role, in),
 	})
+}
+
+// slotsQuery is what the picker's script adds to its /api/v1/slots calls
+// so it lists the same routed hosts' times as the page.
+func slotsQuery(role *Role, in bookingInput) string {
+	if len(role.Questions) == 0 {
+		return ""
+	}
+	q := url.Values{"role_slug": {role.Slug}}
+	for id, a := range in.answerStrings() {
+		q.Set("answers."+id, a)
+	}
+	return q.Encode()
 }
 
 // bookSubmit takes the booking form (POST /roles/{slug}/book).
@@ -162,13 +287,31 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		Name: f.Get("name"), Email: f.Get("email"), Phone: f.Get("phone"), CurrentTitle: f.Get("current_title"),
 		TargetTitle: f.Get("target_title"), RoleSlug: role.Slug, Start: f.Get("start"), Timezone: f.Get("timezone"),
 		Message: f.Get("message"), Consent: f.Get("consent") != "", Referrer: f.Get("referrer"),
-		UTM: utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
+		UTM:     utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
+		Answers: map[string]any{},
+	}
+	for id, a := range answersFrom(f) {
+		in.Answers[id] = a
 	}
 	req, err := in.validate(s.content, &s.zones)
 	err = s.requirePhone(c.Request.Context(), in.Phone, err)
 	var ve *models.ValidationError
-	if errors.As(err, &ve) {
+	switch {
+	case errors.As(err, &ve) && hasAnswerErrors(ve):
+		s.showQuestions(c, http.StatusUnprocessableEntity, role, in, ve.Fields)
+		return
+	case errors.As(err, &ve) && req.Disqualified != nil:
+		s.showGuide(c, http.StatusUnprocessableEntity, role, in, req.Disqualified, false, ve.Fields)
+		return
+	case errors.As(err, &ve):
 		s.showBookForm(c, http.StatusUnprocessableEntity, role, in, "", "", ve.Fields, "")
+		return
+	case req.Disqualified != nil:
+		if _, err := s.store.DisqualifyLead(c.Request.Context(), req, *req.Disqualified); err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.showGuide(c, http.StatusUnprocessableEntity, role, in, req.Disqualified, true, nil)
 		return
 	}
 	s.markEmbedded(c, &req)

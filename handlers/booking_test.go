@@ -246,7 +246,7 @@ func TestSlotsAPI_ValidatesRangeAndZone(t *testing.T) {
 func TestBookingForm_WorksWithoutJavaScript(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		e := newTestServer(t, dialect)
-		page := e.do(http.MethodGet, "/roles/backend-engineer/book?tz=Asia/Tokyo&utm_source=newsletter", nil)
+		page := e.do(http.MethodGet, "/roles/software-engineer/book?tz=Asia/Tokyo&utm_source=newsletter", nil)
 		body := page.Body.String()
 		for _, want := range []string{`name="start"`, `name="email"`, `name="consent"`, `value="Asia/Tokyo"`, `name="utm_source" value="newsletter"`, `name="website"`} {
 			if !strings.Contains(body, want) {
@@ -254,21 +254,21 @@ func TestBookingForm_WorksWithoutJavaScript(t *testing.T) {
 			}
 		}
 		start := e.firstSlots(1, "Asia/Tokyo")[0]
-		form := url.Values{"name": {"Ada"}, "email": {"not-an-email"}, "target_title": {"Backend Engineer"}, "start": {start},
+		form := url.Values{"name": {"Ada"}, "email": {"not-an-email"}, "target_title": {"Software Engineer"}, "start": {start},
 			"timezone": {"Asia/Tokyo"}, "utm_source": {"newsletter"}, "form_key": {"f1"}}
-		w := e.postForm("/roles/backend-engineer/book", form)
+		w := e.postForm("/roles/software-engineer/book", form)
 		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `value="Ada"`) ||
 			!strings.Contains(w.Body.String(), "not a valid address") || !strings.Contains(w.Body.String(), "please agree") {
 			t.Fatalf("invalid form: %d", w.Code)
 		}
 		form.Set("email", "ada@example.com")
 		form.Set("consent", "yes")
-		w = e.postForm("/roles/backend-engineer/book", form)
+		w = e.postForm("/roles/software-engineer/book", form)
 		loc := w.Header().Get("Location")
 		if w.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/bookings/") {
 			t.Fatalf("valid form: %d %s", w.Code, loc)
 		}
-		again := e.postForm("/roles/backend-engineer/book", form)
+		again := e.postForm("/roles/software-engineer/book", form)
 		if again.Code != http.StatusSeeOther || again.Header().Get("Location") != loc {
 			t.Fatalf("double submit: %d %s", again.Code, again.Header().Get("Location"))
 		}
@@ -278,13 +278,13 @@ func TestBookingForm_WorksWithoutJavaScript(t *testing.T) {
 		}
 		var lead models.Lead
 		e.store.DB().Where("email_key = ?", "ada@example.com").Take(&lead)
-		if lead.UTMSource != "newsletter" || lead.TargetTitle != "Backend Engineer" {
+		if lead.UTMSource != "newsletter" || lead.TargetTitle != "Software Engineer" {
 			t.Errorf("lead %+v", lead)
 		}
 		// Someone else now submits the taken time: the form comes back with fresh times.
 		form.Set("email", "bob@example.com")
 		form.Set("form_key", "f2")
-		w = e.postForm("/roles/backend-engineer/book", form)
+		w = e.postForm("/roles/software-engineer/book", form)
 		if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "just taken") || !strings.Contains(w.Body.String(), `value="bob@example.com"`) {
 			t.Fatalf("taken slot: %d", w.Code)
 		}
@@ -318,13 +318,16 @@ func TestCrossSiteFormPostIsRefused(t *testing.T) {
 func TestPublicPages_RenderWithSecurityHeaders(t *testing.T) {
 	e := newTestServer(t, models.DialectSQLite)
 	for path, want := range map[string]string{
-		"/":                            "Backend Engineer",
-		"/roles/backend-engineer":      "Book a discovery call",
-		"/roles/software-engineer":     "5,786",
-		"/roles/backend-engineer/book": "Book the call",
-		"/api/v1/roles":                `"monthly_openings":236`,
-		"/healthz":                     "ok",
-		"/readyz":                      "ready",
+		"/":                             "Backend Engineer",
+		"/roles/backend-engineer":       "Book a discovery call",
+		"/roles/software-engineer":      "5,786",
+		"/roles/backend-engineer/book":  "Show the times",
+		"/roles/software-engineer/book": "Book the call",
+		"/roles/backend-engineer/book?step=times&answers.experience=1-2": "Book the call",
+		"/api/v1/roles":                  `"monthly_openings":236`,
+		"/api/v1/roles/backend-engineer": `"kind":"select"`,
+		"/healthz":                       "ok",
+		"/readyz":                        "ready",
 	} {
 		w := e.do(http.MethodGet, path, nil)
 		if w.Code != 200 || !strings.Contains(w.Body.String(), want) {

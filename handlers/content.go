@@ -29,6 +29,10 @@ type Role struct {
 	// Recommend points a reader to a related role the coaches often advise.
 	Recommend *Recommendation `yaml:"recommend" json:"-"`
 	Order     int             `yaml:"order" json:"-"`
+	// Questions are asked before the times; Routes send the answers to
+	// named hosts or turn them away (see questions.go).
+	Questions []Question `yaml:"questions" json:"questions"`
+	Routes    []Route    `yaml:"routes" json:"-"`
 }
 
 // Pay is a role's total compensation range, in thousands of US dollars.
@@ -99,6 +103,9 @@ func LoadContent(fsys fs.FS) (*Content, error) {
 		}
 		if !slugPattern.MatchString(r.Slug) || r.Title == "" {
 			return nil, fmt.Errorf("%s: needs a lower-case slug and a title", f)
+		}
+		if err := checkQuestions(&r); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		if c.bySlug[r.Slug] != nil {
 			return nil, fmt.Errorf("%s: slug %q is used twice", f, r.Slug)

@@ -64,6 +64,8 @@ func classify(err error) *apiError {
 	case errors.Is(err, models.ErrBookingClosed):
 		return &apiError{http.StatusUnprocessableEntity, "validation_failed", models.ErrBookingClosed.Error(),
 			map[string]string{"booking": "was canceled, or the call has begun or ended"}}
+	case errors.Is(err, models.ErrNotEligible):
+		return &apiError{http.StatusUnprocessableEntity, "not_eligible", models.ErrNotEligible.Error(), nil}
 	case errors.As(err, &se):
 		return badRequest("malformed JSON at byte " + strconv.FormatInt(se.Offset, 10))
 	case errors.As(err, &te):

@@ -51,22 +51,46 @@ func (s *Server) sameSite(ref string) bool {
 	return err == nil && u.Host == s.baseURL.Host
 }
 
+// roleJSON is a role page in the API.
+type roleJSON struct {
+	Slug            string   `json:"slug"`
+	Title           string   `json:"title"`
+	Aliases         []string `json:"aliases"`
+	MonthlyOpenings int      `json:"monthly_openings"`
+	URL             string   `json:"url"`
+}
+
+func (s *Server) toRoleJSON(r *Role) roleJSON {
+	aliases := r.Aliases
+	if aliases == nil {
+		aliases = []string{}
+	}
+	return roleJSON{r.Slug, r.Title, aliases, r.MonthlyOpenings, s.absURL("/roles/" + r.Slug)}
+}
+
 // apiRoles lists the role pages (GET /api/v1/roles).
 func (s *Server) apiRoles(c *gin.Context) {
-	type roleJSON struct {
-		Slug            string   `json:"slug"`
-		Title           string   `json:"title"`
-		Aliases         []string `json:"aliases"`
-		MonthlyOpenings int      `json:"monthly_openings"`
-		URL             string   `json:"url"`
-	}
 	out := []roleJSON{}
 	for _, r := range s.content.Roles() {
-		aliases := r.Aliases
-		if aliases == nil {
-			aliases = []string{}
-		}
-		out = append(out, roleJSON{r.Slug, r.Title, aliases, r.MonthlyOpenings, s.absURL("/roles/" + r.Slug)})
+		out = append(out, s.toRoleJSON(r))
 	}
 	c.JSON(http.StatusOK, gin.H{"roles": out})
+}
+
+// apiRole describes one role page with the questions its booking asks
+// (GET /api/v1/roles/{slug}).
+func (s *Server) apiRole(c *gin.Context) {
+	r := s.content.Role(c.Param("slug"))
+	if r == nil {
+		s.fail(c, errRouteNotFound)
+		return
+	}
+	qs := r.Questions
+	if qs == nil {
+		qs = []Question{}
+	}
+	c.JSON(http.StatusOK, gin.H{"role": struct {
+		roleJSON
+		Questions []Question `json:"questions"`
+	}{s.toRoleJSON(r), qs}})
 }

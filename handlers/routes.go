@@ -46,6 +46,7 @@ func (s *Server) routes() {
 	api := r.Group("/api/v1")
 	api.GET("/openapi.json", s.apiOpenAPI)
 	api.GET("/roles", s.apiRoles)
+	api.GET("/roles/:slug", s.apiRole)
 	api.GET("/slots", s.apiSlots)
 	api.POST("/bookings", s.rateLimited, s.apiCreateBooking)
 	api.GET("/bookings/:token", s.apiBooking)

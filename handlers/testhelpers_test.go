@@ -158,6 +158,7 @@ func bookingBody(email, start string) map[string]any {
 		"timezone": "Europe/Berlin", "message": "Hello", "consent": true,
 		"utm":      map[string]string{"source": "google", "medium": "cpc", "campaign": "be-2026"},
 		"referrer": "https://example.com/roles/backend-engineer",
+		"answers":  map[string]any{"experience": "1-2"},
 	}
 }
 

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -22,6 +23,14 @@ type BookingRequest struct {
 	UTMContent                string
 	Referrer                  string
 	Source, PageURL           string // SourceEmbed and the embedding page, for the embedded form
+	// Answers to the role page's questions, kept with the booking and the lead.
+	Answers Answers
+	// Hosts are the host emails the answers route the call to (see
+	// routeHosts); empty: any host.
+	Hosts []string
+	// Disqualified is set when the answers turn the visitor away: such a
+	// request books nothing (see DisqualifyLead).
+	Disqualified *Disqualification
 }
 
 // Idempotency ties a request to its Idempotency-Key. Render builds the
@@ -58,6 +67,9 @@ type BookingResult struct {
 // another request took first, is ErrSlotTaken; a repeated idempotent request
 // returns *Replay.
 func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempotency) (*BookingResult, error) {
+	if req.Disqualified != nil {
+		return nil, ErrNotEligible
+	}
 	var res *BookingResult
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if idem != nil {
@@ -77,6 +89,9 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 			return err
 		}
 		if err := s.assignFirstCallOwner(tx, lead, b, host); err != nil {
+			return err
+		}
+		if err := s.saveAnswers(tx, lead, b, req.Answers); err != nil {
 			return err
 		}
 		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: s.BookingToken(b.UID), NewLead: isNew}
@@ -231,6 +246,8 @@ func (s *Store) placeBooking(tx *gorm.DB, req BookingRequest, leadID uint) (*Boo
 	if err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hosts).Error; err != nil {
 		return nil, nil, err
 	}
+	routed := normalizeEmails(req.Hosts)
+	hosts = routeHosts(hosts, routed, func(u *User) string { return u.Email })
 	host, err := s.pickHostFor(tx, hosts, req, bs)
 	if err != nil {
 		return nil, nil, err
@@ -240,7 +257,7 @@ func (s *Store) placeBooking(tx *gorm.DB, req BookingRequest, leadID uint) (*Boo
 		UID: uid, TokenHash: hashToken(s.BookingToken(uid)), LeadID: leadID, HostID: host.ID,
 		Status: BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
 		Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
-		CreatedAt: now, UpdatedAt: now,
+		RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
 	}
 	s.setBookingMeeting(b, host)
 	if err := tx.Create(b).Error; err != nil {

@@ -35,7 +35,7 @@ func (s *Store) EraseLead(ctx context.Context, id uint, actor *User) error {
 			return err
 		}
 		steps := []func(*gorm.DB, *Lead, time.Time) error{
-			scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL,
+			scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL, eraseAnswers,
 		}
 		err := s.trackLead(tx, l.ID, func() error {
 			for _, step := range steps {

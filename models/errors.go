@@ -16,6 +16,8 @@ var (
 	ErrIdempotencyConflict = errors.New("this Idempotency-Key was used with a different request body")
 	// ErrBookingClosed: the booking was canceled, or its call began or ended.
 	ErrBookingClosed = errors.New("this call can no longer be changed")
+	// ErrNotEligible: the role page's routes turn these answers away.
+	ErrNotEligible = errors.New("these answers do not lead to a call")
 )
 
 // ValidationError names each field that is wrong and what is wrong with it.

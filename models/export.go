@@ -21,6 +21,8 @@ var ExportColumns = []string{
 	"recommended_title", "role_slug", "status", "owner_email", "bookings_count", "next_call_at",
 	"last_call_at", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer",
 	"first_utm_source", "first_utm_medium", "first_utm_campaign", "first_utm_term", "first_utm_content", "first_referrer",
+	// Always last: the latest answer to each role-page question, a JSON object.
+	"answers",
 }
 
 // ExportLeads writes the leads matching f to w as CSV (docs/API.md, CSV export), newest
@@ -122,7 +124,7 @@ type exportWriter struct {
 	progress func(int64)
 	rows     int64
 	parts    [packedFields]string
-	record   [26]string
+	record   [27]string
 }
 
 // writeAll writes every page it receives, flushing after each.
@@ -189,6 +191,7 @@ func (wr *exportWriter) csvRecord(l *exportLead) []string {
 		r[20+i] = SafeCell(v)
 	}
 	r[25] = SafeCell(l.firstReferrer)
+	r[len(r)-1] = l.answers
 	return r
 }
 
@@ -240,6 +243,9 @@ func (f LeadFilter) Describe() map[string]any {
 	}
 	if !f.CreatedTo.IsZero() {
 		m["created_to"] = f.CreatedTo.UTC().Format(time.RFC3339)
+	}
+	if len(f.Answers) > 0 {
+		m["answers"] = f.Answers
 	}
 	return m
 }

@@ -54,6 +54,9 @@ func (e *exportReader) readAll(pages chan<- []exportLead) error {
 			if err := e.fillCalls(page); err != nil {
 				return err
 			}
+			if err := e.fillAnswers(page); err != nil {
+				return err
+			}
 			after = page[n-1].id // before the writer owns the page
 			pages <- page
 		}
@@ -79,6 +82,31 @@ func (e *exportReader) fillCalls(page []exportLead) error {
 	for i := range page {
 		if !page[i].hasCalls {
 			page[i].calls, page[i].hasCalls = e.calls[page[i].id], true
+		}
+	}
+	return nil
+}
+
+// fillAnswers gives the leads of a page their answers, from one range
+// read over the page's ids that returns only leads with answers.
+func (e *exportReader) fillAnswers(page []exportLead) error {
+	var rows []struct {
+		ID          uint
+		AnswersJSON string
+	}
+	err := e.tx.Table("leads").Select("id, answers_json").
+		Where("id BETWEEN ? AND ? AND answers_json <> ?", page[len(page)-1].id, page[0].id, "{}").Scan(&rows).Error
+	if err != nil {
+		return err
+	}
+	byID := make(map[uint]string, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r.AnswersJSON
+	}
+	for i := range page {
+		page[i].answers = "{}"
+		if a, ok := byID[page[i].id]; ok {
+			page[i].answers = a
 		}
 	}
 	return nil
@@ -178,6 +206,7 @@ type exportLead struct {
 	firstUTM                           [5]string
 	firstReferrer                      string
 	calls                              callFigures
+	answers                            string // JSON object, "{}" when none
 	hasCalls                           bool   // calls was read with the lead
 	packed                             string // SQLite: the row, for the writer to unpack
 }

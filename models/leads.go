@@ -20,6 +20,9 @@ type LeadFilter struct {
 	OwnerID     *uint // 0 selects leads without an owner
 	CreatedFrom time.Time
 	CreatedTo   time.Time // exclusive
+	// Answers keeps leads whose latest answer to each question id is the
+	// value given.
+	Answers Answers
 }
 
 // apply adds the filter's conditions to a query on leads.
@@ -49,6 +52,9 @@ func (f LeadFilter) apply(q *gorm.DB) *gorm.DB {
 	}
 	if !f.CreatedTo.IsZero() {
 		q = q.Where("leads.created_at < ?", f.CreatedTo.UTC())
+	}
+	for _, id := range f.Answers.Sorted() {
+		q = q.Where("EXISTS (SELECT 1 FROM lead_answers la WHERE la.lead_id = leads.id AND la.question_id = ? AND la.value = ?)", id, f.Answers[id])
 	}
 	return q
 }

@@ -214,6 +214,7 @@ func (s *Store) pickRescheduleHost(tx *gorm.DB, b *Booking, start time.Time, bs 
 	if err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hosts).Error; err != nil {
 		return nil, err
 	}
+	hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(u *User) string { return u.Email })
 	for i := range hosts {
 		if hosts[i].ID != b.HostID {
 			continue

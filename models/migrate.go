@@ -71,6 +71,12 @@ var migrations = []migration{
 		return execAll(tx, "CREATE INDEX IF NOT EXISTS ix_webhook_deliveries_open ON webhook_deliveries (webhook_id, lead_id, id) "+
 			"WHERE status IN ('pending', 'sending')")
 	}},
+	{8, "answers to role-page questions and the hosts they route to", func(tx *gorm.DB, _ string) error {
+		if err := addColumns(tx, map[any][]string{&Lead{}: {"AnswersJSON"}, &Booking{}: {"AnswersJSON", "RouteHosts"}}); err != nil {
+			return err
+		}
+		return tx.Migrator().AutoMigrate(&LeadAnswer{})
+	}},
 	{9, "first-touch source on leads", addFirstTouch},
 	{12, "leads record the embedded form and its page", func(tx *gorm.DB, _ string) error {
 		return addColumns(tx, map[any][]string{&Lead{}: {"Source", "PageURL"}})

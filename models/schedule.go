@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,13 @@ type availabilityCache struct {
 	// the load to past the horizon, ignoring notice and horizon (which move
 	// with the clock and are applied per request).
 	offered []Slot
+	// wide are the rules offered was computed with, from and to its span.
+	wide     SlotRules
+	from, to time.Time
+	// routed holds the same list for subsets of the hosts a route names,
+	// by their ids, computed on first use from the cached schedules. It is
+	// emptied with every reload; routes are few, so it stays small.
+	routed map[string][]Slot
 }
 
 // cacheMaxAge bounds how long a schedule is reused even without a version
@@ -35,7 +44,14 @@ const cacheMaxAge = time.Minute
 // the horizon as of now; it costs two binary searches. The slice is shared:
 // callers must not modify it.
 func (s *Store) Slots(ctx context.Context, from, to time.Time) ([]Slot, BookingSettings, error) {
-	offered, bs, err := s.cachedOffered(ctx)
+	return s.RoutedSlots(ctx, from, to, nil)
+}
+
+// RoutedSlots is Slots for the hosts a route names by email (see
+// routeHosts; none: every host), as the booking will pick among them. A
+// subset's list is computed once from the cached schedules, not read again.
+func (s *Store) RoutedSlots(ctx context.Context, from, to time.Time, hosts []string) ([]Slot, BookingSettings, error) {
+	offered, bs, err := s.cachedOffered(ctx, normalizeEmails(hosts))
 	if err != nil {
 		return nil, BookingSettings{}, err
 	}
@@ -70,6 +86,7 @@ func (s *Store) SlotsMoving(ctx context.Context, b *Booking, from, to time.Time)
 	if err != nil {
 		return nil, BookingSettings{}, err
 	}
+	hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(h **HostSchedule) string { return (*h).Email })
 	all := ComputeSlots(hosts, from, to, SlotRules{Settings: bs, Loc: s.loc, Now: now})
 	out := all[:0]
 	for _, sl := range all {
@@ -82,7 +99,7 @@ func (s *Store) SlotsMoving(ctx context.Context, b *Booking, from, to time.Time)
 
 // cachedOffered returns the cached free starts, reloading them when the
 // availability version moved or the cache is a minute old.
-func (s *Store) cachedOffered(ctx context.Context) ([]Slot, BookingSettings, error) {
+func (s *Store) cachedOffered(ctx context.Context, emails []string) ([]Slot, BookingSettings, error) {
 	db := s.read.WithContext(ctx)
 	var v Setting
 	if err := db.Where("key = ?", settingAvailVersion).Limit(1).Find(&v).Error; err != nil {
@@ -93,7 +110,7 @@ func (s *Store) cachedOffered(ctx context.Context) ([]Slot, BookingSettings, err
 	defer c.mu.Unlock()
 	now := s.Now()
 	if c.hosts != nil && c.version == v.Value && now.Sub(c.loadedAt) < cacheMaxAge && !now.Before(c.loadedAt) {
-		return c.offered, c.settings, nil
+		return c.subset(emails), c.settings, nil
 	}
 	bs, err := s.bookingSettings(db)
 	if err != nil {
@@ -108,9 +125,31 @@ func (s *Store) cachedOffered(ctx context.Context) ([]Slot, BookingSettings, err
 	wide := SlotRules{Settings: bs, Loc: s.loc, Now: now.Add(-24 * time.Hour)}
 	wide.Settings.MinNoticeMinutes = 0
 	wide.Settings.HorizonDays = bs.HorizonDays + 3
-	offered := ComputeSlots(hosts, wide.Now, now.Add(bs.Horizon()+48*time.Hour), wide)
+	to := now.Add(bs.Horizon() + 48*time.Hour)
+	offered := ComputeSlots(hosts, wide.Now, to, wide)
 	c.version, c.loadedAt, c.settings, c.hosts, c.offered = v.Value, now, bs, hosts, offered
-	return offered, bs, nil
+	c.wide, c.from, c.to, c.routed = wide, wide.Now, to, map[string][]Slot{}
+	return c.subset(emails), bs, nil
+}
+
+// subset returns the cached free starts of the hosts routed to by emails.
+// The caller holds c.mu.
+func (c *availabilityCache) subset(emails []string) []Slot {
+	hosts := routeHosts(c.hosts, emails, func(h **HostSchedule) string { return (*h).Email })
+	if len(hosts) == len(c.hosts) {
+		return c.offered
+	}
+	ids := make([]string, len(hosts))
+	for i, h := range hosts {
+		ids[i] = strconv.FormatUint(uint64(h.ID), 10)
+	}
+	key := strings.Join(ids, ",")
+	if sl, ok := c.routed[key]; ok {
+		return sl
+	}
+	sl := ComputeSlots(hosts, c.from, c.to, c.wide)
+	c.routed[key] = sl
+	return sl
 }
 
 // loadSchedules reads enabled hosts (all, or those in ids) with their
@@ -132,7 +171,7 @@ func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs BookingSettings, from,
 	hostIDs := make([]uint, 0, len(users))
 	out := make([]*HostSchedule, 0, len(users))
 	for _, u := range users {
-		h := &HostSchedule{ID: u.ID, Weekly: decodeWeekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay,
+		h := &HostSchedule{ID: u.ID, Email: u.Email, Weekly: decodeWeekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay,
 			Overrides: map[string][]Window{}, PerDay: map[string]int{}}
 		byID[u.ID] = h
 		hostIDs = append(hostIDs, u.ID)

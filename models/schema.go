@@ -114,9 +114,12 @@ type Lead struct {
 	FirstReferrer    string `gorm:"column:first_referrer;size:2000;not null;default:''"`
 	Source           string `gorm:"size:16;not null;default:''"`                   // SourceEmbed: booked through the form embedded in another site
 	PageURL          string `gorm:"column:page_url;size:2000;not null;default:''"` // that site's page
-	ErasedAt         *time.Time
-	CreatedAt        time.Time `gorm:"not null;index"`
-	UpdatedAt        time.Time `gorm:"not null"`
+	// AnswersJSON holds the latest answer to each role-page question the
+	// lead answered, as a JSON object by question id.
+	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
+	ErasedAt    *time.Time
+	CreatedAt   time.Time `gorm:"not null;index"`
+	UpdatedAt   time.Time `gorm:"not null"`
 }
 
 // Booking is one discovery call. Its visitor token is never stored: only a
@@ -143,8 +146,13 @@ type Booking struct {
 	MeetingURL     string `gorm:"column:meeting_url;size:2000;not null;default:''"`
 	MeetingAddress string `gorm:"size:500;not null;default:''"`
 	CanceledAt     *time.Time
-	CreatedAt      time.Time `gorm:"not null"`
-	UpdatedAt      time.Time `gorm:"not null"`
+	// AnswersJSON holds the visitor's answers given with this booking.
+	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
+	// RouteHosts lists the host emails (comma-separated) the answers routed
+	// the call to; empty: any host. A reschedule stays within them.
+	RouteHosts string    `gorm:"type:text;not null;default:''"`
+	CreatedAt  time.Time `gorm:"not null"`
+	UpdatedAt  time.Time `gorm:"not null"`
 }
 
 // BookingClaim reserves one ClaimUnit of a host's time for a confirmed

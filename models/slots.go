@@ -16,6 +16,7 @@ type Interval struct{ Start, End time.Time }
 // HostSchedule is everything the slot arithmetic needs to know of one host.
 type HostSchedule struct {
 	ID        uint
+	Email     string // for routing a visitor's answers to named hosts
 	Weekly    Weekly
 	Overrides map[string][]Window // by business date, YYYY-MM-DD
 	MaxPerDay int

@@ -62,6 +62,10 @@
 
   function show(date, link) {
     var url = "/api/v1/slots?from=" + date + "&to=" + date + "&tz=" + encodeURIComponent(zone);
+    // A role page with questions lists only the times of the hosts its
+    // answers route to.
+    var routed = document.querySelector("[data-slots-query]");
+    if (routed) url += "&" + routed.getAttribute("data-slots-query");
     var form = times.getAttribute("data-form");
     times.setAttribute("aria-busy", "true");
     fetch(url, { headers: { Accept: "application/json" } }).then(function (r) {

@@ -1,0 +1,160 @@
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Answers are a visitor's answers to a role page's questions, by question
+// id, already checked against the questions.
+type Answers map[string]string
+
+// LeadAnswer is the latest answer a lead gave to one question. The rows
+// back the lead list's answer filter; the lead's answers_json column holds
+// the same answers for showing and exporting.
+type LeadAnswer struct {
+	LeadID     uint      `gorm:"primaryKey;autoIncrement:false"`
+	QuestionID string    `gorm:"primaryKey;size:64"`
+	Value      string    `gorm:"type:text;not null"`
+	UpdatedAt  time.Time `gorm:"not null"`
+}
+
+// DecodeAnswers reads an answers_json column; anything unreadable is no
+// answers.
+func DecodeAnswers(s string) Answers {
+	a := Answers{}
+	_ = json.Unmarshal([]byte(s), &a)
+	return a
+}
+
+// Sorted lists the answered question ids in order, for stable output.
+func (a Answers) Sorted() []string {
+	ids := make([]string, 0, len(a))
+	for id := range a {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// saveAnswers keeps a with booking b (when not nil) and merges it into the
+// lead's latest answers, one row per question.
+func (s *Store) saveAnswers(tx *gorm.DB, lead *Lead, b *Booking, a Answers) error {
+	if len(a) == 0 {
+		return nil
+	}
+	now := s.Now()
+	if b != nil {
+		b.AnswersJSON = encodeJSON(a)
+		if err := tx.Model(&Booking{}).Where("id = ?", b.ID).Update("answers_json", b.AnswersJSON).Error; err != nil {
+			return err
+		}
+	}
+	merged := DecodeAnswers(lead.AnswersJSON)
+	rows := make([]LeadAnswer, 0, len(a))
+	for _, id := range a.Sorted() {
+		merged[id] = a[id]
+		rows = append(rows, LeadAnswer{LeadID: lead.ID, QuestionID: id, Value: a[id], UpdatedAt: now})
+	}
+	if err := tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "lead_id"}, {Name: "question_id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
+	}).Create(&rows).Error; err != nil {
+		return err
+	}
+	lead.AnswersJSON = encodeJSON(merged)
+	return tx.Model(&Lead{}).Where("id = ?", lead.ID).Update("answers_json", lead.AnswersJSON).Error
+}
+
+// eraseAnswers forgets a lead's answers and those kept with its bookings:
+// free-text answers (a profile URL, a note) are the person's data.
+func eraseAnswers(tx *gorm.DB, l *Lead, _ time.Time) error {
+	if err := tx.Where("lead_id = ?", l.ID).Delete(&LeadAnswer{}).Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&Booking{}).Where("lead_id = ?", l.ID).Update("answers_json", "{}").Error; err != nil {
+		return err
+	}
+	if err := tx.Model(&Event{}).Where("lead_id = ? AND type = ?", l.ID, "lead.disqualified").Update("data", "{}").Error; err != nil {
+		return err
+	}
+	return tx.Model(&Lead{}).Where("id = ?", l.ID).Update("answers_json", "{}").Error
+}
+
+// Disqualification is a role page's answer to a visitor its routes turn
+// away: a message and where to go instead.
+type Disqualification struct {
+	Message string
+	URL     string
+}
+
+// DisqualifyLead keeps a visitor the routes turned away as a lead, so sales
+// can follow up: it upserts the lead by email as a booking would, keeps the
+// answers, and writes lead.disqualified. It books nothing and emails no one.
+func (s *Store) DisqualifyLead(ctx context.Context, req BookingRequest, d Disqualification) (*Lead, error) {
+	var lead *Lead
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		l, isNew, err := s.upsertLead(tx, req)
+		if err != nil {
+			return err
+		}
+		if err := s.saveAnswers(tx, l, nil, req.Answers); err != nil {
+			return err
+		}
+		events := make([]Event, 0, 2)
+		if isNew {
+			events = append(events, s.newEvent(l.ID, 0, "lead.created", ActorVisitor, map[string]any{
+				"target_title": l.TargetTitle, "role_slug": l.RoleSlug, "utm_source": l.UTMSource}))
+		}
+		events = append(events, s.newEvent(l.ID, 0, "lead.disqualified", ActorVisitor, map[string]any{
+			"role_slug": req.RoleSlug, "answers": req.Answers, "message": d.Message, "url": d.URL}))
+		lead = l
+		return tx.Create(&events).Error
+	})
+	return lead, err
+}
+
+// routeHosts keeps the hosts whose email is among emails, compared without
+// case. With no emails every host stays; so does every host when none of
+// the emails is an enabled host: a route naming coaches who do not (or no
+// longer) take calls sends its visitors to the whole team rather than
+// turning them away with no times at all.
+func routeHosts[T any](hosts []T, emails []string, email func(*T) string) []T {
+	if len(emails) == 0 {
+		return hosts
+	}
+	var out []T
+	for i := range hosts {
+		if slices.Contains(emails, NormalizeEmail(email(&hosts[i]))) {
+			out = append(out, hosts[i])
+		}
+	}
+	if len(out) == 0 {
+		return hosts
+	}
+	return out
+}
+
+// normalizeEmails lower-cases and trims a route's host emails.
+func normalizeEmails(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, e := range in {
+		out = append(out, NormalizeEmail(e))
+	}
+	return out
+}
+
+// splitRouteHosts reads Booking.RouteHosts.
+func splitRouteHosts(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
