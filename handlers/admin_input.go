@@ -18,6 +18,10 @@ type leadListQuery struct {
 	Q, Status, TargetTitle, RoleSlug string
 	OwnerID, CreatedFrom, CreatedTo  string
 	Cursor                           string
+	// Answers keeps leads whose latest answer to a question is the value:
+	// answers.<id>=<value> in the query, or answer=<id>=<value> from the
+	// staff page's one answer selector.
+	Answers map[string]string
 }
 
 func readLeadListQuery(v url.Values) leadListQuery {
@@ -25,7 +29,20 @@ func readLeadListQuery(v url.Values) leadListQuery {
 	return leadListQuery{
 		Q: get("q"), Status: get("status"), TargetTitle: get("target_title"), RoleSlug: get("role_slug"),
 		OwnerID: get("owner_id"), CreatedFrom: get("created_from"), CreatedTo: get("created_to"), Cursor: get("cursor"),
+		Answers: answerFilters(v),
 	}
+}
+
+// answerFilters reads answers.<id>=<value> and answer=<id>=<value>.
+func answerFilters(v url.Values) map[string]string {
+	out := answersFrom(v)
+	for id, val := range out {
+		out[id] = strings.TrimSpace(val)
+	}
+	if id, val, ok := strings.Cut(v.Get("answer"), "="); ok {
+		out[strings.TrimSpace(id)] = strings.TrimSpace(val)
+	}
+	return out
 }
 
 // values writes the query back, without empty fields and without the cursor.
@@ -38,6 +55,9 @@ func (q leadListQuery) values() url.Values {
 		if val != "" {
 			v.Set(k, val)
 		}
+	}
+	for id, val := range q.Answers {
+		v.Set("answers."+id, val)
 	}
 	return v
 }
@@ -65,6 +85,20 @@ func (q leadListQuery) filter(loc *time.Location) (models.LeadFilter, error) {
 		}
 		owner := uint(id)
 		f.OwnerID = &owner
+	}
+	if len(q.Answers) > 10 {
+		verr.Add("answers", "at most 10 answer filters")
+	}
+	for id, val := range q.Answers {
+		switch {
+		case !questionID.MatchString(id):
+			verr.Add("answers."+id, "not a question id")
+		case val == "" || len(val) > 2000:
+			verr.Add("answers."+id, "must be an answer of 1 to 2000 characters")
+		}
+	}
+	if len(q.Answers) > 0 {
+		f.Answers = q.Answers
 	}
 	f.CreatedFrom = parseDay(verr, "created_from", q.CreatedFrom, loc, false)
 	f.CreatedTo = parseDay(verr, "created_to", q.CreatedTo, loc, true)

@@ -30,6 +30,8 @@ type leadJSON struct {
 	// FirstTouch is the source of the lead's first booking; UTM and
 	// Referrer above are its latest.
 	FirstTouch touchJSON `json:"first_touch"`
+	// Answers is the latest answer to each role-page question.
+	Answers models.Answers `json:"answers"`
 }
 
 // touchJSON is where a visitor came from on one visit.
@@ -58,6 +60,7 @@ func toLeadJSON(r *models.LeadRow) leadJSON {
 		BookingsCount: r.BookingsCount, NextCallAt: optRFC3339(r.NextCallAt),
 		FirstTouch: touchJSON{Referrer: l.FirstReferrer, UTM: utmInput{Source: l.FirstUTMSource, Medium: l.FirstUTMMedium,
 			Campaign: l.FirstUTMCampaign, Term: l.FirstUTMTerm, Content: l.FirstUTMContent}},
+		Answers: models.DecodeAnswers(l.AnswersJSON),
 	}
 }
 

@@ -416,3 +416,38 @@ func regexpAll(s, pattern string) []string {
 	}
 	return out
 }
+
+func TestStaffAPI_LeadAnswersAndTheirFilter(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		e := newTestServer(t, dialect)
+		e.mustSeniorCoach()
+		admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+		senior := e.routedSlots("answers.experience=6%2B")
+		e.mustBookLead("junior@example.com", 0, nil)
+		body := bookingBody("senior@example.com", senior[0])
+		body["answers"] = map[string]any{"experience": "6+", "timeline": "0-3 months"}
+		if w := e.postJSON("/api/v1/bookings", body); w.Code != http.StatusCreated {
+			t.Fatalf("book: %d %s", w.Code, w.Body.String())
+		}
+		w := e.api(admin, http.MethodGet, "/api/v1/admin/leads?answers.experience=6%2B", "")
+		got := decode[struct {
+			Leads []struct {
+				Email   string            `json:"email"`
+				Answers map[string]string `json:"answers"`
+			} `json:"leads"`
+		}](t, w)
+		if w.Code != 200 || len(got.Leads) != 1 || got.Leads[0].Email != "senior@example.com" ||
+			got.Leads[0].Answers["timeline"] != "0-3 months" || got.Leads[0].Answers["experience"] != "6+" {
+			t.Fatalf("filtered list: %d %s", w.Code, w.Body.String())
+		}
+		if w := e.api(admin, http.MethodGet, "/api/v1/admin/leads?answers.Bad-Id=x", ""); w.Code != 422 || !strings.Contains(w.Body.String(), "answers.Bad-Id") {
+			t.Fatalf("bad answer filter: %d %s", w.Code, w.Body.String())
+		}
+		w = e.api(admin, http.MethodGet, "/api/v1/admin/leads/export.csv?answers.experience=6%2B", "")
+		lines := strings.Split(strings.TrimSpace(w.Body.String()), "\n")
+		if w.Code != 200 || len(lines) != 2 || !strings.HasSuffix(lines[0], ",answers") ||
+			!strings.HasSuffix(lines[1], `"{""experience"":""6+"",""timeline"":""0-3 months""}"`) {
+			t.Fatalf("export: %d %s", w.Code, w.Body.String())
+		}
+	})
+}
