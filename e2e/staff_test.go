@@ -135,14 +135,15 @@ func TestStaff_ExportDownloadsTheLeadsCSV(t *testing.T) {
 	if err != nil || len(rows) < 2 {
 		t.Fatalf("export is not a CSV with a lead (%v):\n%s", err, body)
 	}
-	// The contract's columns come first, in order; later ones may follow.
-	if len(rows[0]) < len(exportColumns) || !slices.Equal(rows[0][:len(exportColumns)], exportColumns) {
-		t.Errorf("header %v, want it to begin %v", rows[0], exportColumns)
+	// The contract's columns come first; later ones may follow, with the
+	// answers to the role page's questions always last.
+	if len(rows[0]) < len(exportColumns) || !slices.Equal(rows[0][:len(exportColumns)], exportColumns) || rows[0][len(rows[0])-1] != "answers" {
+		t.Errorf("header %v, want %v first and answers last", rows[0], exportColumns)
 	}
 	firstSource := slices.Index(rows[0], "first_utm_source")
 	found := false
 	for _, r := range rows[1:] {
-		if len(r) == len(rows[0]) && r[3] == "dorothy@example.com" && r[14] == "podcast" && firstSource > 0 && r[firstSource] == "podcast" {
+		if len(r) == len(rows[0]) && r[3] == "dorothy@example.com" && r[14] == "podcast" && firstSource > 0 && r[firstSource] == "podcast" && r[len(r)-1] == `{"experience":"1-2"}` {
 			found = true
 		}
 	}

@@ -86,6 +86,7 @@ func (s *Server) leadChoices(c *gin.Context, data gin.H) error {
 		return err
 	}
 	data["Titles"], data["Owners"], data["Zone"], data["Loc"] = titles, owners, zoneLabel(s.store.Location().String()), s.store.Location()
+	data["AnswerChoices"] = s.answerChoices()
 	return nil
 }
 
@@ -139,6 +140,7 @@ func (s *Server) renderLead(c *gin.Context, status int, form *leadPageForm, errs
 	}
 	data["Events"] = newTimeline(d, staff, s.store.Location(), s.now()).views(d.Events)
 	data["FirstTouch"], data["LatestTouch"], data["TouchesDiffer"] = leadTouches(&d.Lead.Lead)
+	data["Answers"] = s.answerRows(d.Lead.RoleSlug, d.Lead.AnswersJSON)
 	s.render(c, status, "admin/lead.html", data)
 }
 

@@ -36,10 +36,15 @@ func (s *Server) dashboard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	answers, err := s.answerCounts(c.Request.Context(), p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	u := staffUser(c)
 	s.render(c, http.StatusOK, "admin/dashboard.html", gin.H{
 		"Title": "Dashboard", "Nav": "dashboard", "Days": days, "Periods": dashboardPeriods,
-		"Zone": zoneLabel(s.store.Location().String()), "D": newDashboardView(st),
+		"Zone": zoneLabel(s.store.Location().String()), "D": newDashboardView(st), "Answers": answers,
 		"IsAdmin": u != nil && u.Role == models.RoleAdmin,
 	})
 }

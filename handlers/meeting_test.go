@@ -193,7 +193,7 @@ func TestMeeting_PhoneKindRequiresThePhoneNumber(t *testing.T) {
 			t.Errorf("the booking page promises another kind of call than by phone")
 		}
 		form := url.Values{"name": {"Ada"}, "email": {"ada@example.com"}, "target_title": {"Backend Engineer"},
-			"start": {start}, "timezone": {"Europe/Berlin"}, "consent": {"yes"}}
+			"start": {start}, "timezone": {"Europe/Berlin"}, "consent": {"yes"}, "answers.experience": {"1-2"}}
 		w = e.postForm("/roles/backend-engineer/book", form)
 		html := w.Body.String()
 		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(html, `id="phone-error"`) ||

@@ -451,3 +451,47 @@ func TestStaffAPI_LeadAnswersAndTheirFilter(t *testing.T) {
 		}
 	})
 }
+
+func TestStaffPages_AnswersOnTheLeadPageTheListAndTheDashboard(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		e := newTestServer(t, dialect)
+		e.mustSeniorCoach()
+		sales := e.mustStaff("sam@example.com", models.RoleSales)
+		senior := e.routedSlots("answers.experience=6%2B")
+		e.mustBookLead("junior@example.com", 0, nil)
+		seniorLead, _ := e.mustBookLead("senior@example.com", 0, func(b map[string]any) {
+			b["start"] = senior[0]
+			b["answers"] = map[string]any{"experience": "6+", "linkedin": "https://www.linkedin.com/in/senior"}
+		})
+		e.mustBookLead("other@example.com", 1, nil)
+
+		// The lead page shows the answers first, labelled by the questions.
+		body := e.page(sales, http.MethodGet, "/admin/leads/"+itoa(int(seniorLead)), nil).Body.String()
+		answers, contact := strings.Index(body, "data-answers"), strings.Index(body, `id="contact-h"`)
+		if answers < 0 || answers > contact || !strings.Contains(body, "<dt>Years writing software professionally</dt><dd>6&#43;</dd>") ||
+			!strings.Contains(body, "https://www.linkedin.com/in/senior") {
+			t.Fatalf("lead page answers missing or below the contact details")
+		}
+		// The list filters by one answer from its selector.
+		w := e.page(sales, http.MethodGet, "/admin/leads?answer=experience%3D6%2B", nil)
+		if !strings.Contains(w.Body.String(), "senior@example.com") || strings.Contains(w.Body.String(), "junior@example.com") ||
+			!strings.Contains(w.Body.String(), `<option value="experience=6&#43;" selected>`) {
+			t.Fatalf("answer filter: %d", w.Code)
+		}
+		// The dashboard counts answers by title; each count is its list.
+		body = e.page(sales, http.MethodGet, "/admin?days=7", nil).Body.String()
+		found := 0
+		for _, m := range countLink.FindAllStringSubmatch(body, -1) {
+			if !strings.Contains(m[1], "answers.") {
+				continue
+			}
+			found++
+			if n := e.leadListCount(m[1]); itoa(int(n)) != m[2] {
+				t.Errorf("%s shows %s, its list has %d", m[1], m[2], n)
+			}
+		}
+		if found != 2 || !strings.Contains(body, "Answers by target title") {
+			t.Fatalf("dashboard has %d answer counts, want 2 (1-2 twice, 6+ once)", found)
+		}
+	})
+}

@@ -158,3 +158,31 @@ func splitRouteHosts(s string) []string {
 	}
 	return strings.Split(s, ",")
 }
+
+// AnswerCount is how many of a period's leads with one target title gave
+// one answer to one question (their latest answer).
+type AnswerCount struct {
+	TargetTitle string
+	QuestionID  string
+	Value       string
+	Leads       int64 `gorm:"column:n"`
+}
+
+// AnswerCounts counts the latest answers to the questions ids of the
+// leads created in p (erased leads left out, as the lead list leaves them
+// out), by target title, question and answer; most leads first within a
+// title and question. Each count is a lead-list filter: the period, the
+// title and answers.<id>=<value>.
+func (s *Store) AnswerCounts(ctx context.Context, p Period, ids []string) ([]AnswerCount, error) {
+	out := []AnswerCount{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := s.read.WithContext(ctx).Table("lead_answers la").
+		Select("leads.target_title, la.question_id, la.value, COUNT(*) AS n").
+		Joins("JOIN leads ON leads.id = la.lead_id").
+		Where("leads.erased_at IS NULL AND leads.created_at >= ? AND leads.created_at < ? AND la.question_id IN ?", p.Start.UTC(), p.End.UTC(), ids).
+		Group("leads.target_title, la.question_id, la.value").
+		Order("leads.target_title, la.question_id, n DESC, la.value").Scan(&out).Error
+	return out, err
+}
