@@ -97,7 +97,8 @@ type Disqualification struct {
 
 // DisqualifyLead keeps a visitor the routes turned away as a lead, so sales
 // can follow up: it upserts the lead by email as a booking would, keeps the
-// answers, and writes lead.disqualified. It books nothing and emails no one.
+// answers, writes lead.disqualified and queues that webhook. It books
+// nothing and emails no one.
 func (s *Store) DisqualifyLead(ctx context.Context, req BookingRequest, d Disqualification) (*Lead, error) {
 	var lead *Lead
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -116,7 +117,10 @@ func (s *Store) DisqualifyLead(ctx context.Context, req BookingRequest, d Disqua
 		events = append(events, s.newEvent(l.ID, 0, "lead.disqualified", ActorVisitor, map[string]any{
 			"role_slug": req.RoleSlug, "answers": req.Answers, "message": d.Message, "url": d.URL}))
 		lead = l
-		return tx.Create(&events).Error
+		if err := tx.Create(&events).Error; err != nil {
+			return err
+		}
+		return s.queueWebhooks(tx, l.ID, 0, newLeadWebhooks(isNew, WebhookLeadDisqualified)...)
 	})
 	return lead, err
 }

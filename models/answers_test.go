@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,6 +214,10 @@ func TestDisqualifyLead_KeepsTheLeadWithoutABooking(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		s, _ := mustOpen(t, dialect)
 		ctx := context.Background()
+		hook, err := s.CreateWebhook(ctx, models.WebhookInput{URL: "https://crm.example.com/a", Events: []string{"*"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		req := request("student@example.com", time.Time{})
 		req.Answers = models.Answers{"experience": "0"}
 		d := models.Disqualification{Message: "Start with the guide", URL: "/roles/software-engineer"}
@@ -230,6 +235,9 @@ func TestDisqualifyLead_KeepsTheLeadWithoutABooking(t *testing.T) {
 		s.DB().Model(&models.Event{}).Where("lead_id = ? AND type = ?", lead.ID, "lead.disqualified").Count(&events)
 		if bookings != 0 || mails != 0 || events != 1 || lead.AnswersJSON != `{"experience":"0"}` {
 			t.Fatalf("%d bookings, %d emails, %d events, answers %s", bookings, mails, events, lead.AnswersJSON)
+		}
+		if got := strings.Join(deliveryTypes(t, s, hook.ID), " "); got != "lead.created lead.disqualified" {
+			t.Fatalf("webhook deliveries %q", got)
 		}
 	})
 }
