@@ -139,7 +139,16 @@ func TestEmbed_BookingThroughTheFrameMarksTheLead(t *testing.T) {
 		hostPage := "https://www.example.com/careers?utm_source=newsletter&id=7"
 		q := url.Values{"utm_source": {"newsletter"}, "utm_campaign": {"spring"}, "page": {hostPage},
 			"ref": {"https://news.example/issue-12"}, "origin": {"https://www.example.com"}, "tz": {"Europe/Berlin"}}
+		// The questions carry the frame's state on to the times.
 		w := e.do(http.MethodGet, "/embed/roles/backend-engineer/book?"+q.Encode(), nil)
+		for _, want := range []string{`action="/embed/roles/backend-engineer/book"`, `name="origin" value="https://www.example.com"`, `name="answers.experience"`} {
+			if !strings.Contains(w.Body.String(), want) {
+				t.Fatalf("embedded questions lack %s", want)
+			}
+		}
+		q.Set("step", "times")
+		q.Set("answers.experience", "1-2")
+		w = e.do(http.MethodGet, "/embed/roles/backend-engineer/book?"+q.Encode(), nil)
 		body := w.Body.String()
 		for _, want := range []string{`action="/embed/roles/backend-engineer/book"`, `data-embed-origin="https://www.example.com"`,
 			`name="page" value="https://www.example.com/careers?utm_source=newsletter&amp;id=7"`, `name="origin" value="https://www.example.com"`,
@@ -153,7 +162,7 @@ func TestEmbed_BookingThroughTheFrameMarksTheLead(t *testing.T) {
 		form := url.Values{"name": {"Ada"}, "email": {"ada@example.com"}, "target_title": {"Backend Engineer"},
 			"start": {start}, "timezone": {"Europe/Berlin"}, "consent": {"yes"}, "form_key": {"k1"},
 			"utm_source": {"newsletter"}, "utm_campaign": {"spring"}, "referrer": {"https://news.example/issue-12"},
-			"page": {hostPage}, "origin": {"https://www.example.com"}}
+			"page": {hostPage}, "origin": {"https://www.example.com"}, "answers.experience": {"1-2"}}
 		w = e.postForm("/embed/roles/backend-engineer/book", form)
 		loc := w.Header().Get("Location")
 		if w.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/embed/bookings/") ||
@@ -216,7 +225,7 @@ func TestEmbed_UnknownOriginAndOddPagesAreLeftOut(t *testing.T) {
 	}
 	form := url.Values{"name": {"Bo"}, "email": {"bo@example.com"}, "target_title": {"Backend Engineer"},
 		"start": {e.firstSlots(1, "UTC")[0]}, "timezone": {"UTC"}, "consent": {"yes"},
-		"page": {"javascript:alert(1)"}, "origin": {"https://evil.example"}}
+		"page": {"javascript:alert(1)"}, "origin": {"https://evil.example"}, "answers.experience": {"1-2"}}
 	w = e.postForm("/embed/roles/backend-engineer/book", form)
 	if loc := w.Header().Get("Location"); w.Code != http.StatusSeeOther || loc == "" || strings.Contains(loc, "evil") {
 		t.Fatalf("booking: %d %q", w.Code, loc)
@@ -234,7 +243,7 @@ func TestEmbed_UnknownOriginAndOddPagesAreLeftOut(t *testing.T) {
 func TestEmbed_CrossSitePostsAreRefused(t *testing.T) {
 	e := newEmbedServer(t, models.DialectSQLite)
 	form := url.Values{"name": {"Eve"}, "email": {"eve@example.com"}, "target_title": {"X"},
-		"start": {e.firstSlots(1, "UTC")[0]}, "timezone": {"UTC"}, "consent": {"yes"}}
+		"start": {e.firstSlots(1, "UTC")[0]}, "timezone": {"UTC"}, "consent": {"yes"}, "answers.experience": {"1-2"}}
 	for name, headers := range map[string][]string{
 		"cross-site fetch metadata":   {"Sec-Fetch-Site", "cross-site"},
 		"embedding site's origin":     {"Sec-Fetch-Site", "", "Origin", "https://www.example.com"},
