@@ -137,7 +137,7 @@ func run(o options) error {
 				"name": "Load Test", "email": fmt.Sprintf("load%d-%d@example.com", stamp, i), "phone": "+1 555 0100", "target_title": "Backend Engineer",
 				"role_slug": "backend-engineer", "start": starts[i], "timezone": o.tz, "consent": true,
 				"answers": map[string]any{"experience": "1-2"},
-				"utm": map[string]string{"source": "loadgen"},
+				"utm":     map[string]string{"source": "loadgen"},
 			})
 			r, err := http.NewRequest(http.MethodPost, o.at(i)+"/api/v1/bookings", bytes.NewReader(body))
 			if err == nil {
