@@ -71,6 +71,15 @@ func TestStatsRollup_MatchesRawCountsAfterRandomOperations(t *testing.T) {
 						ops["move"]++
 					}
 				}
+			case op == 9 && rng.IntN(3) == 1: // turned away by the routes: a lead without a call
+				req := request(fmt.Sprintf("v%d@example.com", rng.IntN(40)), s.Now())
+				req.TargetTitle = titles[rng.IntN(len(titles))]
+				l, err := s.DisqualifyLead(ctx, req, models.Disqualification{Message: "Start with the guide", URL: "/roles/software-engineer"})
+				if err != nil {
+					t.Fatalf("step %d disqualify: %v", step, err)
+				}
+				leadIDs = append(leadIDs, l.ID)
+				ops["disqualify"]++
 			case op == 9 && len(leadIDs) > 0 && rng.IntN(3) == 0:
 				if err := s.EraseLead(ctx, leadIDs[rng.IntN(len(leadIDs))], admin); err == nil {
 					ops["erase"]++
@@ -79,7 +88,7 @@ func TestStatsRollup_MatchesRawCountsAfterRandomOperations(t *testing.T) {
 			clock.Advance(time.Duration(1+rng.IntN(20)) * time.Hour)
 		}
 		t.Logf("operations: %v", ops)
-		if ops["book"] < 30 || ops["outcome"] < 5 || ops["erase"] < 1 || ops["update"] < 10 {
+		if ops["book"] < 30 || ops["outcome"] < 5 || ops["erase"] < 1 || ops["update"] < 10 || ops["disqualify"] < 1 {
 			t.Fatalf("the random run did too little to test anything: %v", ops)
 		}
 		periods := map[string]models.Period{"7 days": s.LastDays(7), "30 days": s.LastDays(30), "90 days": s.LastDays(90)}
