@@ -59,9 +59,10 @@ func startOtherSite(t *testing.T) (string, func(callbook string)) {
 	}
 }
 
-// frameOf attaches to the booking frame on the page: Chromium runs a frame
-// from another site as a target of its own.
-func (b *browser) frameOf(urlPrefix string) *browser {
+// frameOf attaches to the booking frame on the page whose address starts
+// with urlPrefix and holds each of parts: Chromium runs a frame from another
+// site as a target of its own.
+func (b *browser) frameOf(urlPrefix string, parts ...string) *browser {
 	b.t.Helper()
 	deadline := time.Now().Add(stepTimeout)
 	for time.Now().Before(deadline) {
@@ -70,7 +71,7 @@ func (b *browser) frameOf(urlPrefix string) *browser {
 			b.t.Fatalf("targets: %v", err)
 		}
 		for _, info := range infos {
-			if info.Type == "iframe" && strings.HasPrefix(info.URL, urlPrefix) {
+			if info.Type == "iframe" && strings.HasPrefix(info.URL, urlPrefix) && containsAll(info.URL, parts) {
 				ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(info.TargetID))
 				b.t.Cleanup(cancel)
 				return &browser{t: b.t, ctx: ctx, width: b.width}
@@ -80,6 +81,15 @@ func (b *browser) frameOf(urlPrefix string) *browser {
 	}
 	b.t.Fatalf("no frame at %s on %s", urlPrefix, b.location())
 	return nil
+}
+
+func containsAll(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // evalIn evaluates a script in a frame from another site, trying again
@@ -149,6 +159,20 @@ func TestEmbed_BookThroughTheWidgetOnAnotherSite(t *testing.T) {
 	}
 
 	f := b.frameOf(a.URL + "/embed/roles/backend-engineer/book")
+	// Step one in the frame: the role page's questions, answered as a
+	// visitor with a year or two of experience would.
+	f.evalUntil(`(() => {
+		if (document.readyState !== "complete") return "";
+		const q = document.querySelector("#q-experience");
+		if (!q) return document.querySelector(".time-grid") ? "times" : "";
+		q.value = "1-2";
+		const form = q.form;
+		setTimeout(() => form.requestSubmit(), 0);
+		return "answered";
+	})()`)
+	// Chromium gives the frame's next page a target of its own: attach to
+	// the times step.
+	f = b.frameOf(a.URL+"/embed/roles/backend-engineer/book", "step=times")
 	// Once the form is there (after book.js set the visitor's zone), look
 	// at it and book, in one evaluation: the frame navigates away after.
 	got := f.evalUntil(`(() => {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -134,13 +135,17 @@ func (a *app) bookViaAPIWith(t *testing.T, fields map[string]any) string {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
 	var out struct {
 		Booking struct {
 			ManageURL string `json:"manage_url"`
 		} `json:"booking"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
-		t.Fatalf("book via API: %d %v", resp.StatusCode, err)
+	if err == nil {
+		err = json.Unmarshal(raw, &out)
+	}
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("book via API: %d %v %s", resp.StatusCode, err, raw)
 	}
 	u, err := url.Parse(out.Booking.ManageURL)
 	if err != nil {

@@ -54,7 +54,8 @@ func TestStaff_SignInFindTheNewLeadChangeStatusAndAddANote(t *testing.T) {
 	a.bookViaAPIWith(t, map[string]any{
 		"name": "Katherine Johnson", "email": "katherine@example.com", "timezone": "America/Chicago",
 		"target_title": "Software Engineer", "role_slug": "software-engineer",
-		"utm": map[string]string{"source": "linkedin", "medium": "social"},
+		"utm":     map[string]string{"source": "linkedin", "medium": "social"},
+		"answers": map[string]any{}, // the Software Engineer page asks nothing
 	})
 	lead := a.leadByEmail(t, "katherine@example.com")
 
