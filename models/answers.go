@@ -102,8 +102,11 @@ type Disqualification struct {
 func (s *Store) DisqualifyLead(ctx context.Context, req BookingRequest, d Disqualification) (*Lead, error) {
 	var lead *Lead
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		l, isNew, err := s.upsertLead(tx, req)
+		l, isNew, leadStats, err := s.upsertLead(tx, req)
 		if err != nil {
+			return err
+		}
+		if err := s.addStats(tx, leadStats...); err != nil {
 			return err
 		}
 		if err := s.saveAnswers(tx, l, nil, req.Answers); err != nil {

@@ -77,7 +77,7 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 				return err
 			}
 		}
-		lead, isNew, err := s.upsertLead(tx, req)
+		lead, isNew, leadStats, err := s.upsertLead(tx, req)
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,8 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 			return err
 		}
 		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: s.BookingToken(b.UID), NewLead: isNew}
-		if err := s.addStats(tx, s.bookingStat(b)); err != nil {
+		// After the host locks placeBooking took: see addStats.
+		if err := s.addStats(tx, append(leadStats, s.bookingStat(b))...); err != nil {
 			return err
 		}
 		events := make([]Event, 0, 2)
@@ -187,7 +188,7 @@ func (s *Store) idempotentReplay(ctx context.Context, idem *Idempotency) (*Repla
 // upsertLead finds the lead by normalized email or creates it. A returning
 // visitor's new details update the lead, each change recorded with its old
 // and new value; the first-touch source is kept (returningLeadChanges).
-func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, error) {
+func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, []StatsDaily, error) {
 	now := s.Now()
 	l := Lead{
 		EmailKey: NormalizeEmail(req.Email), Email: req.Email, Name: req.Name, Phone: req.Phone,
@@ -199,38 +200,35 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, error)
 	}
 	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "email_key"}}, DoNothing: true}).Create(&l)
 	if res.Error != nil {
-		return nil, false, res.Error
+		return nil, false, nil, res.Error
 	}
 	if res.RowsAffected == 1 && l.ID != 0 {
-		// Every new lead counts on the dashboard, booked or turned away.
-		if err := s.addStats(tx, s.statOfLead(&l, 0, 0).row(1)); err != nil {
-			return nil, false, err
-		}
-		return &l, true, nil
+		return &l, true, []StatsDaily{s.statOfLead(&l, 0, 0).row(1)}, nil
 	}
 	var existing Lead
 	if err := s.lockRows(tx.Where("email_key = ?", l.EmailKey)).Take(&existing).Error; err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	upd, changes := returningLeadChanges(&existing, req)
 	upd["updated_at"] = now
 	update := func() error { return tx.Model(&existing).Updates(upd).Error }
 	var err error
+	var stats []StatsDaily
 	if existing.TargetTitle != req.TargetTitle {
 		// The lead moves to another title's figures on the dashboard.
-		err = s.trackLead(tx, existing.ID, update)
+		stats, err = s.leadStatMove(tx, existing.ID, update)
 	} else {
 		err = update()
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if len(changes) > 0 {
 		if err := s.addEvent(tx, existing.ID, 0, "lead.details_changed", ActorVisitor, changes); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 	}
-	return &existing, false, nil
+	return &existing, false, stats, nil
 }
 
 // placeBooking picks a free host for req.Start, claims its time and inserts

@@ -130,18 +130,29 @@ func (s *Store) readLeadStat(tx *gorm.DB, leadID uint) (leadStat, error) {
 // trackLead runs change, which alters lead leadID or its calls inside tx,
 // and moves the lead's share in stats_daily from before to after.
 func (s *Store) trackLead(tx *gorm.DB, leadID uint, change func() error) error {
-	before, err := s.readLeadStat(tx, leadID)
+	rows, err := s.leadStatMove(tx, leadID, change)
 	if err != nil {
 		return err
 	}
+	return s.addStats(tx, rows...)
+}
+
+// leadStatMove runs change and returns the rows that move the lead's share,
+// for a caller that must write them later in its transaction (see
+// addStats on lock order).
+func (s *Store) leadStatMove(tx *gorm.DB, leadID uint, change func() error) ([]StatsDaily, error) {
+	before, err := s.readLeadStat(tx, leadID)
+	if err != nil {
+		return nil, err
+	}
 	if err := change(); err != nil {
-		return err
+		return nil, err
 	}
 	after, err := s.readLeadStat(tx, leadID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.addStats(tx, statMove(before, after)...)
+	return statMove(before, after), nil
 }
 
 // statMove is the rows that move a share from before to after.
@@ -164,7 +175,10 @@ func (s *Store) bookingStat(b *Booking) StatsDaily {
 
 // addStats adds rows to stats_daily in one statement. Rows for the same
 // date and title are merged first and sent in key order, so concurrent
-// transactions on PostgreSQL lock them in one order and cannot deadlock.
+// transactions on PostgreSQL lock them in one order. A transaction that
+// locks hosts (a booking) must write its rows after taking those locks:
+// rows locked before them deadlock with a booking that holds a host and
+// wants the same row.
 func (s *Store) addStats(tx *gorm.DB, rows ...StatsDaily) error {
 	merged := map[[2]string]*StatsDaily{}
 	for _, r := range rows {
