@@ -103,7 +103,7 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"GET", "/api/v1/admin/users", "/api/v1/admin/users", "", true},
 		{"DELETE", "/api/v1/admin/leads/:id", id("/api/v1/admin/leads/:id", f.lead), "", true},
 
-		// Issue 7 (dashboard, export, figures), behind the same middleware.
+		// The dashboard, the export and the figures, behind the same middleware.
 		{"GET", "/admin", "/admin", "", false},
 		{"GET", "/admin/export", "/admin/export", "", true},
 		{"GET", "/api/v1/admin/stats", "/api/v1/admin/stats", "", false},
