@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -11,15 +10,8 @@ import (
 // speed: ordinary rows, empty fields included, unpack without a second read;
 // only a row holding the separator is read again.
 func TestReadPackedLeads_FastPathForOrdinaryRows(t *testing.T) {
-	s, err := Open("sqlite:"+filepath.Join(t.TempDir(), "x.db"), Options{Secret: []byte("test-secret-test-secret")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openInternalStore(t)
 	ctx := context.Background()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
 	for i, name := range []string{"Ada", "", "Bad\x1fName"} {
 		email := string(rune('a'+i)) + "@example.com"

@@ -183,25 +183,16 @@ func (s *Store) addStats(tx *gorm.DB, rows ...StatsDaily) error {
 	merged := map[[2]string]*StatsDaily{}
 	for _, r := range rows {
 		k := [2]string{r.Day, r.TargetTitle}
-		m := merged[k]
-		if m == nil {
-			cp := r
-			merged[k] = &cp
+		if m := merged[k]; m != nil {
+			m.add(r)
 			continue
 		}
-		m.Leads += r.Leads
-		m.Qualified += r.Qualified
-		m.Client += r.Client
-		m.Recommended += r.Recommended
-		m.Differs += r.Differs
-		m.CompletedLeads += r.CompletedLeads
-		m.CompletedCalls += r.CompletedCalls
-		m.NoShowCalls += r.NoShowCalls
-		m.Calls += r.Calls
+		cp := r
+		merged[k] = &cp
 	}
 	out := make([]StatsDaily, 0, len(merged))
 	for _, m := range merged {
-		if *m != (StatsDaily{Day: m.Day, TargetTitle: m.TargetTitle}) {
+		if !m.isZero() {
 			out = append(out, *m)
 		}
 	}
@@ -224,6 +215,22 @@ func (s *Store) addStats(tx *gorm.DB, rows ...StatsDaily) error {
 	}).Create(&out).Error
 }
 
+// add sums o's counters into r (the key is the caller's to match).
+func (r *StatsDaily) add(o StatsDaily) {
+	r.Leads += o.Leads
+	r.Qualified += o.Qualified
+	r.Client += o.Client
+	r.Recommended += o.Recommended
+	r.Differs += o.Differs
+	r.CompletedLeads += o.CompletedLeads
+	r.CompletedCalls += o.CompletedCalls
+	r.NoShowCalls += o.NoShowCalls
+	r.Calls += o.Calls
+}
+
+// isZero reports whether r counts nothing.
+func (r StatsDaily) isZero() bool { return r == StatsDaily{Day: r.Day, TargetTitle: r.TargetTitle} }
+
 // statsCounters are stats_daily's counting columns.
 var statsCounters = []string{"leads", "qualified", "client", "recommended", "differs",
 	"completed_leads", "completed_calls", "no_show_calls", "calls"}
@@ -245,15 +252,7 @@ func (s *Store) rebuildStats(tx *gorm.DB) error {
 	add := func(r StatsDaily) {
 		k := [2]string{r.Day, r.TargetTitle}
 		if m := sums[k]; m != nil {
-			m.Leads += r.Leads
-			m.Qualified += r.Qualified
-			m.Client += r.Client
-			m.Recommended += r.Recommended
-			m.Differs += r.Differs
-			m.CompletedLeads += r.CompletedLeads
-			m.CompletedCalls += r.CompletedCalls
-			m.NoShowCalls += r.NoShowCalls
-			m.Calls += r.Calls
+			m.add(r)
 			return
 		}
 		sums[k] = &r

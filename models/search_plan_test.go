@@ -3,9 +3,7 @@
 package models
 
 import (
-	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,15 +16,7 @@ import (
 // lookups, never from a scan of leads (which costs hundreds of milliseconds
 // at a million leads), alone and combined with the list's other filters.
 func TestLeadSearchPlan_SQLiteReadsTheTrigramIndex(t *testing.T) {
-	s, err := Open("sqlite:"+filepath.Join(t.TempDir(), "plan.db"), Options{Secret: []byte("test-secret-test-secret")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx := context.Background()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openInternalStore(t)
 	// Enough rows, and fresh statistics, for the planner to weigh a scan.
 	now := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
 	var leads []Lead

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,15 +13,8 @@ import (
 // ix_leads_live_title. A query the partial index cannot serve scanned a
 // million entries per title instead.
 func TestTargetTitlesPlan_SeeksThePartialIndex(t *testing.T) {
-	s, err := Open("sqlite:"+filepath.Join(t.TempDir(), "titles.db"), Options{Secret: []byte("test-secret-test-secret")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openInternalStore(t)
 	ctx := context.Background()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC)
 	var leads []Lead
 	for i := range 1000 {

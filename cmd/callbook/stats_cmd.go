@@ -15,18 +15,11 @@ func cmdStats(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if len(args) != 1 || args[0] != "rebuild" {
 		return usageError{fmt.Errorf("use: callbook stats rebuild")}
 	}
-	cfg, err := loadConfig(nil, false)
-	if err != nil {
-		return err
-	}
-	store, err := openStore(cfg, newLogger(cfg, stderr))
+	store, err := openMigratedStore(ctx, stderr)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
 	start := time.Now()
 	if err := store.RebuildStats(ctx); err != nil {
 		return err
