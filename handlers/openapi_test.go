@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -192,6 +193,73 @@ func TestOpenAPI_ServedAsJSON(t *testing.T) {
 	var raw map[string]any
 	if err := json.Unmarshal(w.Body.Bytes(), &raw); err != nil || raw["components"] == nil {
 		t.Fatalf("served JSON lacks components: %v", err)
+	}
+	// The whole document, not only its paths: the file as the OpenAPI
+	// library reads it and the served JSON must model the same API.
+	gotJSON, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := openapi3.NewLoader().LoadFromData(docs.OpenAPIYAML())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantJSON, err := json.Marshal(fromFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(gotJSON, wantJSON) {
+		i := 0
+		for i < len(gotJSON) && i < len(wantJSON) && gotJSON[i] == wantJSON[i] {
+			i++
+		}
+		from := max(i-200, 0)
+		t.Fatalf("served description differs from docs/openapi.yaml at byte %d:\nserved …%s\nfile   …%s",
+			i, truncate(string(gotJSON[from:]), 400), truncate(string(wantJSON[from:]), 400))
+	}
+	// The conversion is done once: later requests get the same bytes.
+	for range 2 {
+		again := e.do(http.MethodGet, "/api/v1/openapi.json", nil)
+		if again.Code != http.StatusOK || !bytes.Equal(again.Body.Bytes(), w.Body.Bytes()) {
+			t.Fatalf("a later request got %d and a different document", again.Code)
+		}
+	}
+}
+
+// TestOpenAPI_ConvertedOnFirstRequest checks that the description is
+// converted once however many clients ask for it at the same time, and that
+// a failed conversion is a 500 in the API's error shape rather than an
+// empty document.
+func TestOpenAPI_ConvertedOnFirstRequest(t *testing.T) {
+	var calls atomic.Int32
+	e := newTestServer(t, "sqlite")
+	e.srv.openAPI = sync.OnceValues(func() ([]byte, error) { calls.Add(1); return embeddedOpenAPI() })
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if w := e.do(http.MethodGet, "/api/v1/openapi.json", nil); w.Code != http.StatusOK {
+				t.Errorf("openapi.json: %d", w.Code)
+			}
+		})
+	}
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("converted %d times for 8 requests, want once", n)
+	}
+
+	if _, err := openAPIJSON([]byte("openapi: [3.1")); err == nil || !strings.Contains(err.Error(), "docs/openapi.yaml") {
+		t.Fatalf("broken YAML: err = %v, want one naming docs/openapi.yaml", err)
+	}
+	e.srv.openAPI = func() ([]byte, error) { return openAPIJSON([]byte("openapi: [3.1")) }
+	// Straight to the router: the description promises no 500 here, since
+	// a release's embedded file always converts.
+	w := httptest.NewRecorder()
+	e.srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/openapi.json", nil))
+	body := decode[struct {
+		Error struct{ Code string } `json:"error"`
+	}](t, w)
+	if w.Code != http.StatusInternalServerError || body.Error.Code != "internal" {
+		t.Fatalf("broken description: %d %q, want 500 internal", w.Code, body.Error.Code)
 	}
 }
 

@@ -2,12 +2,14 @@ package handlers
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -21,31 +23,69 @@ import (
 // footer, for the embedded booking flow.
 var pageSets = []struct{ name, pages string }{{"public", "public"}, {"admin", "admin"}, {"embed", "public"}}
 
-// loadPages parses every page with its set's layout and the partials.
-func loadPages() (map[string]*template.Template, error) {
-	pages := map[string]*template.Template{}
-	partials, _ := fs.Glob(web.FS, "templates/partials/*.html")
+// pages are the page templates, each parsed on its first render: parsing
+// them all at start allocated some 9 MB and kept 6 MB of parse trees, mostly
+// for pages a replica rarely or never shows (the booking API renders none).
+// A set's layout and the partials are parsed once, on the first render of
+// one of its pages, and cloned for each page. The templates are built into
+// the binary and TestPages_EveryPageParses parses every page, so a broken
+// one fails the tests rather than a visitor's request.
+type pages struct {
+	byName map[string]func() (*template.Template, error) // "public/book.html"
+}
+
+// loadPages lists every page of every set; parsing waits for page.
+func loadPages() (*pages, error) {
+	p := &pages{byName: map[string]func() (*template.Template, error){}}
+	partials, err := fs.Glob(web.FS, "templates/partials/*.html")
+	if err != nil {
+		return nil, err
+	}
 	for _, ps := range pageSets {
-		set := ps.name
 		files, err := fs.Glob(web.FS, "templates/"+ps.pages+"/*.html")
 		if err != nil {
 			return nil, err
 		}
-		layout := "templates/" + set + "/layout.html"
+		layout := "templates/" + ps.name + "/layout.html"
+		base := sync.OnceValues(func() (*template.Template, error) {
+			t, err := template.New(path.Base(layout)).Funcs(templateFuncs).ParseFS(web.FS, append([]string{layout}, partials...)...)
+			if err != nil {
+				return nil, fmt.Errorf("template %s: %w", layout, err)
+			}
+			return t, nil
+		})
 		for _, f := range files {
 			if path.Base(f) == "layout.html" {
 				continue
 			}
-			names := append([]string{layout}, partials...)
-			names = append(names, f)
-			t, err := template.New(path.Base(f)).Funcs(templateFuncs).ParseFS(web.FS, names...)
-			if err != nil {
-				return nil, fmt.Errorf("template %s: %w", f, err)
-			}
-			pages[set+"/"+path.Base(f)] = t
+			p.byName[ps.name+"/"+path.Base(f)] = sync.OnceValues(func() (*template.Template, error) {
+				b, err := base()
+				if err != nil {
+					return nil, err
+				}
+				// A page must not be parsed into the shared set: its
+				// "title" and "content" would replace another page's.
+				t, err := b.Clone()
+				if err == nil {
+					t, err = t.ParseFS(web.FS, f)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("template %s: %w", f, err)
+				}
+				return t, nil
+			})
 		}
 	}
-	return pages, nil
+	return p, nil
+}
+
+// page returns the named page, parsing it on first use.
+func (p *pages) page(name string) (*template.Template, error) {
+	load := p.byName[name]
+	if load == nil {
+		return nil, errors.New("no such template")
+	}
+	return load()
 }
 
 // templateFuncs are the helpers every page template may call.
@@ -107,9 +147,9 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 		data["Embed"] = v
 		page = "embed/" + path.Base(page)
 	}
-	t := s.pages[page]
-	if t == nil {
-		s.log.Error("no such template", "page", page)
+	t, err := s.pages.page(page)
+	if err != nil {
+		s.log.Error("render", "page", page, "err", err)
 		c.String(500, "internal error")
 		return
 	}

@@ -7,11 +7,11 @@ package handlers
 import (
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -79,8 +79,9 @@ type Server struct {
 	secure  bool // base URL is https: Secure cookies, HSTS
 	limiter *ipLimiter
 	zones   zoneCache
-	pages   map[string]*template.Template
-	openAPI []byte // docs/openapi.yaml as JSON
+	pages   *pages
+	// openAPI is docs/openapi.yaml as JSON, converted on first use.
+	openAPI func() ([]byte, error)
 
 	webhookTargets WebhookTargetCheck
 	// embedOrigins may frame /embed/… (canonical origins).
@@ -127,9 +128,7 @@ func New(opts Options) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
-	if s.openAPI, err = openAPIJSON(); err != nil {
-		return nil, err
-	}
+	s.openAPI = sync.OnceValues(embeddedOpenAPI)
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true
