@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Answers are a visitor's answers to a role page's questions, by question
@@ -44,33 +43,38 @@ func (a Answers) Sorted() []string {
 	return ids
 }
 
-// saveAnswers keeps a with booking b (when not nil) and merges it into the
-// lead's latest answers, one row per question.
-func (s *Store) saveAnswers(tx *gorm.DB, lead *Lead, b *Booking, a Answers) error {
+// saveAnswers merges a into the lead's latest answers: one row per
+// question, and the lead's answers_json unless stored says the lead row
+// already holds them (a lead this transaction created with them).
+func (s *Store) saveAnswers(tx *gorm.DB, lead *Lead, a Answers, stored bool) error {
 	if len(a) == 0 {
 		return nil
 	}
 	now := s.Now()
-	if b != nil {
-		b.AnswersJSON = encodeJSON(a)
-		if err := tx.Model(&Booking{}).Where("id = ?", b.ID).Update("answers_json", b.AnswersJSON).Error; err != nil {
-			return err
-		}
-	}
 	merged := DecodeAnswers(lead.AnswersJSON)
-	rows := make([]LeadAnswer, 0, len(a))
+	args := make([]any, 0, 4*len(a))
 	for _, id := range a.Sorted() {
 		merged[id] = a[id]
-		rows = append(rows, LeadAnswer{LeadID: lead.ID, QuestionID: id, Value: a[id], UpdatedAt: now})
+		args = append(args, int64(lead.ID), id, a[id], now)
 	}
-	if err := tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "lead_id"}, {Name: "question_id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"value", "updated_at"}),
-	}).Create(&rows).Error; err != nil {
+	if _, err := s.exec(tx, "INSERT INTO lead_answers (lead_id, question_id, value, updated_at) VALUES "+
+		placeholders(len(a), 4)+" ON CONFLICT (lead_id, question_id) DO UPDATE SET "+
+		"value = excluded.value, updated_at = excluded.updated_at", args...); err != nil {
 		return err
+	}
+	if stored {
+		return nil
 	}
 	lead.AnswersJSON = encodeJSON(merged)
 	return tx.Model(&Lead{}).Where("id = ?", lead.ID).Update("answers_json", lead.AnswersJSON).Error
+}
+
+// answersJSON is a as stored with a booking or a new lead.
+func answersJSON(a Answers) string {
+	if len(a) == 0 {
+		return "{}"
+	}
+	return encodeJSON(a)
 }
 
 // eraseAnswers forgets a lead's answers and those kept with its bookings:
@@ -101,6 +105,9 @@ type Disqualification struct {
 // nothing and emails no one.
 func (s *Store) DisqualifyLead(ctx context.Context, req BookingRequest, d Disqualification) (*Lead, error) {
 	var lead *Lead
+	// The embed's source marks record bookings made through it; a visitor
+	// turned away booked nothing.
+	req.Source, req.PageURL = "", ""
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		l, isNew, leadStats, err := s.upsertLead(tx, req)
 		if err != nil {
@@ -109,7 +116,7 @@ func (s *Store) DisqualifyLead(ctx context.Context, req BookingRequest, d Disqua
 		if err := s.addStats(tx, leadStats...); err != nil {
 			return err
 		}
-		if err := s.saveAnswers(tx, l, nil, req.Answers); err != nil {
+		if err := s.saveAnswers(tx, l, req.Answers, isNew); err != nil {
 			return err
 		}
 		events := make([]Event, 0, 2)
@@ -120,7 +127,7 @@ func (s *Store) DisqualifyLead(ctx context.Context, req BookingRequest, d Disqua
 		events = append(events, s.newEvent(l.ID, 0, "lead.disqualified", ActorVisitor, map[string]any{
 			"role_slug": req.RoleSlug, "answers": req.Answers, "message": d.Message, "url": d.URL}))
 		lead = l
-		if err := tx.Create(&events).Error; err != nil {
+		if err := s.insertEvents(tx, events...); err != nil {
 			return err
 		}
 		return s.queueWebhooks(tx, l.ID, 0, newLeadWebhooks(isNew, WebhookLeadDisqualified)...)

@@ -199,24 +199,82 @@ func (s *Store) BookingSettings(ctx context.Context) (BookingSettings, error) {
 }
 
 func (s *Store) bookingSettings(db *gorm.DB) (BookingSettings, error) {
-	var row Setting
-	err := db.Where("key = ?", settingBooking).Take(&row).Error
+	if b := batchOf(db); b != nil {
+		if b.reads.settings == nil {
+			bs, err := s.readBookingSettings(db)
+			if err != nil {
+				return bs, err
+			}
+			b.reads.settings = &bs
+		}
+		return *b.reads.settings, nil
+	}
+	return s.readBookingSettings(db)
+}
+
+func (s *Store) readBookingSettings(db *gorm.DB) (BookingSettings, error) {
+	var value string
+	err := s.queryRow(db, "SELECT value FROM settings WHERE key = ?", []any{settingBooking}, &value)
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return DefaultBookingSettings, nil
 	}
 	if err != nil {
 		return BookingSettings{}, err
 	}
+	if last := s.lastSettings.Load(); last != nil && last.raw == value {
+		return last.bs, nil
+	}
 	bs := DefaultBookingSettings
-	if err := json.Unmarshal([]byte(row.Value), &bs); err != nil {
+	if err := json.Unmarshal([]byte(value), &bs); err != nil {
 		return BookingSettings{}, fmt.Errorf("booking settings: %w", err)
 	}
+	s.lastSettings.Store(&decodedSettings{raw: value, bs: bs})
 	return bs, nil
 }
 
+// decodedSettings remembers the last booking settings read, so that the
+// row, unchanged between bookings, is not decoded again for each.
+type decodedSettings struct {
+	raw string
+	bs  BookingSettings
+}
+
+// weekly decodes a host's weekly hours, remembering the last few: they
+// change rarely and every booking needs them.
+func (s *Store) weekly(raw string) Weekly {
+	s.weeklyMu.Lock()
+	defer s.weeklyMu.Unlock()
+	if w, ok := s.weeklies[raw]; ok {
+		return w
+	}
+	w := decodeWeekly(raw)
+	if len(s.weeklies) >= 64 {
+		clear(s.weeklies)
+	}
+	if s.weeklies == nil {
+		s.weeklies = map[string]Weekly{}
+	}
+	s.weeklies[raw] = w
+	return w
+}
+
 // bumpAvailability marks every cached slot list stale, in the transaction of
-// the change, so other processes see it too.
+// the change, so other processes see it too. In a group commit the batch
+// writes one new version for all its changes (finishBatch): a version per
+// booking would be as many statements for the same effect.
 func (s *Store) bumpAvailability(tx *gorm.DB) error {
+	if st := batchOf(tx); st != nil {
+		st.availabilityChanged = true
+		return nil
+	}
+	return upsertSetting(tx, settingAvailVersion, RandomToken(8))
+}
+
+// finishBatch does, once per group commit, what the batch's jobs deferred.
+func (s *Store) finishBatch(tx *gorm.DB, st *batchState) error {
+	if !st.availabilityChanged {
+		return nil
+	}
 	return upsertSetting(tx, settingAvailVersion, RandomToken(8))
 }
 

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -21,18 +22,61 @@ type groupCommit struct {
 	quit     chan struct{}
 	done     sync.WaitGroup
 	maxBatch int
+	// finish runs once per batch after its jobs, in its transaction, to
+	// do what the jobs deferred to the batch (see batchState).
+	finish func(tx *gorm.DB, st *batchState) error
+}
+
+// batchState collects what a batch's jobs leave to be done once for all of
+// them before the commit. A job finds it in its transaction's context
+// (batchOf).
+type batchState struct {
+	// availabilityChanged asks for one new availability version for the
+	// whole batch instead of one per booking.
+	availabilityChanged bool
+	// stmts are the SQLite writer's prepared statements bound to the
+	// batch's transaction, so each is bound once per batch (see prepared).
+	stmts map[string]*sql.Stmt
+	// reads is what consecutive bookings in the batch share.
+	reads batchReads
+}
+
+// batchReads caches, for the bookings of one batch, the rows each of them
+// reads and none of them writes: the booking settings, the enabled hosts,
+// the admins and the live webhooks. Only a job of another kind can change
+// those, and after each such job the cache is emptied, so a booking never
+// sees anything but what its own transaction would read.
+type batchReads struct {
+	settings *BookingSettings
+	hosts    []User
+	admins   []recipient
+	webhooks []Webhook
+	// loaded marks which of hosts, admins and webhooks are cached (nil
+	// slices are valid answers).
+	hostsLoaded, adminsLoaded, webhooksLoaded bool
+}
+
+type batchKey struct{}
+
+// batchOf returns the batch tx belongs to, or nil outside a group commit.
+func batchOf(tx *gorm.DB) *batchState {
+	st, _ := txContext(tx).Value(batchKey{}).(*batchState)
+	return st
 }
 
 type writeJob struct {
 	ctx  context.Context
 	fn   func(tx *gorm.DB) error
 	done chan error
+	// keepsReads marks a job that changes none of what batchReads holds
+	// (a booking); any other job empties that cache after it runs.
+	keepsReads bool
 }
 
 var errStoreClosed = errors.New("models: store is closed")
 
-func newGroupCommit(db *gorm.DB, maxBatch int) *groupCommit {
-	g := &groupCommit{db: db, jobs: make(chan *writeJob), quit: make(chan struct{}), maxBatch: maxBatch}
+func newGroupCommit(db *gorm.DB, maxBatch int, finish func(tx *gorm.DB, st *batchState) error) *groupCommit {
+	g := &groupCommit{db: db, jobs: make(chan *writeJob), quit: make(chan struct{}), maxBatch: maxBatch, finish: finish}
 	g.done.Add(1)
 	go g.run()
 	return g
@@ -40,8 +84,8 @@ func newGroupCommit(db *gorm.DB, maxBatch int) *groupCommit {
 
 // do runs fn in a write transaction shared with whatever else is waiting,
 // and returns once that transaction has committed (or fn failed).
-func (g *groupCommit) do(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	j := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
+func (g *groupCommit) do(ctx context.Context, keepsReads bool, fn func(tx *gorm.DB) error) error {
+	j := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1), keepsReads: keepsReads}
 	select {
 	case g.jobs <- j:
 	case <-g.quit:
@@ -61,54 +105,54 @@ func (g *groupCommit) close() {
 func (g *groupCommit) run() {
 	defer g.done.Done()
 	for {
-		var first *writeJob
 		select {
-		case first = <-g.jobs:
+		case first := <-g.jobs:
+			g.commit(first)
 		case <-g.quit:
 			return
 		}
-		batch := []*writeJob{first}
-	collect:
-		for len(batch) < g.maxBatch {
-			select {
-			case j := <-g.jobs:
-				batch = append(batch, j)
-			default:
-				break collect
-			}
-		}
-		g.commit(batch)
 	}
 }
 
-// commit runs a batch in one transaction. A lone job runs plainly. A batch
-// first runs without savepoints, since jobs rarely fail; if one does, that
-// attempt is rolled back and the batch runs again with a savepoint per job,
-// so each job still succeeds or fails on its own.
-func (g *groupCommit) commit(batch []*writeJob) {
-	results := make([]error, len(batch))
-	var err error
-	switch {
-	case len(batch) == 1:
-		err = g.db.Transaction(func(tx *gorm.DB) error {
-			results[0] = runJob(tx, batch[0], batch[0].fn)
-			return results[0]
-		})
-	default:
-		err = g.db.Transaction(func(tx *gorm.DB) error {
-			for _, j := range batch {
-				if e := runJob(tx, j, j.fn); e != nil {
-					return errJobFailed
-				}
+// commit runs first, and every job that arrives while the batch runs (up
+// to maxBatch), in one transaction. Taking latecomers into the batch in
+// flight, rather than leaving them to the next, keeps concurrent requests
+// sharing one commit instead of settling into groups that take turns.
+//
+// The batch runs without savepoints, since jobs rarely fail. If one does,
+// a lone job's error is its answer; a batch is rolled back and runs again
+// with a savepoint per job, so each job still succeeds or fails on its own.
+func (g *groupCommit) commit(first *writeJob) {
+	batch := []*writeJob{first}
+	var failure error
+	err := g.db.Transaction(func(tx *gorm.DB) error {
+		st := &batchState{}
+		for i := 0; i < len(batch); i++ {
+			if e := runJob(tx, st, batch[i], batch[i].fn); e != nil {
+				failure = e
+				return errJobFailed
 			}
-			return nil
-		})
-		if errors.Is(err, errJobFailed) {
+			if !batch[i].keepsReads {
+				st.reads = batchReads{}
+			}
+			batch = g.waiting(batch)
+		}
+		return g.finishBatch(tx, st)
+	})
+	results := make([]error, len(batch))
+	if errors.Is(err, errJobFailed) {
+		if len(batch) == 1 {
+			results[0], err = failure, nil
+		} else {
 			err = g.db.Transaction(func(tx *gorm.DB) error {
+				st := &batchState{}
 				for i, j := range batch {
-					results[i] = runJob(tx, j, func(tx *gorm.DB) error { return tx.Transaction(j.fn) })
+					results[i] = runJob(tx, st, j, func(tx *gorm.DB) error { return tx.Transaction(j.fn) })
+					if !j.keepsReads {
+						st.reads = batchReads{}
+					}
 				}
-				return nil
+				return g.finishBatch(tx, st)
 			})
 		}
 	}
@@ -120,6 +164,26 @@ func (g *groupCommit) commit(batch []*writeJob) {
 	}
 }
 
+// waiting adds the jobs already waiting to batch, up to maxBatch.
+func (g *groupCommit) waiting(batch []*writeJob) []*writeJob {
+	for len(batch) < g.maxBatch {
+		select {
+		case j := <-g.jobs:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (g *groupCommit) finishBatch(tx *gorm.DB, st *batchState) error {
+	if g.finish == nil {
+		return nil
+	}
+	return g.finish(tx.Session(&gorm.Session{NewDB: true, Context: context.Background()}), st)
+}
+
 // errJobFailed rolls back a batch's first, savepoint-free attempt.
 var errJobFailed = errors.New("a job in the batch failed")
 
@@ -129,7 +193,7 @@ var errJobFailed = errors.New("a job in the batch failed")
 //
 // A panic in fn fails that job (and rolls back its attempt) instead of
 // killing the writer goroutine, which no request's recovery could catch.
-func runJob(tx *gorm.DB, j *writeJob, fn func(tx *gorm.DB) error) (err error) {
+func runJob(tx *gorm.DB, st *batchState, j *writeJob, fn func(tx *gorm.DB) error) (err error) {
 	if err := j.ctx.Err(); err != nil {
 		return err
 	}
@@ -138,5 +202,6 @@ func runJob(tx *gorm.DB, j *writeJob, fn func(tx *gorm.DB) error) (err error) {
 			err = fmt.Errorf("models: write transaction panicked: %v", r)
 		}
 	}()
-	return fn(tx.Session(&gorm.Session{NewDB: true, Context: context.WithoutCancel(j.ctx)}))
+	ctx := context.WithValue(context.WithoutCancel(j.ctx), batchKey{}, st)
+	return fn(tx.Session(&gorm.Session{NewDB: true, Context: ctx}))
 }

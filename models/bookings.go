@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // BookingRequest is a visitor's validated request for a call.
@@ -70,8 +69,11 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 	if req.Disqualified != nil {
 		return nil, ErrNotEligible
 	}
+	// The random and derived values are made before the transaction: the
+	// writer's time is the scarce resource.
+	ids := s.newBookingIDs()
 	var res *BookingResult
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
 		if idem != nil {
 			if err := s.claimIdempotencyKey(tx, idem); err != nil {
 				return err
@@ -81,20 +83,22 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 		if err != nil {
 			return err
 		}
-		if err := s.markLeadSource(tx, lead, req); err != nil {
-			return err
+		if !isNew {
+			if err := s.markLeadSource(tx, lead, req); err != nil {
+				return err
+			}
 		}
-		b, host, err := s.placeBooking(tx, req, lead.ID)
+		b, host, err := s.placeBooking(tx, req, lead.ID, ids)
 		if err != nil {
 			return err
 		}
 		if err := s.assignFirstCallOwner(tx, lead, b, host); err != nil {
 			return err
 		}
-		if err := s.saveAnswers(tx, lead, b, req.Answers); err != nil {
+		if err := s.saveAnswers(tx, lead, req.Answers, isNew); err != nil {
 			return err
 		}
-		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: s.BookingToken(b.UID), NewLead: isNew}
+		res = &BookingResult{Booking: b, Lead: lead, Host: host, Token: ids.token, NewLead: isNew}
 		// After the host locks placeBooking took: see addStats.
 		if err := s.addStats(tx, append(leadStats, s.bookingStat(b))...); err != nil {
 			return err
@@ -106,7 +110,7 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 		}
 		events = append(events, s.newEvent(lead.ID, b.ID, "booking.created", ActorVisitor, map[string]any{
 			"booking_id": b.ID, "start": b.StartAt, "timezone": b.Timezone, "host": host.Name}))
-		if err := tx.Create(&events).Error; err != nil {
+		if err := s.insertEvents(tx, events...); err != nil {
 			return err
 		}
 		if err := s.queueBookingMails(tx, MailConfirmation, "booked", b, lead, host, nil); err != nil {
@@ -197,14 +201,20 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, []Stat
 		UTMContent: req.UTMContent, Referrer: req.Referrer, CreatedAt: now, UpdatedAt: now,
 		FirstUTMSource: req.UTMSource, FirstUTMMedium: req.UTMMedium, FirstUTMCampaign: req.UTMCampaign,
 		FirstUTMTerm: req.UTMTerm, FirstUTMContent: req.UTMContent, FirstReferrer: req.Referrer,
+		Source: req.Source, PageURL: req.PageURL, AnswersJSON: answersJSON(req.Answers),
 	}
-	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "email_key"}}, DoNothing: true}).Create(&l)
-	if res.Error != nil {
-		return nil, false, nil, res.Error
-	}
-	if res.RowsAffected == 1 && l.ID != 0 {
+	id, err := s.insertID(tx, leadInsertSQL, l.EmailKey, l.Email, l.Name, l.Phone, l.CurrentTitle, l.TargetTitle,
+		l.RoleSlug, l.Status, l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent, l.Referrer,
+		l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent, l.FirstReferrer,
+		l.Source, l.PageURL, l.AnswersJSON, l.CreatedAt, l.UpdatedAt)
+	if err == nil {
+		l.ID = id
 		return &l, true, []StatsDaily{s.statOfLead(&l, 0, 0).row(1)}, nil
 	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, false, nil, err
+	}
+	// A lead with this email exists: nothing was inserted.
 	var existing Lead
 	if err := s.lockRows(tx.Where("email_key = ?", l.EmailKey)).Take(&existing).Error; err != nil {
 		return nil, false, nil, err
@@ -212,7 +222,6 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, []Stat
 	upd, changes := returningLeadChanges(&existing, req)
 	upd["updated_at"] = now
 	update := func() error { return tx.Model(&existing).Updates(upd).Error }
-	var err error
 	var stats []StatsDaily
 	if existing.TargetTitle != req.TargetTitle {
 		// The lead moves to another title's figures on the dashboard.
@@ -231,17 +240,36 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, []Stat
 	return &existing, false, stats, nil
 }
 
+// leadInsertSQL creates a lead, or nothing when its email is known.
+const leadInsertSQL = "INSERT INTO leads (email_key, email, name, phone, current_title, target_title, role_slug, status, " +
+	"utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, first_utm_source, first_utm_medium, " +
+	"first_utm_campaign, first_utm_term, first_utm_content, first_referrer, source, page_url, answers_json, " +
+	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) " +
+	"ON CONFLICT (email_key) DO NOTHING"
+
+// bookingIDs are a new booking's uid, its visitor token and the token's
+// hash, and the Message-IDs of the emails it sends.
+type bookingIDs struct {
+	uid, token, tokenHash string
+}
+
+func (s *Store) newBookingIDs() bookingIDs {
+	uid := RandomToken(16)
+	token := s.BookingToken(uid)
+	return bookingIDs{uid: uid, token: token, tokenHash: hashToken(token)}
+}
+
 // placeBooking picks a free host for req.Start, claims its time and inserts
 // the booking. Candidate hosts are locked in id order on PostgreSQL, so
 // racing requests queue per host and can never deadlock.
-func (s *Store) placeBooking(tx *gorm.DB, req BookingRequest, leadID uint) (*Booking, *User, error) {
+func (s *Store) placeBooking(tx *gorm.DB, req BookingRequest, leadID uint, ids bookingIDs) (*Booking, *User, error) {
 	now := s.Now()
 	bs, err := s.bookingSettings(tx)
 	if err != nil {
 		return nil, nil, err
 	}
-	var hosts []User
-	if err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hosts).Error; err != nil {
+	hosts, err := s.lockEnabledHosts(tx)
+	if err != nil {
 		return nil, nil, err
 	}
 	routed := normalizeEmails(req.Hosts)
@@ -250,32 +278,41 @@ func (s *Store) placeBooking(tx *gorm.DB, req BookingRequest, leadID uint) (*Boo
 	if err != nil {
 		return nil, nil, err
 	}
-	uid := RandomToken(16)
 	b := &Booking{
-		UID: uid, TokenHash: hashToken(s.BookingToken(uid)), LeadID: leadID, HostID: host.ID,
+		UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
 		Status: BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
 		Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
-		RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
+		AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
 	}
 	s.setBookingMeeting(b, host)
-	if err := tx.Create(b).Error; err != nil {
+	id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
+		b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
+		b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CreatedAt, b.UpdatedAt)
+	if err != nil {
 		return nil, nil, err
 	}
+	b.ID = id
 	if err := s.claimTime(tx, b, bs); err != nil {
 		return nil, nil, err
 	}
 	return b, host, nil
 }
 
+// bookingInsertSQL inserts a new confirmed call.
+const bookingInsertSQL = "INSERT INTO bookings (uid, token_hash, lead_id, host_id, status, start_at, end_at, timezone, " +
+	"target_title, role_slug, message, meeting_kind, meeting_url, meeting_address, answers_json, route_hosts, " +
+	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
 // claimTime inserts b's claims. A unique violation means another booking
 // holds part of that time: ErrSlotTaken.
 func (s *Store) claimTime(tx *gorm.DB, b *Booking, bs BookingSettings) error {
 	units := claimUnits(b.StartAt, b.EndAt.Sub(b.StartAt)+bs.Buffer())
-	claims := make([]BookingClaim, len(units))
-	for i, u := range units {
-		claims[i] = BookingClaim{HostID: b.HostID, Unit: u, BookingID: b.ID}
+	args := make([]any, 0, 3*len(units))
+	for _, u := range units {
+		args = append(args, int64(b.HostID), u, int64(b.ID))
 	}
-	if err := tx.Create(&claims).Error; err != nil {
+	if _, err := s.exec(tx, "INSERT INTO booking_claims (host_id, unit, booking_id) VALUES "+
+		placeholders(len(units), 3), args...); err != nil {
 		if isUniqueViolation(err) {
 			return ErrSlotTaken
 		}
@@ -297,17 +334,17 @@ func (s *Store) scheduleReminders(tx *gorm.DB, b *Booking) error {
 		return nil
 	}
 	now := s.Now()
-	rows := make([]Reminder, 0, len(s.reminders))
+	args := make([]any, 0, 6*len(s.reminders))
 	for _, r := range s.reminders {
 		due := b.StartAt.Add(-r.Before)
 		st := ReminderPending
 		if !due.After(now) {
 			st = ReminderSkipped
 		}
-		rows = append(rows, Reminder{BookingID: b.ID, Offset: r.Label, DueAt: due, Status: st, CreatedAt: now, UpdatedAt: now})
+		args = append(args, int64(b.ID), r.Label, due, st, now, now)
 	}
-	return tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "booking_id"}, {Name: "offset_label"}},
-		DoUpdates: clause.AssignmentColumns([]string{"due_at", "status", "updated_at"}),
-	}).Create(&rows).Error
+	_, err := s.exec(tx, "INSERT INTO reminders (booking_id, offset_label, due_at, status, created_at, updated_at) VALUES "+
+		placeholders(len(s.reminders), 6)+" ON CONFLICT (booking_id, offset_label) DO UPDATE SET "+
+		"due_at = excluded.due_at, status = excluded.status, updated_at = excluded.updated_at", args...)
+	return err
 }

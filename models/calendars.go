@@ -378,20 +378,3 @@ func addCalendarBusy(db *gorm.DB, byID map[uint]*HostSchedule, hostIDs []uint, b
 	}
 	return nil
 }
-
-// markCalendarBusy marks the hosts among ids whose calendars hold anything
-// over [start, start+span) busy there, inside the booking's transaction:
-// the cache that offered the slot may predate the last calendar read.
-func markCalendarBusy(tx *gorm.DB, byID map[uint]*HostSchedule, ids []uint, start time.Time, bs BookingSettings) error {
-	span := bs.Duration() + bs.Buffer()
-	var busy []uint
-	if err := tx.Model(&CalendarBusy{}).Distinct("host_id").
-		Where("host_id IN ? AND end_at > ? AND start_at < ?", ids, start.Add(-bs.Buffer()).UTC(), start.Add(span).UTC()).
-		Pluck("host_id", &busy).Error; err != nil {
-		return err
-	}
-	for _, id := range busy {
-		byID[id].Busy = []Interval{{Start: start, End: start.Add(span)}}
-	}
-	return nil
-}

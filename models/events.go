@@ -17,8 +17,21 @@ func ActorUser(u *User) string { return u.Name + " <" + u.Email + ">" }
 
 // addEvent writes one timeline entry inside tx.
 func (s *Store) addEvent(tx *gorm.DB, leadID, bookingID uint, typ, actor string, data map[string]any) error {
-	e := s.newEvent(leadID, bookingID, typ, actor, data)
-	return tx.Create(&e).Error
+	return s.insertEvents(tx, s.newEvent(leadID, bookingID, typ, actor, data))
+}
+
+// insertEvents writes timeline entries in one statement.
+func (s *Store) insertEvents(tx *gorm.DB, events ...Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 6*len(events))
+	for _, e := range events {
+		args = append(args, nullID(e.LeadID), nullID(e.BookingID), e.Type, e.Actor, e.Data, e.CreatedAt)
+	}
+	_, err := s.exec(tx, "INSERT INTO events (lead_id, booking_id, type, actor, data, created_at) VALUES "+
+		placeholders(len(events), 6), args...)
+	return err
 }
 
 // newEvent builds a timeline entry, for callers that insert several at once.

@@ -1,12 +1,38 @@
 package models
 
 import (
+	"database/sql"
 	"encoding/json"
+	"slices"
 	"sort"
 	"time"
 
 	"gorm.io/gorm"
 )
+
+// lockEnabledHosts reads the hosts who take calls, in id order, locking
+// their rows on PostgreSQL so that racing bookings queue per host.
+func (s *Store) lockEnabledHosts(tx *gorm.DB) ([]User, error) {
+	b := batchOf(tx)
+	if b != nil && b.reads.hostsLoaded {
+		return slices.Clone(b.reads.hosts), nil
+	}
+	q := "SELECT id, email, name, role, host, disabled, password_hash, failed_logins, locked_until, weekly_json, " +
+		"max_per_day, meeting_kind, meeting_url, meeting_address, created_at, updated_at " +
+		"FROM users WHERE host = ? AND disabled = ? ORDER BY id"
+	if s.dialect == DialectPostgres {
+		q += " FOR UPDATE"
+	}
+	hosts, err := queryAll(s, tx, q, []any{true, false}, func(r *sql.Rows, u *User) error {
+		return r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Host, &u.Disabled, &u.PasswordHash, &u.FailedLogins,
+			&u.LockedUntil, &u.WeeklyJSON, &u.MaxPerDay, &u.MeetingKind, &u.MeetingURL, &u.MeetingAddress,
+			&u.CreatedAt, &u.UpdatedAt)
+	})
+	if err == nil && b != nil {
+		b.reads.hosts, b.reads.hostsLoaded = slices.Clone(hosts), true
+	}
+	return hosts, err
+}
 
 // pickHost returns the free host for start with the fewest upcoming calls,
 // ignoring booking skip (the one being moved). ErrSlotTaken when none is.
@@ -51,7 +77,7 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs B
 	var ids []uint
 	capped := false
 	for _, u := range hosts {
-		byID[u.ID] = &HostSchedule{ID: u.ID, Weekly: decodeWeekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay,
+		byID[u.ID] = &HostSchedule{ID: u.ID, Weekly: s.weekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay,
 			Overrides: map[string][]Window{}, PerDay: map[string]int{}}
 		ids = append(ids, u.ID)
 		capped = capped || u.MaxPerDay > 0
@@ -59,42 +85,56 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs B
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var ovs []AvailabilityOverride
-	if err := tx.Where("host_id IN ? AND date = ?", ids, date).Find(&ovs).Error; err != nil {
-		return nil, err
-	}
-	for _, o := range ovs {
+	// One statement reads what deciding needs: the day's overrides, and
+	// which hosts are busy then. A host is busy exactly when a unit the
+	// call would claim is held by another booking (a few claim rows, read
+	// by primary key), or when its own calendar, as last read, holds
+	// anything then: the cache that offered the slot may predate that read.
+	span := bs.Duration() + bs.Buffer()
+	units := claimUnits(start, span)
+	in := inList(len(ids))
+	idv := idArgs(ids)
+	args := make([]any, 0, 6+3*len(ids))
+	args = append(append(args, date), idv...)
+	args = append(append(args, units[0], units[len(units)-1], int64(skip)), idv...)
+	args = append(append(args, start.Add(-bs.Buffer()).UTC(), start.Add(span).UTC()), idv...)
+	busy := map[uint]bool{}
+	err := s.query(tx, "SELECT 'o', host_id, hours_json FROM availability_overrides WHERE date = ? AND host_id IN ("+in+")"+
+		" UNION ALL SELECT DISTINCT 'c', host_id, '' FROM booking_claims WHERE unit >= ? AND unit <= ? AND booking_id <> ?"+
+		" AND host_id IN ("+in+")"+
+		" UNION ALL SELECT DISTINCT 'b', host_id, '' FROM calendar_busy WHERE end_at > ? AND start_at < ?"+
+		" AND host_id IN ("+in+")", args, func(r *sql.Rows) error {
+		var kind, hours string
+		var id uint
+		if err := r.Scan(&kind, &id, &hours); err != nil {
+			return err
+		}
+		if kind != "o" {
+			busy[id] = true
+			return nil
+		}
 		var hj HoursJSON
-		_ = json.Unmarshal([]byte(o.HoursJSON), &hj)
-		byID[o.HostID].Overrides[date] = ParseHours("", hj, &ValidationError{})
+		_ = json.Unmarshal([]byte(hours), &hj)
+		byID[id].Overrides[date] = ParseHours("", hj, &ValidationError{})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	rules := SlotRules{Settings: bs, Loc: s.loc}
 	var out []*HostSchedule
 	var onGridIDs []uint
 	for _, id := range ids {
 		if h := byID[id]; onGrid(h, start, rules) {
+			if busy[id] {
+				h.Busy = []Interval{{Start: start, End: start.Add(span)}}
+			}
 			out = append(out, h)
 			onGridIDs = append(onGridIDs, id)
 		}
 	}
 	if len(out) == 0 {
 		return nil, nil
-	}
-	// The host is busy exactly when a unit the call would claim is held
-	// by another booking: read those few claim rows by primary key.
-	span := bs.Duration() + bs.Buffer()
-	units := claimUnits(start, span)
-	var busyIDs []uint
-	if err := tx.Model(&BookingClaim{}).Distinct("host_id").
-		Where("host_id IN ? AND unit >= ? AND unit <= ? AND booking_id <> ?", onGridIDs, units[0], units[len(units)-1], skip).
-		Pluck("host_id", &busyIDs).Error; err != nil {
-		return nil, err
-	}
-	for _, id := range busyIDs {
-		byID[id].Busy = []Interval{{Start: start, End: start.Add(span)}}
-	}
-	if err := markCalendarBusy(tx, byID, onGridIDs, start, bs); err != nil {
-		return nil, err
 	}
 	if capped {
 		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {

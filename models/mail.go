@@ -109,8 +109,22 @@ func (s *Store) queueMail(tx *gorm.DB, to, toName string, d MailData) error {
 	if strings.TrimSpace(to) == "" {
 		return nil
 	}
-	row := s.outboxRow(to, toName, d)
-	return tx.Create(&row).Error
+	return s.insertOutbox(tx, s.outboxRow(to, toName, d))
+}
+
+// insertOutbox writes pending emails in one statement.
+func (s *Store) insertOutbox(tx *gorm.DB, rows ...OutboxMessage) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 11*len(rows))
+	for _, r := range rows {
+		args = append(args, r.Kind, nullID(r.BookingID), nullID(r.LeadID), r.ToAddr, r.ToName, r.MessageID, r.Payload,
+			r.Status, r.NextAttemptAt, r.CreatedAt, r.UpdatedAt)
+	}
+	_, err := s.exec(tx, "INSERT INTO outbox (kind, booking_id, lead_id, to_addr, to_name, message_id, payload, status, "+
+		"next_attempt_at, created_at, updated_at) VALUES "+placeholders(len(rows), 11), args...)
+	return err
 }
 
 // outboxRow builds one pending email.
@@ -161,8 +175,5 @@ func (s *Store) queueBookingMails(tx *gorm.DB, kind, change string, b *Booking, 
 	for _, r := range to {
 		rows = append(rows, s.outboxRow(r.Email, r.Name, notice))
 	}
-	if len(rows) == 0 {
-		return nil
-	}
-	return tx.Create(&rows).Error
+	return s.insertOutbox(tx, rows...)
 }

@@ -210,8 +210,8 @@ func noticeText(minutes int) string {
 // It keeps the booking's own host when that host is free at start (the
 // visitor keeps their coach), else takes the least-loaded free host.
 func (s *Store) pickRescheduleHost(tx *gorm.DB, b *Booking, start time.Time, bs BookingSettings, now time.Time) (*User, error) {
-	var hosts []User
-	if err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hosts).Error; err != nil {
+	hosts, err := s.lockEnabledHosts(tx)
+	if err != nil {
 		return nil, err
 	}
 	hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(u *User) string { return u.Email })

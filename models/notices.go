@@ -1,6 +1,7 @@
 package models
 
 import (
+	"database/sql"
 	"strings"
 
 	"gorm.io/gorm"
@@ -28,9 +29,15 @@ func (s *Store) noticeRecipients(tx *gorm.DB, host *User) ([]recipient, error) {
 	if !s.borrowsAddress(host) {
 		return []recipient{{host.Email, host.Name}}, nil
 	}
-	var admins []recipient
-	err := tx.Model(&User{}).Select("email, name").Where("role = ? AND disabled = ?", RoleAdmin, false).
-		Order("id").Scan(&admins).Error
+	b := batchOf(tx)
+	if b != nil && b.reads.adminsLoaded {
+		return b.reads.admins, nil
+	}
+	admins, err := queryAll(s, tx, "SELECT email, name FROM users WHERE role = ? AND disabled = ? ORDER BY id",
+		[]any{RoleAdmin, false}, func(r *sql.Rows, a *recipient) error { return r.Scan(&a.Email, &a.Name) })
+	if err == nil && b != nil {
+		b.reads.admins, b.reads.adminsLoaded = admins, true
+	}
 	return admins, err
 }
 

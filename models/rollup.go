@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // The dashboard reads its lead and call figures from stats_daily, one row
@@ -205,15 +204,25 @@ func (s *Store) addStats(tx *gorm.DB, rows ...StatsDaily) error {
 		}
 		return out[i].TargetTitle < out[j].TargetTitle
 	})
-	add := map[string]any{}
-	for _, c := range statsCounters {
-		add[c] = gorm.Expr("stats_daily." + c + " + excluded." + c)
+	args := make([]any, 0, (2+len(statsCounters))*len(out))
+	for _, r := range out {
+		args = append(args, r.Day, r.TargetTitle, r.Leads, r.Qualified, r.Client, r.Recommended, r.Differs,
+			r.CompletedLeads, r.CompletedCalls, r.NoShowCalls, r.Calls)
 	}
-	return tx.Session(&gorm.Session{NewDB: true}).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "day"}, {Name: "target_title"}},
-		DoUpdates: clause.Assignments(add),
-	}).Create(&out).Error
+	_, err := s.exec(tx, statsUpsertHead+placeholders(len(out), 2+len(statsCounters))+statsUpsertTail, args...)
+	return err
 }
+
+// statsUpsertHead and statsUpsertTail wrap the rows addStats adds: each
+// counter is added to the row of its date and title.
+var statsUpsertHead, statsUpsertTail = func() (string, string) {
+	sets := make([]string, len(statsCounters))
+	for i, c := range statsCounters {
+		sets[i] = c + " = stats_daily." + c + " + excluded." + c
+	}
+	return "INSERT INTO stats_daily (day, target_title, " + strings.Join(statsCounters, ", ") + ") VALUES ",
+		" ON CONFLICT (day, target_title) DO UPDATE SET " + strings.Join(sets, ", ")
+}()
 
 // add sums o's counters into r (the key is the caller's to match).
 func (r *StatsDaily) add(o StatsDaily) {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -85,6 +86,11 @@ type Store struct {
 	closeOnce     sync.Once
 	webhookSignal chan struct{}
 	webhookRender WebhookRenderer
+
+	stmts        *stmtCache // SQLite writer's prepared statements; nil on PostgreSQL
+	lastSettings atomic.Pointer[decodedSettings]
+	weeklyMu     sync.Mutex
+	weeklies     map[string]Weekly // see weekly
 }
 
 // ParseDatabaseURL splits a CALLBOOK_DATABASE_URL into its dialect and the
@@ -168,14 +174,19 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
+		// The group committer's transactions hold one writer connection;
+		// the second prepares statements for them (see stmtCache) and serves
+		// the rare write outside the group, which then waits its turn on
+		// SQLite's lock.
 		wdb, _ := s.write.DB()
-		wdb.SetMaxOpenConns(1)
-		wdb.SetMaxIdleConns(1)
+		wdb.SetMaxOpenConns(2)
+		wdb.SetMaxIdleConns(2)
 		wdb.SetConnMaxIdleTime(0)
+		s.stmts = newStmtCache(wdb)
 		rdb, _ := s.read.DB()
 		rdb.SetMaxOpenConns(sqliteReaders)
 		rdb.SetMaxIdleConns(sqliteReaders)
-		s.group = newGroupCommit(s.write, 64)
+		s.group = newGroupCommit(s.write, 64, s.finishBatch)
 	case DialectPostgres:
 		s.write, err = gorm.Open(postgres.Open(dsn), cfg())
 		if err != nil {
@@ -199,6 +210,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		if s.group != nil {
 			s.group.close()
+		}
+		if s.stmts != nil {
+			s.stmts.close()
 		}
 		for _, g := range []*gorm.DB{s.read, s.write} {
 			if db, e := g.DB(); e == nil {
@@ -259,11 +273,22 @@ func (s *Store) signalOutbox() {
 // A transaction that queued webhook deliveries wakes the webhook sender
 // once it has committed.
 func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.runTx(ctx, false, fn)
+}
+
+// bookingTx is tx for a transaction that books: it writes leads, bookings
+// and what they cause, but no settings, users or webhooks, so on SQLite the
+// bookings of one batch share their reads of those (see batchReads).
+func (s *Store) bookingTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.runTx(ctx, true, fn)
+}
+
+func (s *Store) runTx(ctx context.Context, keepsReads bool, fn func(tx *gorm.DB) error) error {
 	queued := &webhooksQueued{}
 	ctx = context.WithValue(ctx, webhooksQueuedKey{}, queued)
 	var err error
 	if s.group != nil {
-		err = s.group.do(ctx, fn)
+		err = s.group.do(ctx, keepsReads, fn)
 	} else {
 		err = s.write.WithContext(ctx).Transaction(fn)
 	}

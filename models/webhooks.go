@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -258,8 +259,8 @@ func (s *Store) EnableWebhook(ctx context.Context, id uint) error {
 // must therefore call this last in their transaction, after every other
 // lock they take, so the lock's holder never waits on anything.
 func (s *Store) queueWebhooks(tx *gorm.DB, leadID, bookingID uint, types ...string) error {
-	var hooks []Webhook
-	if err := tx.Select("id", "events").Where("disabled_at IS NULL").Find(&hooks).Error; err != nil {
+	hooks, err := s.liveWebhooks(tx)
+	if err != nil {
 		return err
 	}
 	if len(hooks) == 0 || leadID == 0 {
@@ -309,6 +310,20 @@ func (s *Store) queueWebhooks(tx *gorm.DB, leadID, bookingID uint, types ...stri
 	}
 	markWebhooksQueued(tx)
 	return nil
+}
+
+// liveWebhooks lists the id and events of each webhook not disabled.
+func (s *Store) liveWebhooks(tx *gorm.DB) ([]Webhook, error) {
+	b := batchOf(tx)
+	if b != nil && b.reads.webhooksLoaded {
+		return b.reads.webhooks, nil
+	}
+	hooks, err := queryAll(s, tx, "SELECT id, events FROM webhooks WHERE disabled_at IS NULL", nil,
+		func(r *sql.Rows, h *Webhook) error { return r.Scan(&h.ID, &h.Events) })
+	if err == nil && b != nil {
+		b.reads.webhooks, b.reads.webhooksLoaded = hooks, true
+	}
+	return hooks, err
 }
 
 func optID(id uint) *uint {
