@@ -6,6 +6,7 @@ package models
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
@@ -166,7 +168,8 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		// Page caches are per connection: 8 MB for the writer, 2 MB per
 		// reader (the OS caches the file too), so memory stays small.
 		params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL"
-		s.write, err = gorm.Open(sqlite.Open("file:"+dsn+"?"+params+"&_cache_size=-8000&_txlock=immediate"), cfg())
+		s.write, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteWriterDriver,
+			DSN: "file:" + dsn + "?" + params + "&_cache_size=-8000&_txlock=immediate"}), cfg())
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
@@ -199,6 +202,20 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		s.read = s.write
 	}
 	return s, nil
+}
+
+// sqliteWriterDriver is mattn's SQLite driver with the writer's
+// per-connection settings, which the DSN cannot carry: statement journals
+// (the undo record of each statement that may fail half-way, in a batch of
+// bookings nearly every statement) stay in memory instead of spilling to a
+// temporary file once a batch's transaction has grown past 64 KB.
+const sqliteWriterDriver = "sqlite3_callbook_writer"
+
+func init() {
+	sql.Register(sqliteWriterDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		return err
+	}})
 }
 
 // sqliteReaders is the size of the SQLite reader pool.
