@@ -55,15 +55,25 @@ const pagePolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img
 // allows no inline script anywhere.
 func (s *Server) securityHeaders(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-	h.Set("Content-Security-Policy", pagePolicy+"frame-ancestors 'none'")
-	h.Set("X-Frame-Options", "DENY")
+	// The values are shared, not copied per response: Header.Set and Add
+	// replace or grow a value, never write into it.
+	h["X-Content-Type-Options"] = nosniff
+	h["Referrer-Policy"] = referrerPolicy
+	h["Content-Security-Policy"] = framelessPolicy
+	h["X-Frame-Options"] = frameDeny
 	if s.secure {
-		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		h["Strict-Transport-Security"] = hsts
 	}
 	c.Next()
 }
+
+var (
+	nosniff         = []string{"nosniff"}
+	referrerPolicy  = []string{"strict-origin-when-cross-origin"}
+	framelessPolicy = []string{pagePolicy + "frame-ancestors 'none'"}
+	frameDeny       = []string{"DENY"}
+	hsts            = []string{"max-age=63072000; includeSubDomains"}
+)
 
 // limitBody refuses bodies over maxBody with 413 and caps what handlers read.
 func (s *Server) limitBody(c *gin.Context) {

@@ -121,8 +121,7 @@ func (s *Store) DisqualifyLead(ctx context.Context, req BookingRequest, d Disqua
 		}
 		events := make([]Event, 0, 2)
 		if isNew {
-			events = append(events, s.newEvent(l.ID, 0, "lead.created", ActorVisitor, map[string]any{
-				"target_title": l.TargetTitle, "role_slug": l.RoleSlug, "utm_source": l.UTMSource}))
+			events = append(events, s.newEvent(l.ID, 0, "lead.created", ActorVisitor, leadCreated(l)))
 		}
 		events = append(events, s.newEvent(l.ID, 0, "lead.disqualified", ActorVisitor, map[string]any{
 			"role_slug": req.RoleSlug, "answers": req.Answers, "message": d.Message, "url": d.URL}))

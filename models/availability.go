@@ -1,6 +1,7 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -180,12 +182,19 @@ func decodeWeekly(s string) Weekly {
 }
 
 func encodeJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer jsonBuffers.Put(buf)
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		panic(err) // only called with plain data types
 	}
-	return string(b)
+	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 }
+
+// jsonBuffers are encodeJSON's buffers: a booking encodes several payloads,
+// and json.Marshal copies each out of its own buffer before the string
+// conversion copies it again.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const (
 	settingBooking      = "booking"

@@ -105,11 +105,10 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 		}
 		events := make([]Event, 0, 2)
 		if isNew {
-			events = append(events, s.newEvent(lead.ID, 0, "lead.created", ActorVisitor, map[string]any{
-				"target_title": lead.TargetTitle, "role_slug": lead.RoleSlug, "utm_source": lead.UTMSource}))
+			events = append(events, s.newEvent(lead.ID, 0, "lead.created", ActorVisitor, leadCreated(lead)))
 		}
-		events = append(events, s.newEvent(lead.ID, b.ID, "booking.created", ActorVisitor, map[string]any{
-			"booking_id": b.ID, "start": b.StartAt, "timezone": b.Timezone, "host": host.Name}))
+		events = append(events, s.newEvent(lead.ID, b.ID, "booking.created", ActorVisitor, bookingCreatedData{
+			BookingID: b.ID, Host: host.Name, Start: b.StartAt, Timezone: b.Timezone}))
 		if err := s.insertEvents(tx, events...); err != nil {
 			return err
 		}
@@ -151,6 +150,26 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 	}
 	s.signalOutbox()
 	return res, nil
+}
+
+// leadCreatedData is the data of a lead.created event, and
+// bookingCreatedData of booking.created. Their fields are in key order, as
+// a map's would be.
+type leadCreatedData struct {
+	RoleSlug    string `json:"role_slug"`
+	TargetTitle string `json:"target_title"`
+	UTMSource   string `json:"utm_source"`
+}
+
+func leadCreated(l *Lead) leadCreatedData {
+	return leadCreatedData{RoleSlug: l.RoleSlug, TargetTitle: l.TargetTitle, UTMSource: l.UTMSource}
+}
+
+type bookingCreatedData struct {
+	BookingID uint      `json:"booking_id"`
+	Host      string    `json:"host"`
+	Start     time.Time `json:"start"`
+	Timezone  string    `json:"timezone"`
 }
 
 // claimIdempotencyKey inserts the key first, so a concurrent twin blocks on
@@ -307,12 +326,8 @@ const bookingInsertSQL = "INSERT INTO bookings (uid, token_hash, lead_id, host_i
 // holds part of that time: ErrSlotTaken.
 func (s *Store) claimTime(tx *gorm.DB, b *Booking, bs BookingSettings) error {
 	units := claimUnits(b.StartAt, b.EndAt.Sub(b.StartAt)+bs.Buffer())
-	args := make([]any, 0, 3*len(units))
-	for _, u := range units {
-		args = append(args, int64(b.HostID), u, int64(b.ID))
-	}
-	if _, err := s.exec(tx, "INSERT INTO booking_claims (host_id, unit, booking_id) VALUES "+
-		placeholders(len(units), 3), args...); err != nil {
+	step := int64(ClaimUnit / time.Second)
+	if _, err := s.exec(tx, claimInsertSQL, units[0], step, step, units[len(units)-1], int64(b.HostID), int64(b.ID)); err != nil {
 		if isUniqueViolation(err) {
 			return ErrSlotTaken
 		}
@@ -320,6 +335,12 @@ func (s *Store) claimTime(tx *gorm.DB, b *Booking, bs BookingSettings) error {
 	}
 	return nil
 }
+
+// claimInsertSQL inserts the claims of one call: one row per unit from the
+// first to the last, counted out by the database.
+const claimInsertSQL = "WITH RECURSIVE u (unit) AS (SELECT CAST(? AS BIGINT) " +
+	"UNION ALL SELECT unit + ? FROM u WHERE unit + ? <= ?) " +
+	"INSERT INTO booking_claims (host_id, unit, booking_id) SELECT CAST(? AS BIGINT), unit, CAST(? AS BIGINT) FROM u"
 
 // releaseTime frees b's claims.
 func releaseTime(tx *gorm.DB, bookingID uint) error {

@@ -16,7 +16,7 @@ const (
 func ActorUser(u *User) string { return u.Name + " <" + u.Email + ">" }
 
 // addEvent writes one timeline entry inside tx.
-func (s *Store) addEvent(tx *gorm.DB, leadID, bookingID uint, typ, actor string, data map[string]any) error {
+func (s *Store) addEvent(tx *gorm.DB, leadID, bookingID uint, typ, actor string, data any) error {
 	return s.insertEvents(tx, s.newEvent(leadID, bookingID, typ, actor, data))
 }
 
@@ -35,7 +35,8 @@ func (s *Store) insertEvents(tx *gorm.DB, events ...Event) error {
 }
 
 // newEvent builds a timeline entry, for callers that insert several at once.
-func (s *Store) newEvent(leadID, bookingID uint, typ, actor string, data map[string]any) Event {
+// data is a map or a struct whose JSON is the entry's data.
+func (s *Store) newEvent(leadID, bookingID uint, typ, actor string, data any) Event {
 	e := Event{Type: typ, Actor: actor, Data: "{}", CreatedAt: s.Now()}
 	if data != nil {
 		e.Data = encodeJSON(data)

@@ -1,10 +1,11 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -179,30 +180,22 @@ func (s *Store) bookingStat(b *Booking) StatsDaily {
 // rows locked before them deadlock with a booking that holds a host and
 // wants the same row.
 func (s *Store) addStats(tx *gorm.DB, rows ...StatsDaily) error {
-	merged := map[[2]string]*StatsDaily{}
+	// A change adds a handful of rows: merging by linear search beats a map.
+	out := make([]StatsDaily, 0, len(rows))
 	for _, r := range rows {
-		k := [2]string{r.Day, r.TargetTitle}
-		if m := merged[k]; m != nil {
-			m.add(r)
+		i := slices.IndexFunc(out, func(m StatsDaily) bool { return m.Day == r.Day && m.TargetTitle == r.TargetTitle })
+		if i < 0 {
+			out = append(out, r)
 			continue
 		}
-		cp := r
-		merged[k] = &cp
+		out[i].add(r)
 	}
-	out := make([]StatsDaily, 0, len(merged))
-	for _, m := range merged {
-		if !m.isZero() {
-			out = append(out, *m)
-		}
-	}
+	out = slices.DeleteFunc(out, StatsDaily.isZero)
 	if len(out) == 0 {
 		return nil
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Day != out[j].Day {
-			return out[i].Day < out[j].Day
-		}
-		return out[i].TargetTitle < out[j].TargetTitle
+	slices.SortFunc(out, func(a, b StatsDaily) int {
+		return cmp.Or(strings.Compare(a.Day, b.Day), strings.Compare(a.TargetTitle, b.TargetTitle))
 	})
 	args := make([]any, 0, (2+len(statsCounters))*len(out))
 	for _, r := range out {

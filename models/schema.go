@@ -186,7 +186,7 @@ type OutboxMessage struct {
 	LeadID        *uint     `gorm:"index"`
 	ToAddr        string    `gorm:"size:254;not null"`
 	ToName        string    `gorm:"size:120;not null;default:''"`
-	MessageID     string    `gorm:"size:200;not null;uniqueIndex"`
+	MessageID     string    `gorm:"size:200;not null"` // 128 random bits: unique without an index
 	Payload       string    `gorm:"type:text;not null"`
 	Status        string    `gorm:"size:16;not null;index:ix_outbox_status_next,priority:1"`
 	Attempts      int       `gorm:"not null;default:0"`
