@@ -17,7 +17,12 @@ import (
 // while each booking still succeeds or fails on its own: a failing job rolls
 // back to its savepoint and leaves the others untouched.
 type groupCommit struct {
-	db       *gorm.DB
+	db *gorm.DB
+	// conn is the writer connection every batch runs on, taken from db's
+	// pool on first use and kept: stmts are prepared on it once, and its
+	// page cache is the only one the bookings warm.
+	conn     *sql.Conn
+	stmts    *stmtCache
 	jobs     chan *writeJob
 	quit     chan struct{}
 	done     sync.WaitGroup
@@ -34,9 +39,6 @@ type batchState struct {
 	// availabilityChanged asks for one new availability version for the
 	// whole batch instead of one per booking.
 	availabilityChanged bool
-	// stmts are the SQLite writer's prepared statements bound to the
-	// batch's transaction, so each is bound once per batch (see prepared).
-	stmts map[string]*sql.Stmt
 	// reads is what consecutive bookings in the batch share.
 	reads batchReads
 }
@@ -100,6 +102,31 @@ func (g *groupCommit) do(ctx context.Context, keepsReads bool, fn func(tx *gorm.
 func (g *groupCommit) close() {
 	close(g.quit)
 	g.done.Wait()
+	if g.conn != nil {
+		g.stmts.close()
+		g.conn.Close()
+	}
+}
+
+// pinned returns db on the batches' own connection, taking it from the
+// pool the first time.
+func (g *groupCommit) pinned() (*gorm.DB, error) {
+	if g.conn == nil {
+		sqlDB, err := g.db.DB()
+		if err != nil {
+			return nil, err
+		}
+		conn, err := sqlDB.Conn(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		g.conn, g.stmts = conn, newStmtCache(conn)
+	}
+	// A session with a context has a statement of its own, so setting its
+	// connection leaves g.db's untouched.
+	db := g.db.Session(&gorm.Session{NewDB: true, Context: context.Background()})
+	db.Statement.ConnPool = g.conn
+	return db, nil
 }
 
 func (g *groupCommit) run() {
@@ -124,8 +151,13 @@ func (g *groupCommit) run() {
 // with a savepoint per job, so each job still succeeds or fails on its own.
 func (g *groupCommit) commit(first *writeJob) {
 	batch := []*writeJob{first}
+	db, err := g.pinned()
+	if err != nil {
+		first.done <- err
+		return
+	}
 	var failure error
-	err := g.db.Transaction(func(tx *gorm.DB) error {
+	err = db.Transaction(func(tx *gorm.DB) error {
 		st := &batchState{}
 		for i := 0; i < len(batch); i++ {
 			if e := runJob(tx, st, batch[i], batch[i].fn); e != nil {
@@ -144,7 +176,7 @@ func (g *groupCommit) commit(first *writeJob) {
 		if len(batch) == 1 {
 			results[0], err = failure, nil
 		} else {
-			err = g.db.Transaction(func(tx *gorm.DB) error {
+			err = db.Transaction(func(tx *gorm.DB) error {
 				st := &batchState{}
 				for i, j := range batch {
 					results[i] = runJob(tx, st, j, func(tx *gorm.DB) error { return tx.Transaction(j.fn) })

@@ -24,45 +24,34 @@ import (
 // The SQL is portable between the two: ? placeholders, no backquotes,
 // RETURNING for generated ids, ON CONFLICT for upserts.
 
-// stmtCache holds statements prepared on the SQLite writer pool. A
-// statement prepared on the pool is bound to the transaction's connection
-// by (*sql.Tx).StmtContext without being parsed again.
+// stmtCache holds statements prepared on the group committer's connection
+// (see groupCommit). They run inside whatever transaction is open on it.
 type stmtCache struct {
-	db *sql.DB
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
+	conn *sql.Conn
+	mu   sync.Mutex
+	m    map[string]*sql.Stmt
 }
 
 // stmtCacheMax bounds the cache. The fixed statements number a few dozen;
-// the rest are variants by row count (a booking's claims, a batch of
-// events) and by host count, so the bound is only a guard.
+// the rest are variants by row count (a batch of events, a lead's answers)
+// and by host count, so the bound is only a guard.
 const stmtCacheMax = 256
 
-func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, m: map[string]*sql.Stmt{}}
+func newStmtCache(conn *sql.Conn) *stmtCache {
+	return &stmtCache{conn: conn, m: map[string]*sql.Stmt{}}
 }
 
-// get returns q prepared on the pool, preparing it on first use. Preparing
-// takes a pool connection: the writer pool therefore has a second one,
-// since the first is held by the transaction asking. Nil when the cache is
-// full: the caller then runs q unprepared.
+// get returns q prepared on the connection, preparing it on first use; nil
+// when the cache is full, and the caller then runs q unprepared.
 func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
 	c.mu.Lock()
-	st, ok := c.m[q]
-	full := len(c.m) >= stmtCacheMax
-	c.mu.Unlock()
-	if ok || full {
+	defer c.mu.Unlock()
+	if st, ok := c.m[q]; ok || len(c.m) >= stmtCacheMax {
 		return st, nil
 	}
-	st, err := c.db.PrepareContext(ctx, q)
+	st, err := c.conn.PrepareContext(ctx, q)
 	if err != nil {
 		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[q]; ok {
-		st.Close()
-		return old, nil
 	}
 	c.m[q] = st
 	return st, nil
@@ -77,34 +66,16 @@ func (c *stmtCache) close() {
 	}
 }
 
-// prepared returns q prepared within tx's transaction on SQLite, or nil
-// where GORM should run it: on PostgreSQL, when the cache is full, and
-// outside the group committer's transactions (reads, and the rare write
-// that runs on its own), whose connections the cache does not serve.
+// prepared returns q prepared on SQLite's writer connection, to run in
+// tx's transaction there, or nil where GORM should run it: on PostgreSQL,
+// when the cache is full, and outside the group committer's transactions
+// (reads, and the rare write that runs on its own connection).
 func (s *Store) prepared(tx *gorm.DB, q string) (*sql.Stmt, error) {
-	if s.stmts == nil || batchOf(tx) == nil {
+	if s.group == nil || batchOf(tx) == nil {
 		return nil, nil
 	}
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return nil, nil
-	}
-	b := batchOf(tx)
-	if st, ok := b.stmts[q]; ok {
-		return st, nil
-	}
-	ctx := txContext(tx)
-	st, err := s.stmts.get(ctx, q)
-	if err != nil || st == nil {
-		return nil, s.translate(err)
-	}
-	// Bound to this transaction once, for every job of the batch.
-	txst := sqlTx.StmtContext(ctx, st)
-	if b.stmts == nil {
-		b.stmts = map[string]*sql.Stmt{}
-	}
-	b.stmts[q] = txst
-	return txst, nil
+	st, err := s.group.stmts.get(txContext(tx), q)
+	return st, s.translate(err)
 }
 
 // insertID runs insert statement q, which names no RETURNING clause, and

@@ -89,7 +89,6 @@ type Store struct {
 	webhookSignal chan struct{}
 	webhookRender WebhookRenderer
 
-	stmts        *stmtCache // SQLite writer's prepared statements; nil on PostgreSQL
 	lastSettings atomic.Pointer[decodedSettings]
 	weeklyMu     sync.Mutex
 	weeklies     map[string]Weekly // see weekly
@@ -177,15 +176,13 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
-		// The group committer's transactions hold one writer connection;
-		// the second prepares statements for them (see stmtCache) and serves
-		// the rare write outside the group, which then waits its turn on
-		// SQLite's lock.
+		// The group committer keeps one writer connection for its batches
+		// (see groupCommit); the second serves the rare write outside the
+		// group, which then waits its turn on SQLite's lock.
 		wdb, _ := s.write.DB()
 		wdb.SetMaxOpenConns(2)
 		wdb.SetMaxIdleConns(2)
 		wdb.SetConnMaxIdleTime(0)
-		s.stmts = newStmtCache(wdb)
 		rdb, _ := s.read.DB()
 		rdb.SetMaxOpenConns(sqliteReaders)
 		rdb.SetMaxIdleConns(sqliteReaders)
@@ -227,9 +224,6 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		if s.group != nil {
 			s.group.close()
-		}
-		if s.stmts != nil {
-			s.stmts.close()
 		}
 		for _, g := range []*gorm.DB{s.read, s.write} {
 			if db, e := g.DB(); e == nil {
