@@ -40,11 +40,15 @@ type hostJSON struct {
 
 // toBookingJSON presents b with times in the visitor's zone.
 func (s *Server) toBookingJSON(b *models.Booking, hostName string) bookingJSON {
+	return s.bookingJSONWithToken(b, hostName, s.store.BookingToken(b.UID))
+}
+
+// bookingJSONWithToken is toBookingJSON where the visitor token is at hand.
+func (s *Server) bookingJSONWithToken(b *models.Booking, hostName, token string) bookingJSON {
 	loc, ok := s.zones.load(b.Timezone)
 	if !ok {
 		loc = time.UTC
 	}
-	token := s.store.BookingToken(b.UID)
 	return bookingJSON{
 		ID: b.ID, Status: b.Status, Start: b.StartAt.In(loc).Format(time.RFC3339), End: b.EndAt.In(loc).Format(time.RFC3339),
 		Timezone: b.Timezone, TargetTitle: b.TargetTitle, RoleSlug: b.RoleSlug, Host: hostJSON{hostName},
@@ -107,7 +111,7 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 		sum := sha256.Sum256(canonicalJSON(body))
 		idem = &models.Idempotency{Key: "api:" + key, BodyHash: hex.EncodeToString(sum[:]),
 			Render: func(b *models.Booking, l *models.Lead, h *models.User) (int, string, error) {
-				out, err := json.Marshal(s.createdJSON(b, l, h.Name))
+				out, err := json.Marshal(s.createdJSON(b, l, h.Name, s.store.BookingToken(b.UID)))
 				return http.StatusCreated, string(out), err
 			}}
 	}
@@ -123,12 +127,21 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 		return
 	}
 	s.metrics.bookingsCreated.Inc()
-	c.JSON(http.StatusCreated, s.createdJSON(res.Booking, res.Lead, res.Host.Name))
+	c.JSON(http.StatusCreated, s.createdJSON(res.Booking, res.Lead, res.Host.Name, res.Token))
 }
 
 // createdJSON is the 201 body of a new booking.
-func (s *Server) createdJSON(b *models.Booking, l *models.Lead, hostName string) gin.H {
-	return gin.H{"booking": s.toBookingJSON(b, hostName), "lead": gin.H{"id": l.ID}}
+func (s *Server) createdJSON(b *models.Booking, l *models.Lead, hostName, token string) createdBody {
+	return createdBody{Booking: s.bookingJSONWithToken(b, hostName, token), Lead: leadRef{ID: l.ID}}
+}
+
+type createdBody struct {
+	Booking bookingJSON `json:"booking"`
+	Lead    leadRef     `json:"lead"`
+}
+
+type leadRef struct {
+	ID uint `json:"id"`
 }
 
 // hostName looks one host's name up, where the host row is not at hand.

@@ -41,6 +41,13 @@ type batchState struct {
 	availabilityChanged bool
 	// reads is what consecutive bookings in the batch share.
 	reads batchReads
+	// session is the batch transaction's session that jobs run on.
+	session *gorm.DB
+}
+
+// newBatchState starts the state of a batch running in tx.
+func newBatchState(tx *gorm.DB) *batchState {
+	return &batchState{session: tx.Session(&gorm.Session{NewDB: true, Context: context.Background()})}
 }
 
 // batchReads caches, for the bookings of one batch, the rows each of them
@@ -158,7 +165,7 @@ func (g *groupCommit) commit(first *writeJob) {
 	}
 	var failure error
 	err = db.Transaction(func(tx *gorm.DB) error {
-		st := &batchState{}
+		st := newBatchState(tx)
 		for i := 0; i < len(batch); i++ {
 			if e := runJob(tx, st, batch[i], batch[i].fn); e != nil {
 				failure = e
@@ -177,7 +184,7 @@ func (g *groupCommit) commit(first *writeJob) {
 			results[0], err = failure, nil
 		} else {
 			err = db.Transaction(func(tx *gorm.DB) error {
-				st := &batchState{}
+				st := newBatchState(tx)
 				for i, j := range batch {
 					results[i] = runJob(tx, st, j, func(tx *gorm.DB) error { return tx.Transaction(j.fn) })
 					if !j.keepsReads {
@@ -234,6 +241,8 @@ func runJob(tx *gorm.DB, st *batchState, j *writeJob, fn func(tx *gorm.DB) error
 			err = fmt.Errorf("models: write transaction panicked: %v", r)
 		}
 	}()
-	ctx := context.WithValue(context.WithoutCancel(j.ctx), batchKey{}, st)
-	return fn(tx.Session(&gorm.Session{NewDB: true, Context: ctx}))
+	// The batch's session is reused, each job with its own context: GORM
+	// gives each query a statement of its own, with the session's context.
+	st.session.Statement.Context = context.WithValue(context.WithoutCancel(j.ctx), batchKey{}, st)
+	return fn(st.session)
 }

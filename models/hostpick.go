@@ -77,8 +77,8 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs B
 	var ids []uint
 	capped := false
 	for _, u := range hosts {
-		byID[u.ID] = &HostSchedule{ID: u.ID, Weekly: s.weekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay,
-			Overrides: map[string][]Window{}, PerDay: map[string]int{}}
+		// Overrides and PerDay stay nil (read as empty) unless filled below.
+		byID[u.ID] = &HostSchedule{ID: u.ID, Weekly: s.weekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay}
 		ids = append(ids, u.ID)
 		capped = capped || u.MaxPerDay > 0
 	}
@@ -115,7 +115,7 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs B
 		}
 		var hj HoursJSON
 		_ = json.Unmarshal([]byte(hours), &hj)
-		byID[id].Overrides[date] = ParseHours("", hj, &ValidationError{})
+		byID[id].Overrides = map[string][]Window{date: ParseHours("", hj, &ValidationError{})}
 		return nil
 	})
 	if err != nil {
@@ -157,7 +157,7 @@ func countDay(tx *gorm.DB, byID map[uint]*HostSchedule, ids []uint, local time.T
 			dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC(), skip).
 		Group("host_id").Scan(&rows).Error
 	for _, r := range rows {
-		byID[r.HostID].PerDay[date] = r.N
+		byID[r.HostID].PerDay = map[string]int{date: r.N}
 	}
 	return err
 }
