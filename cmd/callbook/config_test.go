@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,46 +139,17 @@ func TestRun_ExitCodes(t *testing.T) {
 func TestServe_StartsMigratesAndDrainsOnSIGTERM(t *testing.T) {
 	clearEnv(t)
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
 	t.Setenv("CALLBOOK_DATABASE_URL", "sqlite:"+filepath.Join(dir, "data", "callbook.db"))
-	t.Setenv("CALLBOOK_ADDR", addr)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan int, 1)
-	var errb bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve"}, nil, &bytes.Buffer{}, &errb) }()
-	var resp *http.Response
-	for range 100 {
-		// serve listens before the database is ready: wait for 200.
-		if resp, err = http.Get("http://" + addr + "/readyz"); err == nil && resp.StatusCode == http.StatusOK {
-			break
-		} else if err == nil {
-			resp.Body.Close()
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("readyz: %v %v\n%s", err, resp, errb.String())
-	}
-	resp.Body.Close()
+	srv := serveInProcess(t)
+	srv.waitReady(t)
 	if _, err := os.Stat(filepath.Join(dir, "data", "callbook.secret")); err != nil {
 		t.Fatalf("no secret kept beside the database: %v", err)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d: %s", code, errb.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop on SIGTERM")
+	if code := srv.waitExit(t, 20*time.Second); code != 0 {
+		t.Fatalf("serve exited %d: %s", code, srv.logs)
 	}
 }
 

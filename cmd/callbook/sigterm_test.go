@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"os"
+	"net/http/httptrace"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -44,22 +45,11 @@ func bookingJSON(start string, i int) string {
 // the database whole (lead, claimed time, confirmation), and no other.
 func TestServe_SIGTERMUnderLoadFinishesRequestsInFlightAndLosesNothing(t *testing.T) {
 	bin := buildBinary(t)
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "callbook.db")
-	addr := freePort(t)
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "CALLBOOK_DATABASE_URL=sqlite:"+dbPath, "CALLBOOK_ADDR="+addr,
+	dbPath := filepath.Join(t.TempDir(), "callbook.db")
+	srv := serveBinary(t, bin, "CALLBOOK_DATABASE_URL=sqlite:"+dbPath,
 		"CALLBOOK_RATE_LIMIT=0", "CALLBOOK_TICK=1s", "CALLBOOK_SMTP_URL=", "CALLBOOK_TEST_POSTGRES_URL=")
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	base := "http://" + addr
-	waitStatus(t, base+"/readyz", http.StatusOK, 60*time.Second, logs)
+	srv.waitReady(t)
+	base, logs := srv.base, srv.logs
 
 	starts := offeredStarts(t, base)
 	if len(starts) < 60 {
@@ -101,20 +91,24 @@ func TestServe_SIGTERMUnderLoadFinishesRequestsInFlightAndLosesNothing(t *testin
 			}
 		})
 	}
-	for deadline := time.Now().Add(60 * time.Second); acked.Load() < 20; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			mu.Lock()
-			t.Fatalf("only %d bookings in a minute; other answers: %v\n%s", acked.Load(), unexpected, logs)
-		}
-	}
+	waitUntil(t, 60*time.Second, "serve never acknowledged 20 bookings", lazyText(func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf("%d acknowledged; other answers: %v\n%s", acked.Load(), unexpected, logs)
+	}), func() bool { return acked.Load() >= 20 })
 
-	// One request still sending its body when the signal comes.
+	// One request still sending its body when the signal comes. It asks
+	// for 100 Continue, which the server sends when the booking handler
+	// starts reading the body: the request is then in the handler's hands.
 	body := bookingJSON(starts[0], 0)
 	pr, pw := io.Pipe()
 	slow := make(chan int, 1)
+	reading := make(chan struct{}, 1)
 	go func() {
-		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/api/v1/bookings", pr)
+		trace := &httptrace.ClientTrace{Got100Continue: func() { reading <- struct{}{} }}
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost, base+"/api/v1/bookings", pr)
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Expect", "100-continue")
 		req.ContentLength = int64(len(body))
 		resp, err := client.Do(req)
 		if err != nil {
@@ -126,26 +120,34 @@ func TestServe_SIGTERMUnderLoadFinishesRequestsInFlightAndLosesNothing(t *testin
 		slow <- resp.StatusCode
 	}()
 	io.WriteString(pw, body[:len(body)/2])
-	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-reading:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the booking handler never started reading the request body (no 100 Continue) within 30s:\n%s", logs)
+	}
 	signaled := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// The rest of the body only once serve has taken the signal and stopped
+	// accepting connections, so the request is in flight during the drain.
+	waitUntil(t, 10*time.Second, "serve never stopped accepting connections after SIGTERM", logs, func() bool {
+		c, err := net.DialTimeout("tcp", srv.addr, time.Second)
+		if err != nil {
+			return true
+		}
+		c.Close()
+		return false
+	})
 	io.WriteString(pw, body[len(body)/2:])
 	pw.Close()
 
-	var exitErr error
-	select {
-	case exitErr = <-exited:
-	case <-time.After(shutdownGrace + 10*time.Second):
-		t.Fatalf("still running %v after SIGTERM:\n%s", shutdownGrace+10*time.Second, logs)
-	}
+	code := srv.waitExit(t, shutdownGrace+10*time.Second)
 	took := time.Since(signaled)
 	close(stop)
 	wg.Wait()
-	if exitErr != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", exitErr, logs)
+	if code != 0 {
+		t.Fatalf("exit code %d after SIGTERM:\n%s", code, logs)
 	}
 	if code := <-slow; code != http.StatusCreated {
 		t.Errorf("the request in flight at SIGTERM got %d, want 201", code)
