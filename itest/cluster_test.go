@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,6 +34,7 @@ import (
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/scheduler"
 )
 
 const (
@@ -93,6 +95,7 @@ type cluster struct {
 // replica is one `callbook serve` process.
 type replica struct {
 	name, url, logPath string
+	metricsURL         string // its CALLBOOK_METRICS_ADDR listener
 	cmd                *exec.Cmd
 	done               chan struct{}
 }
@@ -193,27 +196,36 @@ func (c *cluster) seedHosts(dbURL string, n int) {
 	}
 }
 
-// start runs `callbook serve` on a free loopback port.
+// start runs `callbook serve` on a free loopback port, with its metrics
+// on another.
 func (c *cluster) start(name string, env []string) *replica {
 	c.t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	r := &replica{name: name, url: "http://" + addr, logPath: filepath.Join(c.t.TempDir(), name+".log"), done: make(chan struct{})}
+	addr, metricsAddr := c.freeAddr(), c.freeAddr()
+	r := &replica{name: name, url: "http://" + addr, metricsURL: "http://" + metricsAddr + "/metrics",
+		logPath: filepath.Join(c.t.TempDir(), name+".log"), done: make(chan struct{})}
 	logf, err := os.Create(r.logPath)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	r.cmd = command(slices.Concat(env, []string{"CALLBOOK_ADDR=" + addr, "CALLBOOK_BASE_URL=" + r.url}), "serve")
+	r.cmd = command(slices.Concat(env, []string{"CALLBOOK_ADDR=" + addr, "CALLBOOK_BASE_URL=" + r.url,
+		"CALLBOOK_METRICS_ADDR=" + metricsAddr}), "serve")
 	r.cmd.Stdout, r.cmd.Stderr = logf, logf
 	if err := r.cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
 	go func() { _ = r.cmd.Wait(); logf.Close(); close(r.done) }()
 	return r
+}
+
+// freeAddr returns a loopback address nothing listens on (yet).
+func (c *cluster) freeAddr() string {
+	c.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // waitReady polls /readyz until it answers 200.
@@ -353,4 +365,71 @@ func (c *cluster) count(query string, args ...any) int {
 		c.t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// waitFor polls cond every 50 ms until it holds or within has passed.
+func waitFor(t *testing.T, within time.Duration, cond func() bool) bool {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return true
+}
+
+// jobRuns reads from r's metrics how many runs of a scheduled job have
+// finished.
+func (r *replica) jobRuns(job string) (float64, error) {
+	resp, err := httpClient.Get(r.metricsURL)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	series := `callbook_job_runs_total{job="` + job + `"} `
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series); ok {
+			return strconv.ParseFloat(v, 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no %s", r.name, strings.TrimSpace(series))
+}
+
+// waitJobRuns waits until each of rs has finished two more runs of job
+// than when called. Runs of one job take turns, so the second of them
+// started after the call: whatever the job was doing then is done.
+func (c *cluster) waitJobRuns(rs []*replica, job string) {
+	c.t.Helper()
+	before := make([]float64, len(rs))
+	for i, r := range rs {
+		n, err := r.jobRuns(job)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		before[i] = n
+	}
+	for i, r := range rs {
+		var runs float64
+		if !waitFor(c.t, time.Minute, func() bool { runs, _ = r.jobRuns(job); return runs >= before[i]+2 }) {
+			c.t.Fatalf("%s finished %v runs of %s in a minute, want 2", r.name, runs-before[i], job)
+		}
+	}
+}
+
+// waitMailSettled waits until every email the replicas rs were queueing or
+// sending when called has reached the database and the SMTP server, so a
+// duplicate would show: two more reminder sweeps on each (one in flight
+// has queued its emails), then two more outbox runs on each (the outbox
+// job takes turns with the sender's own drains, so the second began after
+// any send then in flight was answered and recorded).
+func (c *cluster) waitMailSettled(rs []*replica) {
+	c.t.Helper()
+	c.waitJobRuns(rs, scheduler.JobReminders)
+	c.waitJobRuns(rs, scheduler.JobOutbox)
 }

@@ -13,6 +13,8 @@ import (
 // outcome is one request made while the database went away and came back.
 type outcome struct {
 	what   string
+	by     *replica
+	at     time.Time // when it was sent
 	status int
 	code   string
 	err    error
@@ -55,7 +57,7 @@ func TestReplicas_DatabaseRestartGives503AndRecovers(t *testing.T) {
 				}
 				r := c.replicas[(w+k)%len(c.replicas)]
 				t0 := time.Now()
-				o := outcome{what: r.name + " booking"}
+				o := outcome{what: r.name + " booking", by: r, at: t0}
 				if k%2 == 0 {
 					i := int(next.Add(1))
 					a, err := r.book(starts[i/4%len(starts)], fmt.Sprintf("restart-%d@example.com", i))
@@ -74,11 +76,29 @@ func TestReplicas_DatabaseRestartGives503AndRecovers(t *testing.T) {
 				mu.Lock()
 				outcomes = append(outcomes, o)
 				mu.Unlock()
-				time.Sleep(20 * time.Millisecond)
+				time.Sleep(20 * time.Millisecond) // the load's pace, not a wait for anything
 			}
 		}()
 	}
-	time.Sleep(2 * time.Second)
+	// servedSince reports whether every replica has answered a request of
+	// the load sent after since, with 200 or 201.
+	servedSince := func(since time.Time) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		served := map[*replica]bool{}
+		for _, o := range outcomes {
+			if o.at.After(since) && o.err == nil && (o.status == http.StatusOK || o.status == http.StatusCreated) {
+				served[o.by] = true
+			}
+		}
+		return len(served) == len(c.replicas)
+	}
+	loadFrom := time.Now()
+	if !waitFor(t, 30*time.Second, func() bool { return servedSince(loadFrom) }) {
+		close(stop)
+		wg.Wait()
+		t.Fatal("the load got no answer from every replica in 30 s before the restart")
+	}
 
 	// The restart: the server stops accepting connections and ends every
 	// session of these replicas, as a shutdown does.
@@ -106,6 +126,8 @@ func TestReplicas_DatabaseRestartGives503AndRecovers(t *testing.T) {
 			t.Errorf("%s: manage page during the outage: %d %v, want 503", r.name, st, err)
 		}
 	}
+	// The outage itself: the database stays away at least four seconds, as
+	// a restart does, whatever the checks above took.
 	time.Sleep(time.Until(downAt.Add(4 * time.Second)))
 
 	// Back: every replica recovers without a restart.
@@ -118,7 +140,10 @@ func TestReplicas_DatabaseRestartGives503AndRecovers(t *testing.T) {
 	}
 	t.Logf("outage of %s; all replicas ready %s after the database came back", upAt.Sub(downAt).Round(time.Millisecond),
 		time.Since(upAt).Round(time.Millisecond))
-	time.Sleep(time.Second)
+	readyAt := time.Now()
+	if !waitFor(t, 30*time.Second, func() bool { return servedSince(readyAt) }) {
+		t.Error("after recovery the load got no answer from every replica in 30 s")
+	}
 	close(stop)
 	wg.Wait()
 	for i, r := range c.replicas {

@@ -92,20 +92,20 @@ func TestReplicas_LoadSendsEachEmailExactlyOnce(t *testing.T) {
 		t.Fatalf("%d of %d bookings failed, first: %s", len(bad), hosts*slots, bad[0])
 	}
 
-	// Wait until the last reminder has fallen due, every due reminder has
-	// been swept and every email sent; then three more ticks for any
-	// duplicate to show.
-	time.Sleep(time.Until(plan.due[slots-1]))
-	settled := waitFor(t, 60*time.Second, func() bool {
-		return c.count("SELECT count(*) FROM reminders WHERE status = 'pending' AND due_at <= now()") == 0 &&
-			c.count("SELECT count(*) FROM outbox WHERE status <> 'sent'") == 0
+	// Wait until every reminder the plan makes fall due has been swept
+	// (none is pending with a due time up to the last one's) and every
+	// email sent; then until each replica has finished what it was
+	// sweeping or sending, for any duplicate to show.
+	lastDue := plan.due[slots-1]
+	const unswept = "SELECT count(*) FROM reminders WHERE status = 'pending' AND due_at <= $1"
+	settled := waitFor(t, time.Until(lastDue)+60*time.Second, func() bool {
+		return c.count(unswept, lastDue) == 0 && c.count("SELECT count(*) FROM outbox WHERE status <> 'sent'") == 0
 	})
 	if !settled {
 		t.Fatalf("a minute after the last reminder fell due: %d due reminders unswept, %d emails unsent",
-			c.count("SELECT count(*) FROM reminders WHERE status = 'pending' AND due_at <= now()"),
-			c.count("SELECT count(*) FROM outbox WHERE status <> 'sent'"))
+			c.count(unswept, lastDue), c.count("SELECT count(*) FROM outbox WHERE status <> 'sent'"))
 	}
-	time.Sleep(3 * time.Second)
+	c.waitMailSettled(c.replicas)
 
 	// What the database says was sent: reminders by booking.
 	sentReminder := map[string]string{} // booking id → offset label
@@ -162,17 +162,4 @@ func TestReplicas_LoadSendsEachEmailExactlyOnce(t *testing.T) {
 		byReplica[m.Via]++
 	}
 	t.Logf("%d reminders sent; emails delivered by each replica: %v", len(sentReminder), byReplica)
-}
-
-// waitFor polls cond every 100 ms until it holds or within has passed.
-func waitFor(t *testing.T, within time.Duration, cond func() bool) bool {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return true
 }
