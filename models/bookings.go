@@ -326,8 +326,13 @@ const bookingInsertSQL = "INSERT INTO bookings (uid, token_hash, lead_id, host_i
 // holds part of that time: ErrSlotTaken.
 func (s *Store) claimTime(tx *gorm.DB, b *Booking, bs BookingSettings) error {
 	units := claimUnits(b.StartAt, b.EndAt.Sub(b.StartAt)+bs.Buffer())
-	step := int64(ClaimUnit / time.Second)
-	if _, err := s.exec(tx, claimInsertSQL, units[0], step, step, units[len(units)-1], int64(b.HostID), int64(b.ID)); err != nil {
+	args := make([]any, 0, 3*len(units))
+	host, booking := int64(b.HostID), int64(b.ID)
+	for _, u := range units {
+		args = append(args, host, u, booking)
+	}
+	if _, err := s.exec(tx, "INSERT INTO booking_claims (host_id, unit, booking_id) VALUES "+
+		placeholders(len(units), 3), args...); err != nil {
 		if isUniqueViolation(err) {
 			return ErrSlotTaken
 		}
@@ -335,12 +340,6 @@ func (s *Store) claimTime(tx *gorm.DB, b *Booking, bs BookingSettings) error {
 	}
 	return nil
 }
-
-// claimInsertSQL inserts the claims of one call: one row per unit from the
-// first to the last, counted out by the database.
-const claimInsertSQL = "WITH RECURSIVE u (unit) AS (SELECT CAST(? AS BIGINT) " +
-	"UNION ALL SELECT unit + ? FROM u WHERE unit + ? <= ?) " +
-	"INSERT INTO booking_claims (host_id, unit, booking_id) SELECT CAST(? AS BIGINT), unit, CAST(? AS BIGINT) FROM u"
 
 // releaseTime frees b's claims.
 func releaseTime(tx *gorm.DB, bookingID uint) error {
