@@ -164,11 +164,15 @@ func Open(rawURL string, opts Options) (*Store, error) {
 				return nil, fmt.Errorf("create database folder: %w", err)
 			}
 		}
-		// Page caches are per connection: 8 MB for the writer, 2 MB per
-		// reader (the OS caches the file too), so memory stays small.
+		// Page caches are per connection: 4 MB for the writer, 2 MB per
+		// reader, and the OS caches the file too. A booking touches the
+		// right-hand edge of most indexes and one random leaf of a few
+		// (uid, token hash, email): 4 MB keeps those edges and the random
+		// indexes' interior pages even at a million leads, and the leaves
+		// would miss at any size we could afford.
 		params := "_journal_mode=WAL&_foreign_keys=on&_busy_timeout=10000&_synchronous=FULL"
 		s.write, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteWriterDriver,
-			DSN: "file:" + dsn + "?" + params + "&_cache_size=-8000&_txlock=immediate"}), cfg())
+			DSN: "file:" + dsn + "?" + params + "&_cache_size=-4000&_txlock=immediate"}), cfg())
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
