@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"sync"
@@ -178,6 +179,7 @@ func (g *groupCommit) commit(first *writeJob) {
 		}
 		return g.finishBatch(tx, st)
 	})
+	g.dropIfBroken(err)
 	results := make([]error, len(batch))
 	if errors.Is(err, errJobFailed) {
 		if len(batch) == 1 {
@@ -201,6 +203,18 @@ func (g *groupCommit) commit(first *writeJob) {
 		}
 		j.done <- results[i]
 	}
+}
+
+// dropIfBroken gives up the pinned connection when err says it is no
+// longer usable, so that the next batch takes a fresh one from the pool
+// instead of failing on it for good.
+func (g *groupCommit) dropIfBroken(err error) {
+	if g.conn == nil || !(errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone)) {
+		return
+	}
+	g.stmts.close()
+	g.conn.Close()
+	g.conn, g.stmts = nil, nil
 }
 
 // waiting adds the jobs already waiting to batch, up to maxBatch.

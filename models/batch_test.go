@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -76,5 +77,38 @@ func TestGroupCommit_PanicFailsOnlyThatJob(t *testing.T) {
 	s.write.Model(&Setting{}).Where("key = ?", "half").Count(&n)
 	if n != 0 {
 		t.Fatal("the panicking job's write was committed")
+	}
+}
+
+// TestGroupCommit_BrokenConnectionIsReplaced breaks the connection the
+// group committer keeps: the batch that finds it broken fails, and the next
+// one runs on a fresh connection from the pool instead of failing for good.
+func TestGroupCommit_BrokenConnectionIsReplaced(t *testing.T) {
+	s := openInternalStore(t)
+	write := func(key string) error {
+		return s.tx(context.Background(), func(tx *gorm.DB) error {
+			return tx.Create(&Setting{Key: key, Value: "v"}).Error
+		})
+	}
+	if err := write("before"); err != nil {
+		t.Fatal(err)
+	}
+	broken := s.group.conn
+	if err := broken.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := write("on-the-broken-connection"); !errors.Is(err, sql.ErrConnDone) {
+		t.Fatalf("write on the closed connection: %v, want sql.ErrConnDone", err)
+	}
+	if err := write("after"); err != nil {
+		t.Fatalf("write after the broken connection: %v", err)
+	}
+	if s.group.conn == broken {
+		t.Fatal("the group committer still holds the broken connection")
+	}
+	var keys []string
+	s.write.Model(&Setting{}).Where("value = ?", "v").Order("key").Pluck("key", &keys)
+	if len(keys) != 2 || keys[0] != "after" || keys[1] != "before" {
+		t.Fatalf("rows committed: %v, want [after before]", keys)
 	}
 }
