@@ -26,8 +26,13 @@ func (c *runningClock) Now() time.Time {
 
 // An SMTP outage while 200 calls are booked (400 emails), lasting hours:
 // nothing is lost, no email's next attempt moves, and once the server is
-// back every email arrives within 5 seconds, exactly once.
+// back every email arrives at once, exactly once. "At once" is what the
+// sender does, not a stopwatch: the poll interval is an hour and a backoff
+// would be minutes, so a backlog still missing after the generous deadline
+// below waited for one of them. The time it took is logged (about 3 s on
+// a shared 2-core machine with -race; docs/PERFORMANCE.md has the figure).
 func TestRun_OutageBacklogArrivesAtOnceWhenTheServerReturns(t *testing.T) {
+	const backlogDeadline = time.Minute
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		rc := &runningClock{start: time.Now()}
 		opts := storetest.Options(storetest.NewClock(t0))
@@ -73,12 +78,12 @@ func TestRun_OutageBacklogArrivesAtOnceWhenTheServerReturns(t *testing.T) {
 
 		srv := startSMTP(t, smtpBehaviour{Addr: addr})
 		back := time.Now()
-		for len(srv.Messages()) < 400 && time.Since(back) < 5*time.Second {
+		for len(srv.Messages()) < 400 && time.Since(back) < backlogDeadline {
 			time.Sleep(10 * time.Millisecond)
 		}
 		took := time.Since(back)
 		if got := len(srv.Messages()); got < 400 {
-			t.Fatalf("5 s after the server returned it has %d of 400 emails", got)
+			t.Fatalf("%v after the server returned it has %d of 400 emails", backlogDeadline, got)
 		}
 		t.Logf("%s: 400 emails arrived %v after the SMTP server returned", dialect, took.Round(time.Millisecond))
 		waitFor(t, 10*time.Second, "every outcome to be recorded", func() bool {
