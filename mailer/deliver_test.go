@@ -329,7 +329,11 @@ func TestDrain_TwoSendersSendEachRowOnce(t *testing.T) {
 	})
 }
 
-func TestRun_DeliversWithinASecondOfTheCommit(t *testing.T) {
+// TestRun_DeliversOnTheCommitNotThePoll checks that a booking's commit
+// wakes the sender: with an hour between polls, the emails arrive at once.
+// The deadline is generous so that a loaded machine cannot fail it; the
+// time taken is logged (milliseconds when quiet).
+func TestRun_DeliversOnTheCommitNotThePoll(t *testing.T) {
 	s, clock := openStore(t, models.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), func(o *mailer.Options) { o.PollInterval = time.Hour })
@@ -341,11 +345,12 @@ func TestRun_DeliversWithinASecondOfTheCommit(t *testing.T) {
 	mustBook(t, s, 1)
 	committed := time.Now()
 	for len(srv.Messages()) < 2 {
-		if time.Since(committed) > time.Second {
-			t.Fatalf("after 1s the server has %d of 2 emails", len(srv.Messages()))
+		if time.Since(committed) > time.Minute {
+			t.Fatalf("a minute after the commit the server has %d of 2 emails: the sender waited for its poll", len(srv.Messages()))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	t.Logf("both emails arrived %v after the commit", time.Since(committed).Round(time.Millisecond))
 }
 
 func TestOutbox_WithoutSMTPKeepsMailAndSaysSoOnce(t *testing.T) {
