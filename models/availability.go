@@ -208,17 +208,8 @@ func (s *Store) BookingSettings(ctx context.Context) (BookingSettings, error) {
 }
 
 func (s *Store) bookingSettings(db *gorm.DB) (BookingSettings, error) {
-	if b := batchOf(db); b != nil {
-		if b.reads.settings == nil {
-			bs, err := s.readBookingSettings(db)
-			if err != nil {
-				return bs, err
-			}
-			b.reads.settings = &bs
-		}
-		return *b.reads.settings, nil
-	}
-	return s.readBookingSettings(db)
+	return readOnce(db, func(r *batchReads) *once[BookingSettings] { return &r.settings },
+		func() (BookingSettings, error) { return s.readBookingSettings(db) })
 }
 
 func (s *Store) readBookingSettings(db *gorm.DB) (BookingSettings, error) {

@@ -57,13 +57,35 @@ func newBatchState(tx *gorm.DB) *batchState {
 // those, and after each such job the cache is emptied, so a booking never
 // sees anything but what its own transaction would read.
 type batchReads struct {
-	settings *BookingSettings
-	hosts    []User
-	admins   []recipient
-	webhooks []Webhook
-	// loaded marks which of hosts, admins and webhooks are cached (nil
-	// slices are valid answers).
-	hostsLoaded, adminsLoaded, webhooksLoaded bool
+	settings once[BookingSettings]
+	hosts    once[[]User]
+	admins   once[[]recipient]
+	webhooks once[[]Webhook]
+}
+
+// once is an entry of batchReads: the value, and whether it was read.
+type once[T any] struct {
+	v  T
+	ok bool
+}
+
+// readOnce returns what load reads, read once per batch of bookings and
+// kept in the entry that entry picks out of the batch's reads. Outside a
+// group commit it just loads.
+func readOnce[T any](tx *gorm.DB, entry func(*batchReads) *once[T], load func() (T, error)) (T, error) {
+	b := batchOf(tx)
+	if b == nil {
+		return load()
+	}
+	e := entry(&b.reads)
+	if !e.ok {
+		v, err := load()
+		if err != nil {
+			return v, err
+		}
+		e.v, e.ok = v, true
+	}
+	return e.v, nil
 }
 
 type batchKey struct{}

@@ -163,21 +163,6 @@ func (s *Store) query(tx *gorm.DB, q string, args []any, scan func(*sql.Rows) er
 	return s.translate(rows.Err())
 }
 
-// queryAll runs a fixed query in tx and returns one T per row, filled by
-// scan.
-func queryAll[T any](s *Store, tx *gorm.DB, q string, args []any, scan func(r *sql.Rows, v *T) error) ([]T, error) {
-	var out []T
-	err := s.query(tx, q, args, func(r *sql.Rows) error {
-		var v T
-		if err := scan(r, &v); err != nil {
-			return err
-		}
-		out = append(out, v)
-		return nil
-	})
-	return out, err
-}
-
 // translate maps a driver error to GORM's (a unique violation to
 // gorm.ErrDuplicatedKey), as TranslateError does for GORM's own queries.
 func (s *Store) translate(err error) error {

@@ -13,25 +13,13 @@ import (
 // lockEnabledHosts reads the hosts who take calls, in id order, locking
 // their rows on PostgreSQL so that racing bookings queue per host.
 func (s *Store) lockEnabledHosts(tx *gorm.DB) ([]User, error) {
-	b := batchOf(tx)
-	if b != nil && b.reads.hostsLoaded {
-		return slices.Clone(b.reads.hosts), nil
-	}
-	q := "SELECT id, email, name, role, host, disabled, password_hash, failed_logins, locked_until, weekly_json, " +
-		"max_per_day, meeting_kind, meeting_url, meeting_address, created_at, updated_at " +
-		"FROM users WHERE host = ? AND disabled = ? ORDER BY id"
-	if s.dialect == DialectPostgres {
-		q += " FOR UPDATE"
-	}
-	hosts, err := queryAll(s, tx, q, []any{true, false}, func(r *sql.Rows, u *User) error {
-		return r.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &u.Host, &u.Disabled, &u.PasswordHash, &u.FailedLogins,
-			&u.LockedUntil, &u.WeeklyJSON, &u.MaxPerDay, &u.MeetingKind, &u.MeetingURL, &u.MeetingAddress,
-			&u.CreatedAt, &u.UpdatedAt)
+	hosts, err := readOnce(tx, func(r *batchReads) *once[[]User] { return &r.hosts }, func() ([]User, error) {
+		var hs []User
+		err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hs).Error
+		return hs, err
 	})
-	if err == nil && b != nil {
-		b.reads.hosts, b.reads.hostsLoaded = slices.Clone(hosts), true
-	}
-	return hosts, err
+	// A copy: the caller may hand out pointers into it.
+	return slices.Clone(hosts), err
 }
 
 // pickHost returns the free host for start with the fewest upcoming calls,

@@ -1,7 +1,6 @@
 package models
 
 import (
-	"database/sql"
 	"strings"
 
 	"gorm.io/gorm"
@@ -29,16 +28,12 @@ func (s *Store) noticeRecipients(tx *gorm.DB, host *User) ([]recipient, error) {
 	if !s.borrowsAddress(host) {
 		return []recipient{{host.Email, host.Name}}, nil
 	}
-	b := batchOf(tx)
-	if b != nil && b.reads.adminsLoaded {
-		return b.reads.admins, nil
-	}
-	admins, err := queryAll(s, tx, "SELECT email, name FROM users WHERE role = ? AND disabled = ? ORDER BY id",
-		[]any{RoleAdmin, false}, func(r *sql.Rows, a *recipient) error { return r.Scan(&a.Email, &a.Name) })
-	if err == nil && b != nil {
-		b.reads.admins, b.reads.adminsLoaded = admins, true
-	}
-	return admins, err
+	return readOnce(tx, func(r *batchReads) *once[[]recipient] { return &r.admins }, func() ([]recipient, error) {
+		var admins []recipient
+		err := tx.Model(&User{}).Select("email, name").Where("role = ? AND disabled = ?", RoleAdmin, false).
+			Order("id").Scan(&admins).Error
+		return admins, err
+	})
 }
 
 // replyTo lists the recipients' addresses, for a visitor's Reply-To.

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -314,16 +313,11 @@ func (s *Store) queueWebhooks(tx *gorm.DB, leadID, bookingID uint, types ...stri
 
 // liveWebhooks lists the id and events of each webhook not disabled.
 func (s *Store) liveWebhooks(tx *gorm.DB) ([]Webhook, error) {
-	b := batchOf(tx)
-	if b != nil && b.reads.webhooksLoaded {
-		return b.reads.webhooks, nil
-	}
-	hooks, err := queryAll(s, tx, "SELECT id, events FROM webhooks WHERE disabled_at IS NULL", nil,
-		func(r *sql.Rows, h *Webhook) error { return r.Scan(&h.ID, &h.Events) })
-	if err == nil && b != nil {
-		b.reads.webhooks, b.reads.webhooksLoaded = hooks, true
-	}
-	return hooks, err
+	return readOnce(tx, func(r *batchReads) *once[[]Webhook] { return &r.webhooks }, func() ([]Webhook, error) {
+		var hooks []Webhook
+		err := tx.Select("id", "events").Where("disabled_at IS NULL").Find(&hooks).Error
+		return hooks, err
+	})
 }
 
 func optID(id uint) *uint {
