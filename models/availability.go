@@ -221,22 +221,11 @@ func (s *Store) readBookingSettings(db *gorm.DB) (BookingSettings, error) {
 	if err != nil {
 		return BookingSettings{}, err
 	}
-	if last := s.lastSettings.Load(); last != nil && last.raw == value {
-		return last.bs, nil
-	}
 	bs := DefaultBookingSettings
 	if err := json.Unmarshal([]byte(value), &bs); err != nil {
 		return BookingSettings{}, fmt.Errorf("booking settings: %w", err)
 	}
-	s.lastSettings.Store(&decodedSettings{raw: value, bs: bs})
 	return bs, nil
-}
-
-// decodedSettings remembers the last booking settings read, so that the
-// row, unchanged between bookings, is not decoded again for each.
-type decodedSettings struct {
-	raw string
-	bs  BookingSettings
 }
 
 // weekly decodes a host's weekly hours, remembering the last few: they

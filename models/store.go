@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -89,9 +88,8 @@ type Store struct {
 	webhookSignal chan struct{}
 	webhookRender WebhookRenderer
 
-	lastSettings atomic.Pointer[decodedSettings]
-	weeklyMu     sync.Mutex
-	weeklies     map[string]Weekly // see weekly
+	weeklyMu sync.Mutex
+	weeklies map[string]Weekly // see weekly
 }
 
 // ParseDatabaseURL splits a CALLBOOK_DATABASE_URL into its dialect and the
