@@ -31,6 +31,9 @@ type env struct {
 	store *models.Store
 	srv   *handlers.Server
 	recv  *receiver
+	// clock, when set, is the store's time instead of the wall clock, for
+	// tests that step through waits too long to sit out.
+	clock *storetest.Clock
 }
 
 func newEnv(t *testing.T, dialect string) *env {
@@ -47,6 +50,9 @@ func (e *env) open() {
 	e.t.Helper()
 	opts := storetest.Options(storetest.NewClock(time.Now()))
 	opts.Now = time.Now
+	if e.clock != nil {
+		opts = storetest.Options(e.clock)
+	}
 	e.store = storetest.MustOpenURL(e.t, e.url, opts)
 	content, err := handlers.LoadContent(web.Content())
 	if err != nil {
@@ -77,11 +83,19 @@ func (e *env) mustWebhook(events ...string) *models.Webhook {
 // called (or the test ends); stop waits for it to finish.
 func (e *env) startSender(allowPrivate bool) (stop func()) {
 	e.t.Helper()
-	s, err := webhooks.New(webhooks.Options{
-		Store: e.store, Log: slog.New(slog.DiscardHandler), AllowPrivate: allowPrivate, Timeout: 2 * time.Second,
+	return e.startSenderWith(webhooks.Options{
+		AllowPrivate: allowPrivate, Timeout: 2 * time.Second,
 		Schedule: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond},
 		MaxPause: 10 * time.Millisecond, PollInterval: 20 * time.Millisecond,
 	})
+}
+
+// startSenderWith runs a sender with opts on the env's store and a silent
+// log, as startSender does.
+func (e *env) startSenderWith(opts webhooks.Options) (stop func()) {
+	e.t.Helper()
+	opts.Store, opts.Log = e.store, slog.New(slog.DiscardHandler)
+	s, err := webhooks.New(opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -169,6 +169,49 @@ func TestDelivery_410GoneDisablesTheWebhook(t *testing.T) {
 	}
 }
 
+// TestDelivery_ByDefaultRetriedWithGrowingDelaysForAtLeastADay steps the
+// store's clock to each retry the sender schedules for a receiver that
+// always fails, with the sender's own defaults: every wait is longer than
+// the one before, and the delivery is given up only after more than 24
+// hours of them.
+func TestDelivery_ByDefaultRetriedWithGrowingDelaysForAtLeastADay(t *testing.T) {
+	e := &env{t: t, url: storetest.URL(t, models.DialectSQLite), recv: newReceiver(t), clock: storetest.NewClock(time.Now())}
+	e.open()
+	hook := e.mustWebhook(models.WebhookBookingCreated)
+	e.recv.onRequest(func(int, received) int { return http.StatusInternalServerError })
+	e.startSenderWith(webhooks.Options{AllowPrivate: true, PollInterval: 10 * time.Millisecond})
+	e.mustBook("ada@example.com", e.slots(1)[0])
+	first := e.clock.Now()
+	var last time.Duration
+	attempt := 1
+	for ; ; attempt++ {
+		var d models.WebhookDelivery
+		e.waitFor(fmt.Sprintf("attempt %d recorded", attempt), func() bool {
+			ds := e.deliveries(hook.ID)
+			if len(ds) != 1 {
+				return false
+			}
+			d = ds[0]
+			return d.Attempts == attempt && (d.Status == models.DeliveryPending || d.Status == models.DeliveryFailed)
+		})
+		if d.Status == models.DeliveryFailed {
+			if spent := e.clock.Now().Sub(first); spent < 24*time.Hour {
+				t.Fatalf("given up after %d attempts over %v, want retries for at least 24 hours", attempt, spent)
+			}
+			break
+		}
+		wait := d.NextAttemptAt.Sub(e.clock.Now())
+		if wait <= last {
+			t.Fatalf("after attempt %d the next waits %v, want longer than the %v before it", attempt, wait, last)
+		}
+		last = wait
+		e.clock.Set(d.NextAttemptAt)
+	}
+	if n := len(e.recv.requests()); n != attempt {
+		t.Fatalf("%d requests reached the receiver, want one per attempt (%d)", n, attempt)
+	}
+}
+
 func TestDelivery_ARestartLosesNothing(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		e := newEnv(t, dialect)
