@@ -205,11 +205,21 @@ func TestDrain_FreshInstallSendsTheTeamHostsNoticesToTheAdmins(t *testing.T) {
 		if ok, _ := s.AdminExists(ctx); ok {
 			t.Fatal("a fresh install has an admin")
 		}
-		for _, email := range []string{"boss@example.com", "ops@example.com"} {
-			if _, err := s.CreateUser(ctx, models.NewUser{Email: email, Name: "Admin " + email, Role: models.RoleAdmin,
-				Password: "violet harbour tram 81"}); err != nil {
+		users := map[string]*models.User{}
+		for email, role := range map[string]string{"boss@example.com": models.RoleAdmin, "ops@example.com": models.RoleAdmin,
+			"gone@example.com": models.RoleAdmin, "sam@example.com": models.RoleSales} {
+			u, err := s.CreateUser(ctx, models.NewUser{Email: email, Name: "Staff " + email, Role: role,
+				Password: "violet harbour tram 81"})
+			if err != nil {
 				t.Fatal(err)
 			}
+			users[email] = u
+		}
+		// Only active admins stand in for the team host: not one who was
+		// disabled, and not sales.
+		disabled := true
+		if _, err := s.UpdateUser(ctx, users["gone@example.com"].ID, models.UserChange{Disabled: &disabled}, users["boss@example.com"]); err != nil {
+			t.Fatal(err)
 		}
 		srv := startSMTP(t, smtpBehaviour{})
 		o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
@@ -227,13 +237,14 @@ func TestDrain_FreshInstallSendsTheTeamHostsNoticesToTheAdmins(t *testing.T) {
 			}
 		}
 		for _, m := range msgs {
-			if len(m.To) != 1 || m.To[0] == "no-reply@callbook.test" {
+			if len(m.To) != 1 || m.To[0] == "no-reply@callbook.test" || m.To[0] == "gone@example.com" || m.To[0] == "sam@example.com" {
 				t.Errorf("an email went to %v", m.To)
 			}
 		}
 		conf := byKind(t, msgs, models.MailConfirmation, "visitor0@example.com")
-		if rt := conf.Header.Get("Reply-To"); !strings.Contains(rt, "boss@example.com") || !strings.Contains(rt, "ops@example.com") {
-			t.Errorf("confirmation Reply-To %q, want the admins", rt)
+		if rt := conf.Header.Get("Reply-To"); !strings.Contains(rt, "boss@example.com") || !strings.Contains(rt, "ops@example.com") ||
+			strings.Contains(rt, "gone@example.com") || strings.Contains(rt, "sam@example.com") {
+			t.Errorf("confirmation Reply-To %q, want the active admins only", rt)
 		}
 		inv, _ := conf.Part("text/calendar")
 		if ev := parseInvite(t, []byte(inv.Body)); prop(ev, ics.ComponentPropertyLocation) != "Phone call to +1 555 0100" {
