@@ -48,22 +48,8 @@ func BenchmarkSlots30Days10kCalendarBusy(b *testing.B) {
 	e := newBenchServer(b)
 	hosts := addHosts(b, e.store, 29)
 	seedCalendarBusy(b, e, hosts, 10000)
-	from := e.clock.Now().Format(time.DateOnly)
-	to := e.clock.Now().AddDate(0, 0, 29).Format(time.DateOnly)
-	path := "/api/v1/slots?from=" + from + "&to=" + to + "&tz=Europe/Berlin"
-	if w := e.do(http.MethodGet, path, nil); w.Code != http.StatusOK {
-		b.Fatalf("slots: %d", w.Code)
-	}
-	b.Run("router", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			w := httptest.NewRecorder()
-			e.srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
-			if w.Code != http.StatusOK {
-				b.Fatal(w.Code)
-			}
-		}
-	})
+	path := slots30DaysPath(b, e)
+	b.Run("router", func(b *testing.B) { benchSlotsRouter(b, e, path) })
 	b.Run("http", func(b *testing.B) {
 		srv := httptest.NewServer(e.srv)
 		defer srv.Close()

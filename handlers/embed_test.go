@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -98,7 +97,7 @@ func TestFraming_EveryOtherPageKeepsNone(t *testing.T) {
 		}
 		path := param.ReplaceAllString(params.Replace(r.Path), "1")
 		if strings.Contains(r.Path, ":id") && strings.Contains(r.Path, "bookings") {
-			path = strings.Replace(params.Replace(r.Path), "/1/", "/"+uintString(bookingID)+"/", 1)
+			path = strings.Replace(params.Replace(r.Path), "/1/", "/"+itoa(int(bookingID))+"/", 1)
 		}
 		for _, who := range []*staffer{nil, admin} {
 			headers := []string{"Sec-Fetch-Site", "same-origin"}
@@ -125,8 +124,6 @@ func TestFraming_EveryOtherPageKeepsNone(t *testing.T) {
 		t.Fatalf("checked only %d answers; is the router built?", checked)
 	}
 }
-
-func uintString(n uint) string { return strconv.FormatUint(uint64(n), 10) }
 
 // TestEmbed_BookingThroughTheFrameMarksTheLead books the way the frame
 // does, with no JavaScript: the host page's UTM, address and referrer ride
@@ -182,7 +179,7 @@ func TestEmbed_BookingThroughTheFrameMarksTheLead(t *testing.T) {
 		e.store.DB().Where("lead_id = ?", lead.ID).Take(&b)
 		w = e.do(http.MethodGet, loc, nil)
 		body = w.Body.String()
-		for _, want := range []string{`data-booked="` + uintString(b.ID) + `"`, `data-embed-origin="https://www.example.com"`,
+		for _, want := range []string{`data-booked="` + itoa(int(b.ID)) + `"`, `data-embed-origin="https://www.example.com"`,
 			`target="_blank" rel="noopener">Reschedule`, "confirmed"} {
 			if w.Code != 200 || !strings.Contains(body, want) {
 				t.Fatalf("embedded confirmation (%d) lacks %s:\n%s", w.Code, want, body)
@@ -194,16 +191,16 @@ func TestEmbed_BookingThroughTheFrameMarksTheLead(t *testing.T) {
 
 		// The staff see where the lead booked; erasing keeps only the site.
 		admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
-		w = e.page(admin, http.MethodGet, "/admin/leads/"+uintString(lead.ID), nil)
+		w = e.page(admin, http.MethodGet, "/admin/leads/"+itoa(int(lead.ID)), nil)
 		if !strings.Contains(w.Body.String(), "booking form embedded in https://www.example.com/careers") ||
 			!strings.Contains(w.Body.String(), "newsletter · booking form on example.com") {
 			t.Fatalf("staff lead page does not show the embed:\n%s", w.Body.String())
 		}
-		w = e.api(admin, http.MethodGet, "/api/v1/admin/leads/"+uintString(lead.ID), "")
+		w = e.api(admin, http.MethodGet, "/api/v1/admin/leads/"+itoa(int(lead.ID)), "")
 		if !strings.Contains(w.Body.String(), `"source":"embed","page_url":"https://www.example.com/careers?utm_source=newsletter\u0026id=7"`) {
 			t.Fatalf("Lead JSON lacks the embed: %s", w.Body.String())
 		}
-		if w := e.api(admin, http.MethodDelete, "/api/v1/admin/leads/"+uintString(lead.ID), ""); w.Code != http.StatusNoContent {
+		if w := e.api(admin, http.MethodDelete, "/api/v1/admin/leads/"+itoa(int(lead.ID)), ""); w.Code != http.StatusNoContent {
 			t.Fatalf("erase: %d", w.Code)
 		}
 		e.store.DB().Where("id = ?", lead.ID).Take(&lead)

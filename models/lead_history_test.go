@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/callbook/callbook/models"
@@ -132,19 +133,10 @@ func TestBookSlot_KeepsFirstTouchAndLatestTouchInLeadAndCSV(t *testing.T) {
 				t.Errorf("column %s = %q, want %q", col, row[col], want)
 			}
 		}
-		if idx := indexOf(recs[0], "first_utm_source"); idx != 20 {
+		if idx := slices.Index(recs[0], "first_utm_source"); idx != 20 {
 			t.Errorf("first_utm_source is column %d, want 20 (after the contract's columns)", idx)
 		}
 	})
-}
-
-func indexOf(xs []string, x string) int {
-	for i, v := range xs {
-		if v == x {
-			return i
-		}
-	}
-	return -1
 }
 
 // mustStaffHost creates a staff host who can sign in and disables the
