@@ -92,7 +92,7 @@ func (s *Store) BookSlot(ctx context.Context, req BookingRequest, idem *Idempote
 		if err != nil {
 			return err
 		}
-		if err := s.assignFirstCallOwner(tx, lead, b, host); err != nil {
+		if err := s.assignFirstCallOwner(tx, lead, isNew, b, host); err != nil {
 			return err
 		}
 		if err := s.saveAnswers(tx, lead, req.Answers, isNew); err != nil {

@@ -80,16 +80,19 @@ func returningLeadChanges(l *Lead, req BookingRequest) (upd map[string]any, chan
 // assignFirstCallOwner makes the host of a lead's first call its owner, and
 // emails them, when the lead has no owner and the host is a staff user who
 // can sign in (the built-in team host cannot, so its calls stay unowned).
-func (s *Store) assignFirstCallOwner(tx *gorm.DB, l *Lead, b *Booking, host *User) error {
+// A lead this booking created has no earlier call to look for.
+func (s *Store) assignFirstCallOwner(tx *gorm.DB, l *Lead, newLead bool, b *Booking, host *User) error {
 	if l.OwnerID != nil || host.PasswordHash == "" || host.Disabled {
 		return nil
 	}
-	var earlier int64
-	if err := tx.Model(&Booking{}).Where("lead_id = ? AND id <> ?", l.ID, b.ID).Count(&earlier).Error; err != nil {
-		return err
-	}
-	if earlier > 0 {
-		return nil
+	if !newLead {
+		var earlier int64
+		if err := tx.Model(&Booking{}).Where("lead_id = ? AND id <> ?", l.ID, b.ID).Count(&earlier).Error; err != nil {
+			return err
+		}
+		if earlier > 0 {
+			return nil
+		}
 	}
 	res := tx.Model(&Lead{}).Where("id = ? AND owner_id IS NULL", l.ID).Update("owner_id", host.ID)
 	if res.Error != nil || res.RowsAffected == 0 {
