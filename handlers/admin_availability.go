@@ -248,7 +248,7 @@ func (s *Server) renderAvailability(c *gin.Context, status int, f *availForm, sa
 	}
 	f.Meeting.Default = meetingWords(s.store.DefaultMeeting())
 	s.render(c, status, "admin/availability.html", gin.H{
-		"Cal": cal, "Title": "Availability", "Nav": "availability", "F": f, "MeetingKinds": meetingKindChoices, "Hosts": hosts, "Saved": saved, "Zone": zoneLabel(s.store.Location().String()), "Loc": s.store.Location(),
+		"Cal": cal, "Title": "Availability", "Nav": "availability", "F": f, "MeetingKinds": meetingKindChoices, "Hosts": hosts, "Saved": saved,
 	})
 }
 

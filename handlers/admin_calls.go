@@ -50,7 +50,7 @@ func (s *Server) adminCalls(c *gin.Context) {
 	loc := s.store.Location()
 	s.render(c, http.StatusOK, "admin/calls.html", gin.H{"FeedURL": feed, "FeedReplaced": c.Query("feed") != "",
 		"Title": "Calls", "Nav": "calls", "Waiting": waiting, "Days": groupByDay(upcoming, loc, &s.zones), "DayCount": days,
-		"Zone": zoneLabel(loc.String()), "Loc": loc, "Now": now, "Back": c.Request.URL.RequestURI(), "Upcoming": len(upcoming),
+		"Now": now, "Back": c.Request.URL.RequestURI(), "Upcoming": len(upcoming),
 	})
 }
 

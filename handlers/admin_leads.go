@@ -85,7 +85,7 @@ func (s *Server) leadChoices(c *gin.Context, data gin.H) error {
 	if err != nil {
 		return err
 	}
-	data["Titles"], data["Owners"], data["Zone"], data["Loc"] = titles, owners, zoneLabel(s.store.Location().String()), s.store.Location()
+	data["Titles"], data["Owners"] = titles, owners
 	data["AnswerChoices"] = s.answerChoices()
 	return nil
 }

@@ -61,8 +61,8 @@ func (s *Server) adminMail(c *gin.Context) {
 	}
 	s.render(c, http.StatusOK, "admin/mail.html", gin.H{
 		"Title": "Mail", "Nav": "mail", "Rows": rows, "Counts": counts, "Statuses": mailStatuses, "Status": status,
-		"Zone": zoneLabel(s.store.Location().String()), "Loc": s.store.Location(), "Retried": c.Query("retried") != "",
-		"Pause": paused,
+		"Retried": c.Query("retried") != "",
+		"Pause":   paused,
 	})
 }
 
@@ -74,7 +74,7 @@ func (s *Server) adminMailMessage(c *gin.Context) {
 	if !ok {
 		return
 	}
-	data := gin.H{"Title": "Email " + strconv.FormatUint(uint64(m.ID), 10), "Nav": "mail", "M": m, "Zone": zoneLabel(s.store.Location().String()), "Loc": s.store.Location()}
+	data := gin.H{"Title": "Email " + strconv.FormatUint(uint64(m.ID), 10), "Nav": "mail", "M": m}
 	if s.mailView != nil {
 		p, err := s.mailView.ViewOutbox(*m)
 		if err != nil {

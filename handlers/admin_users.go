@@ -53,7 +53,7 @@ func (s *Server) renderUsers(c *gin.Context, status int, form newUserForm, errs 
 	}
 	s.render(c, status, "admin/users.html", gin.H{
 		"Title": "Staff users", "Nav": "users", "Users": rows, "Tokens": tokens, "Form": form, "Errors": errs,
-		"RowError": rowErr, "Saved": c.Query("saved"), "Zone": zoneLabel(s.store.Location().String()), "Loc": s.store.Location(),
+		"RowError": rowErr, "Saved": c.Query("saved"),
 	})
 }
 

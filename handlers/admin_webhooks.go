@@ -44,8 +44,7 @@ func (s *Server) renderWebhooks(c *gin.Context, status int, form webhookInput, e
 	}
 	s.render(c, status, "admin/webhooks.html", gin.H{
 		"Title": "Webhooks", "Nav": "webhooks", "Hooks": rows, "Form": form, "Errors": errs, "Created": created,
-		"EventTypes": models.WebhookEventTypes(), "Deleted": c.Query("deleted") != "", "Loc": s.store.Location(),
-		"Zone": s.store.Location().String(),
+		"EventTypes": models.WebhookEventTypes(), "Deleted": c.Query("deleted") != "",
 	})
 }
 
@@ -88,8 +87,7 @@ func (s *Server) adminWebhook(c *gin.Context) {
 	}
 	s.render(c, http.StatusOK, "admin/webhook.html", gin.H{
 		"Title": "Webhook " + strconv.FormatUint(uint64(id), 10), "Nav": "webhooks", "W": w, "Rows": rows,
-		"Retried": c.Query("retried") != "", "Enabled": c.Query("enabled") != "", "Loc": s.store.Location(),
-		"Zone": s.store.Location().String(),
+		"Retried": c.Query("retried") != "", "Enabled": c.Query("enabled") != "",
 	})
 }
 

@@ -44,7 +44,7 @@ func (s *Server) dashboard(c *gin.Context) {
 	u := staffUser(c)
 	s.render(c, http.StatusOK, "admin/dashboard.html", gin.H{
 		"Title": "Dashboard", "Nav": "dashboard", "Days": days, "Periods": dashboardPeriods,
-		"Zone": zoneLabel(s.store.Location().String()), "D": newDashboardView(st), "Answers": answers,
+		"D": newDashboardView(st), "Answers": answers,
 		"IsAdmin": u != nil && u.Role == models.RoleAdmin,
 	})
 }

@@ -156,8 +156,14 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 	data["Roles"] = s.content.Roles()
 	data["Path"] = c.Request.URL.Path
 	data["Year"] = s.now().Year()
-	if strings.HasPrefix(page, "public/") || strings.HasPrefix(page, "embed/") {
+	switch {
+	case strings.HasPrefix(page, "public/") || strings.HasPrefix(page, "embed/"):
 		s.addMeetingData(c, data)
+	case strings.HasPrefix(page, "admin/"):
+		// Staff pages show times in the business zone, named as people
+		// read it.
+		loc := s.store.Location()
+		data["Loc"], data["Zone"] = loc, zoneLabel(loc.String())
 	}
 	if u, ok := c.Get(ctxUser); ok {
 		data["User"] = u
