@@ -123,10 +123,10 @@ func (s *Server) onWebhook(c *gin.Context, act func(ctx context.Context, id uint
 // adminRetryDelivery sends a delivery again
 // (POST /admin/webhooks/:id/deliveries/:delivery_id/retry).
 func (s *Server) adminRetryDelivery(c *gin.Context) {
-	d, err := s.retryDelivery(c)
+	hookID, _, err := s.retryDelivery(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/admin/webhooks/"+strconv.FormatUint(uint64(d.WebhookID), 10)+"?retried=1")
+	c.Redirect(http.StatusSeeOther, "/admin/webhooks/"+strconv.FormatUint(uint64(hookID), 10)+"?retried=1")
 }

@@ -175,7 +175,12 @@ func (s *Server) apiWebhookDeliveries(c *gin.Context) {
 // /api/v1/admin/webhooks/{id}/deliveries/{delivery_id}/retry, admin) →
 // 202 with the delivery, now pending.
 func (s *Server) apiRetryDelivery(c *gin.Context) {
-	d, err := s.retryDelivery(c)
+	hookID, id, err := s.retryDelivery(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d, err := s.store.WebhookDeliveryByID(c.Request.Context(), hookID, id)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -183,20 +188,14 @@ func (s *Server) apiRetryDelivery(c *gin.Context) {
 	c.JSON(http.StatusAccepted, gin.H{"delivery": toDeliveryJSON(d)})
 }
 
-// retryDelivery retries the delivery the path names, on behalf of the
-// signed-in admin, and returns it as it now is.
-func (s *Server) retryDelivery(c *gin.Context) (*models.WebhookDelivery, error) {
-	hookID, err := pathID(c, "id")
-	if err != nil {
-		return nil, err
+// retryDelivery retries the delivery the path names and returns the ids of
+// its webhook and of the delivery.
+func (s *Server) retryDelivery(c *gin.Context) (hookID, id uint, err error) {
+	if hookID, err = pathID(c, "id"); err != nil {
+		return 0, 0, err
 	}
-	id, err := pathID(c, "delivery_id")
-	if err != nil {
-		return nil, err
+	if id, err = pathID(c, "delivery_id"); err != nil {
+		return 0, 0, err
 	}
-	ctx := c.Request.Context()
-	if err := s.store.RetryWebhookDelivery(ctx, hookID, id); err != nil {
-		return nil, err
-	}
-	return s.store.WebhookDeliveryByID(ctx, hookID, id)
+	return hookID, id, s.store.RetryWebhookDelivery(c.Request.Context(), hookID, id)
 }
