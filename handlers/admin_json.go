@@ -50,6 +50,16 @@ func optRFC3339(t *time.Time) *string {
 	return &s
 }
 
+// each maps rows to their API shapes; never nil, so an empty list is [] in
+// JSON rather than null.
+func each[T, J any](rows []T, shape func(*T) J) []J {
+	out := make([]J, len(rows))
+	for i := range rows {
+		out[i] = shape(&rows[i])
+	}
+	return out
+}
+
 func toLeadJSON(r *models.LeadRow) leadJSON {
 	l := r.Lead
 	return leadJSON{

@@ -36,15 +36,11 @@ func (s *Server) apiLeads(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]leadJSON, len(rows))
-	for i := range rows {
-		out[i] = toLeadJSON(&rows[i])
-	}
 	var cursor *string
 	if next != "" {
 		cursor = &next
 	}
-	c.JSON(http.StatusOK, gin.H{"leads": out, "next_cursor": cursor})
+	c.JSON(http.StatusOK, gin.H{"leads": each(rows, toLeadJSON), "next_cursor": cursor})
 }
 
 // apiLead returns one lead with its bookings, notes and timeline
@@ -60,19 +56,8 @@ func (s *Server) apiLead(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	bookings := make([]bookingJSON, len(d.Bookings))
-	for i := range d.Bookings {
-		bookings[i] = s.staffBookingJSON(&d.Bookings[i])
-	}
-	notes := make([]noteJSON, len(d.Notes))
-	for i := range d.Notes {
-		notes[i] = toNoteJSON(&d.Notes[i])
-	}
-	events := make([]eventJSON, len(d.Events))
-	for i := range d.Events {
-		events[i] = toEventJSON(&d.Events[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"lead": toLeadJSON(&d.Lead), "bookings": bookings, "notes": notes, "events": events})
+	c.JSON(http.StatusOK, gin.H{"lead": toLeadJSON(&d.Lead), "bookings": each(d.Bookings, s.staffBookingJSON),
+		"notes": each(d.Notes, toNoteJSON), "events": each(d.Events, toEventJSON)})
 }
 
 // leadPatch is the body of PATCH /api/v1/admin/leads/{id}. OwnerID stays

@@ -22,11 +22,7 @@ func (s *Server) apiStaffBookings(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]bookingJSON, len(rows))
-	for i := range rows {
-		out[i] = s.staffBookingJSON(&rows[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"bookings": out})
+	c.JSON(http.StatusOK, gin.H{"bookings": each(rows, s.staffBookingJSON)})
 }
 
 // outcomeInput is the body of POST /api/v1/admin/bookings/{id}/outcome.
@@ -159,11 +155,7 @@ func (s *Server) apiOutbox(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]outboxJSON, len(rows))
-	for i := range rows {
-		out[i] = toOutboxJSON(&rows[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"emails": out, "counts": counts})
+	c.JSON(http.StatusOK, gin.H{"emails": each(rows, toOutboxJSON), "counts": counts})
 }
 
 // apiUsers lists staff users (GET /api/v1/admin/users, admin).

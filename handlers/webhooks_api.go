@@ -131,11 +131,7 @@ func (s *Server) apiWebhooks(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]webhookJSON, len(hooks))
-	for i := range hooks {
-		out[i] = toWebhookJSON(&hooks[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"webhooks": out})
+	c.JSON(http.StatusOK, gin.H{"webhooks": each(hooks, toWebhookJSON)})
 }
 
 // apiDeleteWebhook removes a webhook and its deliveries (DELETE
@@ -164,11 +160,7 @@ func (s *Server) apiWebhookDeliveries(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := make([]deliveryJSON, len(rows))
-	for i := range rows {
-		out[i] = toDeliveryJSON(&rows[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"deliveries": out})
+	c.JSON(http.StatusOK, gin.H{"deliveries": each(rows, toDeliveryJSON)})
 }
 
 // apiRetryDelivery sends a delivery again as soon as possible (POST
