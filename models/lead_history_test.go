@@ -325,3 +325,32 @@ func TestMigrate_GivesExistingLeadsTheirSourceAsFirstTouch(t *testing.T) {
 		}
 	})
 }
+
+// TestBookSlot_LaterCallWithStaffHostLeavesTheLeadUnowned: only a lead's
+// first call makes its host the owner. A lead whose first call was with
+// the team host stays unowned when a later call goes to a coach.
+func TestBookSlot_LaterCallWithStaffHostLeavesTheLeadUnowned(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, _ := mustOpen(t, dialect)
+		slots := crmSlots(t, s, 2)
+		first := crmBook(t, s, "ada@example.com", slots[0])
+		if first.Host.Name != models.DefaultHostName {
+			t.Fatalf("first call went to %s", first.Host.Name)
+		}
+		sam := mustStaffHost(t, s, "sam@example.com", "Sam")
+		second := crmBook(t, s, "ada@example.com", slots[1])
+		if second.Host.ID != sam.ID || second.Lead.ID != first.Lead.ID || second.NewLead {
+			t.Fatalf("second call: host %s, lead %d (new %v), want Sam and lead %d", second.Host.Name, second.Lead.ID, second.NewLead, first.Lead.ID)
+		}
+		l, err := s.LeadByID(context.Background(), first.Lead.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.OwnerID != nil {
+			t.Fatalf("owner %d after a later call with a coach", *l.OwnerID)
+		}
+		if n := len(leadAssignedMail(t, s, first.Lead.ID)); n != 0 {
+			t.Fatalf("%d lead-assigned emails", n)
+		}
+	})
+}
