@@ -102,6 +102,12 @@ func (s *Server) adminUpdateUser(c *gin.Context) {
 		ch.Disabled = &disabled
 	}
 	_, err = s.store.UpdateUser(c.Request.Context(), id, ch, staffUser(c))
+	s.userRowSaved(c, err, "updated")
+}
+
+// userRowSaved answers a change to one row of the users table: the table
+// again with what was wrong, or back to it saying what was saved.
+func (s *Server) userRowSaved(c *gin.Context, err error, saved string) {
 	var verr *models.ValidationError
 	switch {
 	case errors.As(err, &verr):
@@ -109,7 +115,7 @@ func (s *Server) adminUpdateUser(c *gin.Context) {
 	case err != nil:
 		s.fail(c, err)
 	default:
-		c.Redirect(http.StatusSeeOther, "/admin/users?saved=updated")
+		c.Redirect(http.StatusSeeOther, "/admin/users?saved="+saved)
 	}
 }
 
@@ -132,17 +138,11 @@ func (s *Server) adminSetPassword(c *gin.Context) {
 	_, err = s.store.SetUserPassword(c.Request.Context(), id, models.PasswordChange{
 		Password: c.PostForm("password"), RevokeTokens: revoke, Actor: models.ActorUser(staffUser(c)),
 	})
-	var verr *models.ValidationError
-	switch {
-	case errors.As(err, &verr):
-		s.renderUsers(c, http.StatusUnprocessableEntity, newUserForm{Role: models.RoleSales}, nil, rowError(verr))
-	case err != nil:
-		s.fail(c, err)
-	case revoke:
-		c.Redirect(http.StatusSeeOther, "/admin/users?saved=password-tokens")
-	default:
-		c.Redirect(http.StatusSeeOther, "/admin/users?saved=password")
+	saved := "password"
+	if revoke {
+		saved = "password-tokens"
 	}
+	s.userRowSaved(c, err, saved)
 }
 
 // adminRevokeToken stops an API token from working (POST /admin/tokens/:id/revoke).
