@@ -109,11 +109,7 @@ func (s *Server) bookPage(c *gin.Context) {
 		}
 	}
 	in.UTM = utmInput{q.Get("utm_source"), q.Get("utm_medium"), q.Get("utm_campaign"), q.Get("utm_term"), q.Get("utm_content")}
-	raw := answersFrom(q)
-	in.Answers = make(map[string]any, len(raw))
-	for id, a := range raw {
-		in.Answers[id] = a
-	}
+	in.Answers = formAnswers(q)
 	if len(role.Questions) == 0 {
 		s.showBookForm(c, http.StatusOK, role, in, q.Get("tz"), q.Get("date"), nil, "")
 		return
@@ -288,10 +284,7 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		TargetTitle: f.Get("target_title"), RoleSlug: role.Slug, Start: f.Get("start"), Timezone: f.Get("timezone"),
 		Message: f.Get("message"), Consent: f.Get("consent") != "", Referrer: f.Get("referrer"),
 		UTM:     utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
-		Answers: map[string]any{},
-	}
-	for id, a := range answersFrom(f) {
-		in.Answers[id] = a
+		Answers: formAnswers(f),
 	}
 	req, err := in.validate(s.content, &s.zones)
 	err = s.requirePhone(c.Request.Context(), in.Phone, err)

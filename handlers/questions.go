@@ -257,6 +257,16 @@ func (r *Role) route(a models.Answers) *Route {
 	return nil
 }
 
+// formAnswers is answersFrom as a booking's answers, which a form or
+// query string only ever gives as strings.
+func formAnswers(vals url.Values) map[string]any {
+	out := map[string]any{}
+	for id, a := range answersFrom(vals) {
+		out[id] = a
+	}
+	return out
+}
+
 // answersFrom reads answers.<id> parameters from a form or query string.
 func answersFrom(vals url.Values) map[string]string {
 	out := map[string]string{}
