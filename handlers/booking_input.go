@@ -147,14 +147,9 @@ func (in bookingInput) route(v *models.ValidationError, role *Role, req *models.
 	if hasAnswerErrors(v) {
 		return
 	}
-	rt := role.route(req.Answers)
-	switch {
-	case rt == nil:
-	case rt.Disqualify != nil:
-		req.Disqualified = &models.Disqualification{Message: rt.Disqualify.Message, URL: rt.Disqualify.URL}
+	req.Hosts, req.Disqualified = role.routeTo(req.Answers)
+	if req.Disqualified != nil {
 		delete(v.Fields, "start")
-	default:
-		req.Hosts = rt.Hosts
 	}
 }
 

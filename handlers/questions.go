@@ -257,6 +257,19 @@ func (r *Role) route(a models.Answers) *Route {
 	return nil
 }
 
+// routeTo is where role's routes send answers a: the hosts to book with
+// (nil: any host), or the disqualification that turns the visitor away.
+func (r *Role) routeTo(a models.Answers) ([]string, *models.Disqualification) {
+	rt := r.route(a)
+	switch {
+	case rt == nil:
+		return nil, nil
+	case rt.Disqualify != nil:
+		return nil, &models.Disqualification{Message: rt.Disqualify.Message, URL: rt.Disqualify.URL}
+	}
+	return rt.Hosts, nil
+}
+
 // formAnswers is answersFrom as a booking's answers, which a form or
 // query string only ever gives as strings.
 func formAnswers(vals url.Values) map[string]any {

@@ -60,12 +60,9 @@ func (s *Server) slotRoute(slug string, q url.Values) ([]string, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	rt := role.route(answers)
-	switch {
-	case rt == nil:
-		return nil, nil
-	case rt.Disqualify != nil:
-		return nil, notEligible{&models.Disqualification{Message: rt.Disqualify.Message, URL: rt.Disqualify.URL}}
+	hosts, d := role.routeTo(answers)
+	if d != nil {
+		return nil, notEligible{d}
 	}
-	return rt.Hosts, nil
+	return hosts, nil
 }
