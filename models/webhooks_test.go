@@ -10,7 +10,7 @@ import (
 	"github.com/callbook/callbook/models/storetest"
 )
 
-// deliveryTypes lists a webhook's deliveries as "type:lead" in id order.
+// deliveryTypes lists the event types of a webhook's deliveries in id order.
 func deliveryTypes(t *testing.T, s *models.Store, hookID uint) []string {
 	t.Helper()
 	var rows []models.WebhookDelivery
