@@ -43,7 +43,12 @@ type testEnv struct {
 func newTestServer(t testing.TB, dialect string, tweak ...func(*Options)) *testEnv {
 	t.Helper()
 	clock := storetest.NewClock(testStart)
-	store := storetest.MustOpen(t, dialect, storetest.Options(clock))
+	return newTestServerOn(t, storetest.MustOpen(t, dialect, storetest.Options(clock)), clock, tweak...)
+}
+
+// newTestServerOn builds the whole router on store, whose clock is clock.
+func newTestServerOn(t testing.TB, store *models.Store, clock *storetest.Clock, tweak ...func(*Options)) *testEnv {
+	t.Helper()
 	content, err := LoadContent(web.Content())
 	if err != nil {
 		t.Fatalf("content: %v", err)
