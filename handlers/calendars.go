@@ -84,33 +84,32 @@ func (s *Server) apiSetHostCalendars(c *gin.Context) {
 		s.fail(c, models.Invalid("calendars", "is required (an empty list removes every calendar)"))
 		return
 	}
-	list, err := s.saveCalendars(c, id, *in.Calendars)
-	if err != nil {
+	if err := s.saveCalendars(c, id, *in.Calendars); err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"calendars": toCalendarsJSON(list)})
+	s.apiHostCalendars(c)
 }
 
 // saveCalendars stores a host's sources, records who changed them and
-// reads them; the list returned shows that read's outcome.
-func (s *Server) saveCalendars(c *gin.Context, hostID uint, in []models.CalendarSourceInput) ([]models.CalendarSourceView, error) {
+// reads them, so their state afterwards shows that read's outcome.
+func (s *Server) saveCalendars(c *gin.Context, hostID uint, in []models.CalendarSourceInput) error {
 	ctx := c.Request.Context()
 	if _, err := s.store.SetHostCalendars(ctx, hostID, in); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.store.AddEvent(0, "calendars.updated", models.ActorUser(staffUser(c)), map[string]any{"host_id": hostID}); err != nil {
-		return nil, err
+		return err
 	}
-	if s.calendars != nil {
-		rctx, cancel := context.WithTimeout(ctx, calendarSyncWait)
-		err := s.calendars.SyncHost(rctx, hostID)
-		cancel()
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
-		}
+	if s.calendars == nil {
+		return nil
 	}
-	return s.store.HostCalendars(ctx, hostID)
+	rctx, cancel := context.WithTimeout(ctx, calendarSyncWait)
+	defer cancel()
+	if err := s.calendars.SyncHost(rctx, hostID); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
 }
 
 // hostFeed serves a host's private feed of its calls
@@ -210,7 +209,7 @@ func (s *Server) adminHostCalendars(c *gin.Context) {
 	if removeID == 0 {
 		in, notice = append(in, form), "added"
 	}
-	_, err = s.saveCalendars(c, id, in)
+	err = s.saveCalendars(c, id, in)
 	var verr *models.ValidationError
 	switch {
 	case errors.As(err, &verr):
