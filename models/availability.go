@@ -299,7 +299,7 @@ func (s *Store) EnsureDefaultHost(ctx context.Context) error {
 		if n > 0 {
 			return nil
 		}
-		email := addressOf(s.mailFrom)
+		email := s.mailFrom
 		if email == "" {
 			email = "discovery-team@localhost"
 		}

@@ -31,6 +31,8 @@ type groupCommit struct {
 	// finish runs once per batch after its jobs, in its transaction, to
 	// do what the jobs deferred to the batch (see batchState).
 	finish func(tx *gorm.DB, st *batchState) error
+	// committed, when set, runs after each batch that committed.
+	committed func()
 }
 
 // batchState collects what a batch's jobs leave to be done once for all of
@@ -107,8 +109,8 @@ type writeJob struct {
 
 var errStoreClosed = errors.New("models: store is closed")
 
-func newGroupCommit(db *gorm.DB, maxBatch int, finish func(tx *gorm.DB, st *batchState) error) *groupCommit {
-	g := &groupCommit{db: db, jobs: make(chan *writeJob), quit: make(chan struct{}), maxBatch: maxBatch, finish: finish}
+func newGroupCommit(db *gorm.DB, maxBatch int, finish func(tx *gorm.DB, st *batchState) error, committed func()) *groupCommit {
+	g := &groupCommit{db: db, jobs: make(chan *writeJob), quit: make(chan struct{}), maxBatch: maxBatch, finish: finish, committed: committed}
 	g.done.Add(1)
 	go g.run()
 	return g
@@ -218,6 +220,9 @@ func (g *groupCommit) commit(first *writeJob) {
 				return g.finishBatch(tx, st)
 			})
 		}
+	}
+	if err == nil && g.committed != nil {
+		g.committed()
 	}
 	for i, j := range batch {
 		if results[i] == nil && err != nil {

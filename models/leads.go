@@ -74,7 +74,7 @@ type LeadRow struct {
 }
 
 // leadRowSelect computes the per-lead figures with correlated subqueries
-// that each use ix_bookings_lead_start, so a page of 50 costs 50 index seeks.
+// that each seek ix_bookings_lead_status_start, so a page of 50 costs 50 index seeks.
 func leadRowSelect(now time.Time) (string, []any) {
 	return `leads.*,
 	(SELECT COUNT(*) FROM bookings b WHERE b.lead_id = leads.id) AS bookings_count,

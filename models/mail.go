@@ -148,7 +148,7 @@ func (s *Store) outboxRow(to, toName string, d MailData) OutboxMessage {
 // newMessageID returns a unique RFC 5322 Message-ID on the sender's domain.
 func (s *Store) newMessageID() string {
 	domain := "callbook.localhost"
-	if a := addressOf(s.mailFrom); a != "" {
+	if a := s.mailFrom; a != "" {
 		domain = a[strings.LastIndexByte(a, '@')+1:]
 	}
 	return "<" + RandomToken(16) + "@" + domain + ">"

@@ -19,7 +19,7 @@ func (s *Store) borrowsAddress(u *User) bool {
 		return false
 	}
 	addr := NormalizeEmail(u.Email)
-	return addr == "" || addr == NormalizeEmail(addressOf(s.mailFrom)) || strings.HasSuffix(addr, "@localhost")
+	return addr == "" || addr == NormalizeEmail(s.mailFrom) || strings.HasSuffix(addr, "@localhost")
 }
 
 // noticeRecipients are the people host's notices go to: the host, or for a

@@ -245,7 +245,8 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint) error {
 	return nil
 }
 
-// ListOutbox returns up to limit emails, newest first; status "" means all.
+// ListOutbox returns up to limit emails, newest first (in the order they
+// were queued, which is id order); status "" means all.
 // limit <= 0 means 50, and it is capped at 500. An unknown status is a
 // ValidationError.
 func (s *Store) ListOutbox(ctx context.Context, status string, limit int) ([]OutboxMessage, error) {
@@ -256,7 +257,7 @@ func (s *Store) ListOutbox(ctx context.Context, status string, limit int) ([]Out
 		limit = defaultOutboxLimit
 	}
 	limit = min(limit, maxOutboxLimit)
-	q := s.read.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit)
+	q := s.read.WithContext(ctx).Order("id DESC").Limit(limit)
 	if status != "" {
 		q = q.Where("status = ?", status)
 	}

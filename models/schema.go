@@ -118,7 +118,7 @@ type Lead struct {
 	// lead answered, as a JSON object by question id.
 	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
 	ErasedAt    *time.Time
-	CreatedAt   time.Time `gorm:"not null;index"`
+	CreatedAt   time.Time `gorm:"not null"` // indexed first in ix_leads_created_title
 	UpdatedAt   time.Time `gorm:"not null"`
 }
 
@@ -128,10 +128,10 @@ type Booking struct {
 	ID           uint      `gorm:"primaryKey"`
 	UID          string    `gorm:"column:uid;size:64;not null;uniqueIndex"` // random, also the calendar UID
 	TokenHash    string    `gorm:"size:64;not null;uniqueIndex"`
-	LeadID       uint      `gorm:"not null;index:ix_bookings_lead_start,priority:1"`
+	LeadID       uint      `gorm:"not null"`
 	HostID       uint      `gorm:"not null;index:ix_bookings_host_start,priority:1"`
 	Status       string    `gorm:"size:16;not null;index:ix_bookings_status_start,priority:1"`
-	StartAt      time.Time `gorm:"not null;index:ix_bookings_lead_start,priority:2;index:ix_bookings_host_start,priority:2;index:ix_bookings_status_start,priority:2"`
+	StartAt      time.Time `gorm:"not null;index:ix_bookings_host_start,priority:2;index:ix_bookings_status_start,priority:2"`
 	EndAt        time.Time `gorm:"not null"`
 	Timezone     string    `gorm:"size:64;not null"`
 	TargetTitle  string    `gorm:"size:120;not null"`
@@ -194,7 +194,7 @@ type OutboxMessage struct {
 	ClaimedUntil  *time.Time
 	LastError     string `gorm:"type:text;not null;default:''"`
 	SentAt        *time.Time
-	CreatedAt     time.Time `gorm:"not null;index"`
+	CreatedAt     time.Time `gorm:"not null"`
 	UpdatedAt     time.Time `gorm:"not null"`
 }
 
@@ -203,10 +203,10 @@ func (OutboxMessage) TableName() string { return "outbox" }
 
 // Event is one entry on a lead's timeline.
 type Event struct {
-	ID        uint      `gorm:"primaryKey"`
-	LeadID    *uint     `gorm:"index:ix_events_lead,priority:1"`
-	BookingID *uint     `gorm:"index"`
-	Type      string    `gorm:"size:40;not null;index"`
+	ID        uint  `gorm:"primaryKey"`
+	LeadID    *uint `gorm:"index:ix_events_lead,priority:1"`
+	BookingID *uint
+	Type      string    `gorm:"size:40;not null"`
 	Actor     string    `gorm:"size:200;not null"`
 	Data      string    `gorm:"type:text;not null;default:'{}'"`
 	CreatedAt time.Time `gorm:"not null"`

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -77,13 +78,14 @@ type Store struct {
 	reminders  []ReminderOffset
 	now        func() time.Time
 	log        *slog.Logger
-	mailFrom   string
+	mailFrom   string // the team address alone, without a display name
 	meetingURL string
 
 	outboxSignal  chan struct{}
 	passwords     passwordGate
 	avail         availabilityCache
-	group         *groupCommit // SQLite only
+	group         *groupCommit  // SQLite only
+	ckpt          *checkpointer // SQLite only
 	closeOnce     sync.Once
 	webhookSignal chan struct{}
 	webhookRender WebhookRenderer
@@ -130,7 +132,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		reminders:     opts.Reminders,
 		now:           opts.Now,
 		log:           opts.Log,
-		mailFrom:      opts.MailFrom,
+		mailFrom:      addressOf(opts.MailFrom),
 		meetingURL:    opts.MeetingURL,
 		outboxSignal:  make(chan struct{}, 1),
 		passwords:     newPasswordGate(opts.PasswordChecks),
@@ -188,7 +190,13 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		rdb, _ := s.read.DB()
 		rdb.SetMaxOpenConns(sqliteReaders)
 		rdb.SetMaxIdleConns(sqliteReaders)
-		s.group = newGroupCommit(s.write, 64, s.finishBatch)
+		ckdb, err := sql.Open(sqliteWriterDriver, "file:"+dsn+"?"+params)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", dsn, err)
+		}
+		ckdb.SetMaxOpenConns(1)
+		s.ckpt = newCheckpointer(ckdb, checkpointEvery, s.log)
+		s.group = newGroupCommit(s.write, 64, s.finishBatch, s.ckpt.committed)
 	case DialectPostgres:
 		s.write, err = gorm.Open(postgres.Open(dsn), cfg())
 		if err != nil {
@@ -207,12 +215,14 @@ func Open(rawURL string, opts Options) (*Store, error) {
 // per-connection settings, which the DSN cannot carry: statement journals
 // (the undo record of each statement that may fail half-way, in a batch of
 // bookings nearly every statement) stay in memory instead of spilling to a
-// temporary file once a batch's transaction has grown past 64 KB.
+// temporary file once a batch's transaction has grown past 64 KB; and the
+// writer leaves checkpoints to the background checkpointer until the log
+// is writerCheckpointPages long (see checkpointer).
 const sqliteWriterDriver = "sqlite3_callbook_writer"
 
 func init() {
 	sql.Register(sqliteWriterDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA temp_store = MEMORY", nil)
+		_, err := c.Exec("PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = "+strconv.Itoa(writerCheckpointPages), nil)
 		return err
 	}})
 }
@@ -226,6 +236,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		if s.group != nil {
 			s.group.close()
+		}
+		if s.ckpt != nil {
+			s.ckpt.close()
 		}
 		for _, g := range []*gorm.DB{s.read, s.write} {
 			if db, e := g.DB(); e == nil {

@@ -1,0 +1,98 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// SQLite appends every commit to the write-ahead log (WAL) and copies the
+// pages back into the database file at checkpoints. Left to itself, the
+// connection whose commit pushes the log past 1,000 pages runs the
+// checkpoint right after that commit: on the group committer, a pause of
+// a thousand page writes and a sync of the database file, during which the
+// bookings of the next batch wait.
+//
+// So on SQLite a checkpointer does that copying on a connection of its own,
+// on the other core, a short while after commits. A passive checkpoint
+// never blocks the writer or the readers. The writer keeps a checkpoint of
+// its own for the rare case the background one falls far behind
+// (writerCheckpointPages); since the background one has by then copied
+// nearly everything, that checkpoint is short, and it is what lets SQLite
+// start the log over from its beginning.
+//
+// Durability does not depend on any of this: a commit is on disk once the
+// log is synced, and a checkpoint only moves committed pages.
+type checkpointer struct {
+	db     *sql.DB
+	poke   chan struct{}
+	quit   chan struct{}
+	done   sync.WaitGroup
+	every  time.Duration
+	log    *slog.Logger
+	closed sync.Once
+}
+
+// checkpointEvery is the least time between background checkpoints. Under
+// a full booking load the log grows by about 15,000 pages a second, so each
+// checkpoint copies a few hundred distinct pages.
+const checkpointEvery = 100 * time.Millisecond
+
+// writerCheckpointPages is the log length (in pages) at which the writer
+// checkpoints after its own commit: ten times SQLite's default, so that
+// the background checkpointer does the copying and the writer only the
+// last few pages and the restart of the log (a 40 MB log at most).
+const writerCheckpointPages = 10000
+
+func newCheckpointer(db *sql.DB, every time.Duration, log *slog.Logger) *checkpointer {
+	c := &checkpointer{db: db, poke: make(chan struct{}, 1), quit: make(chan struct{}), every: every, log: log}
+	c.done.Add(1)
+	go c.run()
+	return c
+}
+
+// committed tells the checkpointer that the log has grown. It never blocks.
+func (c *checkpointer) committed() {
+	select {
+	case c.poke <- struct{}{}:
+	default:
+	}
+}
+
+func (c *checkpointer) run() {
+	defer c.done.Done()
+	var last time.Time
+	for {
+		select {
+		case <-c.poke:
+		case <-c.quit:
+			return
+		}
+		if wait := c.every - time.Since(last); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-c.quit:
+				return
+			}
+		}
+		last = time.Now()
+		// PASSIVE copies what it can without waiting for anyone; a busy
+		// answer only means another checkpoint is running.
+		var busy, logPages, copied int
+		err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied)
+		if err != nil {
+			c.log.Warn("background checkpoint failed; the writer checkpoints on its own", "err", err)
+		}
+	}
+}
+
+// close stops the checkpointer and closes its connection.
+func (c *checkpointer) close() {
+	c.closed.Do(func() {
+		close(c.quit)
+		c.done.Wait()
+		c.db.Close()
+	})
+}
