@@ -38,6 +38,10 @@ func (b BookingSettings) Duration() time.Duration {
 	return time.Duration(b.DurationMinutes) * time.Minute
 }
 
+// maxBufferMinutes bounds the buffer setting, and so how far past its end a
+// call's claims can reach.
+const maxBufferMinutes = 240
+
 // Buffer is the gap kept free after (and so before) each call.
 func (b BookingSettings) Buffer() time.Duration { return time.Duration(b.BufferMinutes) * time.Minute }
 
@@ -365,8 +369,8 @@ func (s *Store) SetAvailability(ctx context.Context, cfg AvailabilityConfig) (Av
 	case bs.DurationMinutes < 5 || bs.DurationMinutes > 480 || bs.DurationMinutes%5 != 0:
 		verr.Add("duration_minutes", "must be a multiple of 5 from 5 to 480")
 	}
-	if bs.BufferMinutes < 0 || bs.BufferMinutes > 240 || bs.BufferMinutes%5 != 0 {
-		verr.Add("buffer_minutes", "must be a multiple of 5 from 0 to 240")
+	if bs.BufferMinutes < 0 || bs.BufferMinutes > maxBufferMinutes || bs.BufferMinutes%5 != 0 {
+		verr.Add("buffer_minutes", "must be a multiple of 5 from 0 to "+strconv.Itoa(maxBufferMinutes))
 	}
 	if bs.MinNoticeMinutes < 0 || bs.MinNoticeMinutes > 60*24*30 {
 		verr.Add("min_notice_minutes", "must be from 0 to 43200 (30 days)")

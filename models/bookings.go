@@ -341,9 +341,13 @@ func (s *Store) claimTime(tx *gorm.DB, b *Booking, bs BookingSettings) error {
 	return nil
 }
 
-// releaseTime frees b's claims.
-func releaseTime(tx *gorm.DB, bookingID uint) error {
-	return tx.Where("booking_id = ?", bookingID).Delete(&BookingClaim{}).Error
+// releaseTime frees b's claims. They are b's host's units from b's start
+// to its end plus the buffer of the day it was booked, at most
+// maxBufferMinutes: a range of the claims' key.
+func releaseTime(tx *gorm.DB, b *Booking) error {
+	u := int64(ClaimUnit / time.Second)
+	return tx.Where("host_id = ? AND unit >= ? AND unit < ? AND booking_id = ?", b.HostID, b.StartAt.Unix()/u*u,
+		b.EndAt.Add(maxBufferMinutes*time.Minute).Unix(), b.ID).Delete(&BookingClaim{}).Error
 }
 
 // scheduleReminders writes one reminder per configured offset for b, due at

@@ -232,7 +232,7 @@ func (s *Store) pickRescheduleHost(tx *gorm.DB, b *Booking, start time.Time, bs 
 // raises the sequence, moves the reminders and withdraws the unsent
 // reminders, confirmation and earlier reschedule emails about the old time.
 func (s *Store) moveBooking(tx *gorm.DB, b *Booking, hostID uint, start time.Time, bs BookingSettings, now time.Time) error {
-	if err := releaseTime(tx, b.ID); err != nil {
+	if err := releaseTime(tx, b); err != nil {
 		return err
 	}
 	b.HostID, b.StartAt, b.EndAt = hostID, start, start.Add(bs.Duration())
@@ -346,7 +346,7 @@ func (s *Store) closeBooking(tx *gorm.DB, b *Booking, reason string, now time.Ti
 	}).Error; err != nil {
 		return err
 	}
-	if err := releaseTime(tx, b.ID); err != nil {
+	if err := releaseTime(tx, b); err != nil {
 		return err
 	}
 	if err := tx.Model(&Reminder{}).Where("booking_id = ? AND status = ?", b.ID, ReminderPending).

@@ -593,3 +593,45 @@ func TestSlotsMoving_OwnBufferNoLongerBlocksNeighbours(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelAndReschedule_ReleaseTheBufferClaimedWhenBooked books calls
+// under the longest buffer, then shortens it: canceling or moving a call
+// still frees every unit it claimed, buffer included.
+func TestCancelAndReschedule_ReleaseTheBufferClaimedWhenBooked(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, _ := mustOpen(t, dialect)
+		ctx := context.Background()
+		setBuffer := func(minutes int) {
+			t.Helper()
+			cfg, err := s.Availability(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.BufferMinutes = minutes
+			if _, err := s.SetAvailability(ctx, cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setBuffer(240)
+		canceled := mgBook(t, s, mgAt(t, "2026-12-01 09:00"), "ada@example.com")
+		moved := mgBook(t, s, mgAt(t, "2026-12-02 09:00"), "bob@example.com")
+		for _, b := range []*models.BookingResult{canceled, moved} {
+			if n := len(mgClaims(t, s, b.Booking.ID)); n != (30+240)/5 {
+				t.Fatalf("call %d holds %d units, want %d", b.Booking.ID, n, (30+240)/5)
+			}
+		}
+		setBuffer(0)
+		if _, err := s.CancelBooking(ctx, canceled.Token, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RescheduleBooking(ctx, moved.Token, mgAt(t, "2026-12-03 09:00"), ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(mgClaims(t, s, canceled.Booking.ID)); n != 0 {
+			t.Errorf("the canceled call still holds %d units", n)
+		}
+		if n := len(mgClaims(t, s, moved.Booking.ID)); n != 30/5 {
+			t.Errorf("the moved call holds %d units, want its new %d", n, 30/5)
+		}
+	})
+}

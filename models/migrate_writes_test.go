@@ -14,11 +14,12 @@ import (
 // droppedIndexes are the indexes every booking used to write that no query
 // reads.
 var droppedIndexes = map[string]string{
-	"idx_leads_created_at":   "leads (created_at)",
-	"ix_bookings_lead_start": "bookings (lead_id, start_at)",
-	"idx_events_type":        "events (type)",
-	"idx_events_booking_id":  "events (booking_id)",
-	"idx_outbox_created_at":  "outbox (created_at)",
+	"idx_leads_created_at":          "leads (created_at)",
+	"ix_bookings_lead_start":        "bookings (lead_id, start_at)",
+	"idx_events_type":               "events (type)",
+	"idx_events_booking_id":         "events (booking_id)",
+	"idx_outbox_created_at":         "outbox (created_at)",
+	"idx_booking_claims_booking_id": "booking_claims (booking_id)",
 }
 
 // TestMigrate_LightensAnExistingDatabasesBookingWrites takes a database as

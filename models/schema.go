@@ -157,11 +157,13 @@ type Booking struct {
 
 // BookingClaim reserves one ClaimUnit of a host's time for a confirmed
 // booking. The primary key (host, unit) is what makes two overlapping
-// confirmed calls for one host impossible, whatever races in Go.
+// confirmed calls for one host impossible, whatever races in Go. A
+// booking's claims are found by that key too (see releaseTime), so
+// booking_id needs no index of its own.
 type BookingClaim struct {
 	HostID    uint  `gorm:"primaryKey;autoIncrement:false"`
 	Unit      int64 `gorm:"primaryKey;autoIncrement:false"` // unix seconds of the unit's start
-	BookingID uint  `gorm:"not null;index"`
+	BookingID uint  `gorm:"not null"`
 }
 
 // Reminder is one reminder email owed for a booking at one offset.
