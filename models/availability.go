@@ -265,6 +265,9 @@ func (s *Store) bumpAvailability(tx *gorm.DB) error {
 
 // finishBatch does, once per group commit, what the batch's jobs deferred.
 func (s *Store) finishBatch(tx *gorm.DB, st *batchState) error {
+	if err := s.indexDeferredLeads(tx, st); err != nil {
+		return err
+	}
 	if !st.availabilityChanged {
 		return nil
 	}

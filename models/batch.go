@@ -31,8 +31,15 @@ type groupCommit struct {
 	// finish runs once per batch after its jobs, in its transaction, to
 	// do what the jobs deferred to the batch (see batchState).
 	finish func(tx *gorm.DB, st *batchState) error
+	// settle runs in a batch's transaction before each job that is not a
+	// booking (keepsReads false), to bring in step what the bookings before
+	// it deferred to the batch's end.
+	settle func(tx *gorm.DB, st *batchState) error
 	// committed, when set, runs after each batch that committed.
 	committed func()
+	// observe, when set (by tests), receives each batch's size once it has
+	// committed or failed.
+	observe func(size int)
 }
 
 // batchState collects what a batch's jobs leave to be done once for all of
@@ -42,15 +49,21 @@ type batchState struct {
 	// availabilityChanged asks for one new availability version for the
 	// whole batch instead of one per booking.
 	availabilityChanged bool
+	// mayDefer allows holding back the lead index's insert trigger
+	// (deferLeadIndex); indexDeferred says it is held back, and unindexed
+	// lists the leads created since.
+	mayDefer, indexDeferred bool
+	unindexed               []int64
 	// reads is what consecutive bookings in the batch share.
 	reads batchReads
 	// session is the batch transaction's session that jobs run on.
 	session *gorm.DB
 }
 
-// newBatchState starts the state of a batch running in tx.
-func newBatchState(tx *gorm.DB) *batchState {
-	return &batchState{session: tx.Session(&gorm.Session{NewDB: true, Context: context.Background()})}
+// newBatchState starts the state of a batch running in tx; mayDefer as in
+// batchState.
+func newBatchState(tx *gorm.DB, mayDefer bool) *batchState {
+	return &batchState{session: tx.Session(&gorm.Session{NewDB: true, Context: context.Background()}), mayDefer: mayDefer}
 }
 
 // batchReads caches, for the bookings of one batch, the rows each of them
@@ -109,8 +122,9 @@ type writeJob struct {
 
 var errStoreClosed = errors.New("models: store is closed")
 
-func newGroupCommit(db *gorm.DB, maxBatch int, finish func(tx *gorm.DB, st *batchState) error, committed func()) *groupCommit {
-	g := &groupCommit{db: db, jobs: make(chan *writeJob), quit: make(chan struct{}), maxBatch: maxBatch, finish: finish, committed: committed}
+func newGroupCommit(db *gorm.DB, maxBatch int, settle, finish func(tx *gorm.DB, st *batchState) error, committed func()) *groupCommit {
+	g := &groupCommit{db: db, jobs: make(chan *writeJob), quit: make(chan struct{}), maxBatch: maxBatch,
+		settle: settle, finish: finish, committed: committed}
 	g.done.Add(1)
 	go g.run()
 	return g
@@ -190,8 +204,11 @@ func (g *groupCommit) commit(first *writeJob) {
 	}
 	var failure error
 	err = db.Transaction(func(tx *gorm.DB) error {
-		st := newBatchState(tx)
+		st := newBatchState(tx, true)
 		for i := 0; i < len(batch); i++ {
+			if err := g.settleFor(tx, st, batch[i]); err != nil {
+				return err
+			}
 			if e := runJob(tx, st, batch[i], batch[i].fn); e != nil {
 				failure = e
 				return errJobFailed
@@ -210,7 +227,7 @@ func (g *groupCommit) commit(first *writeJob) {
 			results[0], err = failure, nil
 		} else {
 			err = db.Transaction(func(tx *gorm.DB) error {
-				st := newBatchState(tx)
+				st := newBatchState(tx, false)
 				for i, j := range batch {
 					results[i] = runJob(tx, st, j, func(tx *gorm.DB) error { return tx.Transaction(j.fn) })
 					if !j.keepsReads {
@@ -223,6 +240,9 @@ func (g *groupCommit) commit(first *writeJob) {
 	}
 	if err == nil && g.committed != nil {
 		g.committed()
+	}
+	if g.observe != nil {
+		g.observe(len(batch))
 	}
 	for i, j := range batch {
 		if results[i] == nil && err != nil {
@@ -255,6 +275,14 @@ func (g *groupCommit) waiting(batch []*writeJob) []*writeJob {
 		}
 	}
 	return batch
+}
+
+// settleFor runs settle before j when j is not a booking.
+func (g *groupCommit) settleFor(tx *gorm.DB, st *batchState, j *writeJob) error {
+	if j.keepsReads || g.settle == nil {
+		return nil
+	}
+	return g.settle(tx.Session(&gorm.Session{NewDB: true, Context: context.Background()}), st)
 }
 
 func (g *groupCommit) finishBatch(tx *gorm.DB, st *batchState) error {

@@ -222,12 +222,19 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, []Stat
 		FirstUTMTerm: req.UTMTerm, FirstUTMContent: req.UTMContent, FirstReferrer: req.Referrer,
 		Source: req.Source, PageURL: req.PageURL, AnswersJSON: answersJSON(req.Answers),
 	}
+	deferred, err := s.deferLeadIndex(tx)
+	if err != nil {
+		return nil, false, nil, err
+	}
 	id, err := s.insertID(tx, leadInsertSQL, l.EmailKey, l.Email, l.Name, l.Phone, l.CurrentTitle, l.TargetTitle,
 		l.RoleSlug, l.Status, l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent, l.Referrer,
 		l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent, l.FirstReferrer,
 		l.Source, l.PageURL, l.AnswersJSON, l.CreatedAt, l.UpdatedAt)
 	if err == nil {
 		l.ID = id
+		if deferred {
+			leadIndexed(tx, id)
+		}
 		return &l, true, []StatsDaily{s.statOfLead(&l, 0, 0).row(1)}, nil
 	}
 	if !errors.Is(err, gorm.ErrRecordNotFound) {
@@ -240,6 +247,11 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, []Stat
 	}
 	upd, changes := returningLeadChanges(&existing, req)
 	upd["updated_at"] = now
+	// The update trigger takes the lead's old entry out of the index: a lead
+	// this batch created must be in it first.
+	if err := s.indexDeferredLeads(tx, batchOf(tx)); err != nil {
+		return nil, false, nil, err
+	}
 	update := func() error { return tx.Model(&existing).Updates(upd).Error }
 	var stats []StatsDaily
 	if existing.TargetTitle != req.TargetTitle {

@@ -16,7 +16,9 @@ import (
 //   - SQLite: an FTS5 table with the trigram tokenizer over name and
 //     email_key, kept in step with leads by triggers, so every transaction
 //     that changes a lead (a booking, an edit, an erasure) changes its index
-//     entry too. FTS5 is compiled into the SQLite driver only with the
+//     entry too. The leads that a batch of bookings creates are indexed
+//     together at the end of the batch, in its transaction (see
+//     deferLeadIndex). FTS5 is compiled into the SQLite driver only with the
 //     sqlite_fts5 build tag (see README); a binary built without it searches
 //     by scanning, and hands the index back as stale, to be rebuilt by the
 //     next start of a binary that has FTS5.
@@ -25,8 +27,18 @@ import (
 // scanning on both databases.
 
 // leadSearchSetting records, on SQLite, whether leads_fts matches the leads
-// table ("built") or needs a rebuild ("stale").
+// table (searchBuilt, or "built" as kept by earlier versions, whose insert
+// trigger indexed every lead at once) or needs a rebuild ("stale").
 const leadSearchSetting = "lead_search_index"
+
+// searchBuilt is the state of an index kept in step with the insert
+// trigger that a batch of bookings can hold back (see deferLeadIndex).
+const searchBuilt = "built, batched"
+
+// leadIndexDeferred is the setting whose presence holds back the insert
+// trigger. It only ever exists inside a batch's transaction, so no other
+// connection sees it.
+const leadIndexDeferred = "lead_search_deferred"
 
 // searchLeads adds the condition "name or email contains frag" to q.
 func searchLeads(q *gorm.DB, frag string) *gorm.DB {
@@ -53,9 +65,7 @@ var postgresSearchIndexes = []string{
 // fires only when the name or email changes, so status and owner edits cost
 // nothing extra.
 var sqliteSearchTriggers = []string{
-	`CREATE TRIGGER IF NOT EXISTS leads_fts_insert AFTER INSERT ON leads BEGIN
-		INSERT INTO leads_fts (rowid, name, email_key) VALUES (new.id, new.name, new.email_key);
-	END`,
+	leadInsertTrigger,
 	`CREATE TRIGGER IF NOT EXISTS leads_fts_delete AFTER DELETE ON leads BEGIN
 		INSERT INTO leads_fts (leads_fts, rowid, name, email_key) VALUES ('delete', old.id, old.name, old.email_key);
 	END`,
@@ -64,6 +74,13 @@ var sqliteSearchTriggers = []string{
 		INSERT INTO leads_fts (rowid, name, email_key) VALUES (new.id, new.name, new.email_key);
 	END`,
 }
+
+// leadInsertTrigger indexes a new lead, unless the batch of bookings
+// writing it indexes its new leads itself at its end.
+const leadInsertTrigger = `CREATE TRIGGER IF NOT EXISTS leads_fts_insert AFTER INSERT ON leads
+	WHEN NOT EXISTS (SELECT 1 FROM settings WHERE key = '` + leadIndexDeferred + `') BEGIN
+		INSERT INTO leads_fts (rowid, name, email_key) VALUES (new.id, new.name, new.email_key);
+	END`
 
 // ensureSearchIndex makes SQLite's lead search index match what this binary
 // can maintain: with FTS5, the table and triggers exist and the index is
@@ -84,8 +101,8 @@ func (s *Store) ensureSearchIndex(conn *gorm.DB) error {
 	})
 }
 
-// syncSearchIndex moves the index from state ("", "stale" or "built") to
-// what this binary can keep in step.
+// syncSearchIndex moves the index from state ("", "stale", "built" or
+// searchBuilt) to what this binary can keep in step.
 func (s *Store) syncSearchIndex(tx *gorm.DB, state string) error {
 	if !sqliteFTS5 {
 		if state == "" || state == "stale" {
@@ -98,8 +115,15 @@ func (s *Store) syncSearchIndex(tx *gorm.DB, state string) error {
 		}
 		return upsertSetting(tx, leadSearchSetting, "stale")
 	}
-	if state == "built" {
+	switch state {
+	case searchBuilt:
 		return nil
+	case "built":
+		// In step, with the insert trigger of earlier versions.
+		if err := execAll(tx, "DROP TRIGGER IF EXISTS leads_fts_insert", leadInsertTrigger); err != nil {
+			return err
+		}
+		return upsertSetting(tx, leadSearchSetting, searchBuilt)
 	}
 	s.log.Info("building the lead search index (FTS5 trigram); on a large database this takes a while, once")
 	stmts := append([]string{
@@ -110,7 +134,71 @@ func (s *Store) syncSearchIndex(tx *gorm.DB, state string) error {
 		return err
 	}
 	s.log.Info("built the lead search index", "was", state)
-	return upsertSetting(tx, leadSearchSetting, "built")
+	return upsertSetting(tx, leadSearchSetting, searchBuilt)
+}
+
+// A booking that creates a lead would index it at once through the insert
+// trigger. FTS5 writes what it indexed as a new segment of its index at the
+// next statement of the transaction, so in a batch of bookings each new lead
+// became a segment of its own, and later merges: about a quarter of the
+// writer's time per booking. Instead, the first booking of a batch that
+// inserts a lead holds the trigger back (deferLeadIndex), and the batch
+// indexes all its new leads in one statement (indexDeferredLeads) before
+// it commits, or before any job that is not a booking, since such a job may
+// change or erase a lead the index does not hold yet. A booking that changes
+// an existing lead's details does the same first.
+//
+// Only a batch's first attempt defers: there a failing job rolls back the
+// whole transaction, so what the batch remembers cannot disagree with the
+// database. The retry, which rolls back single jobs to their savepoints,
+// leaves the trigger to index at once.
+
+// deferLeadIndex holds back the insert trigger for the rest of tx's batch,
+// if tx is a batch's first attempt on an index this binary maintains. It
+// reports whether the caller must pass the new lead to leadIndexed.
+func (s *Store) deferLeadIndex(tx *gorm.DB) (bool, error) {
+	b := batchOf(tx)
+	if b == nil || !b.mayDefer || !sqliteFTS5 {
+		return false, nil
+	}
+	if !b.indexDeferred {
+		if _, err := s.exec(tx, "INSERT INTO settings (key, value) VALUES ('"+leadIndexDeferred+"', '')"); err != nil {
+			return false, err
+		}
+		b.indexDeferred = true
+	}
+	return true, nil
+}
+
+// leadIndexed notes a new lead that tx's batch indexes before it ends.
+func leadIndexed(tx *gorm.DB, id uint) {
+	if b := batchOf(tx); b != nil {
+		b.unindexed = append(b.unindexed, int64(id))
+	}
+}
+
+// indexDeferredLeads indexes the leads batch b has created since the
+// trigger was held back, and lets the trigger index again. tx is b's
+// transaction.
+func (s *Store) indexDeferredLeads(tx *gorm.DB, b *batchState) error {
+	if b == nil || !b.indexDeferred {
+		return nil
+	}
+	if n := len(b.unindexed); n > 0 {
+		args := make([]any, n)
+		for i, id := range b.unindexed {
+			args[i] = id
+		}
+		if _, err := s.exec(tx, "INSERT INTO leads_fts (rowid, name, email_key) SELECT id, name, email_key FROM leads "+
+			"WHERE id IN ("+inList(n)+")", args...); err != nil {
+			return err
+		}
+	}
+	if _, err := s.exec(tx, "DELETE FROM settings WHERE key = '"+leadIndexDeferred+"'"); err != nil {
+		return err
+	}
+	b.unindexed, b.indexDeferred = b.unindexed[:0], false
+	return nil
 }
 
 // SQLiteFTS5 reports whether this binary's SQLite has FTS5, so lead search

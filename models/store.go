@@ -196,7 +196,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		}
 		ckdb.SetMaxOpenConns(1)
 		s.ckpt = newCheckpointer(ckdb, checkpointEvery, s.log)
-		s.group = newGroupCommit(s.write, 64, s.finishBatch, s.ckpt.committed)
+		s.group = newGroupCommit(s.write, 64, s.indexDeferredLeads, s.finishBatch, s.ckpt.committed)
 	case DialectPostgres:
 		s.write, err = gorm.Open(postgres.Open(dsn), cfg())
 		if err != nil {
