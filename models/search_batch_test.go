@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,11 +42,10 @@ func TestLeadIndex_BatchedBookingsKeepTheSearchIndexInStep(t *testing.T) {
 	if err != nil || len(slots) < 40 {
 		t.Fatalf("%d slots (%v)", len(slots), err)
 	}
-	next := 0
+	var next atomic.Int64 // each booking takes the next slot
 	book := func(email, name string) (*BookingResult, error) {
-		next++
 		return s.BookSlot(ctx, BookingRequest{Name: name, Email: email, TargetTitle: "Backend Engineer",
-			RoleSlug: "backend-engineer", Phone: "+1 555 0100", Start: slots[next-1].Start, Timezone: "Europe/Berlin"}, nil)
+			RoleSlug: "backend-engineer", Phone: "+1 555 0100", Start: slots[next.Add(1)-1].Start, Timezone: "Europe/Berlin"}, nil)
 	}
 	sizes := make(chan int, 64)
 	s.group.observe = func(n int) { sizes <- n }
