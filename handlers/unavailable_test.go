@@ -1,66 +1,15 @@
 package handlers
 
 import (
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/models/storetest"
 )
-
-// dbGate forwards TCP connections to a database until Close, which drops
-// every forwarded connection and refuses new ones, as a database that went
-// away does.
-type dbGate struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-}
-
-func startDBGate(t *testing.T, target string) *dbGate {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &dbGate{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			d, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			g.mu.Lock()
-			g.conns = append(g.conns, c, d)
-			g.mu.Unlock()
-			go func() { io.Copy(d, c); d.Close() }()
-			go func() { io.Copy(c, d); c.Close() }()
-		}
-	}()
-	t.Cleanup(g.Close)
-	return g
-}
-
-func (g *dbGate) Close() {
-	g.ln.Close()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, c := range g.conns {
-		c.Close()
-	}
-	g.conns = nil
-}
 
 // TestAPI_DatabaseAwayAnswers503UnavailableWithRetryAfter takes the
 // PostgreSQL server away from a running router: API reads and bookings
@@ -71,14 +20,16 @@ func TestAPI_DatabaseAwayAnswers503UnavailableWithRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate := startDBGate(t, u.Host)
-	u.Host = gate.ln.Addr().String()
+	proxy := storetest.StartProxy(t, u.Host)
+	u.Host = proxy.Addr()
 	clock := storetest.NewClock(testStart)
 	e := newTestServerOn(t, storetest.MustOpenURL(t, u.String(), storetest.Options(clock)), clock)
 	starts := e.firstSlots(2, "UTC")
 	token, _ := e.mustBookAPI("ada@example.com", starts[0])
 
-	gate.Close()
+	// The database goes away: new connections are refused, open ones drop.
+	proxy.Down()
+	proxy.Cut()
 	for _, r := range []struct {
 		method, path string
 		body         any

@@ -79,7 +79,7 @@ type clusterOptions struct {
 	reminders func() string // CALLBOOK_REMINDERS, asked for just before the replicas start; nil: the default
 	mailLease string        // CALLBOOK_MAIL_LEASE; empty: the default
 	mailDelay time.Duration // spent by the SMTP server in each DATA
-	viaProxy  bool          // reach PostgreSQL through a pgProxy
+	viaProxy  bool          // reach PostgreSQL through a storetest.Proxy
 }
 
 // cluster is one schema, one SMTP server and the replicas serving both.
@@ -88,7 +88,7 @@ type cluster struct {
 	schema   string
 	db       *sql.DB // the test's own connection, straight to PostgreSQL
 	mail     *mailbox
-	proxy    *pgProxy // nil unless viaProxy
+	proxy    *storetest.Proxy // nil unless viaProxy
 	replicas []*replica
 }
 
@@ -118,7 +118,7 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 
 	serveURL := *u
 	if o.viaProxy {
-		c.proxy = startPGProxy(t, u.Host)
+		c.proxy = storetest.StartProxy(t, u.Host)
 		serveURL.Host = c.proxy.Addr()
 	}
 	mb, smtpURLs := startMailbox(t, o.replicas, o.mailDelay)

@@ -1,4 +1,4 @@
-package itest
+package storetest
 
 import (
 	"io"
@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// pgProxy forwards TCP connections to PostgreSQL so a test can take the
-// database away from the replicas, as a restart does, without touching a
-// server that other tests share: Down refuses new connections until Up,
-// Cut drops the forwarded ones.
-type pgProxy struct {
+// Proxy forwards TCP connections to a database server so that a test can
+// take the database away from its clients, as a restart or a network cut
+// does, without touching a server that other tests share: Down refuses new
+// connections until Up, Cut drops the forwarded ones.
+type Proxy struct {
 	ln     net.Listener
 	target string
 
@@ -20,15 +20,15 @@ type pgProxy struct {
 	conns map[net.Conn]struct{}
 }
 
-// startPGProxy listens on a loopback port and forwards to target
+// StartProxy listens on a loopback port and forwards to target
 // (host:port) until the test ends.
-func startPGProxy(t *testing.T, target string) *pgProxy {
+func StartProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &pgProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
 	go p.serve()
 	t.Cleanup(func() {
 		ln.Close()
@@ -38,27 +38,27 @@ func startPGProxy(t *testing.T, target string) *pgProxy {
 }
 
 // Addr is the proxy's host:port.
-func (p *pgProxy) Addr() string { return p.ln.Addr().String() }
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // Down refuses new connections: each is closed as soon as it is
 // accepted, as by a server that is not up. Forwarded ones stay until Cut.
-func (p *pgProxy) Down() {
+func (p *Proxy) Down() {
 	p.mu.Lock()
 	p.down = true
 	p.mu.Unlock()
 }
 
 // Cut closes every forwarded connection.
-func (p *pgProxy) Cut() { p.closeAll() }
+func (p *Proxy) Cut() { p.closeAll() }
 
 // Up forwards new connections again.
-func (p *pgProxy) Up() {
+func (p *Proxy) Up() {
 	p.mu.Lock()
 	p.down = false
 	p.mu.Unlock()
 }
 
-func (p *pgProxy) closeAll() {
+func (p *Proxy) closeAll() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for c := range p.conns {
@@ -67,7 +67,7 @@ func (p *pgProxy) closeAll() {
 	clear(p.conns)
 }
 
-func (p *pgProxy) serve() {
+func (p *Proxy) serve() {
 	for {
 		client, err := p.ln.Accept()
 		if err != nil {
@@ -77,7 +77,7 @@ func (p *pgProxy) serve() {
 	}
 }
 
-func (p *pgProxy) forward(client net.Conn) {
+func (p *Proxy) forward(client net.Conn) {
 	p.mu.Lock()
 	down := p.down
 	p.mu.Unlock()
