@@ -63,7 +63,7 @@ func (r *Renderer) invite(d models.MailData, method string, stamp time.Time) ([]
 	ev.SetDescription(icsText(r.inviteDescription(d, method)))
 	ev.SetURL(r.ManageURL(d.BookingUID))
 	if m := d.Meeting; m != nil {
-		ev.SetLocation(icsText(meetingLocation(*m, d)))
+		ev.SetLocation(icsText(m.Location(d.Phone)))
 		if m.Kind == models.MeetingVideo && m.URL != "" {
 			ev.SetURL(m.URL)
 		}
@@ -117,21 +117,6 @@ func (r *Renderer) organizer(d models.MailData) (addr, name string) {
 		return r.from.Address, d.HostName
 	}
 	return r.from.Address, organizerName(r.from)
-}
-
-// meetingLocation is the LOCATION of a call: the video URL, the address,
-// or the phone number the host will call.
-func meetingLocation(m models.Meeting, d models.MailData) string {
-	switch m.Kind {
-	case models.MeetingVideo:
-		return m.URL
-	case models.MeetingInPerson:
-		return strings.Join(strings.Fields(m.Address), " ")
-	}
-	if d.Phone != "" {
-		return "Phone call to " + d.Phone
-	}
-	return "Phone call"
 }
 
 func (r *Renderer) inviteDescription(d models.MailData, method string) string {

@@ -129,24 +129,7 @@ func (s *Store) HostFeedCalls(ctx context.Context, hostID uint) ([]FeedCall, err
 	out := make([]FeedCall, len(bs))
 	for i, b := range bs {
 		l := leads[b.LeadID]
-		out[i] = FeedCall{Booking: b, LeadID: b.LeadID, Name: l.Name, Location: feedLocation(s.BookingMeeting(&bs[i]), l.Phone)}
+		out[i] = FeedCall{Booking: b, LeadID: b.LeadID, Name: l.Name, Location: s.BookingMeeting(&bs[i]).Location(l.Phone)}
 	}
 	return out, nil
-}
-
-// feedLocation is where a call happens as the host's calendar shows it: the
-// video room, the address, or for a phone call the number to ring.
-func feedLocation(m Meeting, phone string) string {
-	switch m.Kind {
-	case MeetingVideo:
-		return m.URL
-	case MeetingInPerson:
-		return m.Address
-	case MeetingPhone:
-		if phone != "" {
-			return "Phone call: ring " + phone
-		}
-		return "Phone call"
-	}
-	return ""
 }

@@ -31,6 +31,22 @@ type Meeting struct {
 	Address string `json:"address,omitempty"`
 }
 
+// Location is where a call at m happens, in one line, as calendars show it
+// (an invite's LOCATION, a host's feed): the video URL, the address, or for
+// a phone call the number the host rings, phone ("" when unknown).
+func (m Meeting) Location(phone string) string {
+	switch m.Kind {
+	case MeetingVideo:
+		return m.URL
+	case MeetingInPerson:
+		return strings.Join(strings.Fields(m.Address), " ")
+	}
+	if phone != "" {
+		return "Phone call to " + phone
+	}
+	return "Phone call"
+}
+
 // ForBooking is the meeting place of the call with uid: the same uid always
 // gives the same room, so a call that keeps its host keeps its room.
 func (m Meeting) ForBooking(uid string) Meeting {

@@ -86,3 +86,22 @@ func TestReschedule_ToAnotherHostTakesThatHostsPlaceAndWithdrawsTheOldHostsEvent
 		}
 	})
 }
+
+// TestMeetingLocation_OneLineForCalendars is what invites and host feeds
+// put in LOCATION: the room, the address on one line, or the number rung.
+func TestMeetingLocation_OneLineForCalendars(t *testing.T) {
+	for _, c := range []struct {
+		m     models.Meeting
+		phone string
+		want  string
+	}{
+		{models.Meeting{Kind: models.MeetingVideo, URL: "https://meet.example.com/r1"}, "+1 555 0100", "https://meet.example.com/r1"},
+		{models.Meeting{Kind: models.MeetingInPerson, Address: "Room 4\n1 Main St,\t Springfield"}, "", "Room 4 1 Main St, Springfield"},
+		{models.Meeting{Kind: models.MeetingPhone}, "+1 555 0100", "Phone call to +1 555 0100"},
+		{models.Meeting{Kind: models.MeetingPhone}, "", "Phone call"},
+	} {
+		if got := c.m.Location(c.phone); got != c.want {
+			t.Errorf("%+v with phone %q: %q, want %q", c.m, c.phone, got, c.want)
+		}
+	}
+}
