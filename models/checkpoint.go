@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -64,6 +65,7 @@ func (c *checkpointer) committed() {
 func (c *checkpointer) run() {
 	defer c.done.Done()
 	var last time.Time
+	failing := false
 	for {
 		select {
 		case <-c.poke:
@@ -82,9 +84,14 @@ func (c *checkpointer) run() {
 		// answer only means another checkpoint is running.
 		var busy, logPages, copied int
 		err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied)
-		if err != nil {
-			c.log.Warn("background checkpoint failed; the writer checkpoints on its own", "err", err)
+		// Said once per failing streak, not at every commit.
+		switch {
+		case err != nil && !failing:
+			c.log.Warn("background checkpoint failed; until it works again the writer checkpoints the log itself at "+strconv.Itoa(writerCheckpointPages)+" pages", "err", err)
+		case err == nil && failing:
+			c.log.Info("background checkpoint works again", "log_pages", logPages, "copied", copied)
 		}
+		failing = err != nil
 	}
 }
 

@@ -1,10 +1,14 @@
 package models
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,3 +63,38 @@ func TestCheckpointer_CopiesCommitsIntoTheDatabaseFile(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestCheckpointer_SaysAFailureOncePerStreak pokes a checkpointer whose
+// connection cannot work: however many commits poke it, the warning is
+// logged once.
+func TestCheckpointer_SaysAFailureOncePerStreak(t *testing.T) {
+	db, err := sql.Open(sqliteWriterDriver, "file:"+filepath.Join(t.TempDir(), "gone.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close() // every checkpoint now fails: the pool is closed
+	var logs syncBuffer
+	c := newCheckpointer(db, time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+	for range 5 {
+		c.committed()
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.close()
+	if n := strings.Count(logs.String(), "background checkpoint failed"); n != 1 {
+		t.Fatalf("the failure was logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the checkpointer's goroutine and
+// the test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
