@@ -17,7 +17,7 @@ import (
 // bookings of the next batch wait.
 //
 // So on SQLite a checkpointer does that copying on a connection of its own,
-// on the other core, a short while after commits. A passive checkpoint
+// in a goroutine of its own, a short while after commits. A passive checkpoint
 // never blocks the writer or the readers. The writer keeps a checkpoint of
 // its own for the rare case the background one falls far behind
 // (writerCheckpointPages); since the background one has by then copied
@@ -44,7 +44,7 @@ const checkpointEvery = 100 * time.Millisecond
 // writerCheckpointPages is the log length (in pages) at which the writer
 // checkpoints after its own commit: ten times SQLite's default, so that
 // the background checkpointer does the copying and the writer only the
-// last few pages and the restart of the log (a 40 MB log at most).
+// last few pages and the restart of the log (a log of about 40 MB).
 const writerCheckpointPages = 10000
 
 func newCheckpointer(db *sql.DB, every time.Duration, log *slog.Logger) *checkpointer {
