@@ -18,11 +18,11 @@ import (
 //
 // So on SQLite a checkpointer does that copying on a connection of its own,
 // in a goroutine of its own, a short while after commits. A passive checkpoint
-// never blocks the writer or the readers. The writer keeps a checkpoint of
-// its own for the rare case the background one falls far behind
-// (writerCheckpointPages); since the background one has by then copied
-// nearly everything, that checkpoint is short, and it is what lets SQLite
-// start the log over from its beginning.
+// never blocks the writer or the readers. The writer still checkpoints once
+// the log is writerCheckpointPages long: under steady load that is what
+// lets SQLite start the log over from its beginning (the log restarts only
+// when it is copied in full with no commit since), and as the background
+// one has by then copied nearly everything, that checkpoint is short.
 //
 // Durability does not depend on any of this: a commit is on disk once the
 // log is synced, and a checkpoint only moves committed pages.
