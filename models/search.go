@@ -97,6 +97,17 @@ func (s *Store) ensureSearchIndex(conn *gorm.DB) error {
 		if err := tx.Model(&Setting{}).Where("key = ?", leadSearchSetting).Pluck("value", &state).Error; err != nil {
 			return err
 		}
+		// A deferral mark only ever exists inside a batch's transaction. One
+		// found here outlived it, so leads written since may be missing from
+		// the index: drop it and rebuild.
+		res := tx.Where("key = ?", leadIndexDeferred).Delete(&Setting{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected > 0 && sqliteFTS5 {
+			s.log.Warn("the lead search index was held back outside a batch; rebuilding it")
+			state = []string{"stale"}
+		}
 		return s.syncSearchIndex(tx, strings.Join(state, ""))
 	})
 }
