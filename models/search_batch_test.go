@@ -157,18 +157,7 @@ func TestLeadIndex_UpgradesTheInsertTriggerOfEarlierVersions(t *testing.T) {
 		t.Skip("built without the sqlite_fts5 tag: lead search scans and there is no index to keep in step")
 	}
 	path := filepath.Join(t.TempDir(), "u.db")
-	open := func() *Store {
-		t.Helper()
-		s, err := Open("sqlite:"+path, Options{Secret: []byte("x")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	s := open()
+	s := openMigrated(t, path)
 	for _, q := range []string{
 		"DROP TRIGGER leads_fts_insert",
 		`CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN
@@ -182,7 +171,7 @@ func TestLeadIndex_UpgradesTheInsertTriggerOfEarlierVersions(t *testing.T) {
 	}
 	s.Close()
 
-	s = open()
+	s = openMigrated(t, path)
 	defer s.Close()
 	var state, ddl string
 	s.write.Raw("SELECT value FROM settings WHERE key = ?", leadSearchSetting).Scan(&state)
@@ -214,18 +203,7 @@ func TestLeadIndex_AStrayDeferralMarkIsClearedAndTheIndexRebuilt(t *testing.T) {
 		t.Skip("built without the sqlite_fts5 tag: lead search scans and there is no index to keep in step")
 	}
 	path := filepath.Join(t.TempDir(), "m.db")
-	open := func() *Store {
-		t.Helper()
-		s, err := Open("sqlite:"+path, Options{Secret: []byte("x")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	s := open()
+	s := openMigrated(t, path)
 	if err := s.write.Create(&Setting{Key: leadIndexDeferred, Value: ""}).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +222,7 @@ func TestLeadIndex_AStrayDeferralMarkIsClearedAndTheIndexRebuilt(t *testing.T) {
 	}
 	s.Close()
 
-	s = open()
+	s = openMigrated(t, path)
 	defer s.Close()
 	var marks int64
 	s.write.Model(&Setting{}).Where("key = ?", leadIndexDeferred).Count(&marks)
@@ -254,4 +232,19 @@ func TestLeadIndex_AStrayDeferralMarkIsClearedAndTheIndexRebuilt(t *testing.T) {
 	if err := s.write.Exec("INSERT INTO leads_fts (leads_fts, rank) VALUES ('integrity-check', 1)").Error; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openMigrated opens and migrates the SQLite store at path; the caller
+// closes it.
+func openMigrated(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open("sqlite:"+path, Options{Secret: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s
 }
