@@ -210,16 +210,23 @@ func TestHostFeed_ListsCallsAndCanBeReplaced(t *testing.T) {
 		admin := e.mustStaff("admin@example.com", models.RoleAdmin)
 		leadID, _ := e.mustBookLead("ada@example.com", 0, nil)
 		hostID := e.defaultHostID()
-		// The first call is by video in the default room; the next in person.
-		cfg, err := e.store.Availability(context.Background(), hostID)
-		if err != nil {
-			t.Fatal(err)
+		// The first call is by video in the default room, the next in
+		// person, the third by phone.
+		meet := func(m models.Meeting) {
+			t.Helper()
+			cfg, err := e.store.Availability(context.Background(), hostID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Meeting = &m
+			if _, err := e.store.SetAvailability(context.Background(), cfg); err != nil {
+				t.Fatal(err)
+			}
 		}
-		cfg.Meeting = &models.Meeting{Kind: models.MeetingInPerson, Address: "Room 4 at 1 Main St"}
-		if _, err := e.store.SetAvailability(context.Background(), cfg); err != nil {
-			t.Fatal(err)
-		}
+		meet(models.Meeting{Kind: models.MeetingInPerson, Address: "Room 4 at 1 Main St"})
 		e.mustBookLead("bea@example.com", 1, nil)
+		meet(models.Meeting{Kind: models.MeetingPhone})
+		e.mustBookLead("cai@example.com", 1, func(b map[string]any) { b["phone"] = "+1 555 0199" })
 		var videoUID string
 		e.store.DB().Model(&models.Booking{}).Where("lead_id = ?", leadID).Pluck("uid", &videoUID)
 		token, err := e.store.HostFeedToken(context.Background(), hostID)
@@ -237,7 +244,8 @@ func TestHostFeed_ListsCallsAndCanBeReplaced(t *testing.T) {
 		unfolded := strings.ReplaceAll(body, "\r\n ", "")
 		for _, want := range []string{"BEGIN:VEVENT", "Ada Lovelace", "Backend Engineer",
 			"http://callbook.test/admin/leads/" + itoa(int(leadID)), "@callbook.test", "STATUS:CONFIRMED",
-			"LOCATION:https://meet.callbook.test/call-" + videoUID, "LOCATION:Room 4 at 1 Main St"} {
+			"LOCATION:https://meet.callbook.test/call-" + videoUID, "LOCATION:Room 4 at 1 Main St",
+			"LOCATION:Phone call to +1 555 0199"} {
 			if !strings.Contains(unfolded, want) {
 				t.Errorf("feed lacks %q:\n%s", want, body)
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"gorm.io/gorm"
 )
@@ -40,6 +41,9 @@ type groupCommit struct {
 	// observe, when set (by tests), receives each batch's size once it has
 	// committed or failed.
 	observe func(size int)
+	// queued counts the jobs handed to do that the writer has not taken
+	// yet, so that tests can tell when jobs wait to join a batch.
+	queued atomic.Int32
 }
 
 // batchState collects what a batch's jobs leave to be done once for all of
@@ -51,9 +55,9 @@ type batchState struct {
 	availabilityChanged bool
 	// mayDefer allows holding back the lead index's insert trigger
 	// (deferLeadIndex); indexDeferred says it is held back, and unindexed
-	// lists the leads created since.
+	// lists the ids (as statement arguments) of the leads created since.
 	mayDefer, indexDeferred bool
-	unindexed               []int64
+	unindexed               []any
 	// reads is what consecutive bookings in the batch share.
 	reads batchReads
 	// session is the batch transaction's session that jobs run on.
@@ -64,6 +68,15 @@ type batchState struct {
 // batchState.
 func newBatchState(tx *gorm.DB, mayDefer bool) *batchState {
 	return &batchState{session: tx.Session(&gorm.Session{NewDB: true, Context: context.Background()}), mayDefer: mayDefer}
+}
+
+// in returns the batch's session with ctx, marked as the batch's (see
+// batchOf), so that what runs on it shares the batch's reads and runs the
+// fixed statements prepared. The session is reused: GORM gives each query a
+// statement of its own, with the session's context.
+func (st *batchState) in(ctx context.Context) *gorm.DB {
+	st.session.Statement.Context = context.WithValue(ctx, batchKey{}, st)
+	return st.session
 }
 
 // batchReads caches, for the bookings of one batch, the rows each of them
@@ -134,12 +147,18 @@ func newGroupCommit(db *gorm.DB, maxBatch int, settle, finish func(tx *gorm.DB, 
 // and returns once that transaction has committed (or fn failed).
 func (g *groupCommit) do(ctx context.Context, keepsReads bool, fn func(tx *gorm.DB) error) error {
 	j := &writeJob{ctx: ctx, fn: fn, done: make(chan error, 1), keepsReads: keepsReads}
+	var err error
+	g.queued.Add(1)
 	select {
 	case g.jobs <- j:
 	case <-g.quit:
-		return errStoreClosed
+		err = errStoreClosed
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
+	}
+	g.queued.Add(-1)
+	if err != nil {
+		return err
 	}
 	return <-j.done
 }
@@ -206,7 +225,7 @@ func (g *groupCommit) commit(first *writeJob) {
 	err = db.Transaction(func(tx *gorm.DB) error {
 		st := newBatchState(tx, true)
 		for i := 0; i < len(batch); i++ {
-			if err := g.settleFor(tx, st, batch[i]); err != nil {
+			if err := g.settleFor(st, batch[i]); err != nil {
 				return err
 			}
 			if e := runJob(tx, st, batch[i], batch[i].fn); e != nil {
@@ -218,7 +237,7 @@ func (g *groupCommit) commit(first *writeJob) {
 			}
 			batch = g.waiting(batch)
 		}
-		return g.finishBatch(tx, st)
+		return g.finishBatch(st)
 	})
 	g.dropIfBroken(err)
 	results := make([]error, len(batch))
@@ -234,7 +253,7 @@ func (g *groupCommit) commit(first *writeJob) {
 						st.reads = batchReads{}
 					}
 				}
-				return g.finishBatch(tx, st)
+				return g.finishBatch(st)
 			})
 		}
 	}
@@ -278,18 +297,18 @@ func (g *groupCommit) waiting(batch []*writeJob) []*writeJob {
 }
 
 // settleFor runs settle before j when j is not a booking.
-func (g *groupCommit) settleFor(tx *gorm.DB, st *batchState, j *writeJob) error {
+func (g *groupCommit) settleFor(st *batchState, j *writeJob) error {
 	if j.keepsReads || g.settle == nil {
 		return nil
 	}
-	return g.settle(tx.Session(&gorm.Session{NewDB: true, Context: context.Background()}), st)
+	return g.settle(st.in(context.Background()), st)
 }
 
-func (g *groupCommit) finishBatch(tx *gorm.DB, st *batchState) error {
+func (g *groupCommit) finishBatch(st *batchState) error {
 	if g.finish == nil {
 		return nil
 	}
-	return g.finish(tx.Session(&gorm.Session{NewDB: true, Context: context.Background()}), st)
+	return g.finish(st.in(context.Background()), st)
 }
 
 // errJobFailed rolls back a batch's first, savepoint-free attempt.
@@ -310,8 +329,5 @@ func runJob(tx *gorm.DB, st *batchState, j *writeJob, fn func(tx *gorm.DB) error
 			err = fmt.Errorf("models: write transaction panicked: %v", r)
 		}
 	}()
-	// The batch's session is reused, each job with its own context: GORM
-	// gives each query a statement of its own, with the session's context.
-	st.session.Statement.Context = context.WithValue(context.WithoutCancel(j.ctx), batchKey{}, st)
-	return fn(st.session)
+	return fn(st.in(context.WithoutCancel(j.ctx)))
 }

@@ -222,7 +222,7 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, []Stat
 		FirstUTMTerm: req.UTMTerm, FirstUTMContent: req.UTMContent, FirstReferrer: req.Referrer,
 		Source: req.Source, PageURL: req.PageURL, AnswersJSON: answersJSON(req.Answers),
 	}
-	deferred, err := s.deferLeadIndex(tx)
+	deferredIn, err := s.deferLeadIndex(tx)
 	if err != nil {
 		return nil, false, nil, err
 	}
@@ -232,8 +232,8 @@ func (s *Store) upsertLead(tx *gorm.DB, req BookingRequest) (*Lead, bool, []Stat
 		l.Source, l.PageURL, l.AnswersJSON, l.CreatedAt, l.UpdatedAt)
 	if err == nil {
 		l.ID = id
-		if deferred {
-			leadIndexed(tx, id)
+		if deferredIn != nil {
+			deferredIn.unindexed = append(deferredIn.unindexed, int64(id))
 		}
 		return &l, true, []StatsDaily{s.statOfLead(&l, 0, 0).row(1)}, nil
 	}
@@ -357,8 +357,7 @@ func (s *Store) claimTime(tx *gorm.DB, b *Booking, bs BookingSettings) error {
 // to its end plus the buffer of the day it was booked, at most
 // maxBufferMinutes: a range of the claims' key.
 func releaseTime(tx *gorm.DB, b *Booking) error {
-	u := int64(ClaimUnit / time.Second)
-	return tx.Where("host_id = ? AND unit >= ? AND unit < ? AND booking_id = ?", b.HostID, b.StartAt.Unix()/u*u,
+	return tx.Where("host_id = ? AND unit >= ? AND unit < ? AND booking_id = ?", b.HostID, claimUnitOf(b.StartAt),
 		b.EndAt.Add(maxBufferMinutes*time.Minute).Unix(), b.ID).Delete(&BookingClaim{}).Error
 }
 

@@ -27,13 +27,13 @@ import (
 // Durability does not depend on any of this: a commit is on disk once the
 // log is synced, and a checkpoint only moves committed pages.
 type checkpointer struct {
-	db     *sql.DB
-	poke   chan struct{}
-	quit   chan struct{}
-	done   sync.WaitGroup
-	every  time.Duration
-	log    *slog.Logger
-	closed sync.Once
+	db   *sql.DB
+	poke chan struct{}
+	quit chan struct{}
+	done sync.WaitGroup
+	log  *slog.Logger
+	// failing says the last checkpoint failed; only checkpoint touches it.
+	failing bool
 }
 
 // checkpointEvery is the least time between background checkpoints. Under
@@ -47,8 +47,8 @@ const checkpointEvery = 100 * time.Millisecond
 // last few pages and the restart of the log (a log of about 40 MB).
 const writerCheckpointPages = 10000
 
-func newCheckpointer(db *sql.DB, every time.Duration, log *slog.Logger) *checkpointer {
-	c := &checkpointer{db: db, poke: make(chan struct{}, 1), quit: make(chan struct{}), every: every, log: log}
+func newCheckpointer(db *sql.DB, log *slog.Logger) *checkpointer {
+	c := &checkpointer{db: db, poke: make(chan struct{}, 1), quit: make(chan struct{}), log: log}
 	c.done.Add(1)
 	go c.run()
 	return c
@@ -62,17 +62,17 @@ func (c *checkpointer) committed() {
 	}
 }
 
+// run checkpoints after each poke, at most once every checkpointEvery.
 func (c *checkpointer) run() {
 	defer c.done.Done()
 	var last time.Time
-	failing := false
 	for {
 		select {
 		case <-c.poke:
 		case <-c.quit:
 			return
 		}
-		if wait := c.every - time.Since(last); wait > 0 {
+		if wait := checkpointEvery - time.Since(last); wait > 0 {
 			select {
 			case <-time.After(wait):
 			case <-c.quit:
@@ -80,26 +80,31 @@ func (c *checkpointer) run() {
 			}
 		}
 		last = time.Now()
-		// PASSIVE copies what it can without waiting for anyone; a busy
-		// answer only means another checkpoint is running.
-		var busy, logPages, copied int
-		err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied)
-		// Said once per failing streak, not at every commit.
-		switch {
-		case err != nil && !failing:
-			c.log.Warn("background checkpoint failed; until it works again the writer checkpoints the log itself at "+strconv.Itoa(writerCheckpointPages)+" pages", "err", err)
-		case err == nil && failing:
-			c.log.Info("background checkpoint works again", "log_pages", logPages, "copied", copied)
-		}
-		failing = err != nil
+		c.checkpoint()
 	}
 }
 
-// close stops the checkpointer and closes its connection.
+// checkpoint runs one PASSIVE checkpoint, which copies what it can without
+// waiting for anyone (a busy answer only means another checkpoint is
+// running). A failure is logged once per failing streak, not at every
+// commit.
+func (c *checkpointer) checkpoint() {
+	var busy, logPages, copied int
+	err := c.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &logPages, &copied)
+	switch {
+	case err != nil && !c.failing:
+		c.log.Warn("background checkpoint failed; until it works again the writer checkpoints the log itself at "+
+			strconv.Itoa(writerCheckpointPages)+" pages", "err", err)
+	case err == nil && c.failing:
+		c.log.Info("background checkpoint works again", "log_pages", logPages, "copied", copied)
+	}
+	c.failing = err != nil
+}
+
+// close stops the checkpointer and closes its connection. The store calls
+// it once.
 func (c *checkpointer) close() {
-	c.closed.Do(func() {
-		close(c.quit)
-		c.done.Wait()
-		c.db.Close()
-	})
+	close(c.quit)
+	c.done.Wait()
+	c.db.Close()
 }

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,15 +22,8 @@ import (
 func TestCheckpointer_CopiesCommitsIntoTheDatabaseFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "c.db")
-	s, err := Open("sqlite:"+path, Options{Secret: []byte("x")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openInternalStoreAt(t, path)
 	ctx := context.Background()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	var pages int
 	if err := s.write.Raw("PRAGMA wal_autocheckpoint").Scan(&pages).Error; err != nil || pages != writerCheckpointPages {
 		t.Fatalf("writer checkpoints at %d pages (%v), want %d", pages, err, writerCheckpointPages)
@@ -63,34 +56,32 @@ func TestCheckpointer_CopiesCommitsIntoTheDatabaseFile(t *testing.T) {
 	}
 }
 
-// TestCheckpointer_SaysAFailureOncePerStreak pokes a checkpointer whose
-// connection cannot work: however many commits poke it, the warning is
-// logged once.
+// TestCheckpointer_SaysAFailureOncePerStreak runs checkpoints on a
+// connection that cannot work, then on one that does: the failure is
+// logged once however often it repeats, and the recovery once.
 func TestCheckpointer_SaysAFailureOncePerStreak(t *testing.T) {
-	db, err := sql.Open(sqliteWriterDriver, "file:"+filepath.Join(t.TempDir(), "gone.db"))
+	path := filepath.Join(t.TempDir(), "c.db")
+	gone, err := sql.Open(sqliteWriterDriver, "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close() // every checkpoint now fails: the pool is closed
-	var failures failureCount
-	c := newCheckpointer(db, time.Millisecond, slog.New(slog.NewTextHandler(&failures, nil)))
+	gone.Close() // every checkpoint on it fails: the pool is closed
+	var logs bytes.Buffer
+	c := &checkpointer{db: gone, log: slog.New(slog.NewTextHandler(&logs, nil))}
 	for range 5 {
-		c.committed()
-		time.Sleep(20 * time.Millisecond)
+		c.checkpoint()
 	}
-	c.close()
-	if n := failures.n.Load(); n != 1 {
-		t.Fatalf("the failure was logged %d times, want once", n)
+	works, err := sql.Open(sqliteWriterDriver, "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// failureCount counts the log lines that say a background checkpoint
-// failed. The checkpointer's goroutine writes them.
-type failureCount struct{ n atomic.Int32 }
-
-func (w *failureCount) Write(p []byte) (int, error) {
-	if bytes.Contains(p, []byte("background checkpoint failed")) {
-		w.n.Add(1)
+	defer works.Close()
+	c.db = works
+	for range 3 {
+		c.checkpoint()
 	}
-	return len(p), nil
+	failed, again := strings.Count(logs.String(), "background checkpoint failed"), strings.Count(logs.String(), "background checkpoint works again")
+	if failed != 1 || again != 1 {
+		t.Fatalf("logged the failure %d times and the recovery %d times, want once each:\n%s", failed, again, logs.String())
+	}
 }

@@ -11,7 +11,14 @@ import (
 // it), and closes it when the test ends.
 func openInternalStore(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open("sqlite:"+filepath.Join(t.TempDir(), "internal.db"), Options{Secret: []byte("test-secret-test-secret")})
+	return openInternalStoreAt(t, filepath.Join(t.TempDir(), "internal.db"))
+}
+
+// openInternalStoreAt is openInternalStore on the database file at path, for
+// tests that look at the file or open it again. Closing it early is safe.
+func openInternalStoreAt(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open("sqlite:"+path, Options{Secret: []byte("test-secret-test-secret")})
 	if err != nil {
 		t.Fatal(err)
 	}

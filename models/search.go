@@ -165,27 +165,21 @@ func (s *Store) syncSearchIndex(tx *gorm.DB, state string) error {
 // leaves the trigger to index at once.
 
 // deferLeadIndex holds back the insert trigger for the rest of tx's batch,
-// if tx is a batch's first attempt on an index this binary maintains. It
-// reports whether the caller must pass the new lead to leadIndexed.
-func (s *Store) deferLeadIndex(tx *gorm.DB) (bool, error) {
+// if tx is a batch's first attempt on an index this binary maintains, and
+// returns that batch, to which the caller adds the lead it inserts
+// (batchState.unindexed); nil when the trigger indexes it.
+func (s *Store) deferLeadIndex(tx *gorm.DB) (*batchState, error) {
 	b := batchOf(tx)
 	if b == nil || !b.mayDefer || !sqliteFTS5 {
-		return false, nil
+		return nil, nil
 	}
 	if !b.indexDeferred {
 		if _, err := s.exec(tx, "INSERT INTO settings (key, value) VALUES ('"+leadIndexDeferred+"', '')"); err != nil {
-			return false, err
+			return nil, err
 		}
 		b.indexDeferred = true
 	}
-	return true, nil
-}
-
-// leadIndexed notes a new lead that tx's batch indexes before it ends.
-func leadIndexed(tx *gorm.DB, id uint) {
-	if b := batchOf(tx); b != nil {
-		b.unindexed = append(b.unindexed, int64(id))
-	}
+	return b, nil
 }
 
 // indexDeferredLeads indexes the leads batch b has created since the
@@ -196,12 +190,8 @@ func (s *Store) indexDeferredLeads(tx *gorm.DB, b *batchState) error {
 		return nil
 	}
 	if n := len(b.unindexed); n > 0 {
-		args := make([]any, n)
-		for i, id := range b.unindexed {
-			args[i] = id
-		}
 		if _, err := s.exec(tx, "INSERT INTO leads_fts (rowid, name, email_key) SELECT id, name, email_key FROM leads "+
-			"WHERE id IN ("+inList(n)+")", args...); err != nil {
+			"WHERE id IN ("+inList(n)+")", b.unindexed...); err != nil {
 			return err
 		}
 	}

@@ -26,15 +26,8 @@ func TestLeadIndex_BatchedBookingsKeepTheSearchIndexInStep(t *testing.T) {
 	if !sqliteFTS5 {
 		t.Skip("built without the sqlite_fts5 tag: lead search scans and there is no index to keep in step")
 	}
-	s, err := Open("sqlite:"+filepath.Join(t.TempDir(), "s.db"), Options{Secret: []byte("x")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openInternalStore(t)
 	ctx := context.Background()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.EnsureDefaultHost(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +84,12 @@ func TestLeadIndex_BatchedBookingsKeepTheSearchIndexInStep(t *testing.T) {
 			wg.Add(1)
 			go func() { defer wg.Done(); errs[i] = job() }()
 		}
-		time.Sleep(200 * time.Millisecond)
+		// Release the writer once every job waits for it.
+		for deadline := time.Now().Add(30 * time.Second); s.group.queued.Load() < int32(len(jobs)); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: only %d of %d jobs reached the writer", round, s.group.queued.Load(), len(jobs))
+			}
+		}
 		close(release)
 		wg.Wait()
 		if err := <-held; err != nil {
@@ -115,27 +113,30 @@ func TestLeadIndex_BatchedBookingsKeepTheSearchIndexInStep(t *testing.T) {
 		}
 		for _, frag := range []string{"nadia", "newcomer", "renamed", "nils", "novel", "edited", "olga", "older", "returned",
 			fmt.Sprintf("%d@example", round), "example.com"} {
-			searchMatchesScan(t, s, frag)
+			CheckSearch(t, s, frag)
 		}
 	}
 }
 
-// searchMatchesScan compares the index's answer for frag with a scan.
-func searchMatchesScan(t *testing.T, s *Store, frag string) {
+// CheckSearch compares the lead list's search (and its count) for frag with
+// a scan of the live leads. It is exported for the package's external tests
+// too; as a _test.go file's name, it is no part of the package.
+func CheckSearch(t *testing.T, s *Store, frag string) {
 	t.Helper()
 	var all []Lead
 	if err := s.write.Where("erased_at IS NULL").Find(&all).Error; err != nil {
 		t.Fatal(err)
 	}
 	var want []uint
+	f := strings.ToLower(frag)
 	for _, l := range all {
-		if strings.Contains(strings.ToLower(l.Name), frag) || strings.Contains(l.EmailKey, frag) {
+		if strings.Contains(strings.ToLower(l.Name), f) || strings.Contains(l.EmailKey, f) {
 			want = append(want, l.ID)
 		}
 	}
 	rows, _, err := s.ListLeads(context.Background(), LeadFilter{Q: frag}, 200, "")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("search %q: %v", frag, err)
 	}
 	var got []uint
 	for _, r := range rows {
@@ -145,6 +146,10 @@ func searchMatchesScan(t *testing.T, s *Store, frag string) {
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Fatalf("search %q found %v, the table says %v", frag, got, want)
+	}
+	n, err := s.CountLeads(context.Background(), LeadFilter{Q: frag})
+	if err != nil || n != int64(len(want)) {
+		t.Fatalf("count %q = %d (%v), want %d", frag, n, err, len(want))
 	}
 }
 
@@ -157,7 +162,7 @@ func TestLeadIndex_UpgradesTheInsertTriggerOfEarlierVersions(t *testing.T) {
 		t.Skip("built without the sqlite_fts5 tag: lead search scans and there is no index to keep in step")
 	}
 	path := filepath.Join(t.TempDir(), "u.db")
-	s := openMigrated(t, path)
+	s := openInternalStoreAt(t, path)
 	for _, q := range []string{
 		"DROP TRIGGER leads_fts_insert",
 		`CREATE TRIGGER leads_fts_insert AFTER INSERT ON leads BEGIN
@@ -171,8 +176,7 @@ func TestLeadIndex_UpgradesTheInsertTriggerOfEarlierVersions(t *testing.T) {
 	}
 	s.Close()
 
-	s = openMigrated(t, path)
-	defer s.Close()
+	s = openInternalStoreAt(t, path)
 	var state, ddl string
 	s.write.Raw("SELECT value FROM settings WHERE key = ?", leadSearchSetting).Scan(&state)
 	s.write.Raw("SELECT sql FROM sqlite_master WHERE name = 'leads_fts_insert'").Scan(&ddl)
@@ -203,7 +207,7 @@ func TestLeadIndex_AStrayDeferralMarkIsClearedAndTheIndexRebuilt(t *testing.T) {
 		t.Skip("built without the sqlite_fts5 tag: lead search scans and there is no index to keep in step")
 	}
 	path := filepath.Join(t.TempDir(), "m.db")
-	s := openMigrated(t, path)
+	s := openInternalStoreAt(t, path)
 	if err := s.write.Create(&Setting{Key: leadIndexDeferred, Value: ""}).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +226,7 @@ func TestLeadIndex_AStrayDeferralMarkIsClearedAndTheIndexRebuilt(t *testing.T) {
 	}
 	s.Close()
 
-	s = openMigrated(t, path)
-	defer s.Close()
+	s = openInternalStoreAt(t, path)
 	var marks int64
 	s.write.Model(&Setting{}).Where("key = ?", leadIndexDeferred).Count(&marks)
 	if n := indexed(s); n != 1 || marks != 0 {
@@ -232,19 +235,4 @@ func TestLeadIndex_AStrayDeferralMarkIsClearedAndTheIndexRebuilt(t *testing.T) {
 	if err := s.write.Exec("INSERT INTO leads_fts (leads_fts, rank) VALUES ('integrity-check', 1)").Error; err != nil {
 		t.Fatal(err)
 	}
-}
-
-// openMigrated opens and migrates the SQLite store at path; the caller
-// closes it.
-func openMigrated(t *testing.T, path string) *Store {
-	t.Helper()
-	s, err := Open("sqlite:"+path, Options{Secret: []byte("x")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(context.Background()); err != nil {
-		s.Close()
-		t.Fatal(err)
-	}
-	return s
 }

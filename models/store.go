@@ -195,7 +195,7 @@ func Open(rawURL string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
 		ckdb.SetMaxOpenConns(1)
-		s.ckpt = newCheckpointer(ckdb, checkpointEvery, s.log)
+		s.ckpt = newCheckpointer(ckdb, s.log)
 		s.group = newGroupCommit(s.write, 64, s.indexDeferredLeads, s.finishBatch, s.ckpt.committed)
 	case DialectPostgres:
 		s.write, err = gorm.Open(postgres.Open(dsn), cfg())
