@@ -1,21 +1,16 @@
 package calendars
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
-	goical "github.com/emersion/go-ical"
-	"github.com/emersion/go-webdav"
-	"github.com/emersion/go-webdav/caldav"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/netguard"
 )
 
 // Fetch limits for every calendar read.
@@ -28,27 +23,67 @@ const (
 // ErrTooLarge: a response passed MaxCalendarLen.
 var ErrTooLarge = fmt.Errorf("the calendar is larger than %d MB", MaxCalendarLen>>20)
 
+// AllowSetting is the variable that lets calendars be read from loopback
+// and private addresses, such as a company's own CalDAV server.
+const AllowSetting = "CALLBOOK_CALENDAR_ALLOW_PRIVATE"
+
 // NewHTTPClient returns the client calendars are read with: a 10 s limit on
 // the whole read, at most 3 redirects, only http and https (a redirect to
-// file: or any other scheme is refused), and 5 MB per response body.
-func NewHTTPClient() *http.Client {
+// file: or any other scheme is refused), 5 MB per response body, and,
+// unless allowPrivate, connections to public addresses only (checked by
+// the dialer on every connection, so redirects and names that resolve
+// elsewhere later are held to it too). No proxy is used: it would connect
+// on our behalf to whatever the address names.
+func NewHTTPClient(allowPrivate bool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil
+	tr.DialContext = netguard.Dialer(FetchTimeout, allowPrivate, AllowSetting).DialContext
 	tr.ResponseHeaderTimeout = FetchTimeout
 	return &http.Client{
 		Timeout:   FetchTimeout,
 		Transport: limitedTransport{next: tr, max: MaxCalendarLen},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > MaxRedirects {
-				return fmt.Errorf("more than %d redirects", MaxRedirects)
+				return errTooManyRedirects
 			}
 			return checkScheme(req.URL)
 		},
 	}
 }
 
+var errTooManyRedirects = fmt.Errorf("the address redirects more than %d times", MaxRedirects)
+
+// CheckAddress says whether a calendar at raw may be read: unless
+// allowPrivate, its host must be a public address or resolve to public
+// addresses only (r nil: the system resolver). The error reads after
+// "url": "must point to a public address; …".
+func CheckAddress(ctx context.Context, raw string, allowPrivate bool, r netguard.Resolver) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return errors.New("is not an absolute URL")
+	}
+	if allowPrivate {
+		return nil
+	}
+	if err := netguard.CheckHost(ctx, u.Hostname(), r); err != nil {
+		return fmt.Errorf("%w (%s=true allows private servers)", err, AllowSetting)
+	}
+	return nil
+}
+
+// StatusError is an answer other than success, told by its status alone:
+// what the server wrote with it is never shown.
+type StatusError struct{ Code int }
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("the calendar server answered %d %s", e.Code, http.StatusText(e.Code))
+}
+
+var errScheme = errors.New("only http and https calendar addresses are read")
+
 func checkScheme(u *url.URL) error {
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("only http and https calendar addresses are read, not %q", u.Scheme)
+		return fmt.Errorf("%w, not %q", errScheme, u.Scheme)
 	}
 	return nil
 }
@@ -67,6 +102,12 @@ func (t limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
+	}
+	if resp.StatusCode >= 400 {
+		// The body of an error answer is dropped here, before any reader
+		// (ours or go-webdav's, which would quote it) can see it.
+		resp.Body.Close()
+		return nil, &StatusError{Code: resp.StatusCode}
 	}
 	if resp.ContentLength > t.max {
 		resp.Body.Close()
@@ -106,19 +147,27 @@ type Reader struct {
 	Loc    *time.Location // business zone, for floating times and dates
 }
 
-// Read fetches src and expands its events over [from, to).
+// Read fetches src and expands its events over [from, to). Its error
+// describes what went wrong in fixed words (see describe): never with
+// what the server sent.
 func (r *Reader) Read(ctx context.Context, src models.CalendarToRead, from, to time.Time) ([]Busy, error) {
 	u, err := url.Parse(src.URL)
 	if err != nil {
-		return nil, err
+		return nil, errors.New("the address is not a URL")
 	}
 	if err := checkScheme(u); err != nil {
 		return nil, err
 	}
+	var busy []Busy
 	if src.Kind == models.CalendarCalDAV {
-		return r.readCalDAV(ctx, u, src, from, to)
+		busy, err = r.readCalDAV(ctx, u, src, from, to)
+	} else {
+		busy, err = r.readICS(ctx, src, from, to)
 	}
-	return r.readICS(ctx, src, from, to)
+	if err != nil {
+		return nil, describe(err)
+	}
+	return busy, nil
 }
 
 func (r *Reader) readICS(ctx context.Context, src models.CalendarToRead, from, to time.Time) ([]Busy, error) {
@@ -133,78 +182,11 @@ func (r *Reader) readICS(ctx context.Context, src models.CalendarToRead, from, t
 	}
 	resp, err := r.Client.Do(req)
 	if err != nil {
-		return nil, plainError(err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("the calendar server answered %s", resp.Status)
+		return nil, &StatusError{Code: resp.StatusCode}
 	}
-	busy, err := Expand(resp.Body, from, to, r.Loc)
-	if errors.Is(err, ErrTooLarge) {
-		return nil, ErrTooLarge
-	}
-	return busy, err
-}
-
-// readCalDAV asks the collection at u for the events overlapping the
-// window (a calendar-query REPORT with a time range) and expands each
-// calendar object the server returns.
-func (r *Reader) readCalDAV(ctx context.Context, u *url.URL, src models.CalendarToRead, from, to time.Time) ([]Busy, error) {
-	var hc webdav.HTTPClient = r.Client
-	if src.Username != "" {
-		hc = webdav.HTTPClientWithBasicAuth(r.Client, src.Username, src.Password)
-	}
-	client, err := caldav.NewClient(hc, src.URL)
-	if err != nil {
-		return nil, err
-	}
-	objs, err := client.QueryCalendar(ctx, u.Path, &caldav.CalendarQuery{
-		CompRequest: caldav.CalendarCompRequest{Name: "VCALENDAR", AllProps: true, AllComps: true},
-		CompFilter: caldav.CompFilter{Name: "VCALENDAR", Comps: []caldav.CompFilter{
-			{Name: "VEVENT", Start: from.UTC(), End: to.UTC()},
-		}},
-	})
-	if err != nil {
-		return nil, plainError(err)
-	}
-	var out []Busy
-	var buf bytes.Buffer
-	for _, o := range objs {
-		if o.Data == nil {
-			continue
-		}
-		buf.Reset()
-		if err := goical.NewEncoder(&buf).Encode(o.Data); err != nil {
-			return nil, fmt.Errorf("calendar object %s: %w", o.Path, err)
-		}
-		busy, err := Expand(&buf, from, to, r.Loc)
-		if err != nil {
-			return nil, fmt.Errorf("calendar object %s: %w", o.Path, err)
-		}
-		out = append(out, busy...)
-		if len(out) > maxBusy {
-			return nil, ErrTooManyEvents
-		}
-	}
-	return out, nil
-}
-
-// plainError drops the method and URL Go puts before a transport error:
-// staff see the URL beside it already.
-func plainError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		if ue.Timeout() {
-			return fmt.Errorf("no answer within %s", FetchTimeout)
-		}
-		err = ue.Err
-	}
-	if errors.Is(err, ErrTooLarge) {
-		return ErrTooLarge
-	}
-	msg := err.Error()
-	if i := strings.Index(msg, ": "); i > 0 && strings.HasPrefix(msg, "Get ") {
-		msg = msg[i+2:]
-	}
-	return errors.New(msg)
+	return Expand(resp.Body, from, to, r.Loc)
 }

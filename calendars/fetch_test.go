@@ -40,7 +40,7 @@ func TestHTTPClient_Limits(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	c := NewHTTPClient()
+	c := NewHTTPClient(true) // the test server is on 127.0.0.1
 	read := func(path string) (int, error) {
 		resp, err := c.Get(srv.URL + path)
 		if err != nil {

@@ -19,6 +19,8 @@ var busyProps = map[string]bool{
 	"UID": true, "DTSTART": true, "DTEND": true, "DURATION": true,
 	"RRULE": true, "RDATE": true, "EXDATE": true, "RECURRENCE-ID": true,
 	"TRANSP": true, "STATUS": true,
+	// VTIMEZONE blocks, for zones defined in the file only.
+	"TZID": true, "TZOFFSETFROM": true, "TZOFFSETTO": true,
 }
 
 // onlyBusyProps filters r's content lines (RFC 5545 §3.1: a line starting

@@ -48,7 +48,7 @@ func mustEnvOn(t testing.TB, dialect string) *env {
 	if err != nil || len(hosts) != 1 {
 		t.Fatalf("hosts: %v %v", hosts, err)
 	}
-	return &env{store: st, hostID: hosts[0].ID, sync: calendars.New(calendars.Options{Store: st, Client: calendars.NewHTTPClient(),
+	return &env{store: st, hostID: hosts[0].ID, sync: calendars.New(calendars.Options{Store: st, AllowPrivate: true,
 		Log: slog.New(slog.DiscardHandler)})}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/netguard"
 )
 
 // parallelReads bounds the sources read at once.
@@ -20,29 +21,62 @@ const parallelReads = 4
 // source that fails keeps its last good busy times; its error is recorded
 // for staff to see.
 type Syncer struct {
-	store  *models.Store
-	reader *Reader
-	log    *slog.Logger
+	store        *models.Store
+	reader       *Reader
+	log          *slog.Logger
+	allowPrivate bool
+	resolver     netguard.Resolver
 }
 
 // Options configure a Syncer; only Store is required.
 type Options struct {
 	Store *models.Store
-	// Client reads the calendars; NewHTTPClient() when nil.
+	// Client reads the calendars; NewHTTPClient(AllowPrivate) when nil.
 	Client *http.Client
 	Log    *slog.Logger
+	// AllowPrivate lets sources be on loopback and private addresses
+	// (CALLBOOK_CALENDAR_ALLOW_PRIVATE), such as a company's own server.
+	AllowPrivate bool
+	// Resolver looks up sources' hosts when they are saved; the system
+	// resolver when nil.
+	Resolver netguard.Resolver
 }
 
 // New builds a Syncer.
 func New(opts Options) *Syncer {
 	if opts.Client == nil {
-		opts.Client = NewHTTPClient()
+		opts.Client = NewHTTPClient(opts.AllowPrivate)
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Syncer{store: opts.Store, log: opts.Log,
+	return &Syncer{store: opts.Store, log: opts.Log, allowPrivate: opts.AllowPrivate, resolver: opts.Resolver,
 		reader: &Reader{Client: opts.Client, Loc: opts.Store.Location()}}
+}
+
+// CheckSource says whether a source at raw may be saved: on a public
+// address unless private ones are allowed. The error reads after "url".
+func (s *Syncer) CheckSource(ctx context.Context, raw string) error {
+	return CheckAddress(ctx, raw, s.allowPrivate, s.resolver)
+}
+
+// Discover lists the calendars of the CalDAV account at in's address, read
+// with in's credentials (see Reader.Discover). The address is held to the
+// same rule as a source's; its error reads after "url".
+func (s *Syncer) Discover(ctx context.Context, in models.CalendarSourceInput) ([]models.FoundCalendar, error) {
+	raw, err := models.NormalizeCalendarURL(in.URL)
+	if err != nil {
+		return nil, models.Invalid("url", err.Error())
+	}
+	if err := s.CheckSource(ctx, raw); err != nil {
+		return nil, models.Invalid("url", err.Error())
+	}
+	found, err := s.reader.Discover(ctx, models.CalendarToRead{Kind: models.CalendarCalDAV, URL: raw,
+		Username: in.Username, Password: in.Password})
+	if err != nil {
+		return nil, models.Invalid("url", err.Error())
+	}
+	return found, nil
 }
 
 // SyncAll reads every enabled host's sources and returns how many were read

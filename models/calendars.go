@@ -40,6 +40,13 @@ type CalendarSourceView struct {
 	HasCredentials bool       `json:"has_credentials"`
 }
 
+// FoundCalendar is a calendar that discovery found on a CalDAV server,
+// for an admin to choose: its address and its display name.
+type FoundCalendar struct {
+	URL  string `json:"url"`
+	Name string `json:"name"`
+}
+
 // CalendarToRead is a source with its credentials opened, for the reader
 // only. OpenErr is set when they could not be opened.
 type CalendarToRead struct {

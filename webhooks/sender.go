@@ -14,7 +14,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/netguard"
 )
 
 // Defaults for Options left zero.
@@ -130,10 +130,7 @@ func New(opts Options) (*Sender, error) {
 // newTransport dials through the address guard and never through a proxy
 // (a proxy would connect on our behalf to whatever the URL names).
 func newTransport(timeout time.Duration, allowPrivate bool) *http.Transport {
-	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		d.Control = refusePrivate
-	}
+	d := netguard.Dialer(timeout, allowPrivate, allowSetting)
 	return &http.Transport{
 		Proxy: nil, DialContext: d.DialContext, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 4,
 		IdleConnTimeout: 90 * time.Second, TLSHandshakeTimeout: timeout, ResponseHeaderTimeout: timeout,
