@@ -15,9 +15,17 @@ import (
 )
 
 // CalendarSync reads a host's own calendars at once, as after an admin
-// saves them; calendars.Syncer satisfies it.
+// saves them, holds their addresses to the address rule, and lists a
+// CalDAV account's calendars; calendars.Syncer satisfies it.
 type CalendarSync interface {
 	SyncHost(ctx context.Context, hostID uint) error
+	// CheckSource says whether a source may be at rawURL (public
+	// addresses only, unless private ones are allowed); its error reads
+	// after the field name.
+	CheckSource(ctx context.Context, rawURL string) error
+	// Discover lists the calendars of the CalDAV account at in.URL; its
+	// errors are ValidationErrors on "url".
+	Discover(ctx context.Context, in models.CalendarSourceInput) ([]models.FoundCalendar, error)
 }
 
 // calendarSyncWait bounds the read on save: a slow source shows its error
@@ -95,6 +103,9 @@ func (s *Server) apiSetHostCalendars(c *gin.Context) {
 // reads them, so their state afterwards shows that read's outcome.
 func (s *Server) saveCalendars(c *gin.Context, hostID uint, in []models.CalendarSourceInput) error {
 	ctx := c.Request.Context()
+	if err := s.checkCalendarAddresses(ctx, in); err != nil {
+		return err
+	}
 	if _, err := s.store.SetHostCalendars(ctx, hostID, in); err != nil {
 		return err
 	}
@@ -110,6 +121,27 @@ func (s *Server) saveCalendars(c *gin.Context, hostID uint, in []models.Calendar
 		return err
 	}
 	return nil
+}
+
+// checkCalendarAddresses holds each source's address to the address rule
+// before anything is saved: 422 on calendars[i].url. Addresses the store
+// will refuse anyway are left to it. Without a calendar reader nothing is
+// ever fetched, so nothing is checked.
+func (s *Server) checkCalendarAddresses(ctx context.Context, in []models.CalendarSourceInput) error {
+	if s.calendars == nil {
+		return nil
+	}
+	verr := &models.ValidationError{}
+	for i, src := range in {
+		u, err := models.NormalizeCalendarURL(src.URL)
+		if err != nil {
+			continue
+		}
+		if err := s.calendars.CheckSource(ctx, u); err != nil {
+			verr.Add(fmt.Sprintf("calendars[%d].url", i), err.Error())
+		}
+	}
+	return verr.Err()
 }
 
 // hostFeed serves a host's private feed of its calls
@@ -152,10 +184,13 @@ type calendarPanel struct {
 	FeedURL string
 	CSRF    any
 	Loc     *time.Location
-	// Form is the add form as posted, with its errors, after a failure.
+	// Form is the add form as posted, with its errors, after a failure or
+	// a discovery.
 	Form   models.CalendarSourceInput
 	Errors map[string]string
 	Notice string
+	// Found lists the calendars "Find calendars" found, to pick from.
+	Found []models.FoundCalendar
 }
 
 const ctxCalendarForm = "calendar_form"
@@ -176,7 +211,7 @@ func (s *Server) hostCalendarPanel(c *gin.Context, hostID uint) (*calendarPanel,
 	p.CSRF, _ = c.Get(ctxCSRF)
 	if v, ok := c.Get(ctxCalendarForm); ok {
 		posted := v.(*calendarPanel)
-		p.Form, p.Errors = posted.Form, posted.Errors
+		p.Form, p.Errors, p.Found = posted.Form, posted.Errors, posted.Found
 	}
 	return p, nil
 }
@@ -213,12 +248,8 @@ func (s *Server) adminHostCalendars(c *gin.Context) {
 	var verr *models.ValidationError
 	switch {
 	case errors.As(err, &verr):
-		errs := map[string]string{}
-		for k, msg := range verr.Fields {
-			errs[k[strings.LastIndex(k, ".")+1:]] = msg
-		}
 		form.Password = ""
-		c.Set(ctxCalendarForm, &calendarPanel{Form: form, Errors: errs})
+		c.Set(ctxCalendarForm, &calendarPanel{Form: form, Errors: fieldErrors(verr)})
 		c.Request.URL.RawQuery = fmt.Sprintf("host_id=%d", id)
 		cfg, err := s.store.Availability(c.Request.Context(), id)
 		if err != nil {

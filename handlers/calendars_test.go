@@ -352,3 +352,34 @@ func TestBookingRace_CalendarReadMakingTheSlotBusy(t *testing.T) {
 		}
 	})
 }
+
+func TestHostCalendarsAPI_PrivateAddressesNeedTheSetting(t *testing.T) {
+	e := newTestServer(t, models.DialectSQLite, func(o *Options) {
+		o.Calendars = calendars.New(calendars.Options{Store: o.Store}) // as deployed: public addresses only
+	})
+	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+	host := itoa(int(e.defaultHostID()))
+	for _, u := range []string{
+		"http://169.254.169.254/latest/meta-data/", "https://10.0.0.1/cal.ics", "http://127.0.0.1:8080/cal.ics",
+		"webcal://localhost/cal.ics", "https://[::1]/cal.ics", "https://192.168.1.20/dav/calendars/ana/work/",
+		// IPv6 spellings of the same: IPv4-compatible, IPv4-mapped, 6to4.
+		"https://[::127.0.0.1]/cal.ics", "https://[::ffff:10.0.0.1]/cal.ics", "https://[2002:7f00:1::]/cal.ics",
+		"https://[2002:a9fe:a9fe::]/latest/meta-data/",
+	} {
+		for _, kind := range []string{"ics", "caldav"} {
+			body := fmt.Sprintf(`{"calendars": [{"kind": %q, "url": %q}]}`, kind, u)
+			w := e.api(admin, http.MethodPut, "/api/v1/admin/hosts/"+host+"/calendars", body)
+			if w.Code != http.StatusUnprocessableEntity {
+				t.Errorf("%s %s: %d, want 422 (%s)", kind, u, w.Code, w.Body.String())
+				continue
+			}
+			if msg := decode[errorJSON](t, w).Error.Fields["calendars[0].url"]; !strings.Contains(msg, "public address") ||
+				!strings.Contains(msg, "CALLBOOK_CALENDAR_ALLOW_PRIVATE") {
+				t.Errorf("%s %s: calendars[0].url = %q, want the address rule and the setting named", kind, u, msg)
+			}
+		}
+	}
+	if got, _ := e.store.HostCalendars(context.Background(), e.defaultHostID()); len(got) != 0 {
+		t.Fatalf("%d calendars stored from refused requests", len(got))
+	}
+}

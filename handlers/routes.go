@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	admin.GET("/mail/:id/html", s.adminMailHTML)
 	admin.POST("/mail/:id/retry", s.adminRetryMail)
 	admin.POST("/hosts/:id/calendars", s.adminHostCalendars)
+	admin.POST("/hosts/:id/calendars/discover", s.adminDiscoverCalendars)
 	staff.POST("/hosts/:id/feed", s.adminReplaceFeed)
 
 	// Staff JSON API (docs/openapi.yaml), same middleware.
@@ -99,6 +100,7 @@ func (s *Server) routes() {
 	adminAPI.GET("/users", s.apiUsers)
 	adminAPI.GET("/hosts/:id/calendars", s.apiHostCalendars)
 	adminAPI.PUT("/hosts/:id/calendars", s.apiSetHostCalendars)
+	adminAPI.POST("/hosts/:id/calendars/discover", s.apiDiscoverCalendars)
 
 	// Dashboard, lead exports and figures by target title.
 	staff.GET("", s.dashboard)

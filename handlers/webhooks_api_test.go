@@ -69,6 +69,10 @@ func TestWebhooksAPI_PrivateAndPlainHTTPTargetsAreRefused(t *testing.T) {
 		"http://crm.example.com/hook", "https://127.0.0.1/hook", "https://10.1.2.3/hook", "https://[::1]/hook",
 		"https://169.254.169.254/latest/meta-data", "https://192.168.0.10:8443/hook", "https://localhost/hook",
 		"https://user:pass@crm.example.com/hook", "ftp://crm.example.com/", "not a url",
+		// IPv6 spellings of loopback and link-local: IPv4-compatible,
+		// IPv4-mapped and 6to4.
+		"https://[::127.0.0.1]/hook", "https://[::ffff:127.0.0.1]/hook", "https://[2002:7f00:1::]/hook",
+		"https://[2002:a9fe:a9fe::]/latest/meta-data",
 	} {
 		body, _ := json.Marshal(map[string]any{"url": target, "events": []string{"*"}})
 		w := e.api(admin, http.MethodPost, "/api/v1/admin/webhooks", string(body))

@@ -37,7 +37,7 @@ var nonPublic = []netip.Prefix{
 }
 
 var (
-	compatible = netip.MustParsePrefix("::/96")      // IPv4-compatible, ::a.b.c.d (deprecated)
+	compatible = netip.MustParsePrefix("::/96")     // IPv4-compatible, ::a.b.c.d (deprecated)
 	sixToFour  = netip.MustParsePrefix("2002::/16") // 6to4, 2002:AABB:CCDD::/48 wraps a.b.c.d
 )
 

@@ -40,7 +40,10 @@ type config struct {
 	MeetingURL     string
 	// WebhookAllowPrivate lets webhooks target http and non-public addresses.
 	WebhookAllowPrivate bool
-	EmbedOrigins        []string // sites that may frame the embedded booking flow
+	// CalendarAllowPrivate lets hosts' calendars be read from non-public
+	// addresses, such as a company's own CalDAV server.
+	CalendarAllowPrivate bool
+	EmbedOrigins         []string // sites that may frame the embedded booking flow
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -71,6 +74,7 @@ var settings = []setting{
 	{"CALLBOOK_CALENDAR_SYNC", "5m", "how often hosts' own calendars are read", applyCalendarSync},
 	{"CALLBOOK_MEETING_URL", "", "video-call URL of hosts without a meeting place of their own; {booking} becomes the booking's uid", applyMeetingURL},
 	{"CALLBOOK_WEBHOOK_ALLOW_PRIVATE", "false", "allow webhook targets on http and on loopback or private addresses", applyWebhookAllowPrivate},
+	{"CALLBOOK_CALENDAR_ALLOW_PRIVATE", "false", "allow calendar sources on loopback or private addresses, such as a company's own CalDAV server", applyCalendarAllowPrivate},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -324,10 +328,18 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 
 func applyWebhookAllowPrivate(c *config, v string) error {
+	return parseBool(v, &c.WebhookAllowPrivate)
+}
+
+func applyCalendarAllowPrivate(c *config, v string) error {
+	return parseBool(v, &c.CalendarAllowPrivate)
+}
+
+func parseBool(v string, dst *bool) error {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
 		return fmt.Errorf("must be true or false, not %q", v)
 	}
-	c.WebhookAllowPrivate = b
+	*dst = b
 	return nil
 }

@@ -38,20 +38,21 @@ func TestLoadConfig_DefaultsMatchTheContract(t *testing.T) {
 
 func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 	cases := map[string]string{
-		"CALLBOOK_BASE_URL":        "localhost:8080",
-		"CALLBOOK_DATABASE_URL":    "mysql://x",
-		"CALLBOOK_SMTP_URL":        "http://mail.example.com",
-		"CALLBOOK_MAIL_FROM":       "nobody",
-		"CALLBOOK_TIMEZONE":        "Mars/Olympus",
-		"CALLBOOK_REMINDERS":       "24h,soon",
-		"CALLBOOK_TICK":            "fast",
-		"CALLBOOK_CONTENT_DIR":     "/no/such/folder",
-		"CALLBOOK_RATE_LIMIT":      "-1",
-		"CALLBOOK_TRUSTED_PROXIES": "10.0.0.0/33",
-		"CALLBOOK_LOG_FORMAT":      "xml",
-		"CALLBOOK_MAIL_LEASE":      "1s",
-		"CALLBOOK_METRICS_ADDR":    "9090",
-		"CALLBOOK_EMBED_ORIGINS":   "https://a.example,https://b.example/careers",
+		"CALLBOOK_BASE_URL":               "localhost:8080",
+		"CALLBOOK_DATABASE_URL":           "mysql://x",
+		"CALLBOOK_SMTP_URL":               "http://mail.example.com",
+		"CALLBOOK_MAIL_FROM":              "nobody",
+		"CALLBOOK_TIMEZONE":               "Mars/Olympus",
+		"CALLBOOK_REMINDERS":              "24h,soon",
+		"CALLBOOK_TICK":                   "fast",
+		"CALLBOOK_CONTENT_DIR":            "/no/such/folder",
+		"CALLBOOK_RATE_LIMIT":             "-1",
+		"CALLBOOK_TRUSTED_PROXIES":        "10.0.0.0/33",
+		"CALLBOOK_LOG_FORMAT":             "xml",
+		"CALLBOOK_MAIL_LEASE":             "1s",
+		"CALLBOOK_METRICS_ADDR":           "9090",
+		"CALLBOOK_EMBED_ORIGINS":          "https://a.example,https://b.example/careers",
+		"CALLBOOK_CALENDAR_ALLOW_PRIVATE": "sometimes",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -161,5 +162,23 @@ func TestMigrate_AppliesAndIsRepeatable(t *testing.T) {
 		if code := run(context.Background(), []string{"migrate"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), "migrations applied") {
 			t.Fatalf("migrate: %d %q %q", code, out.String(), errb.String())
 		}
+	}
+}
+
+func TestLoadConfig_CalendarAllowPrivate(t *testing.T) {
+	clearEnv(t)
+	c, err := loadConfig(nil, true)
+	if err != nil || c.CalendarAllowPrivate {
+		t.Fatalf("default: %v %v, want false", c.CalendarAllowPrivate, err)
+	}
+	t.Setenv("CALLBOOK_CALENDAR_ALLOW_PRIVATE", "true")
+	if c, err = loadConfig(nil, true); err != nil || !c.CalendarAllowPrivate {
+		t.Fatalf("from the environment: %v %v, want true", c.CalendarAllowPrivate, err)
+	}
+	if c, err = loadConfig([]string{"--calendar-allow-private=false"}, true); err != nil || c.CalendarAllowPrivate {
+		t.Fatalf("flag over the environment: %v %v, want false", c.CalendarAllowPrivate, err)
+	}
+	if c.WebhookAllowPrivate {
+		t.Fatal("the calendar setting allowed private webhook targets too")
 	}
 }

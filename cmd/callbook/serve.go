@@ -164,7 +164,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	if err != nil {
 		return fail(err)
 	}
-	cals := calendars.New(calendars.Options{Store: store, Log: log})
+	cals := calendars.New(calendars.Options{Store: store, Log: log, AllowPrivate: cfg.CalendarAllowPrivate})
 	sched, err := scheduler.New(scheduler.Options{Store: store, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg,
 		Calendars: cals, CalendarSync: cfg.CalendarSync})
 	if err != nil {
