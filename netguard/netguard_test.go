@@ -52,7 +52,9 @@ func TestIsPublic_ReadsEveryIPv4Spelling(t *testing.T) {
 // fakeResolver answers every name with addrs.
 type fakeResolver []netip.Addr
 
-func (f fakeResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) { return f, nil }
+func (f fakeResolver) LookupNetIP(context.Context, string, string) ([]netip.Addr, error) {
+	return f, nil
+}
 
 func TestCheckHost(t *testing.T) {
 	ctx := context.Background()
