@@ -82,3 +82,36 @@ func TestICSFeed_FailingFeedKeepsLastGoodBusyTimes(t *testing.T) {
 		}
 	})
 }
+
+// TestICSFeed_RuleThatCannotBeExpandedFailsTheSource: a repeating event
+// too dense to expand shows as the source's error, and the last good busy
+// times stay, rather than the host showing free.
+func TestICSFeed_RuleThatCannotBeExpandedFailsTheSource(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		e := mustEnv(t, dialect)
+		own := storetest.MustBookAt(t, e.store, ownCallAt, "own@example.com")
+		f := mustFeed(t, busyCalendarICS(own.Booking.UID))
+		e.mustSetCalendars(t, models.CalendarSourceInput{URL: f.srv.URL})
+		good := e.mustSources(t)[0]
+
+		f.mu.Lock()
+		f.body = calendarText(`BEGIN:VEVENT
+UID:every-second
+DTSTART:20190101T000000Z
+DURATION:PT1S
+RRULE:FREQ=SECONDLY
+END:VEVENT`)
+		f.mu.Unlock()
+		if _, err := e.sync.SyncAll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got := e.mustSources(t)[0]
+		if got.LastError == nil || !strings.Contains(*got.LastError, "SECONDLY") || !strings.Contains(*got.LastError, "cannot be read") {
+			t.Fatalf("last_error = %v, want the rule named", deref(got.LastError))
+		}
+		if got.BusyCount != good.BusyCount {
+			t.Fatalf("busy times %d, want the last good %d", got.BusyCount, good.BusyCount)
+		}
+		checkSlots(t, e)
+	})
+}
