@@ -17,7 +17,9 @@ var (
 	winTo   = winFrom.AddDate(0, 0, 40)
 )
 
-func utc(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, time.UTC) }
+func utc(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
+}
 
 // spans expands ics over the window and returns its busy spans.
 func spans(t *testing.T, ics string) []Busy {
@@ -160,9 +162,9 @@ func TestOccurrences_FromTheWindowMatchesFromTheStart(t *testing.T) {
 		"FREQ=SECONDLY;INTERVAL=3607", "FREQ=DAILY;UNTIL=20260310T000000Z",
 	}
 	starts := []time.Time{
-		time.Date(2024, 1, 31, 9, 30, 0, 0, ny),  // a 31st, on the business clock
-		time.Date(2023, 11, 5, 1, 30, 0, 0, ny),  // the hour that happens twice
-		time.Date(2025, 3, 9, 3, 15, 0, 0, ny),   // just after the hour that does not happen
+		time.Date(2024, 1, 31, 9, 30, 0, 0, ny), // a 31st, on the business clock
+		time.Date(2023, 11, 5, 1, 30, 0, 0, ny), // the hour that happens twice
+		time.Date(2025, 3, 9, 3, 15, 0, 0, ny),  // just after the hour that does not happen
 		time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC),
 	}
 	for _, rule := range rules {
