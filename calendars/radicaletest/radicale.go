@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"html"
 	"net"
 	"net/http"
 	"os"
@@ -148,7 +149,7 @@ func (s *Server) MakeCalendar(path, name string, components ...string) {
 	}
 	body := `<?xml version="1.0" encoding="utf-8"?>
 <C:mkcalendar xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>
-<D:displayname>` + name + `</D:displayname>
+<D:displayname>` + html.EscapeString(name) + `</D:displayname>
 <C:supported-calendar-component-set>` + comps.String() + `</C:supported-calendar-component-set>
 </D:prop></D:set></C:mkcalendar>`
 	s.Do("MKCALENDAR", path, "application/xml", body, http.StatusCreated)
