@@ -20,7 +20,10 @@ func (r *Renderer) HostFeedICS(host *models.User, calls []models.FeedCall) ([]by
 	cal := ics.NewCalendarFor("Callbook")
 	cal.SetMethod(ics.MethodPublish)
 	cal.SetXWRCalName(icsText("Discovery calls: " + host.Name))
-	cal.SetRefreshInterval("PT15M", &ics.KeyValues{Key: "VALUE", Value: []string{"DURATION"}})
+	// Not SetRefreshInterval: golang-ical v0.3.4 puts ";VALUE=DURATION" in
+	// the property's name, so a VALUE parameter given to it is written twice.
+	cal.CalendarProperties = append(cal.CalendarProperties, ics.CalendarProperty{BaseProperty: ics.BaseProperty{
+		IANAToken: "REFRESH-INTERVAL", ICalParameters: map[string][]string{"VALUE": {"DURATION"}}, Value: "PT15M"}})
 	cal.SetXPublishedTTL("PT15M")
 	stamp := r.now()
 	for _, c := range calls {

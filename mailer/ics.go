@@ -69,13 +69,12 @@ func (r *Renderer) invite(d models.MailData, method string, stamp time.Time) ([]
 		}
 	}
 	org, orgName := r.organizer(d)
-	ev.SetOrganizer(org, ics.WithCN(icsParam(orgName)))
-	ev.AddAttendee(d.Email,
-		ics.WithCN(icsParam(d.Name)),
-		ics.ParticipationRoleReqParticipant,
-		ics.CalendarUserTypeIndividual,
-		&ics.KeyValues{Key: string(ics.ParameterRsvp), Value: []string{"FALSE"}},
-	)
+	addCalAddress(ev, ics.ComponentPropertyOrganizer, org, orgName, nil)
+	addCalAddress(ev, ics.ComponentPropertyAttendee, d.Email, d.Name, map[string][]string{
+		string(ics.ParameterRole):   {string(ics.ParticipationRoleReqParticipant)},
+		string(ics.ParameterCutype): {string(ics.CalendarUserTypeIndividual)},
+		string(ics.ParameterRsvp):   {"FALSE"},
+	})
 	if method == MethodCancel {
 		ev.SetStatus(ics.ObjectStatusCancelled)
 	} else {
@@ -175,13 +174,38 @@ func icsText(s string) string {
 	}, s)
 }
 
-// icsParam makes a parameter value (a CN) valid under RFC 5545 §3.1, which
-// allows no escapes in parameters: golang-ical v0.3.4 writes a backslash
-// before , ; : ' and " instead of quoting the value, and calendars show
-// that backslash. So the few characters that would get one are replaced by
-// look-alikes or spaces, and control characters are dropped.
-func icsParam(s string) string {
-	repl := strings.NewReplacer(`"`, "", `\`, "", "'", "\u2019", ",", " ", ";", " ", ":", " ")
-	s = repl.Replace(icsText(s))
-	return strings.Join(strings.Fields(s), " ")
+// addCalAddress adds an ORGANIZER or ATTENDEE with its common name as a
+// quoted parameter value (RFC 5545 §3.1: DQUOTE, then anything but
+// control characters and DQUOTE), so a name such as
+// `Robert "Bob" Jr., Smith` keeps its comma and reads
+// CN="Robert 'Bob' Jr., Smith". golang-ical v0.3.4 quotes no CN itself: it
+// writes a backslash before , ; : ' and ", which RFC 5545 does not allow
+// in parameters and calendars show as typed. So the quoted CN is written
+// as part of the property's name, which the library writes as it is;
+// the other parameters are plain words.
+func addCalAddress(ev *ics.VEvent, prop ics.ComponentProperty, email, name string, params map[string][]string) {
+	if params == nil {
+		params = map[string][]string{}
+	}
+	ev.Properties = append(ev.Properties, ics.IANAProperty{BaseProperty: ics.BaseProperty{
+		IANAToken:      string(prop) + ";" + string(ics.ParameterCn) + "=" + quoteParam(name),
+		ICalParameters: params,
+		Value:          "mailto:" + email,
+	}})
+}
+
+// quoteParam is s as a quoted parameter value: a DQUOTE inside, which no
+// quoting can carry, becomes a single quote, and line breaks, tabs and
+// other control characters become spaces.
+func quoteParam(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return '\''
+		case r < 0x20 || r == 0x7f:
+			return ' '
+		}
+		return r
+	}, s)
+	return `"` + strings.Join(strings.Fields(s), " ") + `"`
 }
