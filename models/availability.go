@@ -151,7 +151,7 @@ func ParseHours(field string, h HoursJSON, verr *ValidationError) []Window {
 	return out
 }
 
-func (w Weekly) toJSON() map[string]HoursJSON {
+func (w Weekly) ToJSON() map[string]HoursJSON {
 	out := map[string]HoursJSON{}
 	for d, ws := range w {
 		if len(ws) > 0 {
@@ -161,7 +161,7 @@ func (w Weekly) toJSON() map[string]HoursJSON {
 	return out
 }
 
-func weeklyFromJSON(m map[string]HoursJSON, verr *ValidationError) Weekly {
+func WeeklyFromJSON(m map[string]HoursJSON, verr *ValidationError) Weekly {
 	var w Weekly
 	for k, h := range m {
 		idx := -1
@@ -182,7 +182,7 @@ func weeklyFromJSON(m map[string]HoursJSON, verr *ValidationError) Weekly {
 func decodeWeekly(s string) Weekly {
 	var m map[string]HoursJSON
 	_ = json.Unmarshal([]byte(s), &m)
-	return weeklyFromJSON(m, &ValidationError{})
+	return WeeklyFromJSON(m, &ValidationError{})
 }
 
 func encodeJSON(v any) string {
@@ -315,7 +315,7 @@ func (s *Store) EnsureDefaultHost(ctx context.Context) error {
 		if clash > 0 {
 			email = "discovery-team+" + RandomToken(3) + "@localhost"
 		}
-		u := User{Email: email, Name: DefaultHostName, Role: RoleSales, Host: true, WeeklyJSON: encodeJSON(DefaultWeekly().toJSON())}
+		u := User{Email: email, Name: DefaultHostName, Role: RoleSales, Host: true, WeeklyJSON: encodeJSON(DefaultWeekly().ToJSON())}
 		if err := tx.Create(&u).Error; err != nil {
 			return err
 		}
@@ -349,7 +349,7 @@ func (s *Store) Availability(ctx context.Context, hostID uint) (AvailabilityConf
 		return AvailabilityConfig{}, err
 	}
 	cfg := AvailabilityConfig{HostID: h.ID, BookingSettings: bs, MaxPerDay: h.MaxPerDay,
-		Weekly: decodeWeekly(h.WeeklyJSON).toJSON(), Overrides: []OverrideJSON{}}
+		Weekly: decodeWeekly(h.WeeklyJSON).ToJSON(), Overrides: []OverrideJSON{}}
 	m := s.HostMeeting(&h)
 	cfg.Meeting, cfg.MeetingIsDefault = &m, h.MeetingKind == ""
 	for _, o := range ovs {
@@ -384,7 +384,7 @@ func (s *Store) SetAvailability(ctx context.Context, cfg AvailabilityConfig) (Av
 	if cfg.MaxPerDay < 0 || cfg.MaxPerDay > 100 {
 		verr.Add("max_per_day", "must be from 0 (no cap) to 100")
 	}
-	weekly := weeklyFromJSON(cfg.Weekly, verr)
+	weekly := WeeklyFromJSON(cfg.Weekly, verr)
 	seen := map[string]bool{}
 	overrides := make([]AvailabilityOverride, 0, len(cfg.Overrides))
 	for i, o := range cfg.Overrides {
@@ -401,7 +401,7 @@ func (s *Store) SetAvailability(ctx context.Context, cfg AvailabilityConfig) (Av
 		ws := ParseHours(f+".hours", o.Hours, verr)
 		overrides = append(overrides, AvailabilityOverride{Date: o.Date, HoursJSON: encodeJSON(ToHours(ws))})
 	}
-	upd := map[string]any{"weekly_json": encodeJSON(weekly.toJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": s.Now()}
+	upd := map[string]any{"weekly_json": encodeJSON(weekly.ToJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": s.Now()}
 	if cfg.Meeting != nil {
 		m := checkMeeting(verr, *cfg.Meeting)
 		upd["meeting_kind"], upd["meeting_url"], upd["meeting_address"] = m.Kind, m.URL, m.Address

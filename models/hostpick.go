@@ -32,7 +32,7 @@ func (s *Store) pickHost(tx *gorm.DB, hosts []User, start time.Time, bs BookingS
 	rules := SlotRules{Settings: bs, Loc: s.loc, Now: now}
 	var free []*HostSchedule
 	for _, h := range scheds {
-		if hostCanTake(h, start, rules) {
+		if HostCanTake(h, start, rules) {
 			free = append(free, h)
 		}
 	}
@@ -113,7 +113,7 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs B
 	var out []*HostSchedule
 	var onGridIDs []uint
 	for _, id := range ids {
-		if h := byID[id]; onGrid(h, start, rules) {
+		if h := byID[id]; OnGrid(h, start, rules) {
 			if busy[id] {
 				h.Busy = []Interval{{Start: start, End: start.Add(span)}}
 			}

@@ -41,8 +41,8 @@ func addFirstTouch(tx *gorm.DB, _ string) error {
 	return tx.Exec("UPDATE leads SET " + set).Error
 }
 
-// hasSource reports whether a booking request says where the visitor came from.
-func (req BookingRequest) hasSource() bool {
+// HasSource reports whether a booking request says where the visitor came from.
+func (req BookingRequest) HasSource() bool {
 	return req.UTMSource != "" || req.UTMMedium != "" || req.UTMCampaign != "" ||
 		req.UTMTerm != "" || req.UTMContent != "" || req.Referrer != ""
 }
@@ -70,7 +70,7 @@ func returningLeadChanges(l *Lead, req BookingRequest) (upd map[string]any, chan
 	if req.RoleSlug != "" {
 		upd["role_slug"] = req.RoleSlug
 	}
-	if req.hasSource() {
+	if req.HasSource() {
 		upd["utm_source"], upd["utm_medium"], upd["utm_campaign"] = req.UTMSource, req.UTMMedium, req.UTMCampaign
 		upd["utm_term"], upd["utm_content"], upd["referrer"] = req.UTMTerm, req.UTMContent, req.Referrer
 	}

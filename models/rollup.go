@@ -188,9 +188,9 @@ func (s *Store) addStats(tx *gorm.DB, rows ...StatsDaily) error {
 			out = append(out, r)
 			continue
 		}
-		out[i].add(r)
+		out[i].Add(r)
 	}
-	out = slices.DeleteFunc(out, StatsDaily.isZero)
+	out = slices.DeleteFunc(out, StatsDaily.IsZero)
 	if len(out) == 0 {
 		return nil
 	}
@@ -218,7 +218,7 @@ var statsUpsertHead, statsUpsertTail = func() (string, string) {
 }()
 
 // add sums o's counters into r (the key is the caller's to match).
-func (r *StatsDaily) add(o StatsDaily) {
+func (r *StatsDaily) Add(o StatsDaily) {
 	r.Leads += o.Leads
 	r.Qualified += o.Qualified
 	r.Client += o.Client
@@ -230,8 +230,8 @@ func (r *StatsDaily) add(o StatsDaily) {
 	r.Calls += o.Calls
 }
 
-// isZero reports whether r counts nothing.
-func (r StatsDaily) isZero() bool { return r == StatsDaily{Day: r.Day, TargetTitle: r.TargetTitle} }
+// IsZero reports whether r counts nothing.
+func (r StatsDaily) IsZero() bool { return r == StatsDaily{Day: r.Day, TargetTitle: r.TargetTitle} }
 
 // statsCounters are stats_daily's counting columns.
 var statsCounters = []string{"leads", "qualified", "client", "recommended", "differs",
@@ -254,7 +254,7 @@ func (s *Store) rebuildStats(tx *gorm.DB) error {
 	add := func(r StatsDaily) {
 		k := [2]string{r.Day, r.TargetTitle}
 		if m := sums[k]; m != nil {
-			m.add(r)
+			m.Add(r)
 			return
 		}
 		sums[k] = &r

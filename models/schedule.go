@@ -57,10 +57,10 @@ func (s *Store) RoutedSlots(ctx context.Context, from, to time.Time, hosts []str
 	}
 	rules := SlotRules{Settings: bs, Loc: s.loc, Now: s.Now()}
 	lo, hi := from, to
-	if e := rules.earliest(); e.After(lo) {
+	if e := rules.Earliest(); e.After(lo) {
 		lo = e
 	}
-	if l := rules.latest().Add(time.Nanosecond); l.Before(hi) {
+	if l := rules.Latest().Add(time.Nanosecond); l.Before(hi) {
 		hi = l
 	}
 	i := sort.Search(len(offered), func(i int) bool { return !offered[i].Start.Before(lo) })

@@ -155,7 +155,7 @@ func rolledUp(tx *gorm.DB, st *Stats, get func(string) *TitleStats) error {
 	first, end := st.Period.FirstDay(), st.Period.End.Format(time.DateOnly)
 	for _, r := range rows {
 		wk, ok := week[r.Day]
-		if !ok || r.isZero() {
+		if !ok || r.IsZero() {
 			continue
 		}
 		t := get(r.TargetTitle)

@@ -150,7 +150,7 @@ type NewUser struct {
 }
 
 // validate checks every field and returns the cleaned email and name.
-func (n NewUser) validate() (email, name string, err error) {
+func (n NewUser) Validate() (email, name string, err error) {
 	verr := &ValidationError{}
 	email = NormalizeEmail(n.Email)
 	if !ValidEmail(email) {
@@ -170,7 +170,7 @@ func (n NewUser) validate() (email, name string, err error) {
 // with bcrypt; the password itself is never stored). A host starts with the
 // default weekly hours. An email already in use is a ValidationError.
 func (s *Store) CreateUser(ctx context.Context, n NewUser) (*User, error) {
-	email, name, err := n.validate()
+	email, name, err := n.Validate()
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func (s *Store) CreateUser(ctx context.Context, n NewUser) (*User, error) {
 	}
 	u := &User{Email: email, Name: name, Role: n.Role, Host: n.Host, PasswordHash: hash, WeeklyJSON: "{}"}
 	if n.Host {
-		u.WeeklyJSON = encodeJSON(DefaultWeekly().toJSON())
+		u.WeeklyJSON = encodeJSON(DefaultWeekly().ToJSON())
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(u).Error; err != nil {

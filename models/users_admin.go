@@ -79,7 +79,7 @@ func (s *Store) updateUser(tx *gorm.DB, id uint, ch UserChange, upd map[string]a
 		}
 	}
 	if ch.Host != nil && *ch.Host && !u.Host && u.WeeklyJSON == "{}" {
-		upd["weekly_json"] = encodeJSON(DefaultWeekly().toJSON())
+		upd["weekly_json"] = encodeJSON(DefaultWeekly().ToJSON())
 	}
 	upd["updated_at"] = s.Now()
 	if err := tx.Model(&User{}).Where("id = ?", id).Updates(upd).Error; err != nil {
