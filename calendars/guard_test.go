@@ -12,14 +12,15 @@ import (
 
 	"github.com/callbook/callbook/calendars"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // TestSync_RefusesPrivateAddressesOnEveryConnection: a source saved while
 // its name pointed somewhere public and now resolving to a private address
 // (or redirected there) is refused when connecting, not only at save.
 func TestSync_RefusesPrivateAddressesOnEveryConnection(t *testing.T) {
-	e := mustEnv(t, models.DialectSQLite)
+	e := mustEnv(t, store.DialectSQLite)
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		hits.Add(1)

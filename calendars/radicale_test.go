@@ -11,6 +11,7 @@ import (
 	"github.com/callbook/callbook/calendars"
 	"github.com/callbook/callbook/calendars/radicaletest"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // mustRadicale starts Radicale with ana's calendars: Work and Personal
@@ -34,7 +35,7 @@ func mustRadicale(t *testing.T) *radicaletest.Server {
 }
 
 func TestRadicale_ACalendarIsReadAndOtherAddressesSayWhatTheyAre(t *testing.T) {
-	e := mustEnv(t, models.DialectSQLite)
+	e := mustEnv(t, store.DialectSQLite)
 	r := mustRadicale(t)
 	cases := []struct {
 		path, want string
@@ -67,7 +68,7 @@ func TestRadicale_ACalendarIsReadAndOtherAddressesSayWhatTheyAre(t *testing.T) {
 }
 
 func TestRadicale_DiscoveryListsTheAccountsCalendarsOfEvents(t *testing.T) {
-	e := mustEnv(t, models.DialectSQLite)
+	e := mustEnv(t, store.DialectSQLite)
 	r := mustRadicale(t)
 	sync := calendars.New(calendars.Options{Store: e.store, AllowPrivate: true, Log: slog.New(slog.DiscardHandler)})
 	want := []models.FoundCalendar{{URL: r.URL + "/ana/personal/", Name: "Personal"}, {URL: r.URL + "/ana/work/", Name: "Work"}}

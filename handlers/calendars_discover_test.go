@@ -11,6 +11,7 @@ import (
 
 	"github.com/callbook/callbook/calendars/radicaletest"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // mustAccount starts Radicale with ana's Work and Personal calendars and
@@ -24,7 +25,7 @@ func mustAccount(t *testing.T) *radicaletest.Server {
 }
 
 func TestDiscoverCalendarsAPI_ListsTheAccountsCalendars(t *testing.T) {
-	e, _ := newCalendarServer(t, models.DialectSQLite)
+	e, _ := newCalendarServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
 	sales := e.mustStaff("sales@example.com", models.RoleSales)
 	host := itoa(int(e.defaultHostID()))
@@ -79,7 +80,7 @@ func TestDiscoverCalendarsAPI_ListsTheAccountsCalendars(t *testing.T) {
 // calendars" button is a plain form post; the page comes back with the
 // account's calendars to pick from, and picking one adds and reads it.
 func TestAvailabilityPage_FindCalendarsWithoutJavaScript(t *testing.T) {
-	e, _ := newCalendarServer(t, models.DialectSQLite)
+	e, _ := newCalendarServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
 	host := itoa(int(e.defaultHostID()))
 	r := mustAccount(t)

@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/calendars"
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // busyFeed serves an ICS feed whose events a test sets.
@@ -169,7 +171,7 @@ func TestHostCalendarsAPI_SavesReadsAndNeverShowsCredentials(t *testing.T) {
 }
 
 func TestAvailabilityPage_AddsRemovesAndShowsFailingCalendars(t *testing.T) {
-	e, _ := newCalendarServer(t, models.DialectSQLite)
+	e, _ := newCalendarServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
 	host := itoa(int(e.defaultHostID()))
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -354,7 +356,7 @@ func TestBookingRace_CalendarReadMakingTheSlotBusy(t *testing.T) {
 }
 
 func TestHostCalendarsAPI_PrivateAddressesNeedTheSetting(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) {
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) {
 		o.Calendars = calendars.New(calendars.Options{Store: o.Store}) // as deployed: public addresses only
 	})
 	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
