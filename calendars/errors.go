@@ -31,7 +31,7 @@ func describe(err error) error {
 		dns     *net.DNSError
 		uerr    *url.Error
 	)
-	for _, known := range []error{ErrTooLarge, ErrTooManyEvents, errNotCalendar, errTooManyRedirects, errScheme, errNoCalendars} {
+	for _, known := range []error{ErrTooLarge, ErrTooManyEvents, ErrTooMuchRepetition, errNotCalendar, errTooManyRedirects, errScheme, errNoCalendars} {
 		if errors.Is(err, known) {
 			return known
 		}

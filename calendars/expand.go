@@ -45,7 +45,8 @@ func Expand(r io.Reader, from, to time.Time, loc *time.Location) ([]Busy, error)
 	if err != nil {
 		return nil, errUnreadable
 	}
-	x := expander{from: from, to: to, loc: loc, zones: map[string]*time.Location{}, fileZones: fileZones(cal, from, to)}
+	x := expander{from: from, to: to, loc: loc, zones: map[string]*time.Location{}, walk: maxWalk}
+	x.fileZones = fileZones(cal, from, to, &x.walk)
 	masters := map[string]*ics.VEvent{}
 	overrides := map[string][]*ics.VEvent{}
 	var order []string
@@ -82,6 +83,7 @@ type expander struct {
 	loc       *time.Location
 	zones     map[string]*time.Location // TZIDs resolved so far
 	fileZones map[string]*time.Location // the file's VTIMEZONE blocks
+	walk      int                       // steps left to walk rules (maxWalk)
 	out       []Busy
 }
 
@@ -153,7 +155,7 @@ func (x *expander) series(uid string, master *ics.VEvent, overrides []*ics.VEven
 		if rule.IANAToken != string(ics.ComponentPropertyRrule) {
 			continue
 		}
-		ts, err := occurrences(rule.Value, start, sp.longest(), x.from, x.to)
+		ts, err := occurrences(rule.Value, start, sp.longest(), x.from, x.to, &x.walk)
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,14 @@ const (
 	// its periods (a year for FREQ=YEARLY…): rrule-go builds each period
 	// whole before yielding from it.
 	maxPerPeriod = 20_000
+	// maxWalk bounds the occurrences walked for one calendar file, all its
+	// rules together, so that many rules cannot add up to unbounded work.
+	maxWalk = 500_000
 )
+
+// ErrTooMuchRepetition: a calendar's repeating events together take more
+// than maxWalk steps to expand.
+var ErrTooMuchRepetition = fmt.Errorf("the calendar's repeating events take more than %d steps to expand, so its busy times cannot be read", maxWalk)
 
 // RuleError: a repeating event cannot be expanded within the limits. Its
 // source fails with this error rather than showing the host free.
@@ -50,8 +57,9 @@ var ruleParts = map[string]bool{"FREQ": true, "UNTIL": true, "COUNT": true, "INT
 // that begin before to and end after from, for occurrences lasting up to
 // longest. A rule without a COUNT is walked from just before the window
 // rather than from start (see alignedStart), so one that began years ago
-// costs what its occurrences in the window cost.
-func occurrences(rule string, start time.Time, longest time.Duration, from, to time.Time) ([]time.Time, error) {
+// costs what its occurrences in the window cost. Each step walked is
+// taken from budget, shared by the calendar's rules.
+func occurrences(rule string, start time.Time, longest time.Duration, from, to time.Time, budget *int) ([]time.Time, error) {
 	var parts []string
 	for _, p := range strings.Split(rule, ";") {
 		k, _, _ := strings.Cut(p, "=")
@@ -87,6 +95,9 @@ func occurrences(rule string, start time.Time, longest time.Duration, from, to t
 		if steps == maxSteps {
 			return nil, &RuleError{Start: start, Freq: freq,
 				Why: fmt.Sprintf("repeats more than %d times before the end of the booking horizon", maxSteps)}
+		}
+		if *budget--; *budget < 0 {
+			return nil, ErrTooMuchRepetition
 		}
 		if t.Add(longest).After(from) {
 			out = append(out, t)

@@ -169,7 +169,8 @@ func TestOccurrences_FromTheWindowMatchesFromTheStart(t *testing.T) {
 	}
 	for _, rule := range rules {
 		for _, start := range starts {
-			got, err := occurrences(rule, start, time.Hour, winFrom, winTo)
+			budget := maxWalk
+			got, err := occurrences(rule, start, time.Hour, winFrom, winTo, &budget)
 			if err != nil {
 				t.Fatalf("%s from %s: %v", rule, start, err)
 			}
@@ -209,5 +210,18 @@ func walkFromStart(t *testing.T, rule string, start time.Time, longest time.Dura
 		if o.Add(longest).After(winFrom) {
 			out = append(out, o)
 		}
+	}
+}
+
+// TestExpand_ManyRulesShareOneBudget: rules each within their own limit
+// still cannot add up to unbounded work in one calendar.
+func TestExpand_ManyRulesShareOneBudget(t *testing.T) {
+	lines := []string{"BEGIN:VEVENT", "UID:many", "DTSTART:20190101T000000Z", "DURATION:PT1M"}
+	for i := 0; i < 13; i++ {
+		lines = append(lines, "RRULE:FREQ=MINUTELY;COUNT=40000")
+	}
+	lines = append(lines, "END:VEVENT")
+	if _, err := Expand(strings.NewReader(cal(lines...)), winFrom, winTo, ny); !errors.Is(err, ErrTooMuchRepetition) {
+		t.Fatalf("err = %v, want ErrTooMuchRepetition", err)
 	}
 }

@@ -116,7 +116,7 @@ func (x *expander) zone(tzid string) *time.Location {
 		return z
 	}
 	z := x.loc
-	cands := []string{}
+	var cands []string
 	if w, ok := windowsZones[tzid]; ok {
 		cands = append(cands, w)
 	}

@@ -28,7 +28,7 @@ const zoneMargin = 2 * 366 * 24 * time.Hour
 // fileZones reads the calendar's VTIMEZONE blocks into zones by TZID,
 // with transitions from before from until a year after to. A block that
 // cannot be read is left out (its TZID is then resolved by name).
-func fileZones(cal *ics.Calendar, from, to time.Time) map[string]*time.Location {
+func fileZones(cal *ics.Calendar, from, to time.Time, budget *int) map[string]*time.Location {
 	out := map[string]*time.Location{}
 	for _, tz := range cal.Timezones() {
 		p := tz.GetProperty(ics.ComponentPropertyTzid)
@@ -36,7 +36,7 @@ func fileZones(cal *ics.Calendar, from, to time.Time) map[string]*time.Location 
 			continue
 		}
 		tzid := strings.TrimSpace(p.Value)
-		if loc, err := fileZone(tzid, tz, from.Add(-zoneMargin), to.AddDate(1, 0, 0)); err == nil {
+		if loc, err := fileZone(tzid, tz, from.Add(-zoneMargin), to.AddDate(1, 0, 0), budget); err == nil {
 			out[tzid] = loc
 		}
 	}
@@ -59,7 +59,7 @@ const (
 	maxZoneTypes   = 200
 )
 
-func fileZone(tzid string, tz *ics.VTimezone, from, to time.Time) (*time.Location, error) {
+func fileZone(tzid string, tz *ics.VTimezone, from, to time.Time, budget *int) (*time.Location, error) {
 	var trans []transition
 	for _, c := range tz.Components {
 		var props *ics.ComponentBase
@@ -72,7 +72,7 @@ func fileZone(tzid string, tz *ics.VTimezone, from, to time.Time) (*time.Locatio
 		default:
 			continue
 		}
-		onsets, offFrom, offTo, err := observance(props, from, to)
+		onsets, offFrom, offTo, err := observance(props, from, to, budget)
 		if err != nil {
 			return nil, err
 		}
@@ -101,7 +101,7 @@ func fileZone(tzid string, tz *ics.VTimezone, from, to time.Time) (*time.Locatio
 // observance reads one STANDARD or DAYLIGHT block: the wall-clock times
 // of its onsets between from and to (DTSTART, RDATEs and its RRULE's
 // occurrences), and its TZOFFSETFROM and TZOFFSETTO.
-func observance(c *ics.ComponentBase, from, to time.Time) (onsets []time.Time, offFrom, offTo int, err error) {
+func observance(c *ics.ComponentBase, from, to time.Time, budget *int) (onsets []time.Time, offFrom, offTo int, err error) {
 	if offFrom, err = utcOffset(c.GetProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom))); err != nil {
 		return nil, 0, 0, err
 	}
@@ -128,7 +128,7 @@ func observance(c *ics.ComponentBase, from, to time.Time) (onsets []time.Time, o
 				}
 			}
 		case string(ics.ComponentPropertyRrule):
-			ts, err := occurrences(prop.Value, start, 0, from, to)
+			ts, err := occurrences(prop.Value, start, 0, from, to, budget)
 			if err != nil {
 				return nil, 0, 0, err
 			}

@@ -82,7 +82,8 @@ func TestFileZone_MatchesTheIANAZone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc := fileZones(parsed, winFrom, winTo)["Customized Time Zone 1"]
+	budget := maxWalk
+	loc := fileZones(parsed, winFrom, winTo, &budget)["Customized Time Zone 1"]
 	if loc == nil {
 		t.Fatal("the zone was not read")
 	}
