@@ -78,6 +78,9 @@ func occurrences(rule string, start time.Time, longest time.Duration, from, to t
 		return nil, &RuleError{Start: start, Freq: freq,
 			Why: fmt.Sprintf("repeats up to %d times in each period, more than the %d that can be read", n, maxPerPeriod)}
 	}
+	if neverMatches(*opt) {
+		return nil, nil // rrule-go would search up to the year 9999 for one
+	}
 	if opt.Count == 0 {
 		opt.Dtstart = alignedStart(*opt, start, from.Add(-longest))
 	}
@@ -176,6 +179,24 @@ func perPeriod(o rrule.ROption) int {
 		days = min(days, len(o.Byyearday))
 	}
 	return days * times
+}
+
+// neverMatches reports a rule whose days of the month exist in none of its
+// months (BYMONTH=2;BYMONTHDAY=30), which rrule-go would otherwise search
+// period by period until the year 9999.
+func neverMatches(o rrule.ROption) bool {
+	if len(o.Bymonth) == 0 || len(o.Bymonthday) == 0 || len(o.Byyearday) > 0 || len(o.Byweekno) > 0 {
+		return false
+	}
+	for _, m := range o.Bymonth {
+		days := time.Date(2024, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day() // in a leap year
+		for _, md := range o.Bymonthday {
+			if md != 0 && max(md, -md) <= days {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // alignedStart is the latest start not after target that is a whole

@@ -109,6 +109,9 @@ func TestExpand_LongRunningRulesExpandOverTheWindow(t *testing.T) {
 		{"every minute since 2024, until the 2nd", cal("BEGIN:VEVENT", "UID:min", "DTSTART:20240101T000000Z", "DURATION:PT1M",
 			"RRULE:FREQ=MINUTELY;UNTIL=20260301T235900Z", "END:VEVENT"),
 			24 * 60, [2]time.Time{winFrom, utc(2026, 3, 1, 0, 1)}},
+		{"days that no month has, beside one that does", cal("BEGIN:VEVENT", "UID:feb", "DTSTART:20260302T100000Z", "DURATION:PT1H",
+			"RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30,31", "RRULE:FREQ=DAILY;COUNT=1", "END:VEVENT"),
+			1, [2]time.Time{utc(2026, 3, 2, 10, 0), utc(2026, 3, 2, 11, 0)}},
 		{"a birthday since 1950", cal("BEGIN:VEVENT", "UID:y", "DTSTART;VALUE=DATE:19500315", "RRULE:FREQ=YEARLY", "END:VEVENT"),
 			1, [2]time.Time{time.Date(2026, 3, 15, 0, 0, 0, 0, ny).UTC(), time.Date(2026, 3, 16, 0, 0, 0, 0, ny).UTC()}},
 	}
@@ -223,5 +226,26 @@ func TestExpand_ManyRulesShareOneBudget(t *testing.T) {
 	lines = append(lines, "END:VEVENT")
 	if _, err := Expand(strings.NewReader(cal(lines...)), winFrom, winTo, ny); !errors.Is(err, ErrTooMuchRepetition) {
 		t.Fatalf("err = %v, want ErrTooMuchRepetition", err)
+	}
+}
+
+func TestNeverMatches(t *testing.T) {
+	cases := map[string]bool{
+		"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30":              true,
+		"FREQ=SECONDLY;BYMONTH=4,6;BYMONTHDAY=31":          true,
+		"FREQ=DAILY;BYMONTH=2;BYMONTHDAY=-30":              true,
+		"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29":              false, // leap years
+		"FREQ=DAILY;BYMONTH=2,3;BYMONTHDAY=30":             false,
+		"FREQ=MONTHLY;BYMONTHDAY=31":                       false,
+		"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;BYYEARDAY=60": false,
+	}
+	for rule, want := range cases {
+		opt, err := rrule.StrToROption(rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := neverMatches(*opt); got != want {
+			t.Errorf("%s: %v, want %v", rule, got, want)
+		}
 	}
 }
