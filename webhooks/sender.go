@@ -20,12 +20,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/netguard"
+	"github.com/callbook/callbook/store"
 )
 
 // Defaults for Options left zero.
