@@ -115,6 +115,8 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"PUT", "/api/v1/admin/hosts/:id/calendars", id("/api/v1/admin/hosts/:id/calendars", f.host), `{"calendars":[]}`, true},
 		{"POST", "/admin/hosts/:id/calendars", id("/admin/hosts/:id/calendars", f.host), "remove=1", true},
 		{"POST", "/admin/hosts/:id/feed", id("/admin/hosts/:id/feed", f.host), "", true},
+		{"POST", "/api/v1/admin/hosts/:id/calendars/discover", id("/api/v1/admin/hosts/:id/calendars/discover", f.host), `{"url":""}`, true},
+		{"POST", "/admin/hosts/:id/calendars/discover", id("/admin/hosts/:id/calendars/discover", f.host), "url=", true},
 
 		// Webhooks, admin only.
 		{"GET", "/admin/webhooks", "/admin/webhooks", "", true},
