@@ -24,7 +24,7 @@ func drain(h *swapHandler, delay time.Duration, serveErr <-chan error, log *slog
 	again := make(chan os.Signal, 1)
 	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(again)
-	log.Info("draining: /readyz answers 503 while requests are still served", "delay", delay)
+	log.Info("draining: /readyz answers 503 while requests are still served; a second signal ends the wait", "delay", delay)
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	select {
