@@ -27,7 +27,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the test's own queries
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 const pgEnv = "CALLBOOK_TEST_POSTGRES_URL"
@@ -100,7 +101,7 @@ func startSite(t *testing.T) *site {
 	tl := needTools(t)
 	compose := readCompose(t)
 	s := &site{t: t, bin: buildCallbook(t)}
-	dbURL := storetest.URL(t, models.DialectPostgres) // a fresh schema, dropped at the end
+	dbURL := storetest.URL(t, store.DialectPostgres) // a fresh schema, dropped at the end
 	var err error
 	if s.db, err = sql.Open("pgx", dbURL); err != nil {
 		t.Fatal(err)
@@ -169,18 +170,18 @@ func (s *site) start(r *replica) {
 // no minimum notice, four days ahead: enough free times for the loop.
 func seedHost(t *testing.T, dbURL string) {
 	t.Helper()
-	store, err := models.Open(dbURL, models.Options{Secret: []byte("only-seeding-a-host-here")})
+	db, err := store.Open(dbURL, store.Options{Secret: []byte("only-seeding-a-host-here")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
+	defer db.Close()
 	host := models.User{Email: "coach@example.com", Name: "Coach", Role: models.RoleSales, Host: true, WeeklyJSON: "{}"}
-	if err := store.DB().Create(&host).Error; err != nil {
+	if err := db.DB().Create(&host).Error; err != nil {
 		t.Fatal(err)
 	}
 	day := models.HoursJSON{{"00:00", "24:00"}}
 	week := map[string]models.HoursJSON{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}
-	_, err = store.SetAvailability(context.Background(), models.AvailabilityConfig{HostID: host.ID,
+	_, err = db.SetAvailability(context.Background(), models.AvailabilityConfig{HostID: host.ID,
 		BookingSettings: models.BookingSettings{DurationMinutes: 5, MinNoticeMinutes: 0, HorizonDays: 4},
 		Weekly:          week, Overrides: []models.OverrideJSON{}})
 	if err != nil {
