@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -87,17 +86,18 @@ func (m *mailpit) messages(t *testing.T) []mailpitMessage {
 	}
 }
 
-// header returns one header of a message ("" when absent).
-func (m *mailpit) header(t *testing.T, id, name string) string {
+// headers returns a message's headers, by canonical name.
+func (m *mailpit) headers(t *testing.T, id string) http.Header {
 	t.Helper()
-	var h map[string][]string
-	if err := m.getJSON("/api/v1/message/"+url.PathEscape(id)+"/headers", &h); err != nil {
+	var raw map[string][]string
+	if err := m.getJSON("/api/v1/message/"+url.PathEscape(id)+"/headers", &raw); err != nil {
 		t.Fatalf("Mailpit: %v", err)
 	}
-	for k, v := range h {
-		if strings.EqualFold(k, name) && len(v) > 0 {
-			return v[0]
+	h := http.Header{}
+	for k, vs := range raw {
+		for _, v := range vs {
+			h.Add(k, v)
 		}
 	}
-	return ""
+	return h
 }

@@ -299,10 +299,11 @@ func (s *site) checkMail(booked map[uint]string) {
 		if !want[id] {
 			s.t.Errorf("Mailpit holds %q (%s), which no outbox row queued", m.Subject, id)
 		}
-		if s.mail.header(s.t, m.ID, "X-Callbook-Kind") != "confirmation" {
+		h := s.mail.headers(s.t, m.ID)
+		if h.Get("X-Callbook-Kind") != "confirmation" {
 			continue
 		}
-		b, _ := strconv.ParseUint(s.mail.header(s.t, m.ID, "X-Callbook-Booking"), 10, 64)
+		b, _ := strconv.ParseUint(h.Get("X-Callbook-Booking"), 10, 64)
 		for _, to := range m.To {
 			confirmations[uint(b)] = append(confirmations[uint(b)], to.Address)
 		}
