@@ -7,11 +7,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/callbook/callbook/store"
-
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 )
 
