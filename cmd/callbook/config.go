@@ -14,6 +14,7 @@ import (
 
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // config is every setting of the README's Configuration table.
@@ -163,7 +164,7 @@ func applyBaseURL(c *config, v string) error {
 }
 
 func applyDatabaseURL(c *config, v string) error {
-	if _, _, err := models.ParseDatabaseURL(v); err != nil {
+	if _, _, err := store.ParseDatabaseURL(v); err != nil {
 		return err
 	}
 	c.DatabaseURL = v
