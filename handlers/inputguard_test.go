@@ -10,7 +10,7 @@ import (
 	"testing/iotest"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // hostileText are values no database here can take as text: NUL

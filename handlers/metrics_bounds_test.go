@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // hostileRequest builds the i-th request of one kind a visitor controls
@@ -70,7 +70,7 @@ func seriesCount(t *testing.T, e *testEnv) int {
 // first few of each kind, /metrics must not grow by a single series, for
 // every label of every metric the HTTP layer records.
 func TestMetrics_SeriesStayBoundedUnderHostileRequests(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	send := func(from, to int) {
 		for _, mk := range hostileRequests {
 			for i := from; i < to; i++ {
