@@ -5,10 +5,10 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // defaultPasswordChecks bounds the bcrypt checks running at once: half the
@@ -106,7 +106,7 @@ func (s *Store) reserveLogin(ctx context.Context, email, ip string) (time.Durati
 		if wait, err = s.loginThrottle(tx, email, ip, models.SignInLimits); err != nil || wait > 0 {
 			return err
 		}
-		return tx.Create(&models.LoginAttempt{Email: email, IP: ip, CreatedAt: s.Now()}).Error
+		return tx.Create(&models.LoginAttempt{Email: email, IP: ip, CreatedAt: s.txNow(tx)}).Error
 	})
 	return wait, err
 }
@@ -114,7 +114,7 @@ func (s *Store) reserveLogin(ctx context.Context, email, ip string) (time.Durati
 // loginThrottle returns how long the sign-ins of email from ip must wait
 // under limits, or 0.
 func (s *Store) loginThrottle(db *gorm.DB, email, ip string, limits []models.SignInLimit) (time.Duration, error) {
-	now := s.Now()
+	now := s.txNow(db)
 	var wait time.Duration
 	for _, lim := range limits {
 		q := db.Model(&models.LoginAttempt{}).Where("created_at > ?", now.Add(-lim.Window))
@@ -157,6 +157,7 @@ func accountLimits() []models.SignInLimit {
 // account is locked out from every address, until when, for the staff
 // users page; the attempt itself was recorded by reserveLogin.
 func (s *Store) countLoginFailure(ctx context.Context, email string, u *models.User) error {
+	ctx = s.withTxNow(ctx)
 	if u == nil {
 		return nil
 	}
@@ -167,7 +168,7 @@ func (s *Store) countLoginFailure(ctx context.Context, email string, u *models.U
 		}
 		upd := map[string]any{"failed_logins": gorm.Expr("failed_logins + 1")}
 		if wait > 0 {
-			upd["locked_until"] = s.Now().Add(wait)
+			upd["locked_until"] = s.txNow(tx).Add(wait)
 		}
 		return tx.Model(&models.User{}).Where("id = ?", u.ID).Updates(upd).Error
 	})
