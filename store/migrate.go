@@ -186,6 +186,17 @@ func (s *Store) refreshReaders() {
 	}
 }
 
+// CheckNotNewer returns a NewerSchemaError when the database holds a
+// migration this binary does not know, for commands that read the database
+// without migrating it.
+func (s *Store) CheckNotNewer(ctx context.Context) error {
+	var done []int
+	if err := s.read.WithContext(ctx).Model(&schemaMigration{}).Pluck("version", &done).Error; err != nil {
+		return err
+	}
+	return checkNotNewer(done)
+}
+
 // MigrationsPending reports whether any migration this binary knows has not
 // been applied; it backs /readyz. (Versions a newer replica applied do not
 // count: this one keeps serving what it knows until it is replaced.)
