@@ -167,7 +167,7 @@ func (s *Store) apply(conn *gorm.DB, m migration) error {
 		if err := execAll(tx, stmts...); err != nil {
 			return err
 		}
-		return tx.Create(&schemaMigration{Version: m.Version, Name: m.Name, AppliedAt: s.Now()}).Error
+		return tx.Create(&schemaMigration{Version: m.Version, Name: m.Name, AppliedAt: s.txNow(tx)}).Error
 	})
 }
 
