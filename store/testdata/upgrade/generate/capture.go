@@ -15,7 +15,10 @@ import (
 // empty database (what the first release created, before its later steps),
 // mode "migrate" runs every pending migration on an existing database.
 // Only statements that change the schema or rows are kept.
-const captureTest = `package models
+//
+// Versions up to c03747a keep their migrations in models; later ones in
+// store, where migration 1 is frozen SQL already (only "migrate" applies).
+const captureTest = `package PKG
 
 import (
 	"context"
@@ -24,7 +27,7 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
+	GORM
 	"gorm.io/gorm/logger"
 )
 
@@ -60,9 +63,7 @@ func TestCaptureSchemaSQL(t *testing.T) {
 	var stmts []string
 	s.write.Logger = captureLogger{&stmts}
 	if os.Getenv("CAPTURE_MODE") == "initial" {
-		err = s.write.Transaction(func(tx *gorm.DB) error {
-			return migrations[0].Up(tx.Session(&gorm.Session{NewDB: true}), s.dialect)
-		})
+		err = INITIAL
 	} else {
 		err = s.Migrate(context.Background())
 	}
@@ -113,12 +114,22 @@ func captureInitialSchema(v *version, tags, dir, pgServer string) error {
 
 // runCapture runs the capture test of version v in mode against dbURL.
 func runCapture(v *version, tags, mode, dbURL, dst string) error {
-	test := filepath.Join(v.src, "models", "zz_capture_test.go")
-	if err := os.WriteFile(test, []byte(captureTest), 0o644); err != nil {
+	pkg, initial, gormImport := "models", `s.write.Transaction(func(tx *gorm.DB) error {
+		return migrations[0].Up(tx.Session(&gorm.Session{NewDB: true}), s.dialect)
+	})`, `"gorm.io/gorm"`
+	if _, err := os.Stat(filepath.Join(v.src, "store", "migrate.go")); err == nil {
+		if mode == "initial" {
+			return fmt.Errorf("%s keeps migration 1 as frozen SQL in store/migrations already", v.short)
+		}
+		pkg, initial, gormImport = "store", "error(nil)", ""
+	}
+	src := strings.NewReplacer("PKG", pkg, "INITIAL", initial, "GORM", gormImport).Replace(captureTest)
+	test := filepath.Join(v.src, pkg, "zz_capture_test.go")
+	if err := os.WriteFile(test, []byte(src), 0o644); err != nil {
 		return err
 	}
 	defer os.Remove(test)
-	cmd := exec.Command("go", "test", "-tags", tags, "-count=1", "-run", "^TestCaptureSchemaSQL$", "./models")
+	cmd := exec.Command("go", "test", "-tags", tags, "-count=1", "-run", "^TestCaptureSchemaSQL$", "./"+pkg)
 	cmd.Dir = v.src
 	cmd.Env = append(os.Environ(), "CAPTURE_DB="+dbURL, "CAPTURE_MODE="+mode, "CAPTURE_OUT="+dst)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
