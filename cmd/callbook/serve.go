@@ -147,8 +147,8 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return nil, err
 	}
 	fail := func(err error) (*app, error) { db.Close(); return nil, err }
-	if err := db.Migrate(ctx); err != nil {
-		return fail(fmt.Errorf("migrate: %w", err))
+	if err := migrate(ctx, db); err != nil {
+		return fail(err)
 	}
 	if err := db.EnsureDefaultHost(ctx); err != nil {
 		return fail(fmt.Errorf("default host: %w", err))
