@@ -163,6 +163,7 @@ func (s *Store) queueBookingMails(tx *gorm.DB, kind, change string, b *Booking, 
 	}
 	notice := visitor
 	notice.Kind, notice.Change = MailHostNotice, change
+	notice.ReplyTo = visitorReplyTo(l)
 	to, err := s.noticeRecipients(tx, host)
 	if err != nil {
 		return err

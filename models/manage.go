@@ -274,6 +274,7 @@ func (s *Store) announceMove(tx *gorm.DB, before, b *Booking, lead *Lead, host *
 		notice := s.bookingMail(MailHostNotice, before, lead, &old)
 		notice.Change, notice.Reason = "canceled", "moved to another time with "+host.Name
 		notice.Sequence = b.Sequence // the old host's copy of the event is withdrawn
+		notice.ReplyTo = visitorReplyTo(lead)
 		if err := s.queueHostNotice(tx, &old, notice); err != nil {
 			return err
 		}

@@ -62,6 +62,10 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	handler.set(app.handler)
 	bg := app.startBackground(ctx, log)
 	log.Info("callbook listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", app.store.Dialect(), "version", version)
+	if cfg.BaseURLDerived {
+		log.Info("CALLBOOK_BASE_URL is not set: emails, invites and links point at the listen address; set it to the address visitors use",
+			"base_url", cfg.BaseURL)
+	}
 
 	select {
 	case <-ctx.Done():
