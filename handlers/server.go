@@ -36,9 +36,12 @@ type Options struct {
 	// MailPause reports whether mail delivery is paused because the SMTP
 	// server cannot be reached; the staff mail page shows it. May be nil.
 	MailPause func() pause.State
-	Clock     func() time.Time
-	Log       *slog.Logger
-	Metrics   prometheus.Registerer
+	// NoMailServer says CALLBOOK_SMTP_URL is empty: every email stays in
+	// the outbox, which the staff mail page and dashboard say plainly.
+	NoMailServer bool
+	Clock        func() time.Time
+	Log          *slog.Logger
+	Metrics      prometheus.Registerer
 	// Gatherer serves /metrics; usually the same registry as Metrics.
 	Gatherer prometheus.Gatherer
 
@@ -70,10 +73,12 @@ type Server struct {
 	// calendars reads hosts' own calendars on save (may be nil).
 	calendars CalendarSync
 	mailPause func() pause.State
-	clock     func() time.Time
-	log       *slog.Logger
-	metrics   *metrics
-	gather    prometheus.Gatherer
+	// noMailServer: no SMTP server is set, so nothing is sent.
+	noMailServer bool
+	clock        func() time.Time
+	log          *slog.Logger
+	metrics      *metrics
+	gather       prometheus.Gatherer
 
 	baseURL *url.URL
 	secure  bool // base URL is https: Secure cookies, HSTS
@@ -101,7 +106,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
-		mailPause: opts.MailPause, clock: opts.Clock, log: opts.Log,
+		mailPause: opts.MailPause, noMailServer: opts.NoMailServer, clock: opts.Clock, log: opts.Log,
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
 	}
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {

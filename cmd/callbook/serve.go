@@ -179,7 +179,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return fail(err)
 	}
 	h, err := handlers.New(handlers.Options{
-		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, Log: log,
+		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, NoMailServer: cfg.SMTPURL == "", Log: log,
 		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 		WebhookTargets: func(ctx context.Context, u string) error {
 			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)
