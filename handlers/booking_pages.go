@@ -104,9 +104,9 @@ func (s *Server) bookPage(c *gin.Context) {
 	q := c.Request.URL.Query()
 	in := bookingInput{TargetTitle: role.Title, RoleSlug: role.Slug, Referrer: q.Get("ref"), Timezone: q.Get("tz")}
 	if in.Referrer == "" {
-		if ref := c.Request.Referer(); !s.sameSite(ref) {
-			in.Referrer = ref
-		}
+		// Landing here straight from another site: the steps after this
+		// carry its address on as ?ref= and the form's referrer field.
+		in.Referrer = s.outsideReferrer(c)
 	}
 	in.UTM = utmInput{q.Get("utm_source"), q.Get("utm_medium"), q.Get("utm_campaign"), q.Get("utm_term"), q.Get("utm_content")}
 	in.Answers = formAnswers(q)

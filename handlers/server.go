@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -89,6 +90,8 @@ type Server struct {
 	openAPI func() ([]byte, error)
 
 	webhookTargets WebhookTargetCheck
+	// trusted are the proxies whose forwarding headers are believed.
+	trusted []netip.Prefix
 	// embedOrigins may frame /embed/… (canonical origins).
 	embedOrigins []string
 
@@ -144,8 +147,45 @@ func New(opts Options) (*Server, error) {
 	if len(opts.TrustedProxies) == 0 {
 		s.engine.ForwardedByClientIP = false
 	}
+	if s.trusted, err = parsePrefixes(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
+}
+
+// parsePrefixes reads trusted proxies as Gin takes them: CIDRs or single
+// addresses.
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		if pre, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pre.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("handlers: trusted proxy %q: %w", p, err)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// fromTrustedProxy reports whether the request came straight from one of
+// the trusted proxies, whose forwarding headers may then be believed.
+func (s *Server) fromTrustedProxy(c *gin.Context) bool {
+	a, err := netip.ParseAddr(c.RemoteIP())
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // ServeHTTP makes Server an http.Handler.
