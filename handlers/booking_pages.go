@@ -286,8 +286,14 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		UTM:     utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
 		Answers: formAnswers(f),
 	}
-	req, err := in.validate(s.content, &s.zones)
-	err = s.requirePhone(c.Request.Context(), in.Phone, err)
+	// The page wrote the key itself: one that breaks the rule was not
+	// made by it, so the request is refused as malformed.
+	key, kerr := idempotencyKey(f.Get("form_key"))
+	if kerr != nil {
+		s.fail(c, badRequest("form_key "+kerr.Error()+"; reload the booking page and try again"))
+		return
+	}
+	req, err := s.bookingRequest(c.Request.Context(), in)
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve) && hasAnswerErrors(ve):
@@ -309,7 +315,7 @@ func (s *Server) bookSubmit(c *gin.Context) {
 	}
 	s.markEmbedded(c, &req)
 	var idem *models.Idempotency
-	if key := f.Get("form_key"); key != "" && len(key) <= 64 {
+	if key != "" {
 		// A double-clicked submit books once and lands on the same page.
 		idem = &models.Idempotency{Key: "form:" + key, BodyHash: hashForm(f),
 			Render: func(b *models.Booking, _ *models.Lead, _ *models.User) (int, string, error) {

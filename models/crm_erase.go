@@ -139,6 +139,7 @@ func scrubPayload(payload string) string {
 		return encodeJSON(MailData{})
 	}
 	d.Name, d.Email, d.Phone, d.CurrentTitle, d.Message, d.Reason = ErasedName, "", "", "", "", ""
+	d.ReplyTo = nil // a host notice answers to the visitor
 	return encodeJSON(d)
 }
 

@@ -156,24 +156,32 @@ func (s *Store) MeetingKinds(ctx context.Context) ([]string, error) {
 	return kinds, nil
 }
 
-// pickHostFor is pickHost for a visitor's request: a visitor who left no
-// phone number is given a host who does not need one when any is free.
-// When only hosts who phone are free, the number is required: a
-// ValidationError on "phone".
-func (s *Store) pickHostFor(tx *gorm.DB, hosts []User, req BookingRequest, bs BookingSettings) (*User, error) {
-	now := s.Now()
-	if strings.TrimSpace(req.Phone) != "" {
-		return s.pickHost(tx, hosts, req.Start, bs, now, 0)
-	}
-	var others, phoning []User
+// takesVisitor is the phone rule, the one every booking path applies: a
+// host who phones visitors can take only a visitor who left a number.
+func (s *Store) takesVisitor(h *User, phone string) bool {
+	return strings.TrimSpace(phone) != "" || s.HostMeeting(h).Kind != MeetingPhone
+}
+
+// hostsTaking splits hosts into those who can take a visitor with phone
+// and those who cannot (they phone, and there is no number).
+func (s *Store) hostsTaking(hosts []User, phone string) (takes, phoning []User) {
 	for _, h := range hosts {
-		if s.HostMeeting(&h).Kind == MeetingPhone {
-			phoning = append(phoning, h)
+		if s.takesVisitor(&h, phone) {
+			takes = append(takes, h)
 		} else {
-			others = append(others, h)
+			phoning = append(phoning, h)
 		}
 	}
-	host, err := s.pickHost(tx, others, req.Start, bs, now, 0)
+	return takes, phoning
+}
+
+// pickHostFor is pickHost for a visitor's request among the hosts who can
+// take them. When only hosts who phone are free at that time, the number
+// is required: a ValidationError on "phone".
+func (s *Store) pickHostFor(tx *gorm.DB, hosts []User, req BookingRequest, bs BookingSettings) (*User, error) {
+	now := s.Now()
+	takes, phoning := s.hostsTaking(hosts, req.Phone)
+	host, err := s.pickHost(tx, takes, req.Start, bs, now, 0)
 	if !errors.Is(err, ErrSlotTaken) || len(phoning) == 0 {
 		return host, err
 	}
@@ -181,6 +189,20 @@ func (s *Store) pickHostFor(tx *gorm.DB, hosts []User, req BookingRequest, bs Bo
 		return nil, err
 	}
 	return nil, PhoneRequired()
+}
+
+// PhoneNeeded reports whether a visitor who leaves no phone number cannot
+// be booked at all: every enabled host that routedHosts (a route's host
+// emails; none: every host) may give them phones. The booking form asks for
+// the number up front then, with its other problems.
+func (s *Store) PhoneNeeded(ctx context.Context, routedHosts []string) (bool, error) {
+	var hosts []User
+	if err := s.read.WithContext(ctx).Where("host = ? AND disabled = ?", true, false).Order("id").Find(&hosts).Error; err != nil {
+		return false, err
+	}
+	hosts = routeHosts(hosts, normalizeEmails(routedHosts), func(u *User) string { return u.Email })
+	takes, _ := s.hostsTaking(hosts, "")
+	return len(hosts) > 0 && len(takes) == 0, nil
 }
 
 // PhoneRequired is the error of a booking that needs a phone number
