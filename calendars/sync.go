@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // parallelReads bounds the sources read at once.
@@ -20,14 +21,14 @@ const parallelReads = 4
 // source that fails keeps its last good busy times; its error is recorded
 // for staff to see.
 type Syncer struct {
-	store  *models.Store
+	store  *store.Store
 	reader *Reader
 	log    *slog.Logger
 }
 
 // Options configure a Syncer; only Store is required.
 type Options struct {
-	Store *models.Store
+	Store *store.Store
 	// Client reads the calendars; NewHTTPClient() when nil.
 	Client *http.Client
 	Log    *slog.Logger

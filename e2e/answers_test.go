@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -22,7 +23,7 @@ func TestQuestions_LongAnswerFitsAPhone(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-questions] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(firstTime)),
 	)
-	if shown := b.text(".answers-summary dd"); shown == "" {
+	if shown := run(b, chromedp.Evaluate[string](`Array.from(document.querySelectorAll(".answers-summary dd")).map(d => d.textContent).join(" ")`)); !strings.Contains(shown, profile) {
 		t.Fatal("the times page does not show the answers")
 	}
 	// A phone widens its layout viewport to fit what overflows, so the

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // answerRow is one answer as staff read it: the question's label and the
@@ -111,7 +112,7 @@ type answerCountView struct {
 
 // answerCounts are the dashboard's answers by target title for p, each
 // linked to the lead list showing those leads.
-func (s *Server) answerCounts(ctx context.Context, p models.Period) ([]answerCountView, error) {
+func (s *Server) answerCounts(ctx context.Context, p store.Period) ([]answerCountView, error) {
 	counts, err := s.store.AnswerCounts(ctx, p, s.countedQuestions())
 	if err != nil {
 		return nil, err

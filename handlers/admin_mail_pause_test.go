@@ -8,11 +8,12 @@ import (
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
+	"github.com/callbook/callbook/store"
 )
 
 func TestAdminMail_ShowsThePauseWhileTheServerIsDown(t *testing.T) {
 	var st pause.State
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.MailPause = func() pause.State { return st } })
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.MailPause = func() pause.State { return st } })
 	admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
 	if w := e.page(admin, http.MethodGet, "/admin/mail", nil); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "Delivery paused") {
 		t.Fatalf("not paused: %d, shows a pause", w.Code)
@@ -34,7 +35,7 @@ func TestAdminMail_ShowsThePauseWhileTheServerIsDown(t *testing.T) {
 func TestAdminMail_SaysPlainlyWhenNoMailServerIsSet(t *testing.T) {
 	pages := []string{"/admin/mail", "/admin"}
 	for _, none := range []bool{true, false} {
-		e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.NoMailServer = none })
+		e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.NoMailServer = none })
 		admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
 		for _, path := range pages {
 			w := e.page(admin, http.MethodGet, path, nil)

@@ -7,10 +7,11 @@ import (
 	"testing"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 func TestAdminSetPassword_AsksWhetherTheUsersTokensAreRevoked(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
 	keep := e.mustStaff("keep@callbook.test", models.RoleSales)
 	gone := e.mustStaff("gone@callbook.test", models.RoleSales)

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // apiStaffBookings lists calls between two days with their lead's id
@@ -17,7 +18,7 @@ func (s *Server) apiStaffBookings(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	rows, err := s.store.StaffBookings(c.Request.Context(), models.BookingFilter{From: from, To: to, Status: c.Query("status")})
+	rows, err := s.store.StaffBookings(c.Request.Context(), store.BookingFilter{From: from, To: to, Status: c.Query("status")})
 	if err != nil {
 		s.fail(c, err)
 		return

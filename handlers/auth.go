@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Staff session cookie names. With an https base URL the cookie is Secure
@@ -210,7 +211,7 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, ns.Token, int(models.SessionAbsolute.Seconds()))
+	s.setSessionCookie(c, ns.Token, int(store.SessionAbsolute.Seconds()))
 	c.Redirect(http.StatusSeeOther, next)
 }
 

@@ -8,7 +8,8 @@ import (
 	"testing"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // The API's Idempotency-Key and the form's form_key follow one rule: at
@@ -16,7 +17,7 @@ import (
 // 422 naming it beside the other problems; a key within the rule books
 // once and replays.
 func TestBookingAPI_IdempotencyKeyRule(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	start := e.firstSlots(1, "Europe/Berlin")[0]
 	for name, key := range map[string]string{
 		"201 characters": strings.Repeat("k", 201),
@@ -50,7 +51,7 @@ func bookForm(start, key string) url.Values {
 // the page writes, within the rule) still makes a double submit book once,
 // and a key that breaks the rule, which the page never writes, is a 400.
 func TestBookForm_IdempotencyKeyRule(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	start := e.firstSlots(1, "Europe/Berlin")[0]
 	for name, key := range map[string]string{"201 characters": strings.Repeat("k", 201), "a control byte": "k\x01k"} {
 		if w := e.postForm("/roles/backend-engineer/book", bookForm(start, key)); w.Code != http.StatusBadRequest {

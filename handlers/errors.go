@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // apiError is an error with the API's code and status (docs/openapi.yaml).
@@ -72,7 +73,7 @@ func classify(err error) *apiError {
 		return badRequest("field " + te.Field + " must be " + te.Type.String())
 	case errors.Is(err, errBadJSON):
 		return badRequest(err.Error())
-	case models.IsUnavailable(err):
+	case store.IsUnavailable(err):
 		return errUnavailable
 	}
 	return errInternalDefault

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // getAt sends a GET for path as a browser reaching the service at host,
@@ -33,7 +33,7 @@ func (e *testEnv) getAt(host, remote, path string, headers ...string) *httptest.
 // where with X-Forwarded-Host. A Referer from an untrusted sender's
 // X-Forwarded-Host is still taken as another site.
 func TestBookPage_OwnPagesAreNeverTheReferrer(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.TrustedProxies = []string{"10.0.0.0/8"} })
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.TrustedProxies = []string{"10.0.0.0/8"} })
 	const path = "/roles/software-engineer/book?utm_source=newsletter"
 	cases := []struct {
 		name, host, remote, referer, fwdHost, want string
@@ -64,7 +64,7 @@ func TestBookPage_OwnPagesAreNeverTheReferrer(t *testing.T) {
 // page as ?ref=, and a role page reached from one of the service's own
 // pages at another address hands nothing on.
 func TestRolePage_CarriesTheOutsideReferrerOnly(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	outside := e.getAt("127.0.0.2:9090", "192.0.2.1:1", "/roles/software-engineer", "Referer", "https://news.example/issue-12").Body.String()
 	if !strings.Contains(strings.ToLower(outside), "ref=https%3a%2f%2fnews.example%2fissue-12") {
 		t.Errorf("role page reached from another site does not carry it to the booking page")
@@ -79,7 +79,7 @@ func TestRolePage_CarriesTheOutsideReferrerOnly(t *testing.T) {
 // referrer: the questions form, the times step's links and forms, and the
 // booking form's referrer field, which the lead keeps.
 func TestBookPage_QuestionsAndTimesCarryTheLandingReferrer(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	const ref = "https://news.example/issue-12"
 	// Landing on the questions straight from another site.
 	q := e.getAt("127.0.0.2:9090", "192.0.2.1:1", "/roles/backend-engineer/book?utm_source=newsletter", "Referer", ref).Body.String()

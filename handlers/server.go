@@ -1,7 +1,7 @@
 // Package handlers is Callbook's HTTP layer: every route (routes.go), the
 // public role and booking pages, the JSON API and the staff area, with one
 // error renderer (errors.go). It talks to the database only through
-// models.Store.
+// store.Store.
 package handlers
 
 import (
@@ -20,11 +20,12 @@ import (
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
+	"github.com/callbook/callbook/store"
 )
 
 // Options are a Server's dependencies and settings.
 type Options struct {
-	Store   *models.Store
+	Store   *store.Store
 	Content *Content
 	// Mail renders calendar files and, for the staff mail viewer, emails.
 	Mail MailRenderer
@@ -66,7 +67,7 @@ type MailRenderer interface {
 
 // Server holds the router and everything its handlers need.
 type Server struct {
-	store   *models.Store
+	store   *store.Store
 	content *Content
 	mail    MailRenderer
 	// mailView renders outbox rows for the staff mail viewer (may be nil).

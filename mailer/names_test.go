@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Visitors' names are pasted into no header: each becomes a display name
@@ -23,7 +24,7 @@ func TestDrain_DeliversToVisitorsWhoseNamesNeedQuoting(t *testing.T) {
 		`"`,
 		`a\"b`,
 	}
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
 	slots := freeSlots(t, s, len(names))

@@ -23,6 +23,7 @@ import (
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
+	"github.com/callbook/callbook/store"
 )
 
 // Defaults for Options left zero.
@@ -41,7 +42,7 @@ const notConfigured = "CALLBOOK_SMTP_URL is not set: emails are kept in the outb
 
 // Options configure an Outbox. Store is required; the rest have defaults.
 type Options struct {
-	Store *models.Store
+	Store *store.Store
 	// SMTP is the server (ParseSMTPURL); the zero value delivers nothing.
 	SMTP SMTPConfig
 	// From is CALLBOOK_MAIL_FROM.
@@ -81,7 +82,7 @@ type Options struct {
 // Outbox delivers queued emails. It is safe for concurrent use; one Outbox
 // holds at most one SMTP connection at a time.
 type Outbox struct {
-	store       *models.Store
+	store       *store.Store
 	smtp        SMTPConfig
 	from        string
 	renderer    *Renderer

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // metrics are the sender's own series, plus the webhooks' state read from
@@ -18,7 +19,7 @@ type metrics struct {
 	seconds  prometheus.Histogram
 }
 
-func newMetrics(reg prometheus.Registerer, store *models.Store) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, db *store.Store) (*metrics, error) {
 	m := &metrics{
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "callbook_webhook_attempts_total", Help: "Webhook delivery attempts by this process, by result (delivered, failed, gone).",
@@ -31,11 +32,11 @@ func newMetrics(reg prometheus.Registerer, store *models.Store) (*metrics, error
 	if reg == nil {
 		return m, nil
 	}
-	return m, errors.Join(reg.Register(m.attempts), reg.Register(m.seconds), reg.Register(&stateCollector{store: store}))
+	return m, errors.Join(reg.Register(m.attempts), reg.Register(m.seconds), reg.Register(&stateCollector{store: db}))
 }
 
 // stateCollector reports each webhook's state and deliveries by status.
-type stateCollector struct{ store *models.Store }
+type stateCollector struct{ store *store.Store }
 
 var (
 	webhookStateDesc = prometheus.NewDesc("callbook_webhook_state",

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Defaults for Options left zero.
@@ -47,7 +48,7 @@ const responseSnippet = 512
 
 // Options configure a Sender. Store is required.
 type Options struct {
-	Store *models.Store
+	Store *store.Store
 	Log   *slog.Logger
 	// Registerer receives the sender's metrics; none when nil.
 	Registerer prometheus.Registerer
@@ -76,7 +77,7 @@ type Options struct {
 // Sender delivers queued webhook deliveries. Run it once per process; any
 // number of processes may share a database.
 type Sender struct {
-	store    *models.Store
+	store    *store.Store
 	log      *slog.Logger
 	client   *http.Client
 	timeout  time.Duration

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // config is every setting of the README's Configuration table.
@@ -187,7 +188,7 @@ func baseURLFromAddr(addr string) string {
 }
 
 func applyDatabaseURL(c *config, v string) error {
-	if _, _, err := models.ParseDatabaseURL(v); err != nil {
+	if _, _, err := store.ParseDatabaseURL(v); err != nil {
 		return err
 	}
 	c.DatabaseURL = v

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // buildBinary compiles this command once per test.
@@ -189,7 +190,7 @@ func offeredStarts(t *testing.T, base string) []string {
 // its confirmation, and that SQLite finds the file intact.
 func assertWholeBookings(t *testing.T, dbPath string, want int) {
 	t.Helper()
-	s, err := models.Open("sqlite:"+dbPath, models.Options{Secret: []byte("only-reading-the-database-here")})
+	s, err := store.Open("sqlite:"+dbPath, store.Options{Secret: []byte("only-reading-the-database-here")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,12 +13,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // staffDB points the commands at a fresh SQLite file and returns a store
 // on it for checking what they did.
-func staffDB(t *testing.T) *models.Store {
+func staffDB(t *testing.T) *store.Store {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "callbook.db")
 	t.Setenv("CALLBOOK_DATABASE_URL", "sqlite:"+path)

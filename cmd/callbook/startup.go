@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
+	"github.com/callbook/callbook/store"
 )
 
 // Waits between tries to reach a database that was unreachable at start.
@@ -76,7 +76,7 @@ func waitForApp(ctx context.Context, cfg *config, log *slog.Logger, build func(c
 			return a, nil
 		case ctx.Err() != nil:
 			return nil, nil
-		case !models.IsUnavailable(err):
+		case !store.IsUnavailable(err):
 			return nil, err
 		}
 		if gate.Fail(err) {
