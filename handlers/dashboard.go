@@ -46,7 +46,7 @@ func (s *Server) dashboard(c *gin.Context) {
 	s.render(c, http.StatusOK, "admin/dashboard.html", gin.H{
 		"Title": "Dashboard", "Nav": "dashboard", "Days": days, "Periods": dashboardPeriods,
 		"D": newDashboardView(st), "Answers": answers,
-		"IsAdmin": u != nil && u.Role == models.RoleAdmin,
+		"IsAdmin": u != nil && u.Role == models.RoleAdmin, "NoMailServer": s.noMailServer,
 	})
 }
 

@@ -139,7 +139,11 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 		if err := checkNewStart(b, newStart, bs, now); err != nil {
 			return err
 		}
-		host, err := s.pickRescheduleHost(tx, b, newStart, bs, now)
+		var visitor models.Lead
+		if err := tx.Where("id = ?", b.LeadID).Take(&visitor).Error; err != nil {
+			return err
+		}
+		host, err := s.pickRescheduleHost(tx, b, visitor.Phone, newStart, bs, now)
 		if err != nil {
 			return err
 		}
@@ -203,14 +207,17 @@ func noticeText(minutes int) string {
 
 // pickRescheduleHost locks the enabled hosts in id order, as placeBooking
 // does, so a move and new bookings for one host queue and never deadlock.
+// Only hosts who can take the visitor (phone: the lead's number) are
+// candidates: a visitor who left no number never gets a host who phones.
 // It keeps the booking's own host when that host is free at start (the
 // visitor keeps their coach), else takes the least-loaded free host.
-func (s *Store) pickRescheduleHost(tx *gorm.DB, b *models.Booking, start time.Time, bs models.BookingSettings, now time.Time) (*models.User, error) {
+func (s *Store) pickRescheduleHost(tx *gorm.DB, b *models.Booking, phone string, start time.Time, bs models.BookingSettings, now time.Time) (*models.User, error) {
 	hosts, err := s.lockEnabledHosts(tx)
 	if err != nil {
 		return nil, err
 	}
 	hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(u *models.User) string { return u.Email })
+	hosts, _ = s.hostsTaking(hosts, phone)
 	for i := range hosts {
 		if hosts[i].ID != b.HostID {
 			continue
@@ -270,6 +277,7 @@ func (s *Store) announceMove(tx *gorm.DB, before, b *models.Booking, lead *model
 		notice := s.bookingMail(models.MailHostNotice, before, lead, &old)
 		notice.Change, notice.Reason = "canceled", "moved to another time with "+host.Name
 		notice.Sequence = b.Sequence // the old host's copy of the event is withdrawn
+		notice.ReplyTo = visitorReplyTo(lead)
 		if err := s.queueHostNotice(tx, &old, notice); err != nil {
 			return err
 		}

@@ -13,7 +13,14 @@
   if (!document.querySelector("[data-tz-known]") && (!params.get("tz") || unsure)) {
     try {
       var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      if (tz && tz !== params.get("tz")) { params.set("tz", tz); location.replace(location.pathname + "?" + params.toString()); return; }
+      if (tz && tz !== params.get("tz")) {
+        // The page knows where the visit came from even when its address
+        // does not (the other site sent only a Referer): keep it, or the
+        // reload's referrer would be this very page.
+        var ref = document.querySelector('input[name="ref"]');
+        if (ref && ref.value && !params.get("ref")) params.set("ref", ref.value);
+        params.set("tz", tz); location.replace(location.pathname + "?" + params.toString()); return;
+      }
     } catch (e) { /* keep the server's default zone */ }
     if (unsure) unsure.querySelectorAll(".js-only").forEach(function (el) { el.remove(); });
   }
