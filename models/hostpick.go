@@ -10,12 +10,15 @@ import (
 	"gorm.io/gorm"
 )
 
-// lockEnabledHosts reads the hosts who take calls, in id order, locking
-// their rows on PostgreSQL so that racing bookings queue per host.
-func (s *Store) lockEnabledHosts(tx *gorm.DB) ([]User, error) {
+// enabledHosts reads the hosts who take calls, in id order. Their rows are
+// not locked: on PostgreSQL, bookings for different hosts, or for different
+// times of one host, run side by side. The claims' key refuses an overlap,
+// a daily cap is counted under its host's lock for that day (lockCaps),
+// and a booking that loses a claim race picks again (placeOnAHost).
+func (s *Store) enabledHosts(tx *gorm.DB) ([]User, error) {
 	hosts, err := readOnce(tx, func(r *batchReads) *once[[]User] { return &r.hosts }, func() ([]User, error) {
 		var hs []User
-		err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hs).Error
+		err := tx.Where("host = ? AND disabled = ?", true, false).Order("id").Find(&hs).Error
 		return hs, err
 	})
 	// A copy: the caller may hand out pointers into it.
@@ -125,6 +128,9 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []User, start time.Time, bs B
 		return nil, nil
 	}
 	if capped {
+		if err := s.lockCaps(tx, byID, onGridIDs, local); err != nil {
+			return nil, err
+		}
 		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {
 			return nil, err
 		}

@@ -143,15 +143,22 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 		if err := checkNewStart(b, newStart, bs, now); err != nil {
 			return err
 		}
-		host, err := s.pickRescheduleHost(tx, b, newStart, bs, now)
+		hosts, err := s.enabledHosts(tx)
 		if err != nil {
 			return err
 		}
+		hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(u *User) string { return u.Email })
 		before := *b
-		if host.ID != b.HostID {
-			s.setBookingMeeting(b, host) // a new host, its own room
-		}
-		if err := s.moveBooking(tx, b, host.ID, newStart, bs, now); err != nil {
+		host, err := s.placeOnAHost(tx, hosts, func(hosts []User) (*User, error) {
+			return s.pickRescheduleHost(tx, hosts, b, newStart, bs, now)
+		}, func(host *User) error {
+			*b = before // a retry starts from the call as it was
+			if host.ID != b.HostID {
+				s.setBookingMeeting(b, host) // a new host, its own room
+			}
+			return s.moveBooking(tx, b, host.ID, newStart, bs, now)
+		})
+		if err != nil {
 			return err
 		}
 		lead, _, err := bookingParties(tx, b)
@@ -205,16 +212,10 @@ func noticeText(minutes int) string {
 	return plural(minutes, "minute")
 }
 
-// pickRescheduleHost locks the enabled hosts in id order, as placeBooking
-// does, so a move and new bookings for one host queue and never deadlock.
-// It keeps the booking's own host when that host is free at start (the
-// visitor keeps their coach), else takes the least-loaded free host.
-func (s *Store) pickRescheduleHost(tx *gorm.DB, b *Booking, start time.Time, bs BookingSettings, now time.Time) (*User, error) {
-	hosts, err := s.lockEnabledHosts(tx)
-	if err != nil {
-		return nil, err
-	}
-	hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(u *User) string { return u.Email })
+// pickRescheduleHost keeps the booking's own host when that host is free
+// at start (the visitor keeps their coach), else takes the least-loaded
+// free host among hosts.
+func (s *Store) pickRescheduleHost(tx *gorm.DB, hosts []User, b *Booking, start time.Time, bs BookingSettings, now time.Time) (*User, error) {
 	for i := range hosts {
 		if hosts[i].ID != b.HostID {
 			continue

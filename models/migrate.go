@@ -99,6 +99,17 @@ var migrations = []migration{
 		return execAll(tx, "DROP INDEX IF EXISTS idx_outbox_message_id")
 	}},
 	{16, "lighter booking writes: drop unused indexes, claims keyed by host and time", lighterBookingWrites},
+	{17, "bookings side by side on PostgreSQL: roll-up parts, availability sequence", func(tx *gorm.DB, dialect string) error {
+		// See booking_parallel.go. SQLite gets the (unused) table too, so
+		// the dashboard's query is the same on both.
+		if err := tx.Migrator().AutoMigrate(&StatsDailyPart{}); err != nil {
+			return err
+		}
+		if dialect != DialectPostgres {
+			return nil
+		}
+		return execAll(tx, "CREATE SEQUENCE IF NOT EXISTS availability_changes")
+	}},
 }
 
 // lighterBookingWrites takes out of every booking's transaction what no

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,7 +103,8 @@ func (s *Store) SlotsMoving(ctx context.Context, b *Booking, from, to time.Time)
 func (s *Store) cachedOffered(ctx context.Context, emails []string) ([]Slot, BookingSettings, error) {
 	db := s.read.WithContext(ctx)
 	var v Setting
-	if err := db.Where("key = ?", settingAvailVersion).Limit(1).Find(&v).Error; err != nil {
+	err := s.queryRow(db, s.availabilityVersionSQL(), []any{settingAvailVersion}, &v.Value)
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, BookingSettings{}, err
 	}
 	c := &s.avail
