@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/models/storetest"
 )
@@ -60,6 +62,34 @@ func bookAll(t *testing.T, s *models.Store, starts []time.Time) (wins []*models.
 	return wins, taken
 }
 
+// openConnections opens n connections in the store's pool and leaves them
+// idle, so that racing bookings start at once instead of each waiting for
+// a new connection.
+func openConnections(t *testing.T, s *models.Store, n int) {
+	t.Helper()
+	var opened sync.WaitGroup
+	opened.Add(n)
+	hold := make(chan struct{})
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			errs <- s.DB().Transaction(func(tx *gorm.DB) error {
+				err := tx.Exec("SELECT 1").Error
+				opened.Done()
+				<-hold
+				return err
+			})
+		}()
+	}
+	opened.Wait()
+	close(hold)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestBookSlot_FiftyRacersForAHostCappedAtThreeADayGetThree(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		s, _ := mustOpen(t, dialect)
@@ -79,6 +109,9 @@ func TestBookSlot_FiftyRacersForAHostCappedAtThreeADayGetThree(t *testing.T) {
 		}
 		// 50 visitors over every start of one day: the cap, not the
 		// claims, must refuse all but three.
+		if dialect == models.DialectPostgres {
+			openConnections(t, s, 20)
+		}
 		starts := make([]time.Time, 50)
 		for i := range starts {
 			starts[i] = day[i%len(day)]
@@ -115,13 +148,16 @@ func TestBookSlot_RaceForDifferentTimesOfOneHostBooksEveryOne(t *testing.T) {
 
 // pausedBooking starts a booking of start for email whose transaction
 // stops just before it commits, after it has taken every lock it takes,
-// until release is closed. paused is closed once it has stopped there;
-// the result arrives on done.
-func pausedBooking(s *models.Store, email string, start time.Time) (paused, release chan struct{}, done chan error) {
-	paused, release, done = make(chan struct{}), make(chan struct{}), make(chan error, 1)
+// until release is called (at the latest when the test ends). paused is
+// closed once it has stopped there; the result arrives on done.
+func pausedBooking(t *testing.T, s *models.Store, email string, start time.Time) (paused chan struct{}, release func(), done chan error) {
+	paused, done = make(chan struct{}), make(chan error, 1)
+	gate := make(chan struct{})
+	release = sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release)
 	idem := &models.Idempotency{Key: "pause-" + email, BodyHash: "h", Render: func(*models.Booking, *models.Lead, *models.User) (int, string, error) {
 		close(paused)
-		<-release
+		<-gate
 		return 201, "{}", nil
 	}}
 	go func() {
@@ -156,7 +192,7 @@ func openPostgres(t *testing.T, name string) *models.Store {
 func TestBookSlot_PostgresBookingDoesNotWaitForAnotherTimeOfItsHost(t *testing.T) {
 	s := openPostgres(t, "cb_side_by_side")
 	day := firstDaySlots(t, s)
-	paused, release, first := pausedBooking(s, "first@example.com", day[0])
+	paused, release, first := pausedBooking(t, s, "first@example.com", day[0])
 	waitFor(t, paused, "the first booking to reach its commit")
 	second := make(chan error, 1)
 	go func() {
@@ -164,7 +200,7 @@ func TestBookSlot_PostgresBookingDoesNotWaitForAnotherTimeOfItsHost(t *testing.T
 		second <- err
 	}()
 	err := waitFor(t, second, "the second booking, while the first holds its locks")
-	close(release)
+	release()
 	if err != nil {
 		t.Fatalf("second booking: %v", err)
 	}
@@ -173,25 +209,9 @@ func TestBookSlot_PostgresBookingDoesNotWaitForAnotherTimeOfItsHost(t *testing.T
 	}
 }
 
-// Two bookings for one time pick the same free host; the first claims its
-// time and holds it uncommitted while the second tries to claim it too. The
-// second must lose that race and take the other free host.
-func TestBookSlot_PostgresLostClaimRaceTakesTheOtherFreeHost(t *testing.T) {
-	const app = "cb_lost_claim"
-	s := openPostgres(t, app)
-	addHost(t, s, "Grace")
-	start := firstSlot(t, s)
-	paused, release, first := pausedBooking(s, "first@example.com", start)
-	waitFor(t, paused, "the first booking to hold its claims")
-	second := make(chan error, 1)
-	var res *models.BookingResult
-	go func() {
-		var err error
-		res, err = s.BookSlot(context.Background(), request("second@example.com", start), nil)
-		second <- err
-	}()
-	// The second booking waits on the first one's claims once it has
-	// picked the same host.
+// lockWaitIn is closed once a connection of the store's application name
+// app waits for a lock held by another transaction.
+func lockWaitIn(s *models.Store, app string) <-chan struct{} {
 	blocked := make(chan struct{})
 	go func() {
 		defer close(blocked)
@@ -204,8 +224,76 @@ func TestBookSlot_PostgresLostClaimRaceTakesTheOtherFreeHost(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
+	return blocked
+}
+
+// A booking that could be a capped host's last call of the day waits for
+// one in flight that could be too, and then sees it: the third call of a
+// day capped at three, uncommitted, must make a fourth fail.
+func TestBookSlot_PostgresCapCountsTheCallInFlight(t *testing.T) {
+	const app = "cb_cap_in_flight"
+	s := openPostgres(t, app)
+	ctx := context.Background()
+	cfg, err := s.Availability(ctx, hostID(t, s, storetest.TeamEmail))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxPerDay = 3
+	if _, err := s.SetAvailability(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	day := firstDaySlots(t, s)
+	for i := range 2 {
+		if _, err := s.BookSlot(ctx, request(fmt.Sprintf("early%d@example.com", i), day[i]), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	paused, release, third := pausedBooking(t, s, "third@example.com", day[2])
+	waitFor(t, paused, "the third booking to reach its commit")
+	fourth := make(chan error, 1)
+	go func() {
+		_, err := s.BookSlot(ctx, request("fourth@example.com", day[3]), nil)
+		fourth <- err
+	}()
+	select {
+	case <-lockWaitIn(s, app):
+	case err := <-fourth:
+		release()
+		t.Fatalf("the fourth call of a day capped at three ended (%v) while the third was in flight: it did not wait to count it", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the fourth booking neither waited nor ended in 30 s")
+	}
+	release()
+	if err := waitFor(t, third, "the third booking"); err != nil {
+		t.Fatalf("third booking: %v", err)
+	}
+	if err := waitFor(t, fourth, "the fourth booking"); !errors.Is(err, models.ErrSlotTaken) {
+		t.Fatalf("fourth booking: %v, want ErrSlotTaken (the day is full)", err)
+	}
+}
+
+// Two bookings for one time pick the same free host; the first claims its
+// time and holds it uncommitted while the second tries to claim it too. The
+// second must lose that race and take the other free host.
+func TestBookSlot_PostgresLostClaimRaceTakesTheOtherFreeHost(t *testing.T) {
+	const app = "cb_lost_claim"
+	s := openPostgres(t, app)
+	addHost(t, s, "Grace")
+	start := firstSlot(t, s)
+	paused, release, first := pausedBooking(t, s, "first@example.com", start)
+	waitFor(t, paused, "the first booking to hold its claims")
+	second := make(chan error, 1)
+	var res *models.BookingResult
+	go func() {
+		var err error
+		res, err = s.BookSlot(context.Background(), request("second@example.com", start), nil)
+		second <- err
+	}()
+	// The second booking waits on the first one's claims once it has
+	// picked the same host.
+	blocked := lockWaitIn(s, app)
 	waitFor(t, blocked, "the second booking to wait for the first one's claims")
-	close(release)
+	release()
 	if err := waitFor(t, first, "the first booking"); err != nil {
 		t.Fatalf("first booking: %v", err)
 	}
