@@ -13,7 +13,7 @@ import (
 	"github.com/emersion/go-webdav/caldav"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // davBackend is an in-memory CalDAV store with one collection,

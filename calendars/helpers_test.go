@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/calendars"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // now is a Monday a week before the US switches to summer time (8 March
@@ -30,7 +32,7 @@ func ny(month time.Month, day, hour, min int) time.Time {
 
 // env is one store, its default host and a syncer.
 type env struct {
-	store  *models.Store
+	store  *store.Store
 	sync   *calendars.Syncer
 	hostID uint
 }
@@ -38,7 +40,7 @@ type env struct {
 func mustEnv(t *testing.T, dialect string) *env { return mustEnvOn(t, dialect) }
 
 // mustEnvB is mustEnv on SQLite, as deployed by default, for benchmarks.
-func mustEnvB(b *testing.B) *env { return mustEnvOn(b, models.DialectSQLite) }
+func mustEnvB(b *testing.B) *env { return mustEnvOn(b, store.DialectSQLite) }
 
 func mustEnvOn(t testing.TB, dialect string) *env {
 	t.Helper()

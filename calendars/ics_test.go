@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 func TestICSFeed_BusyTimesHideSlots(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 )
 
@@ -20,14 +22,14 @@ const parallelReads = 4
 // source that fails keeps its last good busy times; its error is recorded
 // for staff to see.
 type Syncer struct {
-	store  *models.Store
+	store  *store.Store
 	reader *Reader
 	log    *slog.Logger
 }
 
 // Options configure a Syncer; only Store is required.
 type Options struct {
-	Store *models.Store
+	Store *store.Store
 	// Client reads the calendars; NewHTTPClient() when nil.
 	Client *http.Client
 	Log    *slog.Logger

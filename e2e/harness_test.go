@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -43,7 +45,7 @@ const businessZone = "America/New_York"
 // built the way cmd/callbook's buildApp builds it.
 type app struct {
 	URL   string
-	Store *models.Store
+	Store *store.Store
 }
 
 // startApp migrates a new database, creates the default host, loads the
@@ -55,7 +57,7 @@ func startApp(t *testing.T, tweak ...func(*handlers.Options)) *app {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := models.Open("sqlite:"+filepath.Join(t.TempDir(), "callbook.db"), models.Options{
+	db, err := store.Open("sqlite:"+filepath.Join(t.TempDir(), "callbook.db"), store.Options{
 		Secret:   []byte("e2e-secret-e2e-secret-e2e-secret!"),
 		Location: loc,
 		Reminders: []models.ReminderOffset{
@@ -68,12 +70,12 @@ func startApp(t *testing.T, tweak ...func(*handlers.Options)) *app {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	t.Cleanup(func() { store.Close() })
+	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
-	if err := store.Migrate(ctx); err != nil {
+	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	if err := store.EnsureDefaultHost(ctx); err != nil {
+	if err := db.EnsureDefaultHost(ctx); err != nil {
 		t.Fatalf("default host: %v", err)
 	}
 	content, err := handlers.LoadContent(web.Content())
@@ -91,12 +93,12 @@ func startApp(t *testing.T, tweak ...func(*handlers.Options)) *app {
 	// The mailer renders the calendar files; with no SMTP server it
 	// delivers nothing, and nothing runs it here.
 	reg := prometheus.NewRegistry()
-	outbox, err := mailer.New(mailer.Options{Store: store, From: "Callbook <no-reply@callbook.test>", BaseURL: base, Log: quietLog(), Registerer: reg})
+	outbox, err := mailer.New(mailer.Options{Store: db, From: "Callbook <no-reply@callbook.test>", BaseURL: base, Log: quietLog(), Registerer: reg})
 	if err != nil {
 		t.Fatalf("mailer: %v", err)
 	}
 	opts := handlers.Options{
-		Store: store, Content: content, Mail: outbox.Renderer(), Log: quietLog(), Metrics: reg, Gatherer: reg,
+		Store: db, Content: content, Mail: outbox.Renderer(), Log: quietLog(), Metrics: reg, Gatherer: reg,
 		BaseURL: base, RateLimit: 0,
 	}
 	for _, f := range tweak {
@@ -109,7 +111,7 @@ func startApp(t *testing.T, tweak ...func(*handlers.Options)) *app {
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &app{URL: base, Store: store}
+	return &app{URL: base, Store: db}
 }
 
 // quietLog drops request logs unless the tests run with -v and

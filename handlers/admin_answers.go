@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 )
 
@@ -111,7 +113,7 @@ type answerCountView struct {
 
 // answerCounts are the dashboard's answers by target title for p, each
 // linked to the lead list showing those leads.
-func (s *Server) answerCounts(ctx context.Context, p models.Period) ([]answerCountView, error) {
+func (s *Server) answerCounts(ctx context.Context, p store.Period) ([]answerCountView, error) {
 	counts, err := s.store.AnswerCounts(ctx, p, s.countedQuestions())
 	if err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
@@ -30,13 +32,13 @@ func (s *Server) adminCalls(c *gin.Context) {
 	}
 	now := s.now()
 	ctx := c.Request.Context()
-	waiting, err := s.store.StaffBookings(ctx, models.BookingFilter{
+	waiting, err := s.store.StaffBookings(ctx, store.BookingFilter{
 		Status: models.BookingConfirmed, Begun: true, From: now.Add(-outcomeLookback)})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	upcoming, err := s.store.StaffBookings(ctx, models.BookingFilter{
+	upcoming, err := s.store.StaffBookings(ctx, store.BookingFilter{
 		Status: models.BookingConfirmed, Upcoming: true, To: now.AddDate(0, 0, days)})
 	if err != nil {
 		s.fail(c, err)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
@@ -64,9 +66,9 @@ func (q leadListQuery) values() url.Values {
 
 // filter validates the query into a LeadFilter. Dates are calendar days in
 // the business zone (created_to included) or RFC 3339 instants (excluded).
-func (q leadListQuery) filter(loc *time.Location) (models.LeadFilter, error) {
+func (q leadListQuery) filter(loc *time.Location) (store.LeadFilter, error) {
 	verr := &models.ValidationError{}
-	f := models.LeadFilter{Q: q.Q, Status: q.Status, TargetTitle: q.TargetTitle, RoleSlug: q.RoleSlug}
+	f := store.LeadFilter{Q: q.Q, Status: q.Status, TargetTitle: q.TargetTitle, RoleSlug: q.RoleSlug}
 	if len(f.Q) > 200 {
 		verr.Add("q", "must be at most 200 characters")
 	}

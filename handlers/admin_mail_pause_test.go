@@ -6,13 +6,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
 )
 
 func TestAdminMail_ShowsThePauseWhileTheServerIsDown(t *testing.T) {
 	var st pause.State
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.MailPause = func() pause.State { return st } })
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.MailPause = func() pause.State { return st } })
 	admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
 	if w := e.page(admin, http.MethodGet, "/admin/mail", nil); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "Delivery paused") {
 		t.Fatalf("not paused: %d, shows a pause", w.Code)

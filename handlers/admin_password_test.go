@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 )
 
 func TestAdminSetPassword_AsksWhetherTheUsersTokensAreRevoked(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
 	keep := e.mustStaff("keep@callbook.test", models.RoleSales)
 	gone := e.mustStaff("gone@callbook.test", models.RoleSales)

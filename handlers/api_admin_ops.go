@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
@@ -17,7 +19,7 @@ func (s *Server) apiStaffBookings(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	rows, err := s.store.StaffBookings(c.Request.Context(), models.BookingFilter{From: from, To: to, Status: c.Query("status")})
+	rows, err := s.store.StaffBookings(c.Request.Context(), store.BookingFilter{From: from, To: to, Status: c.Query("status")})
 	if err != nil {
 		s.fail(c, err)
 		return

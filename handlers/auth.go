@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
@@ -210,7 +212,7 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.setSessionCookie(c, ns.Token, int(models.SessionAbsolute.Seconds()))
+	s.setSessionCookie(c, ns.Token, int(store.SessionAbsolute.Seconds()))
 	c.Redirect(http.StatusSeeOther, next)
 }
 

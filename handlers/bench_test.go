@@ -13,11 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 )
 
 // addHosts adds n hosts with the default weekday hours.
-func addHosts(b testing.TB, s *models.Store, n int) []uint {
+func addHosts(b testing.TB, s *store.Store, n int) []uint {
 	b.Helper()
 	ids := []uint{}
 	hosts, _ := s.Hosts(b.Context())
@@ -59,7 +61,7 @@ func seedBookings(b testing.TB, e *testEnv, hosts []uint, n int) {
 			continue
 		}
 		used[key] = true
-		uid := models.RandomToken(16)
+		uid := store.RandomToken(16)
 		rows = append(rows, models.Booking{UID: uid, TokenHash: uid, LeadID: lead.ID, HostID: h, Status: models.BookingConfirmed,
 			StartAt: sl.Start.UTC(), EndAt: sl.End.UTC(), Timezone: "UTC", TargetTitle: "Backend Engineer", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()})
 	}
@@ -174,5 +176,5 @@ func BenchmarkBookingHTTP(b *testing.B) {
 // newBenchServer is a test server on SQLite, as deployed by default.
 func newBenchServer(b *testing.B) *testEnv {
 	b.Helper()
-	return newTestServer(b, models.DialectSQLite)
+	return newTestServer(b, store.DialectSQLite)
 }

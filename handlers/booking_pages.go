@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
@@ -237,7 +239,7 @@ func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in booking
 	s.keepEmbedState(c, keep)
 	s.render(c, status, "public/book.html", gin.H{
 		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Picker": picker, "Step": "times",
-		"Errors": errs, "Message": msg, "Keep": keep, "TZKnown": detected, "FormKey": models.RandomToken(16),
+		"Errors": errs, "Message": msg, "Keep": keep, "TZKnown": detected, "FormKey": store.RandomToken(16),
 		"PageScript": "book.js", "Answers": in.answerStrings(), "Change": "/roles/" + role.Slug + "/book?" + in.changeAnswersQuery(role),
 		"SlotsQuery": slotsQuery(role, in),
 	})
@@ -342,7 +344,7 @@ func (s *Server) bookSubmit(c *gin.Context) {
 // hashForm fingerprints the submitted fields for idempotency.
 func hashForm(f url.Values) string {
 	delete(f, "form_key")
-	return models.HashString(f.Encode())
+	return store.HashString(f.Encode())
 }
 
 // bookingPage is the confirmation and manage page (GET /bookings/{token}).

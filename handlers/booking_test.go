@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 type createdJSON struct {
@@ -81,7 +83,7 @@ func TestAPIBooking_FiftyConcurrentRequestsGiveOneBooking(t *testing.T) {
 }
 
 func TestAPIBooking_ValidationNamesEachField(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	start := e.firstSlots(1, "UTC")[0]
 	cases := []struct {
 		field string
@@ -126,7 +128,7 @@ func TestAPIBooking_ValidationNamesEachField(t *testing.T) {
 }
 
 func TestAPIBooking_MalformedAndOversizedBodies(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	cases := []struct {
 		body string
 		code int
@@ -196,7 +198,7 @@ func TestAPIBooking_IdempotencyKeyReplaysAndRefusesOtherBodies(t *testing.T) {
 }
 
 func TestRateLimit_RefusesWithRetryAfterPerClientIP(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.RateLimit = 2; o.TrustedProxies = []string{"10.0.0.0/8"} })
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.RateLimit = 2; o.TrustedProxies = []string{"10.0.0.0/8"} })
 	for i := range 2 {
 		if w := e.postJSON("/api/v1/bookings", `{}`); w.Code == http.StatusTooManyRequests {
 			t.Fatalf("request %d limited too early", i)
@@ -223,7 +225,7 @@ func TestRateLimit_RefusesWithRetryAfterPerClientIP(t *testing.T) {
 }
 
 func TestSlotsAPI_ValidatesRangeAndZone(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	cases := map[string]string{
 		"/api/v1/slots?from=2026-12-01&to=2027-02-15&tz=UTC": "to",
 		"/api/v1/slots?from=2026-12-05&to=2026-12-01&tz=UTC": "to",
@@ -292,7 +294,7 @@ func TestBookingForm_WorksWithoutJavaScript(t *testing.T) {
 }
 
 func TestBookingForm_HoneypotDropsBotsQuietly(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	start := e.firstSlots(1, "UTC")[0]
 	form := url.Values{"name": {"Bot"}, "email": {"bot@example.com"}, "target_title": {"X"}, "start": {start},
 		"timezone": {"UTC"}, "consent": {"yes"}, "website": {"http://spam.example"}}
@@ -308,7 +310,7 @@ func TestBookingForm_HoneypotDropsBotsQuietly(t *testing.T) {
 }
 
 func TestCrossSiteFormPostIsRefused(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	w := e.postForm("/roles/backend-engineer/book", url.Values{"name": {"x"}}, "Sec-Fetch-Site", "cross-site")
 	if w.Code != http.StatusForbidden {
 		t.Fatalf("cross-site POST: %d", w.Code)
@@ -316,7 +318,7 @@ func TestCrossSiteFormPostIsRefused(t *testing.T) {
 }
 
 func TestPublicPages_RenderWithSecurityHeaders(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	for path, want := range map[string]string{
 		"/":                             "Backend Engineer",
 		"/roles/backend-engineer":       "Book a discovery call",
@@ -350,7 +352,7 @@ func TestPublicPages_RenderWithSecurityHeaders(t *testing.T) {
 }
 
 func TestMetrics_CountBookingsAndConflicts(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	start := e.firstSlots(1, "UTC")[0]
 	e.postJSON("/api/v1/bookings", bookingBody("a@example.com", start))
 	e.postJSON("/api/v1/bookings", bookingBody("b@example.com", start))
@@ -365,7 +367,7 @@ func TestMetrics_CountBookingsAndConflicts(t *testing.T) {
 }
 
 func TestAPIBooking_IdempotencyKeyExpiresAfterADay(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	starts := e.firstSlots(2, "UTC")
 	first := e.postJSON("/api/v1/bookings", bookingBody("ada@example.com", starts[0]), "Idempotency-Key", "day-old")
 	if first.Code != http.StatusCreated {
@@ -381,7 +383,7 @@ func TestAPIBooking_IdempotencyKeyExpiresAfterADay(t *testing.T) {
 }
 
 func TestRateLimit_ZeroTurnsItOff(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.RateLimit = 0 })
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.RateLimit = 0 })
 	for i := range 100 {
 		if w := e.postJSON("/api/v1/bookings", `{}`); w.Code == http.StatusTooManyRequests {
 			t.Fatalf("request %d limited with the limit off", i)

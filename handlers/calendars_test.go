@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/calendars"
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // busyFeed serves an ICS feed whose events a test sets.
@@ -169,7 +171,7 @@ func TestHostCalendarsAPI_SavesReadsAndNeverShowsCredentials(t *testing.T) {
 }
 
 func TestAvailabilityPage_AddsRemovesAndShowsFailingCalendars(t *testing.T) {
-	e, _ := newCalendarServer(t, models.DialectSQLite)
+	e, _ := newCalendarServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
 	host := itoa(int(e.defaultHostID()))
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -6,7 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/web"
 )
 
@@ -49,7 +50,7 @@ func TestContentDir_ReplacesTheBuiltInRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.Content = content })
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.Content = content })
 	if w := e.do(http.MethodGet, "/roles/data-engineer", nil); w.Code != 200 || !strings.Contains(w.Body.String(), "Data Engineer") {
 		t.Fatalf("custom role: %d", w.Code)
 	}

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
@@ -68,7 +70,7 @@ func (s *Server) apiStats(c *gin.Context) {
 
 // leadsLink is the lead list showing the leads created in p with the given
 // target title and status ("" for any): the leads a dashboard figure counts.
-func leadsLink(p models.Period, title, status string) string {
+func leadsLink(p store.Period, title, status string) string {
 	v := url.Values{}
 	v.Set("created_from", p.FirstDay())
 	v.Set("created_to", p.LastDay())
@@ -114,7 +116,7 @@ type weekLabel struct {
 
 // dashboardView is everything the dashboard template shows.
 type dashboardView struct {
-	Stats               *models.Stats
+	Stats               *store.Stats
 	From, To            string
 	Weeks               []weekLabel
 	Titles              []titleView
@@ -125,7 +127,7 @@ type dashboardView struct {
 	Mail                models.MailHealth
 }
 
-func newDashboardView(st *models.Stats) *dashboardView {
+func newDashboardView(st *store.Stats) *dashboardView {
 	v := &dashboardView{Stats: st, From: st.Period.FirstDay(), To: st.Period.LastDay(), Mail: st.Mail,
 		CallsToday: st.CallsToday.Count, CallsWk: st.CallsThisWeek.Count}
 	for _, w := range st.Weeks {
@@ -139,7 +141,7 @@ func newDashboardView(st *models.Stats) *dashboardView {
 	return v
 }
 
-func newTitleView(st *models.Stats, t models.TitleStats, label string) titleView {
+func newTitleView(st *store.Stats, t models.TitleStats, label string) titleView {
 	p := st.Period
 	tv := titleView{TitleStats: t, Label: label,
 		Booked:    figure{t.Booked, leadsLink(p, t.TargetTitle, "")},
@@ -203,7 +205,7 @@ type titleJSON struct {
 	Links               map[string]string `json:"links"`
 }
 
-func toStatsJSON(st *models.Stats, zone string) statsJSON {
+func toStatsJSON(st *store.Stats, zone string) statsJSON {
 	out := statsJSON{From: st.Period.FirstDay(), To: st.Period.LastDay(), Timezone: zone,
 		Weeks: []weekJSON{}, TargetTitles: []titleJSON{},
 		Calls: map[string]any{"today": st.CallsToday.Count, "this_week": st.CallsThisWeek.Count,
@@ -221,7 +223,7 @@ func toStatsJSON(st *models.Stats, zone string) statsJSON {
 	return out
 }
 
-func toTitleJSON(p models.Period, t models.TitleStats, named bool) titleJSON {
+func toTitleJSON(p store.Period, t models.TitleStats, named bool) titleJSON {
 	j := titleJSON{LeadsPerWeek: t.WeeklyLeads, CallsBookedPerWeek: t.WeeklyCalls, Leads: t.Booked, Completed: t.Completed,
 		Qualified: t.Qualified, Client: t.Client, CompletedCalls: t.CompletedCalls, NoShowCalls: t.NoShowCalls,
 		NoShowRate: t.NoShowRate(), WithRecommendation: t.Recommended, RecommendationDiffs: t.RecommendedDiffers,

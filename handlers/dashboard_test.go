@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // mustSeedDashboard inserts 60 leads over the last 45 days across three
@@ -45,7 +47,7 @@ func (e *testEnv) mustSeedDashboard() {
 			if start.After(now) {
 				status = models.BookingConfirmed
 			}
-			uid := models.RandomToken(16)
+			uid := store.RandomToken(16)
 			b := models.Booking{UID: uid, TokenHash: uid, LeadID: l.ID, HostID: hosts[0].ID, Status: status, StartAt: start,
 				EndAt: start.Add(30 * time.Minute), Timezone: "UTC", TargetTitle: l.TargetTitle, CreatedAt: at, UpdatedAt: at}
 			if err := e.store.DB().Create(&b).Error; err != nil {
@@ -115,7 +117,7 @@ func TestDashboard_EveryLeadFigureEqualsTheListItLinksTo(t *testing.T) {
 }
 
 func TestDashboard_LinkedListPageShowsTheSameCount(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("ann@example.com", models.RoleAdmin)
 	e.mustSeedDashboard()
 	body := e.page(admin, http.MethodGet, "/admin", nil).Body.String()
@@ -130,7 +132,7 @@ func TestDashboard_LinkedListPageShowsTheSameCount(t *testing.T) {
 }
 
 func TestDashboard_ChartIsReadableWithoutColour(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	sales := e.mustStaff("sam@example.com", models.RoleSales)
 	e.mustSeedDashboard()
 	body := e.page(sales, http.MethodGet, "/admin?days=30", nil).Body.String()
@@ -198,7 +200,7 @@ func TestStatsAPI_SameFiguresAsJSON(t *testing.T) {
 }
 
 func TestDashboard_WeeksAreWholeMondayToSundayWeeksLabeledByTheirDates(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
 	// The test clock is Monday 30 November 2026: the last 7 days run from
 	// Tuesday 24 November, so the first bar is the week of Monday 23 November.

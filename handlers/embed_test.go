@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // embedSites are the origins the embedding tests allow to frame the flow.
@@ -50,7 +52,7 @@ func TestParseEmbedOrigins(t *testing.T) {
 // the embedded flow (form, form with errors, confirmation, unknown role):
 // framable by the configured origins and no others, no X-Frame-Options.
 func TestEmbed_FrameAncestorsListsExactlyTheOrigins(t *testing.T) {
-	e := newEmbedServer(t, models.DialectSQLite)
+	e := newEmbedServer(t, store.DialectSQLite)
 	token, _ := e.mustBookAPI("ada@example.com", e.firstSlots(1, "UTC")[0])
 	for name, w := range map[string]*httptest.ResponseRecorder{
 		"form":         e.do(http.MethodGet, "/embed/roles/backend-engineer/book", nil),
@@ -72,7 +74,7 @@ func TestEmbed_FrameAncestorsListsExactlyTheOrigins(t *testing.T) {
 }
 
 func TestEmbed_WithoutOriginsNothingMayFrame(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	w := e.do(http.MethodGet, "/embed/roles/backend-engineer/book", nil)
 	if w.Code != 200 || !strings.HasSuffix(w.Header().Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
 		w.Header().Get("X-Frame-Options") != "DENY" {
@@ -84,7 +86,7 @@ func TestEmbed_WithoutOriginsNothingMayFrame(t *testing.T) {
 // outside /embed/, signed out and as an admin, with embedding configured:
 // each answer, whatever its status, still forbids every frame.
 func TestFraming_EveryOtherPageKeepsNone(t *testing.T) {
-	e := newEmbedServer(t, models.DialectSQLite)
+	e := newEmbedServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
 	token, bookingID := e.mustBookAPI("ada@example.com", e.firstSlots(1, "UTC")[0])
 	params := strings.NewReplacer(":token", token, ":slug", "backend-engineer", ":id", "1",
@@ -214,7 +216,7 @@ func TestEmbed_BookingThroughTheFrameMarksTheLead(t *testing.T) {
 // gets no messages from the frame, a page address that is not a web URL is
 // not recorded, and the booking goes through either way.
 func TestEmbed_UnknownOriginAndOddPagesAreLeftOut(t *testing.T) {
-	e := newEmbedServer(t, models.DialectSQLite)
+	e := newEmbedServer(t, store.DialectSQLite)
 	w := e.do(http.MethodGet, "/embed/roles/backend-engineer/book?origin=https://evil.example&page=javascript:alert(1)", nil)
 	if strings.Contains(w.Body.String(), "data-embed-origin") || strings.Contains(w.Body.String(), "evil.example") ||
 		strings.Contains(w.Body.String(), "alert") {
@@ -238,7 +240,7 @@ func TestEmbed_UnknownOriginAndOddPagesAreLeftOut(t *testing.T) {
 // Callbook's own origin; a form on any other site, an embedding one
 // included, is refused and books nothing.
 func TestEmbed_CrossSitePostsAreRefused(t *testing.T) {
-	e := newEmbedServer(t, models.DialectSQLite)
+	e := newEmbedServer(t, store.DialectSQLite)
 	form := url.Values{"name": {"Eve"}, "email": {"eve@example.com"}, "target_title": {"X"},
 		"start": {e.firstSlots(1, "UTC")[0]}, "timezone": {"UTC"}, "consent": {"yes"}, "answers.experience": {"1-2"}}
 	for name, headers := range map[string][]string{

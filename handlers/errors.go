@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
@@ -72,7 +74,7 @@ func classify(err error) *apiError {
 		return badRequest("field " + te.Field + " must be " + te.Type.String())
 	case errors.Is(err, errBadJSON):
 		return badRequest(err.Error())
-	case models.IsUnavailable(err):
+	case store.IsUnavailable(err):
 		return errUnavailable
 	}
 	return errInternalDefault

@@ -10,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 func TestExportCSV_AdminGetsFilteredStreamAndEventIsRecorded(t *testing.T) {
@@ -49,7 +51,7 @@ func TestExportCSV_AdminGetsFilteredStreamAndEventIsRecorded(t *testing.T) {
 }
 
 func TestExportCSV_SalesForbiddenAnonymousUnauthorized(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	sales := e.mustStaff("sam@example.com", models.RoleSales)
 	if w := e.api(sales, http.MethodGet, "/api/v1/admin/leads/export.csv", ""); w.Code != http.StatusForbidden {
 		t.Errorf("sales: %d %s", w.Code, w.Body.String())
@@ -68,7 +70,7 @@ func TestExportCSV_SalesForbiddenAnonymousUnauthorized(t *testing.T) {
 }
 
 func TestExportCSV_BadFilterIs422BeforeAnyCSV(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("ann@example.com", models.RoleAdmin)
 	w := e.api(admin, http.MethodGet, "/api/v1/admin/leads/export.csv?status=vip&created_from=soon", "")
 	got := decode[errorJSON](t, w)
@@ -78,7 +80,7 @@ func TestExportCSV_BadFilterIs422BeforeAnyCSV(t *testing.T) {
 }
 
 func TestExportCSV_ClientThatGoesAwayStopsTheExport(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("ann@example.com", models.RoleAdmin)
 	e.mustInsertLeads(6000, nil) // more than one page
 	ctx, cancel := context.WithCancel(context.Background())
@@ -107,7 +109,7 @@ func (w *cancelOnWrite) Write(b []byte) (int, error) {
 }
 
 func TestExportPage_PrefillsFiltersAndCounts(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("ann@example.com", models.RoleAdmin)
 	e.mustInsertLeads(3, func(i int, l *models.Lead) {
 		if i == 0 {

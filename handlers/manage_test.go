@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // bookingResponse is the {"booking": Booking} answer.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // newInviteServer is the router with the mail renderer, so invite.ics is served.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 )
 
@@ -13,7 +15,7 @@ import (
 // the public router: an admin's API token only; not visitors, not a wrong
 // token, not sales, and not a staff session cookie (a browser is no scraper).
 func TestMetrics_MainRouterNeedsAnAdminToken(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
 	sales := e.mustStaff("sales@callbook.test", models.RoleSales)
 	for _, tc := range []struct {
@@ -47,7 +49,7 @@ func TestMetrics_MainRouterNeedsAnAdminToken(t *testing.T) {
 // TestMetrics_HandlerForTheSeparateListener serves the figures without
 // credentials, at /metrics only: nothing else of the service is on it.
 func TestMetrics_HandlerForTheSeparateListener(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	e.do(http.MethodGet, "/roles/backend-engineer", nil)
 	h := e.srv.MetricsHandler()
 	w := httptest.NewRecorder()

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 func TestZoneAt_NamesZonesWithoutUnderscoresAndNeverUTCTwice(t *testing.T) {

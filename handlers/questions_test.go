@@ -10,8 +10,10 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 func TestCheckAnswer_ValidatesEachKind(t *testing.T) {
@@ -244,7 +246,7 @@ func TestRouting_HostsLimitTheSlotsAndTheHost(t *testing.T) {
 }
 
 func TestRouting_ToAHostThatDoesNotExistFallsBackToEveryHost(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	if got, all := e.routedSlots("answers.experience=6%2B"), e.routedSlots(""); len(got) == 0 || len(got) != len(all) {
 		t.Fatalf("without the senior coach: %d routed times, %d in all", len(got), len(all))
 	}
@@ -300,7 +302,7 @@ func TestRouting_DisqualifyKeepsTheLeadAndBooksNothing(t *testing.T) {
 }
 
 func TestBookingAPI_AnswerProblemsNameTheirField(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	start := e.firstSlots(1, "UTC")[0]
 	cases := []struct {
 		answers map[string]any
@@ -335,7 +337,7 @@ func TestBookingAPI_AnswerProblemsNameTheirField(t *testing.T) {
 }
 
 func TestRoleAPI_DescribesTheQuestions(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	w := e.do(http.MethodGet, "/api/v1/roles/backend-engineer", nil)
 	got := decode[struct {
 		Role struct {

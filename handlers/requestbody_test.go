@@ -17,8 +17,10 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // logSink is a log buffer safe for the server's goroutines.
@@ -43,7 +45,7 @@ func (l *logSink) String() string {
 
 func TestJSONEndpoints_BodyCutShortIsBadRequestLoggedAtDebug(t *testing.T) {
 	logs := newLogSink()
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) {
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) {
 		o.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
 	st := e.mustStaff("admin@callbook.test", models.RoleAdmin)
@@ -76,7 +78,7 @@ func TestJSONEndpoints_BodyCutShortIsBadRequestLoggedAtDebug(t *testing.T) {
 // A real connection that announces more body than it sends, then stops
 // writing: the server's read ends with an unexpected EOF.
 func TestJSONEndpoints_HalfClosedConnectionGetsBadRequest(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	srv := httptest.NewServer(e.srv)
 	t.Cleanup(srv.Close)
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -107,7 +109,7 @@ func TestJSONEndpoints_HalfClosedConnectionGetsBadRequest(t *testing.T) {
 }
 
 func TestStatic_ServesFilesButListsNoFolder(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	for _, path := range []string{"/static/", "/static//", "/static/./", "/static/%2e/"} {
 		w := e.do(http.MethodGet, path, nil)
 		if w.Code == http.StatusOK || strings.Contains(w.Body.String(), `href="book.js"`) {

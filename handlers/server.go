@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,7 +25,7 @@ import (
 
 // Options are a Server's dependencies and settings.
 type Options struct {
-	Store   *models.Store
+	Store   *store.Store
 	Content *Content
 	// Mail renders calendar files and, for the staff mail viewer, emails.
 	Mail MailRenderer
@@ -62,7 +64,7 @@ type MailRenderer interface {
 
 // Server holds the router and everything its handlers need.
 type Server struct {
-	store   *models.Store
+	store   *store.Store
 	content *Content
 	mail    MailRenderer
 	// mailView renders outbox rows for the staff mail viewer (may be nil).

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // keysOf lists a JSON object's keys, sorted.

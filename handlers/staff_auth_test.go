@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // cookieNamed returns the Set-Cookie header line for name, or "".
@@ -121,7 +123,7 @@ func TestSession_DisabledUserAndTokenStopWorking(t *testing.T) {
 			t.Fatalf("made-up token: %d", w.Code)
 		}
 		// Idle sessions end too.
-		e.clock.Advance(models.SessionIdle + time.Minute)
+		e.clock.Advance(store.SessionIdle + time.Minute)
 		if w := e.page(admin, http.MethodGet, "/admin/leads", nil); w.Code != http.StatusSeeOther {
 			t.Fatalf("idle session: %d", w.Code)
 		}
@@ -154,7 +156,7 @@ func TestCSRF_StaffFormsNeedTheTokenAndSameSite(t *testing.T) {
 }
 
 func TestSecureBaseURL_HostPrefixedSecureCookieAndHSTS(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) { o.BaseURL = "https://book.example.com" })
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.BaseURL = "https://book.example.com" })
 	st := e.mustStaff("ana@example.com", models.RoleSales)
 	w := e.do(http.MethodGet, "/admin/leads", nil, "Cookie", secureSessionCookie+"=stale")
 	set := cookieNamed(w.Header(), secureSessionCookie)

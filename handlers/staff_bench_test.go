@@ -15,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 	"github.com/callbook/callbook/web"
 )
 
@@ -47,10 +49,10 @@ func staffBenchServer(b *testing.B) (string, string) {
 	}
 	_, statErr := os.Stat(path)
 	clock := storetest.NewClock(staffBenchNow)
-	store := storetest.MustOpenURL(b, "sqlite:"+path, storetest.Options(clock))
+	db := storetest.MustOpenURL(b, "sqlite:"+path, storetest.Options(clock))
 	if statErr != nil {
 		start := time.Now()
-		if err := generateStaffBench(store); err != nil {
+		if err := generateStaffBench(db); err != nil {
 			os.Remove(path)
 			b.Fatalf("generate: %v", err)
 		}
@@ -60,15 +62,15 @@ func staffBenchServer(b *testing.B) (string, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(Options{Store: store, Content: content, Clock: clock.Now, Log: slog.New(slog.DiscardHandler), BaseURL: "http://callbook.test"})
+	srv, err := New(Options{Store: db, Content: content, Clock: clock.Now, Log: slog.New(slog.DiscardHandler), BaseURL: "http://callbook.test"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	var u models.User
-	if err := store.DB().Where("email = ?", "bench-owner@example.com").Take(&u).Error; err != nil {
+	if err := db.DB().Where("email = ?", "bench-owner@example.com").Take(&u).Error; err != nil {
 		b.Fatal(err)
 	}
-	ns, err := store.CreateSession(context.Background(), &u, "127.0.0.1", "bench")
+	ns, err := db.CreateSession(context.Background(), &u, "127.0.0.1", "bench")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func staffBenchServer(b *testing.B) (string, string) {
 
 // generateStaffBench bulk-inserts the leads and their calls with multi-row
 // INSERTs in transactions of 100,000 leads, then gathers statistics.
-func generateStaffBench(s *models.Store) error {
+func generateStaffBench(s *store.Store) error {
 	db, err := s.DB().DB()
 	if err != nil {
 		return err

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // staffRoute is one staff route and a request that exercises it.

@@ -13,8 +13,9 @@ import (
 	"testing/iotest"
 	"time"
 
-	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store"
+
+	"github.com/callbook/callbook/store/storetest"
 	"github.com/callbook/callbook/web"
 )
 
@@ -34,7 +35,7 @@ func mustZone(name string) *time.Location {
 type testEnv struct {
 	t      testing.TB
 	srv    *Server
-	store  *models.Store
+	store  *store.Store
 	clock  *storetest.Clock
 	remote string // client address for requests
 }
@@ -47,13 +48,13 @@ func newTestServer(t testing.TB, dialect string, tweak ...func(*Options)) *testE
 }
 
 // newTestServerOn builds the whole router on store, whose clock is clock.
-func newTestServerOn(t testing.TB, store *models.Store, clock *storetest.Clock, tweak ...func(*Options)) *testEnv {
+func newTestServerOn(t testing.TB, db *store.Store, clock *storetest.Clock, tweak ...func(*Options)) *testEnv {
 	t.Helper()
 	content, err := LoadContent(web.Content())
 	if err != nil {
 		t.Fatalf("content: %v", err)
 	}
-	opts := Options{Store: store, Content: content, Clock: clock.Now, Log: slog.New(slog.DiscardHandler), BaseURL: "http://callbook.test", RateLimit: 0}
+	opts := Options{Store: db, Content: content, Clock: clock.Now, Log: slog.New(slog.DiscardHandler), BaseURL: "http://callbook.test", RateLimit: 0}
 	for _, f := range tweak {
 		f(&opts)
 	}
@@ -61,7 +62,7 @@ func newTestServerOn(t testing.TB, store *models.Store, clock *storetest.Clock, 
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
-	return &testEnv{t: t, srv: srv, store: store, clock: clock, remote: "192.0.2.1:1234"}
+	return &testEnv{t: t, srv: srv, store: db, clock: clock, remote: "192.0.2.1:1234"}
 }
 
 // do sends a request through the router and returns the recorded answer.

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store"
+
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // TestAPI_DatabaseAwayAnswers503UnavailableWithRetryAfter takes the
@@ -16,7 +17,7 @@ import (
 // answer 503 "unavailable" with Retry-After 5, not a 500, and so does the
 // visitor's page for managing a booking.
 func TestAPI_DatabaseAwayAnswers503UnavailableWithRetryAfter(t *testing.T) {
-	u, err := url.Parse(storetest.URL(t, models.DialectPostgres))
+	u, err := url.Parse(storetest.URL(t, store.DialectPostgres))
 	if err != nil {
 		t.Fatal(err)
 	}

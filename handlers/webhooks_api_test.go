@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 	"github.com/callbook/callbook/webhooks"
 )
 
@@ -61,7 +63,7 @@ func TestWebhooksAPI_CreateShowsTheSecretOnceThenListRetryAndDelete(t *testing.T
 }
 
 func TestWebhooksAPI_PrivateAndPlainHTTPTargetsAreRefused(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite, func(o *Options) {
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) {
 		o.WebhookTargets = func(ctx context.Context, u string) error { return webhooks.CheckURL(ctx, u, false, nil) }
 	})
 	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
@@ -86,7 +88,7 @@ func TestWebhooksAPI_PrivateAndPlainHTTPTargetsAreRefused(t *testing.T) {
 }
 
 func TestWebhookPages_AddShowsTheSecretOnceAndTheListShowsState(t *testing.T) {
-	e := newTestServer(t, models.DialectSQLite)
+	e := newTestServer(t, store.DialectSQLite)
 	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
 	w := e.page(admin, http.MethodPost, "/admin/webhooks", url.Values{"url": {"https://crm.example.com/hook"}, "events": {"booking.created", "lead.created"}})
 	if w.Code != http.StatusCreated || !strings.Contains(w.Body.String(), "whsec_") {

@@ -30,11 +30,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // the test's own queries
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
 	"github.com/callbook/callbook/scheduler"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 const (
@@ -107,7 +109,7 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 	if os.Getenv(pgEnv) == "" {
 		t.Skip("multi-replica tests need PostgreSQL: set " + pgEnv + " (.ci/run does)")
 	}
-	direct := storetest.URL(t, models.DialectPostgres) // a fresh schema, dropped at the end
+	direct := storetest.URL(t, store.DialectPostgres) // a fresh schema, dropped at the end
 	u, _ := url.Parse(direct)
 	c := &cluster{t: t, schema: u.Query().Get("search_path")}
 	var err error
@@ -171,23 +173,23 @@ func command(env []string, args ...string) *exec.Cmd {
 func (c *cluster) seedHosts(dbURL string, n int) {
 	c.t.Helper()
 	loc, _ := time.LoadLocation(businessZone)
-	store, err := models.Open(dbURL, models.Options{Secret: []byte(secret), Location: loc, Log: slog.New(slog.DiscardHandler)})
+	db, err := store.Open(dbURL, store.Options{Secret: []byte(secret), Location: loc, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer store.Close()
+	defer db.Close()
 	hosts := make([]models.User, n)
 	for i := range hosts {
 		hosts[i] = models.User{Email: fmt.Sprintf("host%02d@example.com", i+1), Name: fmt.Sprintf("Host %d", i+1),
 			Role: models.RoleSales, Host: true, WeeklyJSON: "{}"}
 	}
-	if err := store.DB().Create(&hosts).Error; err != nil {
+	if err := db.DB().Create(&hosts).Error; err != nil {
 		c.t.Fatalf("seed hosts: %v", err)
 	}
 	day := models.HoursJSON{{"00:00", "24:00"}}
 	week := map[string]models.HoursJSON{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day}
 	for _, h := range hosts {
-		_, err := store.SetAvailability(context.Background(), models.AvailabilityConfig{HostID: h.ID,
+		_, err := db.SetAvailability(context.Background(), models.AvailabilityConfig{HostID: h.ID,
 			BookingSettings: models.BookingSettings{DurationMinutes: 5, MinNoticeMinutes: 0, HorizonDays: 2},
 			Weekly:          week, Overrides: []models.OverrideJSON{}})
 		if err != nil {

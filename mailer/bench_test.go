@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // BenchmarkDrain10k drains 10,000 queued confirmations (text, HTML and
@@ -43,7 +45,7 @@ func BenchmarkDrain10k(b *testing.B) {
 
 // queueConfirmations books one real call and queues n confirmations for it,
 // as if it had been booked n times.
-func queueConfirmations(b *testing.B, s *models.Store, n int) {
+func queueConfirmations(b *testing.B, s *store.Store, n int) {
 	b.Helper()
 	res := mustBook(b, s, 1)[0]
 	d, err := s.MailDataFor(context.Background(), res.Booking, models.MailConfirmation)
@@ -58,7 +60,7 @@ func queueConfirmations(b *testing.B, s *models.Store, n int) {
 			rows = append(rows, models.OutboxMessage{
 				Kind: models.MailConfirmation, BookingID: &res.Booking.ID, LeadID: &res.Lead.ID,
 				ToAddr: fmt.Sprintf("visitor%d@example.com", i), ToName: "Visitor",
-				MessageID: fmt.Sprintf("<bench-%d-%s@callbook.test>", i, models.RandomToken(6)), Payload: string(payload),
+				MessageID: fmt.Sprintf("<bench-%d-%s@callbook.test>", i, store.RandomToken(6)), Payload: string(payload),
 				Status: models.OutboxPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
 			})
 		}

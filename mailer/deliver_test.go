@@ -9,15 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/emersion/go-smtp"
 
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 func TestDrain_DeliversConfirmationAndHostNoticeWithHeadersAndParts(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
 	res := mustBook(t, s, 1)[0]
@@ -110,7 +112,7 @@ func checkHeaders(t *testing.T, pm parsedMail, row models.OutboxMessage, booking
 }
 
 func TestDrain_STARTTLSWithSelfSignedCertificateAndAuthPlain(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	cert, pool := selfSigned(t)
 	srv := startSMTP(t, smtpBehaviour{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, User: "mailer", Pass: "s3cret;pass"})
 	url := "smtp://mailer:s3cret%3Bpass@" + srv.Addr + "?tls=required"
@@ -138,7 +140,7 @@ func TestDrain_STARTTLSWithSelfSignedCertificateAndAuthPlain(t *testing.T) {
 }
 
 func TestDrain_ImplicitTLS(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	cert, pool := selfSigned(t)
 	srv := startSMTP(t, smtpBehaviour{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, Implicit: true})
 	o := mustOutbox(t, s, clock, srv.URL("smtps"), trusting(pool))
@@ -154,7 +156,7 @@ func TestDrain_ImplicitTLS(t *testing.T) {
 }
 
 func TestDrain_WrongPasswordKeepsMailPending(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	cert, pool := selfSigned(t)
 	srv := startSMTP(t, smtpBehaviour{TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, User: "mailer", Pass: "right"})
 	o := mustOutbox(t, s, clock, "smtp://mailer:wrong@"+srv.Addr, trusting(pool))
@@ -170,7 +172,7 @@ func TestDrain_WrongPasswordKeepsMailPending(t *testing.T) {
 }
 
 func TestDrain_ServerDownWhile20BookingsAreMadeLosesNothing(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	addr, port := freeAddr(t)
 	o := mustOutbox(t, s, clock, "smtp://127.0.0.1:"+strconv.Itoa(port), nil)
 	mustBook(t, s, 20)
@@ -222,7 +224,7 @@ func assertEachOnce(t *testing.T, msgs []received, rows []models.OutboxMessage) 
 }
 
 func TestDrain_TemporaryRefusalIsRetriedAfterBackoff(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
 	mustBook(t, s, 1)
@@ -255,7 +257,7 @@ func TestDrain_TemporaryRefusalIsRetriedAfterBackoff(t *testing.T) {
 }
 
 func TestDrain_TemporaryRefusalsFailAfterMaxAttempts(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), func(o *mailer.Options) { o.MaxAttempts = 3 })
 	mustQueueDigests(t, s, 1)
@@ -271,7 +273,7 @@ func TestDrain_TemporaryRefusalsFailAfterMaxAttempts(t *testing.T) {
 }
 
 func TestDrain_RecipientRefusedWith5xxFailsAtOnce(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	srv.RejectRcpt("visitor0@example.com", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
@@ -334,7 +336,7 @@ func TestDrain_TwoSendersSendEachRowOnce(t *testing.T) {
 // The deadline is generous so that a loaded machine cannot fail it; the
 // time taken is logged (milliseconds when quiet).
 func TestRun_DeliversOnTheCommitNotThePoll(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), func(o *mailer.Options) { o.PollInterval = time.Hour })
 	ctx, cancel := context.WithCancel(context.Background())
@@ -354,7 +356,7 @@ func TestRun_DeliversOnTheCommitNotThePoll(t *testing.T) {
 }
 
 func TestOutbox_WithoutSMTPKeepsMailAndSaysSoOnce(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	o := mustOutbox(t, s, clock, "", nil)
 	mustBook(t, s, 1)
 	if n := mustDrain(t, o); n != 0 {
@@ -378,7 +380,7 @@ func TestOutbox_WithoutSMTPKeepsMailAndSaysSoOnce(t *testing.T) {
 }
 
 func TestDrain_CanceledContextLeavesMailPending(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
 	mustBook(t, s, 1)
@@ -398,7 +400,7 @@ func TestDrain_CanceledContextLeavesMailPending(t *testing.T) {
 }
 
 func TestNew_RefusesMetricsRegisteredTwice(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	o := mustOutbox(t, s, clock, "", nil)
 	_, err := mailer.New(mailer.Options{Store: s, Registerer: o.Reg})
 	if err == nil {

@@ -17,18 +17,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // t0 is Monday 30 November 2026, 07:00 in New York: slots open at 09:00
 // plus four hours' notice.
 var t0 = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
-func openStore(t testing.TB, dialect string) (*models.Store, *storetest.Clock) {
+func openStore(t testing.TB, dialect string) (*store.Store, *storetest.Clock) {
 	t.Helper()
 	clock := storetest.NewClock(t0)
 	return storetest.MustOpen(t, dialect, storetest.Options(clock)), clock
@@ -41,7 +43,7 @@ type testOutbox struct {
 	Log *bytes.Buffer
 }
 
-func mustOutbox(t testing.TB, s *models.Store, clock *storetest.Clock, smtpURL string, tune func(*mailer.Options)) testOutbox {
+func mustOutbox(t testing.TB, s *store.Store, clock *storetest.Clock, smtpURL string, tune func(*mailer.Options)) testOutbox {
 	t.Helper()
 	cfg, err := mailer.ParseSMTPURL(smtpURL)
 	if err != nil {
@@ -71,7 +73,7 @@ func trusting(pool *x509.CertPool) func(*mailer.Options) {
 }
 
 // freeSlots returns the first n offered slots.
-func freeSlots(t testing.TB, s *models.Store, n int) []models.Slot {
+func freeSlots(t testing.TB, s *store.Store, n int) []models.Slot {
 	t.Helper()
 	now := s.Now()
 	slots, _, err := s.Slots(context.Background(), now, now.Add(30*24*time.Hour))
@@ -85,7 +87,7 @@ func freeSlots(t testing.TB, s *models.Store, n int) []models.Slot {
 }
 
 // mustBook books n calls for n different visitors.
-func mustBook(t testing.TB, s *models.Store, n int) []*models.BookingResult {
+func mustBook(t testing.TB, s *store.Store, n int) []*models.BookingResult {
 	t.Helper()
 	var out []*models.BookingResult
 	for i, slot := range freeSlots(t, s, n) {
@@ -104,7 +106,7 @@ func mustBook(t testing.TB, s *models.Store, n int) []*models.BookingResult {
 }
 
 // mustQueueDigests writes n digest emails straight into the outbox.
-func mustQueueDigests(t testing.TB, s *models.Store, n int) {
+func mustQueueDigests(t testing.TB, s *store.Store, n int) {
 	t.Helper()
 	now := s.Now()
 	payload := `{"kind":"digest","digest":{"date":"2026-11-30","today_calls":[],"new_leads":[]}}`
@@ -114,7 +116,7 @@ func mustQueueDigests(t testing.TB, s *models.Store, n int) {
 		for i := start; i < min(n, start+chunk); i++ {
 			rows = append(rows, models.OutboxMessage{
 				Kind: models.MailDigest, ToAddr: fmt.Sprintf("staff%d@example.com", i), ToName: "Staff",
-				MessageID: fmt.Sprintf("<digest-%d-%s@callbook.test>", i, models.RandomToken(6)), Payload: payload,
+				MessageID: fmt.Sprintf("<digest-%d-%s@callbook.test>", i, store.RandomToken(6)), Payload: payload,
 				Status: models.OutboxPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
 			})
 		}
@@ -133,7 +135,7 @@ func mustDrain(t testing.TB, o testOutbox) int {
 	return n
 }
 
-func outboxRows(t testing.TB, s *models.Store) []models.OutboxMessage {
+func outboxRows(t testing.TB, s *store.Store) []models.OutboxMessage {
 	t.Helper()
 	var rows []models.OutboxMessage
 	if err := s.DB().Order("id").Find(&rows).Error; err != nil {

@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 )
 
 func TestDrain_LeadAssignedEmailReachesTheStaffHostOfTheFirstCall(t *testing.T) {
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	ctx := context.Background()
 	sam, err := s.CreateUser(ctx, models.NewUser{Email: "sam@example.com", Name: "Sam Host", Role: models.RoleSales, Host: true, Password: "a long passphrase for sam"})
 	if err != nil {

@@ -6,10 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 func TestRender_MeetingPlaceInEveryEmailKind(t *testing.T) {
@@ -190,7 +192,7 @@ func TestDrain_FreshInstallSendsTheTeamHostsNoticesToTheAdmins(t *testing.T) {
 		clock := storetest.NewClock(t0)
 		opts := storetest.Options(clock)
 		opts.MeetingURL = "" // a fresh install: the team host phones
-		s, err := models.Open(storetest.URL(t, dialect), opts)
+		s, err := store.Open(storetest.URL(t, dialect), opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 )
 
@@ -22,7 +24,7 @@ func TestDrain_DeliversToVisitorsWhoseNamesNeedQuoting(t *testing.T) {
 		`"`,
 		`a\"b`,
 	}
-	s, clock := openStore(t, models.DialectSQLite)
+	s, clock := openStore(t, store.DialectSQLite)
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
 	slots := freeSlots(t, s, len(names))

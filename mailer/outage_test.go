@@ -10,7 +10,7 @@ import (
 
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // runningClock follows real time from t0, plus the jumps a test makes, so

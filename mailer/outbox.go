@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
@@ -41,7 +43,7 @@ const notConfigured = "CALLBOOK_SMTP_URL is not set: emails are kept in the outb
 
 // Options configure an Outbox. Store is required; the rest have defaults.
 type Options struct {
-	Store *models.Store
+	Store *store.Store
 	// SMTP is the server (ParseSMTPURL); the zero value delivers nothing.
 	SMTP SMTPConfig
 	// From is CALLBOOK_MAIL_FROM.
@@ -81,7 +83,7 @@ type Options struct {
 // Outbox delivers queued emails. It is safe for concurrent use; one Outbox
 // holds at most one SMTP connection at a time.
 type Outbox struct {
-	store       *models.Store
+	store       *store.Store
 	smtp        SMTPConfig
 	from        string
 	renderer    *Renderer

@@ -53,5 +53,3 @@ type HostFeed struct {
 	TokenHash string    `gorm:"size:64;not null;uniqueIndex"`
 	CreatedAt time.Time `gorm:"not null"`
 }
-
-func calendarModels() []any { return []any{&CalendarSource{}, &CalendarBusy{}, &HostFeed{}} }

@@ -1,12 +1,7 @@
 package models
 
 import (
-	"context"
-	"errors"
-	"slices"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // Outcomes staff record for a call that has begun.
@@ -14,23 +9,6 @@ const (
 	OutcomeCompleted = BookingCompleted
 	OutcomeNoShow    = BookingNoShow
 )
-
-// BookingFilter selects bookings for the staff calls page and API. Zero
-// fields do not filter.
-type BookingFilter struct {
-	From, To time.Time // start in [From, To)
-	Status   string
-	LeadID   uint
-	// Begun keeps only calls whose start is not after the store's clock;
-	// Upcoming only those after it.
-	Begun, Upcoming bool
-	// Newest orders by start, newest first (default: oldest first).
-	Newest bool
-	Limit  int // default and maximum 1000
-}
-
-// maxStaffBookings bounds one staff booking list.
-const maxStaffBookings = 1000
 
 // StaffBooking is a booking as staff see it: with its lead and host.
 type StaffBooking struct {
@@ -48,113 +26,4 @@ func (b StaffBooking) Begun(now time.Time) bool { return !b.StartAt.After(now) }
 // so waits for staff to record what happened.
 func (b StaffBooking) NeedsOutcome(now time.Time) bool {
 	return b.Status == BookingConfirmed && b.Begun(now)
-}
-
-// StaffBookings lists bookings matching f with their lead and host, by start.
-// An unknown status is a ValidationError.
-func (s *Store) StaffBookings(ctx context.Context, f BookingFilter) ([]StaffBooking, error) {
-	allowed := []string{BookingConfirmed, BookingCanceled, BookingCompleted, BookingNoShow}
-	if f.Status != "" && !slices.Contains(allowed, f.Status) {
-		return nil, Invalid("status", "must be confirmed, canceled, completed or no_show")
-	}
-	q := s.read.WithContext(ctx).Table("bookings").
-		Select("bookings.*, COALESCE(u.name, '') AS host_name, l.name AS lead_name, l.email AS lead_email, l.target_title AS lead_target_title").
-		Joins("JOIN leads l ON l.id = bookings.lead_id").
-		Joins("LEFT JOIN users u ON u.id = bookings.host_id")
-	q = f.apply(q, s.Now())
-	if f.Limit <= 0 || f.Limit > maxStaffBookings {
-		f.Limit = maxStaffBookings
-	}
-	order := "bookings.start_at, bookings.id"
-	if f.Newest {
-		order = "bookings.start_at DESC, bookings.id DESC"
-	}
-	rows := []StaffBooking{}
-	err := q.Order(order).Limit(f.Limit).Scan(&rows).Error
-	return rows, err
-}
-
-func (f BookingFilter) apply(q *gorm.DB, now time.Time) *gorm.DB {
-	if !f.From.IsZero() {
-		q = q.Where("bookings.start_at >= ?", f.From.UTC())
-	}
-	if !f.To.IsZero() {
-		q = q.Where("bookings.start_at < ?", f.To.UTC())
-	}
-	if f.Status != "" {
-		q = q.Where("bookings.status = ?", f.Status)
-	}
-	if f.LeadID != 0 {
-		q = q.Where("bookings.lead_id = ?", f.LeadID)
-	}
-	if f.Begun {
-		q = q.Where("bookings.start_at <= ?", now)
-	}
-	if f.Upcoming {
-		q = q.Where("bookings.start_at > ?", now)
-	}
-	return q
-}
-
-// StaffBookingByID returns one booking with its lead and host, or ErrNotFound.
-func (s *Store) StaffBookingByID(ctx context.Context, id uint) (*StaffBooking, error) {
-	var rows []StaffBooking
-	err := s.read.WithContext(ctx).Table("bookings").
-		Select("bookings.*, COALESCE(u.name, '') AS host_name, l.name AS lead_name, l.email AS lead_email, l.target_title AS lead_target_title").
-		Joins("JOIN leads l ON l.id = bookings.lead_id").
-		Joins("LEFT JOIN users u ON u.id = bookings.host_id").
-		Where("bookings.id = ?", id).Limit(1).Scan(&rows).Error
-	if err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, ErrNotFound
-	}
-	return &rows[0], nil
-}
-
-// SetOutcome records what happened on a call that has begun: completed or
-// no_show. It may correct an outcome recorded before, but never touches a
-// canceled call or one still to come (ValidationError). The change writes
-// booking.completed or booking.no_show with its actor in the same
-// transaction, and clears the missing-outcome flag.
-func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, actor *User) (*StaffBooking, error) {
-	if outcome != OutcomeCompleted && outcome != OutcomeNoShow {
-		return nil, Invalid("outcome", "must be completed or no_show")
-	}
-	now := s.Now()
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var b Booking
-		if err := s.lockRows(tx.Where("id = ?", bookingID)).Take(&b).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrNotFound
-			}
-			return err
-		}
-		switch {
-		case b.Status == BookingCanceled:
-			return Invalid("outcome", "this call was canceled")
-		case b.StartAt.After(now):
-			return Invalid("outcome", "this call has not begun yet")
-		case b.Status == outcome:
-			return nil
-		}
-		err := s.trackLead(tx, b.LeadID, func() error {
-			return tx.Model(&Booking{}).Where("id = ?", b.ID).Updates(map[string]any{
-				"status": outcome, "outcome_missing": false, "updated_at": now,
-			}).Error
-		})
-		if err != nil {
-			return err
-		}
-		if err := s.addEvent(tx, b.LeadID, b.ID, "booking."+outcome, ActorUser(actor), map[string]any{
-			"booking_id": b.ID, "from": b.Status, "to": outcome}); err != nil {
-			return err
-		}
-		return s.queueWebhooks(tx, b.LeadID, b.ID, WebhookBookingOutcome)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.StaffBookingByID(ctx, bookingID)
 }

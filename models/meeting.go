@@ -1,14 +1,11 @@
 package models
 
 import (
-	"context"
 	"errors"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode"
-
-	"gorm.io/gorm"
 )
 
 // Kinds of meeting place: where a call happens.
@@ -71,116 +68,6 @@ func CheckMeetingURL(raw string) error {
 		return errors.New("must be an https:// address, as in https://meet.jit.si/acme-{booking}")
 	}
 	return nil
-}
-
-// checkMeeting validates a host's meeting place, recording problems under
-// "meeting.kind", "meeting.url" and "meeting.address", and returns it
-// trimmed, with only the fields its kind uses. An empty kind gives the
-// host the default place again.
-func checkMeeting(verr *ValidationError, m Meeting) Meeting {
-	out := Meeting{Kind: strings.TrimSpace(m.Kind)}
-	switch out.Kind {
-	case "":
-	case MeetingVideo:
-		out.URL = strings.TrimSpace(m.URL)
-		if err := CheckMeetingURL(out.URL); err != nil {
-			verr.Add("meeting.url", err.Error())
-		}
-	case MeetingPhone:
-	case MeetingInPerson:
-		out.Address = CheckMultiline(verr, "meeting.address", m.Address, 500)
-		if out.Address == "" {
-			verr.Add("meeting.address", "is required for a call in person")
-		}
-	default:
-		verr.Add("meeting.kind", "must be video, phone or in_person")
-	}
-	return out
-}
-
-// DefaultMeeting is the meeting place of a host without one of its own:
-// the configured video URL, or else the host phones the visitor.
-func (s *Store) DefaultMeeting() Meeting {
-	if s.meetingURL != "" {
-		return Meeting{Kind: MeetingVideo, URL: s.meetingURL}
-	}
-	return Meeting{Kind: MeetingPhone}
-}
-
-// HostMeeting is the meeting place host u offers: its own, or the default.
-func (s *Store) HostMeeting(u *User) Meeting {
-	if u.MeetingKind == "" {
-		return s.DefaultMeeting()
-	}
-	return Meeting{Kind: u.MeetingKind, URL: u.MeetingURL, Address: u.MeetingAddress}
-}
-
-// BookingMeeting is where booking b happens: the place fixed when it was
-// booked (or moved to another host). Calls booked before meeting places
-// existed get the default place.
-func (s *Store) BookingMeeting(b *Booking) Meeting {
-	if b.MeetingKind == "" {
-		return s.DefaultMeeting().ForBooking(b.UID)
-	}
-	return Meeting{Kind: b.MeetingKind, URL: b.MeetingURL, Address: b.MeetingAddress}
-}
-
-// setBookingMeeting fixes b's meeting place as host's, for b's uid.
-func (s *Store) setBookingMeeting(b *Booking, host *User) {
-	m := s.HostMeeting(host).ForBooking(b.UID)
-	b.MeetingKind, b.MeetingURL, b.MeetingAddress = m.Kind, m.URL, m.Address
-}
-
-// MeetingKinds lists the kinds of meeting place the enabled hosts offer, in
-// the order video, phone, in person; with no enabled host, the default's.
-// Public pages promise only these.
-func (s *Store) MeetingKinds(ctx context.Context) ([]string, error) {
-	var own []string
-	err := s.read.WithContext(ctx).Model(&User{}).Where("host = ? AND disabled = ?", true, false).
-		Distinct("meeting_kind").Pluck("meeting_kind", &own).Error
-	if err != nil {
-		return nil, err
-	}
-	if len(own) == 0 {
-		own = []string{""}
-	}
-	var kinds []string
-	for _, k := range []string{MeetingVideo, MeetingPhone, MeetingInPerson} {
-		for _, o := range own {
-			if o == k || (o == "" && s.DefaultMeeting().Kind == k) {
-				kinds = append(kinds, k)
-				break
-			}
-		}
-	}
-	return kinds, nil
-}
-
-// pickHostFor is pickHost for a visitor's request: a visitor who left no
-// phone number is given a host who does not need one when any is free.
-// When only hosts who phone are free, the number is required: a
-// ValidationError on "phone".
-func (s *Store) pickHostFor(tx *gorm.DB, hosts []User, req BookingRequest, bs BookingSettings) (*User, error) {
-	now := s.Now()
-	if strings.TrimSpace(req.Phone) != "" {
-		return s.pickHost(tx, hosts, req.Start, bs, now, 0)
-	}
-	var others, phoning []User
-	for _, h := range hosts {
-		if s.HostMeeting(&h).Kind == MeetingPhone {
-			phoning = append(phoning, h)
-		} else {
-			others = append(others, h)
-		}
-	}
-	host, err := s.pickHost(tx, others, req.Start, bs, now, 0)
-	if !errors.Is(err, ErrSlotTaken) || len(phoning) == 0 {
-		return host, err
-	}
-	if _, err := s.pickHost(tx, phoning, req.Start, bs, now, 0); err != nil {
-		return nil, err
-	}
-	return nil, PhoneRequired()
 }
 
 // PhoneRequired is the error of a booking that needs a phone number

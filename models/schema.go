@@ -262,12 +262,3 @@ type LoginAttempt struct {
 	IP        string    `gorm:"size:64;not null;index:ix_login_ip_at,priority:1"`
 	CreatedAt time.Time `gorm:"not null;index:ix_login_email_at,priority:2;index:ix_login_ip_at,priority:2"`
 }
-
-// allModels is every table, in creation order.
-func allModels() []any {
-	return []any{
-		&User{}, &AvailabilityOverride{}, &Setting{}, &Lead{}, &Booking{}, &BookingClaim{},
-		&Reminder{}, &OutboxMessage{}, &Event{}, &Note{}, &IdempotencyKey{}, &Session{},
-		&APIToken{}, &LoginAttempt{},
-	}
-}

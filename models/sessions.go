@@ -1,22 +1,9 @@
 package models
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
-
-	"gorm.io/gorm"
-)
-
-// Session lifetimes. A session ends after SessionIdle without a request,
-// and after SessionAbsolute whatever happens.
-const (
-	SessionIdle     = 12 * time.Hour
-	SessionAbsolute = 7 * 24 * time.Hour
-	// sessionTouchEvery bounds how often a session's expiry is slid forward,
-	// so browsing the staff area does not write on every request.
-	sessionTouchEvery = time.Minute
 )
 
 // Sign-in throttling: failures counted in LoginWindow, per account and per
@@ -51,146 +38,9 @@ func plural(n int) string {
 	return "s"
 }
 
-// dummyHash is a bcrypt hash (PasswordCost) of a random string. Checking a
-// password against it when the email is unknown makes that answer take as
-// long as a known email's, so timing does not reveal which emails exist.
-const dummyHash = "$2a$12$msYKWAmUnwvblTVUm/MQSu4ptBVgR.tlafmWDOhg3igkZoXA3x1oK"
-
-// Authenticate checks a staff sign-in. It refuses with *ThrottledError,
-// before looking at the password, when the account or the address has too
-// many recent failures; otherwise it records the attempt as a failure
-// first (see reserveLogin), then checks the password, at most a few at a
-// time across the process. It answers ErrBadCredentials when the email is
-// unknown, the password wrong, the user disabled or without a password;
-// on success it clears the account's failures.
-func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*User, error) {
-	email = NormalizeEmail(email)
-	if len(email) > 254 {
-		email = email[:254]
-	}
-	if len(ip) > 64 {
-		ip = ip[:64]
-	}
-	if wait, err := s.reserveLogin(ctx, email, ip); err != nil {
-		return nil, err
-	} else if wait > 0 {
-		return nil, &ThrottledError{RetryAfter: wait}
-	}
-	u, err := s.UserByEmail(ctx, email)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	hash := dummyHash
-	if u != nil && u.PasswordHash != "" {
-		hash = u.PasswordHash
-	}
-	match, err := s.passwords.check(ctx, hash, password)
-	if err != nil {
-		return nil, err
-	}
-	if u == nil || u.PasswordHash == "" || u.Disabled || !match {
-		if err := s.countLoginFailure(ctx, email, u); err != nil {
-			return nil, err
-		}
-		return nil, ErrBadCredentials
-	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("email = ?", email).Delete(&LoginAttempt{}).Error; err != nil {
-			return err
-		}
-		return tx.Model(&User{}).Where("id = ?", u.ID).
-			Updates(map[string]any{"failed_logins": 0, "locked_until": nil}).Error
-	})
-	if err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
 // NewSession is a session just created: Token goes into the cookie and is
 // never stored; the session row holds only its hash.
 type NewSession struct {
 	Token   string
 	Session *Session
-}
-
-// CreateSession starts a new session for user u, with a fresh random id
-// (so no id chosen before sign-in survives it) and its own CSRF token.
-func (s *Store) CreateSession(ctx context.Context, u *User, ip, userAgent string) (*NewSession, error) {
-	now := s.Now()
-	token := RandomToken(32)
-	if len(userAgent) > 300 {
-		userAgent = userAgent[:300]
-	}
-	if len(ip) > 64 {
-		ip = ip[:64]
-	}
-	row := &Session{
-		ID: hashToken(token), UserID: u.ID, CSRFToken: RandomToken(32), IP: ip, UserAgent: userAgent,
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionIdle),
-	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(row).Error; err != nil {
-			return err
-		}
-		return tx.Where("expires_at < ?", now).Delete(&Session{}).Error
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &NewSession{Token: token, Session: row}, nil
-}
-
-// SessionUser returns the live session for a cookie token and its enabled
-// user, sliding the idle expiry forward (never past the absolute limit).
-// An unknown, idle, too old or disabled user's session is ErrNotFound.
-func (s *Store) SessionUser(ctx context.Context, token string) (*Session, *User, error) {
-	if len(token) != 64 {
-		return nil, nil, ErrNotFound
-	}
-	now := s.Now()
-	var sess Session
-	err := s.read.WithContext(ctx).Where("id = ?", hashToken(token)).Take(&sess).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if !now.Before(sess.ExpiresAt) || !now.Before(sess.CreatedAt.Add(SessionAbsolute)) {
-		return nil, nil, ErrNotFound
-	}
-	u, err := s.UserByID(ctx, sess.UserID)
-	if errors.Is(err, ErrNotFound) || (err == nil && (u.Disabled || u.PasswordHash == "")) {
-		return nil, nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
-		if err := s.touchSession(ctx, &sess, now); err != nil {
-			return nil, nil, err
-		}
-	}
-	return &sess, u, nil
-}
-
-func (s *Store) touchSession(ctx context.Context, sess *Session, now time.Time) error {
-	exp := now.Add(SessionIdle)
-	if abs := sess.CreatedAt.Add(SessionAbsolute); exp.After(abs) {
-		exp = abs
-	}
-	sess.LastSeenAt, sess.ExpiresAt = now, exp
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		return tx.Model(&Session{}).Where("id = ?", sess.ID).
-			Updates(map[string]any{"last_seen_at": now, "expires_at": exp}).Error
-	})
-}
-
-// DeleteSession ends the session of a cookie token; an unknown token is
-// not an error.
-func (s *Store) DeleteSession(ctx context.Context, token string) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
-		return tx.Where("id = ?", hashToken(token)).Delete(&Session{}).Error
-	})
 }

@@ -49,9 +49,9 @@ type SlotRules struct {
 	Now      time.Time
 }
 
-// earliest and latest bound the offered starts by notice and horizon.
-func (r SlotRules) earliest() time.Time { return r.Now.Add(r.Settings.Notice()) }
-func (r SlotRules) latest() time.Time   { return r.Now.Add(r.Settings.Horizon()) }
+// Earliest and Latest bound the offered starts by notice and horizon.
+func (r SlotRules) Earliest() time.Time { return r.Now.Add(r.Settings.Notice()) }
+func (r SlotRules) Latest() time.Time   { return r.Now.Add(r.Settings.Horizon()) }
 
 // gridStarts calls fn with every slot start of one host's windows on a
 // business date. Starts step by the call length from each window's start in
@@ -70,9 +70,9 @@ func gridStarts(h *HostSchedule, day time.Time, rules SlotRules, fn func(start t
 	}
 }
 
-// hostCanTake reports whether host h offers a call at start under rules.
-func hostCanTake(h *HostSchedule, start time.Time, rules SlotRules) bool {
-	if start.Before(rules.earliest()) || start.After(rules.latest()) {
+// HostCanTake reports whether host h offers a call at start under rules.
+func HostCanTake(h *HostSchedule, start time.Time, rules SlotRules) bool {
+	if start.Before(rules.Earliest()) || start.After(rules.Latest()) {
 		return false
 	}
 	date := start.In(rules.Loc).Format(time.DateOnly)
@@ -82,9 +82,9 @@ func hostCanTake(h *HostSchedule, start time.Time, rules SlotRules) bool {
 	return h.free(start, rules.Settings.Duration()+rules.Settings.Buffer())
 }
 
-// onGrid reports whether start is one of host h's slot starts. Windows end
+// OnGrid reports whether start is one of host h's slot starts. Windows end
 // by 24:00, so a start always lies on its window's own business date.
-func onGrid(h *HostSchedule, start time.Time, rules SlotRules) bool {
+func OnGrid(h *HostSchedule, start time.Time, rules SlotRules) bool {
 	y, m, d := start.In(rules.Loc).Date()
 	found := false
 	gridStarts(h, time.Date(y, m, d, 0, 0, 0, 0, rules.Loc), rules, func(t time.Time) {
@@ -97,10 +97,10 @@ func onGrid(h *HostSchedule, start time.Time, rules SlotRules) bool {
 // free, in time order, each once.
 func ComputeSlots(hosts []*HostSchedule, from, to time.Time, rules SlotRules) []Slot {
 	lo, hi := from, to
-	if e := rules.earliest(); e.After(lo) {
+	if e := rules.Earliest(); e.After(lo) {
 		lo = e
 	}
-	if l := rules.latest(); l.Before(hi) {
+	if l := rules.Latest(); l.Before(hi) {
 		hi = l.Add(time.Nanosecond)
 	}
 	if !lo.Before(hi) {
@@ -120,7 +120,7 @@ func ComputeSlots(hosts []*HostSchedule, from, to time.Time, rules SlotRules) []
 				if t.Before(lo) || !t.Before(hi) || seen[t.Unix()] {
 					return
 				}
-				if hostCanTake(h, t, rules) {
+				if HostCanTake(h, t, rules) {
 					seen[t.Unix()] = true
 					out = append(out, Slot{Start: t, End: t.Add(dur)})
 				}
@@ -130,23 +130,6 @@ func ComputeSlots(hosts []*HostSchedule, from, to time.Time, rules SlotRules) []
 	sort.Slice(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
 	if out == nil {
 		out = []Slot{}
-	}
-	return out
-}
-
-// claimUnitOf is the start (unix seconds) of the ClaimUnit that holds t.
-func claimUnitOf(t time.Time) int64 {
-	u := int64(ClaimUnit / time.Second)
-	return t.Unix() / u * u
-}
-
-// claimUnits lists the ClaimUnit starts (unix seconds) that a call over
-// [start, start+span) occupies.
-func claimUnits(start time.Time, span time.Duration) []int64 {
-	end := start.Add(span).Unix()
-	var out []int64
-	for t := claimUnitOf(start); t < end; t += int64(ClaimUnit / time.Second) {
-		out = append(out, t)
 	}
 	return out
 }

@@ -1,15 +1,12 @@
 package models
 
 import (
-	"context"
 	_ "embed" // the common-password list
-	"errors"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
 )
 
 // Password rules for staff accounts.
@@ -150,7 +147,7 @@ type NewUser struct {
 }
 
 // validate checks every field and returns the cleaned email and name.
-func (n NewUser) validate() (email, name string, err error) {
+func (n NewUser) Validate() (email, name string, err error) {
 	verr := &ValidationError{}
 	email = NormalizeEmail(n.Email)
 	if !ValidEmail(email) {
@@ -166,51 +163,6 @@ func (n NewUser) validate() (email, name string, err error) {
 	return email, name, verr.Err()
 }
 
-// CreateUser creates a staff user who can sign in with n.Password (hashed
-// with bcrypt; the password itself is never stored). A host starts with the
-// default weekly hours. An email already in use is a ValidationError.
-func (s *Store) CreateUser(ctx context.Context, n NewUser) (*User, error) {
-	email, name, err := n.validate()
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.UserByEmail(ctx, email); err == nil {
-		return nil, Invalid("email", "is already a staff user")
-	}
-	hash, err := HashPassword(n.Password)
-	if err != nil {
-		return nil, err
-	}
-	u := &User{Email: email, Name: name, Role: n.Role, Host: n.Host, PasswordHash: hash, WeeklyJSON: "{}"}
-	if n.Host {
-		u.WeeklyJSON = encodeJSON(DefaultWeekly().toJSON())
-	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(u).Error; err != nil {
-			if isUniqueViolation(err) {
-				return Invalid("email", "is already a staff user")
-			}
-			return err
-		}
-		actor := n.Actor
-		if actor == "" {
-			actor = ActorSystem
-		}
-		if err := s.addEvent(tx, 0, 0, "user.created", actor, map[string]any{
-			"user_id": u.ID, "role": u.Role, "host": u.Host}); err != nil {
-			return err
-		}
-		if n.Host {
-			return s.bumpAvailability(tx)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return u, nil
-}
-
 // PasswordChange is a new password for a staff user.
 type PasswordChange struct {
 	Password string
@@ -220,145 +172,4 @@ type PasswordChange struct {
 	RevokeTokens bool
 	// Actor is who changes it, for the event; ActorSystem when empty.
 	Actor string
-}
-
-// SetPassword gives the user with email a new password, after the rules of
-// CheckPassword, signs them out everywhere and, when asked, revokes their
-// API tokens, in one transaction. It returns how many tokens it revoked.
-// ErrNotFound when no staff user has that email.
-func (s *Store) SetPassword(ctx context.Context, email string, ch PasswordChange) (int, error) {
-	u, err := s.UserByEmail(ctx, email)
-	if err != nil {
-		return 0, err
-	}
-	return s.changePassword(ctx, u, ch)
-}
-
-// SetUserPassword is SetPassword for the user with id (the staff page).
-func (s *Store) SetUserPassword(ctx context.Context, id uint, ch PasswordChange) (int, error) {
-	u, err := s.UserByID(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	return s.changePassword(ctx, u, ch)
-}
-
-func (s *Store) changePassword(ctx context.Context, u *User, ch PasswordChange) (revoked int, err error) {
-	if err := CheckPassword(ch.Password, u.Email, u.Name); err != nil {
-		return 0, err
-	}
-	hash, err := HashPassword(ch.Password)
-	if err != nil {
-		return 0, err
-	}
-	actor := ch.Actor
-	if actor == "" {
-		actor = ActorSystem
-	}
-	now := s.Now()
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Model(&User{}).Where("id = ?", u.ID).Updates(map[string]any{
-			"password_hash": hash, "failed_logins": 0, "locked_until": nil, "updated_at": now,
-		}).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("user_id = ?", u.ID).Delete(&Session{}).Error; err != nil {
-			return err
-		}
-		revoked = 0
-		if ch.RevokeTokens {
-			res := tx.Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", u.ID).Update("revoked_at", now)
-			if res.Error != nil {
-				return res.Error
-			}
-			revoked = int(res.RowsAffected)
-		}
-		return s.addEvent(tx, 0, 0, "user.password_changed", actor, map[string]any{
-			"user_id": u.ID, "tokens_revoked": revoked})
-	})
-	return revoked, err
-}
-
-// LiveTokenCount is how many API tokens of user id still work.
-func (s *Store) LiveTokenCount(ctx context.Context, id uint) (int, error) {
-	var n int64
-	err := s.read.WithContext(ctx).Model(&APIToken{}).Where("user_id = ? AND revoked_at IS NULL", id).Count(&n).Error
-	return int(n), err
-}
-
-// UserByEmail finds a staff user by email, compared without case and
-// surrounding spaces. ErrNotFound when there is none.
-func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
-	return s.findUser(s.read.WithContext(ctx).Where("email = ?", NormalizeEmail(email)))
-}
-
-// UserByID returns one staff user, or ErrNotFound.
-func (s *Store) UserByID(ctx context.Context, id uint) (*User, error) {
-	return s.findUser(s.read.WithContext(ctx).Where("id = ?", id))
-}
-
-func (s *Store) findUser(q *gorm.DB) (*User, error) {
-	var u User
-	err := q.Take(&u).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
-}
-
-// ListUsers returns every user (staff and hosts, enabled or not) by id.
-func (s *Store) ListUsers(ctx context.Context) ([]User, error) {
-	us := []User{}
-	err := s.read.WithContext(ctx).Order("id").Find(&us).Error
-	return us, err
-}
-
-// StaffUsers returns the users who can own leads: enabled, with a password
-// to sign in with, by name.
-func (s *Store) StaffUsers(ctx context.Context) ([]User, error) {
-	us := []User{}
-	err := s.read.WithContext(ctx).Where("disabled = ? AND password_hash <> ''", false).
-		Order("name, id").Find(&us).Error
-	return us, err
-}
-
-// AdminExists reports whether an enabled admin exists.
-func (s *Store) AdminExists(ctx context.Context) (bool, error) {
-	var n int64
-	err := s.read.WithContext(ctx).Model(&User{}).Where("role = ? AND disabled = ?", RoleAdmin, false).Count(&n).Error
-	return n > 0, err
-}
-
-// EnsureFirstAdmin creates an admin (not a host) with email and password
-// when no enabled admin exists, and reports whether it did. When a user
-// with that email exists already, it is made an admin with that password.
-// With an admin in place it changes nothing, whatever the arguments.
-func (s *Store) EnsureFirstAdmin(ctx context.Context, email, password string) (bool, error) {
-	if ok, err := s.AdminExists(ctx); err != nil || ok {
-		return false, err
-	}
-	existing, err := s.UserByEmail(ctx, email)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		_, err := s.CreateUser(ctx, NewUser{Email: email, Name: "Administrator", Role: RoleAdmin, Password: password})
-		return err == nil, err
-	case err != nil:
-		return false, err
-	}
-	if err := CheckPassword(password, existing.Email, existing.Name); err != nil {
-		return false, err
-	}
-	hash, err := HashPassword(password)
-	if err != nil {
-		return false, err
-	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		return tx.Model(&User{}).Where("id = ?", existing.ID).Updates(map[string]any{
-			"role": RoleAdmin, "disabled": false, "password_hash": hash, "updated_at": s.Now(),
-		}).Error
-	})
-	return err == nil, err
 }

@@ -11,15 +11,6 @@ import (
 // NormalizeEmail is the key one lead is found by: trimmed and lower-cased.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// addressOf returns the bare address of "Name <addr>", or "" when unparsable.
-func addressOf(s string) string {
-	a, err := mail.ParseAddress(s)
-	if err != nil {
-		return ""
-	}
-	return a.Address
-}
-
 // ValidEmail reports whether s looks deliverable: one address, no display
 // name, a dotted domain, no spaces or control characters.
 func ValidEmail(s string) bool {
@@ -78,6 +69,3 @@ func CheckMultiline(verr *ValidationError, field, value string, max int) string 
 	}
 	return v
 }
-
-// HashString returns the hex SHA-256 of s.
-func HashString(s string) string { return hashToken(s) }

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
 	"github.com/callbook/callbook/scheduler"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 var (
@@ -41,13 +43,13 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // env is one process: a store and its scheduler.
 type env struct {
-	store *models.Store
+	store *store.Store
 	sched *scheduler.Scheduler
 	reg   *prometheus.Registry
 }
 
 // mustEnv opens the database at url as one more process would.
-func mustEnv(t testing.TB, url string, opts models.Options, outbox scheduler.Drainer) *env {
+func mustEnv(t testing.TB, url string, opts store.Options, outbox scheduler.Drainer) *env {
 	t.Helper()
 	s := storetest.MustOpenURL(t, url, opts)
 	reg := prometheus.NewRegistry()
@@ -83,7 +85,7 @@ type sentReminder struct {
 }
 
 // reminderMails lists the reminder emails in the outbox, oldest first.
-func reminderMails(t testing.TB, s *models.Store) []sentReminder {
+func reminderMails(t testing.TB, s *store.Store) []sentReminder {
 	t.Helper()
 	var rows []models.OutboxMessage
 	if err := s.DB().Where("kind LIKE ?", models.MailReminderPrefix+"%").Order("id").Find(&rows).Error; err != nil {
@@ -116,7 +118,7 @@ func countKind(ms []sentReminder, kind string) int {
 
 // moveCall changes a booking's time directly, as a reschedule would, and
 // re-derives its reminders.
-func moveCall(t testing.TB, s *models.Store, b *models.Booking, start time.Time) {
+func moveCall(t testing.TB, s *store.Store, b *models.Booking, start time.Time) {
 	t.Helper()
 	end := start.Add(b.EndAt.Sub(b.StartAt))
 	if err := s.DB().Model(&models.Booking{}).Where("id = ?", b.ID).
@@ -130,7 +132,7 @@ func moveCall(t testing.TB, s *models.Store, b *models.Booking, start time.Time)
 
 // cancelCall cancels a booking directly, as cancel will: the booking and
 // its pending reminders.
-func cancelCall(t testing.TB, s *models.Store, b *models.Booking) {
+func cancelCall(t testing.TB, s *store.Store, b *models.Booking) {
 	t.Helper()
 	db := s.DB()
 	if err := db.Model(&models.Booking{}).Where("id = ?", b.ID).Update("status", models.BookingCanceled).Error; err != nil {

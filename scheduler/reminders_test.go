@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
 	"github.com/callbook/callbook/scheduler"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 func TestReminders_SentExactlyAtDueNeverBeforeNeverTwice(t *testing.T) {

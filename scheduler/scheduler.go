@@ -14,10 +14,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
-
-	"github.com/callbook/callbook/models"
 )
 
 // Job names, as used in logs, metrics and RunOnce.
@@ -53,7 +53,7 @@ type Drainer interface {
 
 // Options configure a Scheduler. Store is required; the rest have defaults.
 type Options struct {
-	Store *models.Store
+	Store *store.Store
 	// Outbox is drained every tick to retry mail that could not go at once;
 	// nil leaves out the outbox job.
 	Outbox Drainer
@@ -92,7 +92,7 @@ const DefaultCalendarSync = 5 * time.Minute
 // Scheduler owns the one cron instance of a process. Start and Stop may be
 // called once each; RunOnce may be called at any time, concurrently.
 type Scheduler struct {
-	store   *models.Store
+	store   *store.Store
 	log     *slog.Logger
 	now     func() time.Time
 	tick    time.Duration

@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
 	"github.com/callbook/callbook/scheduler"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // drainFunc adapts a function to scheduler.Drainer.
@@ -20,10 +22,10 @@ type drainFunc func(ctx context.Context) (int, error)
 
 func (f drainFunc) Drain(ctx context.Context) (int, error) { return f(ctx) }
 
-func mustStore(t testing.TB) (*models.Store, *storetest.Clock) {
+func mustStore(t testing.TB) (*store.Store, *storetest.Clock) {
 	t.Helper()
 	clock := storetest.NewClock(mondayMorning)
-	return storetest.MustOpen(t, models.DialectSQLite, storetest.Options(clock)), clock
+	return storetest.MustOpen(t, store.DialectSQLite, storetest.Options(clock)), clock
 }
 
 func TestNew_InvalidDigestSpecNamesTheVariable(t *testing.T) {
@@ -148,7 +150,7 @@ func TestStart_DigestAndCleanupRunInTheBusinessZone(t *testing.T) {
 	clock := storetest.NewClock(mondayMorning)
 	opts := storetest.Options(clock)
 	opts.Location = berlin
-	s := storetest.MustOpen(t, models.DialectSQLite, opts)
+	s := storetest.MustOpen(t, store.DialectSQLite, opts)
 	sc, err := scheduler.New(scheduler.Options{Store: s, Log: quiet, Tick: time.Hour})
 	if err != nil {
 		t.Fatal(err)

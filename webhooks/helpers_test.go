@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/handlers"
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 	"github.com/callbook/callbook/web"
 	"github.com/callbook/callbook/webhooks"
 )
@@ -28,7 +30,7 @@ import (
 type env struct {
 	t     *testing.T
 	url   string
-	store *models.Store
+	store *store.Store
 	srv   *handlers.Server
 	recv  *receiver
 	// clock, when set, is the store's time instead of the wall clock, for

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
@@ -18,7 +20,7 @@ type metrics struct {
 	seconds  prometheus.Histogram
 }
 
-func newMetrics(reg prometheus.Registerer, store *models.Store) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, db *store.Store) (*metrics, error) {
 	m := &metrics{
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "callbook_webhook_attempts_total", Help: "Webhook delivery attempts by this process, by result (delivered, failed, gone).",
@@ -31,11 +33,11 @@ func newMetrics(reg prometheus.Registerer, store *models.Store) (*metrics, error
 	if reg == nil {
 		return m, nil
 	}
-	return m, errors.Join(reg.Register(m.attempts), reg.Register(m.seconds), reg.Register(&stateCollector{store: store}))
+	return m, errors.Join(reg.Register(m.attempts), reg.Register(m.seconds), reg.Register(&stateCollector{store: db}))
 }
 
 // stateCollector reports each webhook's state and deliveries by status.
-type stateCollector struct{ store *models.Store }
+type stateCollector struct{ store *store.Store }
 
 var (
 	webhookStateDesc = prometheus.NewDesc("callbook_webhook_state",

@@ -21,6 +21,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
@@ -47,7 +49,7 @@ const responseSnippet = 512
 
 // Options configure a Sender. Store is required.
 type Options struct {
-	Store *models.Store
+	Store *store.Store
 	Log   *slog.Logger
 	// Registerer receives the sender's metrics; none when nil.
 	Registerer prometheus.Registerer
@@ -76,7 +78,7 @@ type Options struct {
 // Sender delivers queued webhook deliveries. Run it once per process; any
 // number of processes may share a database.
 type Sender struct {
-	store    *models.Store
+	store    *store.Store
 	log      *slog.Logger
 	client   *http.Client
 	timeout  time.Duration

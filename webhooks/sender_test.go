@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 	"github.com/callbook/callbook/webhooks"
 )
 
@@ -148,7 +150,7 @@ func TestDelivery_RetriedAfterTwo500sUnderOneWebhookID(t *testing.T) {
 }
 
 func TestDelivery_410GoneDisablesTheWebhook(t *testing.T) {
-	e := newEnv(t, models.DialectSQLite)
+	e := newEnv(t, store.DialectSQLite)
 	hook := e.mustWebhook("*")
 	e.recv.onRequest(func(int, received) int { return http.StatusGone })
 	e.startSender(true)
@@ -175,7 +177,7 @@ func TestDelivery_410GoneDisablesTheWebhook(t *testing.T) {
 // the one before, and the delivery is given up only after more than 24
 // hours of them.
 func TestDelivery_ByDefaultRetriedWithGrowingDelaysForAtLeastADay(t *testing.T) {
-	e := &env{t: t, url: storetest.URL(t, models.DialectSQLite), recv: newReceiver(t), clock: storetest.NewClock(time.Now())}
+	e := &env{t: t, url: storetest.URL(t, store.DialectSQLite), recv: newReceiver(t), clock: storetest.NewClock(time.Now())}
 	e.open()
 	hook := e.mustWebhook(models.WebhookBookingCreated)
 	e.recv.onRequest(func(int, received) int { return http.StatusInternalServerError })
@@ -340,7 +342,7 @@ func TestDelivery_ThePrivateAddressGuardRefusesAtConnection(t *testing.T) {
 	// The webhook was stored pointing at a loopback receiver (as if its
 	// name resolved to a public address when it was added); the sender's
 	// dialer still refuses to connect.
-	e := newEnv(t, models.DialectSQLite)
+	e := newEnv(t, store.DialectSQLite)
 	hook := e.mustWebhook("*")
 	e.startSender(false)
 	e.mustBook("ada@example.com", e.slots(1)[0])
@@ -362,7 +364,7 @@ func TestDelivery_ThePrivateAddressGuardRefusesAtConnection(t *testing.T) {
 }
 
 func TestDelivery_AStuckReceiverNeverHoldsUpAnother(t *testing.T) {
-	e := newEnv(t, models.DialectSQLite)
+	e := newEnv(t, store.DialectSQLite)
 	healthy := e.mustWebhook(models.WebhookBookingCreated)
 	// A second receiver that takes each request and does not answer until
 	// the test lets it.

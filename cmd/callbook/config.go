@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
 )
@@ -163,7 +165,7 @@ func applyBaseURL(c *config, v string) error {
 }
 
 func applyDatabaseURL(c *config, v string) error {
-	if _, _, err := models.ParseDatabaseURL(v); err != nil {
+	if _, _, err := store.ParseDatabaseURL(v); err != nil {
 		return err
 	}
 	c.DatabaseURL = v

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"golang.org/x/term"
 
 	"github.com/callbook/callbook/models"
@@ -46,8 +48,8 @@ func parseExportFlags(args []string) (exportFlags, error) {
 
 // filter turns the flags into the lead list's filter; dates are business
 // dates, both included.
-func (f exportFlags) filter(loc *time.Location) (models.LeadFilter, error) {
-	lf := models.LeadFilter{Status: f.status, TargetTitle: f.targetTitle}
+func (f exportFlags) filter(loc *time.Location) (store.LeadFilter, error) {
+	lf := store.LeadFilter{Status: f.status, TargetTitle: f.targetTitle}
 	for _, d := range []struct {
 		name, v string
 		dst     *time.Time
@@ -84,11 +86,11 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	store, err := openExistingStore(ctx, cfg, stderr)
+	db, err := openExistingStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer db.Close()
 
 	dest, finish, err := exportDestination(flags.out, stdout)
 	if err != nil {
@@ -96,7 +98,7 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	bw := bufio.NewWriterSize(dest, 256<<10)
 	prog := newProgress(stderr, time.Now)
-	n, err := store.ExportLeads(ctx, filter, bw, prog.update)
+	n, err := db.ExportLeads(ctx, filter, bw, prog.update)
 	if err == nil {
 		err = bw.Flush()
 	}
@@ -106,7 +108,7 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	if u := os.Getenv("USER"); u != "" {
 		actor += " (" + u + ")"
 	}
-	if rerr := store.RecordExport(context.WithoutCancel(ctx), actor, filter, n, err == nil); rerr != nil && err == nil {
+	if rerr := db.RecordExport(context.WithoutCancel(ctx), actor, filter, n, err == nil); rerr != nil && err == nil {
 		err = fmt.Errorf("exported %d leads but could not record the export: %w", n, rerr)
 	}
 	return err
@@ -140,25 +142,25 @@ func exportDestination(out string, stdout io.Writer) (io.Writer, func(error) err
 
 // openExistingStore opens the configured database without creating it:
 // the data commands read a database that `serve` or `migrate` made.
-func openExistingStore(ctx context.Context, cfg *config, stderr io.Writer) (*models.Store, error) {
-	dialect, path, err := models.ParseDatabaseURL(cfg.DatabaseURL)
+func openExistingStore(ctx context.Context, cfg *config, stderr io.Writer) (*store.Store, error) {
+	dialect, path, err := store.ParseDatabaseURL(cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("CALLBOOK_DATABASE_URL: %w", err)
 	}
-	if dialect == models.DialectSQLite {
+	if dialect == store.DialectSQLite {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("no database at %s: set CALLBOOK_DATABASE_URL to the one `callbook serve` uses", path)
 		}
 	}
-	store, err := openStore(cfg, newLogger(cfg, stderr))
+	db, err := openStore(cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return nil, err
 	}
-	if pending, err := store.MigrationsPending(ctx); err != nil || pending {
-		store.Close()
+	if pending, err := db.MigrationsPending(ctx); err != nil || pending {
+		db.Close()
 		return nil, errors.New("the database is not migrated: run `callbook migrate` first")
 	}
-	return store, nil
+	return db, nil
 }
 
 // progress reports rows written and the rate on a terminal, at most a few
@@ -223,21 +225,21 @@ func cmdBackup(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	// Said before anything else: PostgreSQL needs a secret to open, and
 	// the answer does not depend on it.
 	if raw, err := fromEnv("CALLBOOK_DATABASE_URL"); err == nil && raw != nil {
-		if d, _, err := models.ParseDatabaseURL(*raw); err == nil && d == models.DialectPostgres {
-			return models.ErrBackupPostgres
+		if d, _, err := store.ParseDatabaseURL(*raw); err == nil && d == store.DialectPostgres {
+			return store.ErrBackupPostgres
 		}
 	}
 	cfg, err := loadConfig(nil, false)
 	if err != nil {
 		return err
 	}
-	store, err := openExistingStore(ctx, cfg, stderr)
+	db, err := openExistingStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if err := store.Backup(ctx, *out, *force); err != nil {
-		if errors.Is(err, models.ErrBackupExists) {
+	defer db.Close()
+	if err := db.Backup(ctx, *out, *force); err != nil {
+		if errors.Is(err, store.ErrBackupExists) {
 			return fmt.Errorf("%s exists: choose another --out, or add --force to replace it", *out)
 		}
 		return err

@@ -10,13 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // mustDataDB makes a migrated SQLite database with three leads and points
 // the commands' configuration at it.
-func mustDataDB(t *testing.T) (*models.Store, string) {
+func mustDataDB(t *testing.T) (*store.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "callbook.db")
 	clock := storetest.NewClock(time.Date(2026, 5, 4, 15, 0, 0, 0, time.UTC))
@@ -104,11 +106,11 @@ func TestBackupCommand_CopiesAndRefusesToOverwrite(t *testing.T) {
 	if code, _, stderr := runCmd(t, "backup", "--out", out); code != 0 {
 		t.Fatalf("backup: exit %d, %s", code, stderr)
 	}
-	cp, err := models.Open("sqlite:"+out, storetest.Options(storetest.NewClock(time.Now())))
+	cp, err := store.Open("sqlite:"+out, storetest.Options(storetest.NewClock(time.Now())))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := cp.CountLeads(context.Background(), models.LeadFilter{})
+	n, err := cp.CountLeads(context.Background(), store.LeadFilter{})
 	cp.Close()
 	if err != nil || n != 3 {
 		t.Fatalf("copy has %d leads (%v), want 3", n, err)

@@ -13,7 +13,7 @@ import (
 	"runtime/debug"
 	_ "time/tzdata" // the time-zone database travels inside the binary
 
-	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -114,12 +114,12 @@ func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	store, err := openStore(cfg, newLogger(cfg, stderr))
+	db, err := openStore(cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied")
@@ -136,12 +136,12 @@ func newLogger(cfg *config, w io.Writer) *slog.Logger {
 
 // openStore opens the database with the configured secret, generating and
 // keeping one beside the SQLite file on first start.
-func openStore(cfg *config, log *slog.Logger) (*models.Store, error) {
+func openStore(cfg *config, log *slog.Logger) (*store.Store, error) {
 	secret, err := loadSecret(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return models.Open(cfg.DatabaseURL, models.Options{
+	return store.Open(cfg.DatabaseURL, store.Options{
 		Secret: secret, Location: cfg.Timezone, Reminders: cfg.Reminders, Log: log, MailFrom: cfg.MailFrom, MeetingURL: cfg.MeetingURL,
 	})
 }

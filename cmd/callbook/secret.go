@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // loadSecret returns CALLBOOK_SECRET, or for SQLite the secret kept in
@@ -21,8 +21,8 @@ func loadSecret(cfg *config) ([]byte, error) {
 		}
 		return []byte(cfg.Secret), nil
 	}
-	dialect, path, err := models.ParseDatabaseURL(cfg.DatabaseURL)
-	if err != nil || dialect != models.DialectSQLite {
+	dialect, path, err := store.ParseDatabaseURL(cfg.DatabaseURL)
+	if err != nil || dialect != store.DialectSQLite {
 		return nil, errors.New("CALLBOOK_SECRET: required with PostgreSQL")
 	}
 	file := filepath.Join(filepath.Dir(path), "callbook.secret")

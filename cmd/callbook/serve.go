@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/calendars"
@@ -88,7 +90,7 @@ const shutdownGrace = 20 * time.Second
 
 // app is the service's moving parts, built once.
 type app struct {
-	store   *models.Store
+	store   *store.Store
 	handler http.Handler
 	metrics http.Handler // /metrics without credentials, for CALLBOOK_METRICS_ADDR
 	outbox  *mailer.Outbox
@@ -139,43 +141,43 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	if err != nil {
 		return nil, fmt.Errorf("CALLBOOK_SMTP_URL: %w", err)
 	}
-	store, err := openStore(cfg, log)
+	db, err := openStore(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*app, error) { store.Close(); return nil, err }
-	if err := store.Migrate(ctx); err != nil {
+	fail := func(err error) (*app, error) { db.Close(); return nil, err }
+	if err := db.Migrate(ctx); err != nil {
 		return fail(fmt.Errorf("migrate: %w", err))
 	}
-	if err := store.EnsureDefaultHost(ctx); err != nil {
+	if err := db.EnsureDefaultHost(ctx); err != nil {
 		return fail(fmt.Errorf("default host: %w", err))
 	}
-	if err := ensureFirstAdmin(ctx, store, cfg, log); err != nil {
+	if err := ensureFirstAdmin(ctx, db, cfg, log); err != nil {
 		return fail(err)
 	}
-	warnNoAdmin(ctx, store, log)
+	warnNoAdmin(ctx, db, log)
 	content, err := loadContent(cfg)
 	if err != nil {
 		return fail(err)
 	}
 	reg := prometheus.NewRegistry()
-	outbox, err := mailer.New(mailer.Options{Store: store, SMTP: smtp, From: cfg.MailFrom, BaseURL: cfg.BaseURL, Log: log, Registerer: reg,
+	outbox, err := mailer.New(mailer.Options{Store: db, SMTP: smtp, From: cfg.MailFrom, BaseURL: cfg.BaseURL, Log: log, Registerer: reg,
 		Lease: cfg.MailLease, Timeout: cfg.mailTimeout(), PauseMax: cfg.Tick})
 	if err != nil {
 		return fail(err)
 	}
-	cals := calendars.New(calendars.Options{Store: store, Log: log})
-	sched, err := scheduler.New(scheduler.Options{Store: store, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg,
+	cals := calendars.New(calendars.Options{Store: db, Log: log})
+	sched, err := scheduler.New(scheduler.Options{Store: db, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg,
 		Calendars: cals, CalendarSync: cfg.CalendarSync})
 	if err != nil {
 		return fail(err)
 	}
-	hooks, err := webhooks.New(webhooks.Options{Store: store, Log: log, Registerer: reg, AllowPrivate: cfg.WebhookAllowPrivate})
+	hooks, err := webhooks.New(webhooks.Options{Store: db, Log: log, Registerer: reg, AllowPrivate: cfg.WebhookAllowPrivate})
 	if err != nil {
 		return fail(err)
 	}
 	h, err := handlers.New(handlers.Options{
-		Store: store, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, Log: log,
+		Store: db, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, Log: log,
 		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 		WebhookTargets: func(ctx context.Context, u string) error {
 			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)
@@ -185,8 +187,8 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	if err != nil {
 		return fail(err)
 	}
-	store.SetWebhookRenderer(h.WebhookData)
-	return &app{store: store, handler: h, metrics: h.MetricsHandler(), outbox: outbox, hooks: hooks, sched: sched}, nil
+	db.SetWebhookRenderer(h.WebhookData)
+	return &app{store: db, handler: h, metrics: h.MetricsHandler(), outbox: outbox, hooks: hooks, sched: sched}, nil
 }
 
 // mailViewer shows the staff an outbox row exactly as the mailer sends it.

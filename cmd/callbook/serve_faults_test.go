@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store"
+
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // fakeDatabase stands at an address in place of a database server: until
@@ -96,7 +97,7 @@ func (f *fakeDatabase) serve() {
 // alive and /readyz 503, the log says so once, and serve keeps trying
 // instead of exiting; when the database comes up it starts by itself.
 func TestServe_WaitsForADatabaseThatIsDownAtStart(t *testing.T) {
-	pgURL := storetest.URL(t, models.DialectPostgres) // skips without PostgreSQL
+	pgURL := storetest.URL(t, store.DialectPostgres) // skips without PostgreSQL
 	clearEnv(t)
 	pg, err := url.Parse(pgURL)
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/models"
 )
 
@@ -189,7 +191,7 @@ func offeredStarts(t *testing.T, base string) []string {
 // its confirmation, and that SQLite finds the file intact.
 func assertWholeBookings(t *testing.T, dbPath string, want int) {
 	t.Helper()
-	s, err := models.Open("sqlite:"+dbPath, models.Options{Secret: []byte("only-reading-the-database-here")})
+	s, err := store.Open("sqlite:"+dbPath, store.Options{Secret: []byte("only-reading-the-database-here")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/callbook/callbook/store"
+
 	"golang.org/x/term"
 
 	"github.com/callbook/callbook/models"
@@ -59,12 +61,12 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	store, err := openMigratedStore(ctx, stderr)
+	db, err := openMigratedStore(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	u, err := store.CreateUser(ctx, models.NewUser{Email: email, Name: name, Role: role, Host: host, Password: password,
+	defer db.Close()
+	u, err := db.CreateUser(ctx, models.NewUser{Email: email, Name: name, Role: role, Host: host, Password: password,
 		Actor: commandActor("callbook user add")})
 	if err != nil {
 		return inputError(err)
@@ -103,12 +105,12 @@ func userPasswd(ctx context.Context, args []string, stdin io.Reader, _, stderr i
 	if err != nil {
 		return err
 	}
-	store, err := openMigratedStore(ctx, stderr)
+	db, err := openMigratedStore(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	revoked, err := store.SetPassword(ctx, email, models.PasswordChange{Password: password, RevokeTokens: revoke,
+	defer db.Close()
+	revoked, err := db.SetPassword(ctx, email, models.PasswordChange{Password: password, RevokeTokens: revoke,
 		Actor: commandActor("callbook user passwd")})
 	if err != nil {
 		if errors.Is(err, models.ErrNotFound) {
@@ -120,8 +122,8 @@ func userPasswd(ctx context.Context, args []string, stdin io.Reader, _, stderr i
 		fmt.Fprintf(stderr, "password set; signed out everywhere; %d API token%s revoked\n", revoked, plural(revoked))
 		return nil
 	}
-	if u, err := store.UserByEmail(ctx, email); err == nil {
-		if n, err := store.LiveTokenCount(ctx, u.ID); err == nil && n > 0 {
+	if u, err := db.UserByEmail(ctx, email); err == nil {
+		if n, err := db.LiveTokenCount(ctx, u.ID); err == nil && n > 0 {
 			fmt.Fprintf(stderr, "password set; signed out everywhere; %d API token%s still valid (revoke with --revoke-tokens)\n", n, plural(n))
 		}
 	}
@@ -148,19 +150,19 @@ func cmdToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err := parseFlags(fs, args[1:], tokenUsage, "email", "name"); err != nil {
 		return err
 	}
-	store, err := openMigratedStore(ctx, stderr)
+	db, err := openMigratedStore(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	u, err := store.UserByEmail(ctx, email)
+	defer db.Close()
+	u, err := db.UserByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
 		return noSuchUser(email)
 	}
 	if err != nil {
 		return err
 	}
-	token, _, err := store.CreateAPIToken(ctx, u.ID, label)
+	token, _, err := db.CreateAPIToken(ctx, u.ID, label)
 	if err != nil {
 		return inputError(err)
 	}
@@ -171,11 +173,11 @@ func cmdToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 // ensureFirstAdmin creates an admin (not a host) from CALLBOOK_ADMIN_EMAIL
 // and CALLBOOK_ADMIN_PASSWORD when both are set and no admin exists. A
 // value the rules refuse stops start-up with one line naming the variable.
-func ensureFirstAdmin(ctx context.Context, store *models.Store, cfg *config, log *slog.Logger) error {
+func ensureFirstAdmin(ctx context.Context, db *store.Store, cfg *config, log *slog.Logger) error {
 	if cfg.AdminEmail == "" || cfg.AdminPassword == "" {
 		return nil
 	}
-	created, err := store.EnsureFirstAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	created, err := db.EnsureFirstAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	var verr *models.ValidationError
 	if errors.As(err, &verr) {
 		vars := map[string]string{"email": "CALLBOOK_ADMIN_EMAIL", "password": "CALLBOOK_ADMIN_PASSWORD"}
@@ -197,8 +199,8 @@ func ensureFirstAdmin(ctx context.Context, store *models.Store, cfg *config, log
 
 // warnNoAdmin says once, at start, that no admin exists yet: the default
 // host's notices go to the admins, so until one exists they reach no one.
-func warnNoAdmin(ctx context.Context, store *models.Store, log *slog.Logger) {
-	ok, err := store.AdminExists(ctx)
+func warnNoAdmin(ctx context.Context, db *store.Store, log *slog.Logger) {
+	ok, err := db.AdminExists(ctx)
 	if err != nil || ok {
 		return
 	}
@@ -255,20 +257,20 @@ func readPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 
 // openMigratedStore opens the configured database and applies pending
 // migrations, so staff commands work on a fresh install.
-func openMigratedStore(ctx context.Context, stderr io.Writer) (*models.Store, error) {
+func openMigratedStore(ctx context.Context, stderr io.Writer) (*store.Store, error) {
 	cfg, err := loadConfig(nil, false)
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(cfg, newLogger(cfg, stderr))
+	db, err := openStore(cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return nil, err
 	}
-	if err := store.Migrate(ctx); err != nil {
-		store.Close()
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return store, nil
+	return db, nil
 }
 
 // inputError turns a refusal of what was typed into a usage error (exit 2)

@@ -10,15 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callbook/callbook/store"
+
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/models/storetest"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // staffDB points the commands at a fresh SQLite file and returns a store
 // on it for checking what they did.
-func staffDB(t *testing.T) *models.Store {
+func staffDB(t *testing.T) *store.Store {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "callbook.db")
 	t.Setenv("CALLBOOK_DATABASE_URL", "sqlite:"+path)

@@ -8,7 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
+
 	"github.com/callbook/callbook/pause"
 )
 
@@ -76,7 +77,7 @@ func waitForApp(ctx context.Context, cfg *config, log *slog.Logger, build func(c
 			return a, nil
 		case ctx.Err() != nil:
 			return nil, nil
-		case !models.IsUnavailable(err):
+		case !store.IsUnavailable(err):
 			return nil, err
 		}
 		if gate.Fail(err) {

@@ -15,13 +15,13 @@ func cmdStats(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if len(args) != 1 || args[0] != "rebuild" {
 		return usageError{fmt.Errorf("use: callbook stats rebuild")}
 	}
-	store, err := openMigratedStore(ctx, stderr)
+	db, err := openMigratedStore(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer db.Close()
 	start := time.Now()
-	if err := store.RebuildStats(ctx); err != nil {
+	if err := db.RebuildStats(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "dashboard figures rebuilt in %s\n", time.Since(start).Round(time.Millisecond))

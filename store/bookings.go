@@ -1,0 +1,339 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/callbook/callbook/models"
+
+	"gorm.io/gorm"
+)
+
+// BookSlot books the call req asks for: it upserts the lead by email, gives
+// the call to the free host with the fewest upcoming calls, claims that
+// host's time, and queues the confirmation, the host notice and the
+// reminders, all in one transaction. A slot that is not offered, or that
+// another request took first, is ErrSlotTaken; a repeated idempotent request
+// returns *Replay.
+func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *models.Idempotency) (*models.BookingResult, error) {
+	if req.Disqualified != nil {
+		return nil, models.ErrNotEligible
+	}
+	// The random and derived values are made before the transaction: the
+	// writer's time is the scarce resource.
+	ids := s.newBookingIDs()
+	var res *models.BookingResult
+	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
+		if idem != nil {
+			if err := s.claimIdempotencyKey(tx, idem); err != nil {
+				return err
+			}
+		}
+		lead, isNew, leadStats, err := s.upsertLead(tx, req)
+		if err != nil {
+			return err
+		}
+		if !isNew {
+			if err := s.markLeadSource(tx, lead, req); err != nil {
+				return err
+			}
+		}
+		b, host, err := s.placeBooking(tx, req, lead.ID, ids)
+		if err != nil {
+			return err
+		}
+		if err := s.assignFirstCallOwner(tx, lead, isNew, b, host); err != nil {
+			return err
+		}
+		if err := s.saveAnswers(tx, lead, req.Answers, isNew); err != nil {
+			return err
+		}
+		res = &models.BookingResult{Booking: b, Lead: lead, Host: host, Token: ids.token, NewLead: isNew}
+		// After the host locks placeBooking took: see addStats.
+		if err := s.addStats(tx, append(leadStats, s.bookingStat(b))...); err != nil {
+			return err
+		}
+		events := make([]models.Event, 0, 2)
+		if isNew {
+			events = append(events, s.newEvent(lead.ID, 0, "lead.created", models.ActorVisitor, leadCreated(lead)))
+		}
+		events = append(events, s.newEvent(lead.ID, b.ID, "booking.created", models.ActorVisitor, bookingCreatedData{
+			BookingID: b.ID, Host: host.Name, Start: b.StartAt, Timezone: b.Timezone}))
+		if err := s.insertEvents(tx, events...); err != nil {
+			return err
+		}
+		if err := s.queueBookingMails(tx, models.MailConfirmation, "booked", b, lead, host, nil); err != nil {
+			return err
+		}
+		if err := s.scheduleReminders(tx, b); err != nil {
+			return err
+		}
+		if idem != nil {
+			status, body, err := idem.Render(b, lead, host)
+			if err != nil {
+				return err
+			}
+			if err := tx.Model(&models.IdempotencyKey{}).Where("key = ?", idem.Key).
+				Updates(map[string]any{"status_code": status, "response": body}).Error; err != nil {
+				return err
+			}
+		}
+		if err := s.bumpAvailability(tx); err != nil {
+			return err
+		}
+		return s.queueWebhooks(tx, lead.ID, b.ID, newLeadWebhooks(isNew, models.WebhookBookingCreated)...)
+	})
+	if err != nil {
+		var rp *models.Replay
+		if idem != nil && errors.As(err, &rp) {
+			return nil, rp
+		}
+		if idem != nil && isUniqueViolation(err) {
+			// Another request with this key committed while we worked.
+			if rp, e := s.idempotentReplay(ctx, idem); e == nil {
+				return nil, rp
+			} else if !errors.Is(e, models.ErrNotFound) {
+				return nil, e
+			}
+		}
+		return nil, err
+	}
+	s.signalOutbox()
+	return res, nil
+}
+
+// leadCreatedData is the data of a lead.created event, and
+// bookingCreatedData of booking.created. Their fields are in key order, as
+// a map's would be.
+type leadCreatedData struct {
+	RoleSlug    string `json:"role_slug"`
+	TargetTitle string `json:"target_title"`
+	UTMSource   string `json:"utm_source"`
+}
+
+func leadCreated(l *models.Lead) leadCreatedData {
+	return leadCreatedData{RoleSlug: l.RoleSlug, TargetTitle: l.TargetTitle, UTMSource: l.UTMSource}
+}
+
+type bookingCreatedData struct {
+	BookingID uint      `json:"booking_id"`
+	Host      string    `json:"host"`
+	Start     time.Time `json:"start"`
+	Timezone  string    `json:"timezone"`
+}
+
+// claimIdempotencyKey inserts the key first, so a concurrent twin blocks on
+// it and then replays; an earlier use answers with a *Replay or a conflict.
+func (s *Store) claimIdempotencyKey(tx *gorm.DB, idem *models.Idempotency) error {
+	var prev models.IdempotencyKey
+	err := tx.Where("key = ?", idem.Key).Take(&prev).Error
+	switch {
+	case err == nil && prev.CreatedAt.After(s.Now().Add(-24*time.Hour)):
+		if prev.BodyHash != idem.BodyHash {
+			return models.ErrIdempotencyConflict
+		}
+		return &models.Replay{Status: prev.StatusCode, Body: prev.Response}
+	case err == nil:
+		if err := tx.Delete(&prev).Error; err != nil {
+			return err
+		}
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return err
+	}
+	return tx.Create(&models.IdempotencyKey{Key: idem.Key, BodyHash: idem.BodyHash, CreatedAt: s.Now()}).Error
+}
+
+func (s *Store) idempotentReplay(ctx context.Context, idem *models.Idempotency) (*models.Replay, error) {
+	var prev models.IdempotencyKey
+	err := s.write.WithContext(ctx).Where("key = ?", idem.Key).Take(&prev).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, models.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if prev.BodyHash != idem.BodyHash {
+		return nil, models.ErrIdempotencyConflict
+	}
+	return &models.Replay{Status: prev.StatusCode, Body: prev.Response}, nil
+}
+
+// upsertLead finds the lead by normalized email or creates it. A returning
+// visitor's new details update the lead, each change recorded with its old
+// and new value; the first-touch source is kept (returningLeadChanges).
+func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead, bool, []models.StatsDaily, error) {
+	now := s.Now()
+	l := models.Lead{
+		EmailKey: models.NormalizeEmail(req.Email), Email: req.Email, Name: req.Name, Phone: req.Phone,
+		CurrentTitle: req.CurrentTitle, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Status: models.LeadNew,
+		UTMSource: req.UTMSource, UTMMedium: req.UTMMedium, UTMCampaign: req.UTMCampaign, UTMTerm: req.UTMTerm,
+		UTMContent: req.UTMContent, Referrer: req.Referrer, CreatedAt: now, UpdatedAt: now,
+		FirstUTMSource: req.UTMSource, FirstUTMMedium: req.UTMMedium, FirstUTMCampaign: req.UTMCampaign,
+		FirstUTMTerm: req.UTMTerm, FirstUTMContent: req.UTMContent, FirstReferrer: req.Referrer,
+		Source: req.Source, PageURL: req.PageURL, AnswersJSON: answersJSON(req.Answers),
+	}
+	deferredIn, err := s.deferLeadIndex(tx)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	id, err := s.insertID(tx, leadInsertSQL, l.EmailKey, l.Email, l.Name, l.Phone, l.CurrentTitle, l.TargetTitle,
+		l.RoleSlug, l.Status, l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent, l.Referrer,
+		l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent, l.FirstReferrer,
+		l.Source, l.PageURL, l.AnswersJSON, l.CreatedAt, l.UpdatedAt)
+	if err == nil {
+		l.ID = id
+		if deferredIn != nil {
+			deferredIn.unindexed = append(deferredIn.unindexed, int64(id))
+		}
+		return &l, true, []models.StatsDaily{s.statOfLead(&l, 0, 0).row(1)}, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, false, nil, err
+	}
+	// A lead with this email exists: nothing was inserted.
+	var existing models.Lead
+	if err := s.lockRows(tx.Where("email_key = ?", l.EmailKey)).Take(&existing).Error; err != nil {
+		return nil, false, nil, err
+	}
+	upd, changes := returningLeadChanges(&existing, req)
+	upd["updated_at"] = now
+	// The update trigger takes the lead's old entry out of the index: a lead
+	// this batch created must be in it first.
+	if err := s.indexDeferredLeads(tx, batchOf(tx)); err != nil {
+		return nil, false, nil, err
+	}
+	update := func() error { return tx.Model(&existing).Updates(upd).Error }
+	var stats []models.StatsDaily
+	if existing.TargetTitle != req.TargetTitle {
+		// The lead moves to another title's figures on the dashboard.
+		stats, err = s.leadStatMove(tx, existing.ID, update)
+	} else {
+		err = update()
+	}
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if len(changes) > 0 {
+		if err := s.addEvent(tx, existing.ID, 0, "lead.details_changed", models.ActorVisitor, changes); err != nil {
+			return nil, false, nil, err
+		}
+	}
+	return &existing, false, stats, nil
+}
+
+// leadInsertSQL creates a lead, or nothing when its email is known.
+const leadInsertSQL = "INSERT INTO leads (email_key, email, name, phone, current_title, target_title, role_slug, status, " +
+	"utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, first_utm_source, first_utm_medium, " +
+	"first_utm_campaign, first_utm_term, first_utm_content, first_referrer, source, page_url, answers_json, " +
+	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) " +
+	"ON CONFLICT (email_key) DO NOTHING"
+
+// bookingIDs are a new booking's uid, its visitor token and the token's
+// hash, and the Message-IDs of the emails it sends.
+type bookingIDs struct {
+	uid, token, tokenHash string
+}
+
+func (s *Store) newBookingIDs() bookingIDs {
+	uid := RandomToken(16)
+	token := s.BookingToken(uid)
+	return bookingIDs{uid: uid, token: token, tokenHash: hashToken(token)}
+}
+
+// placeBooking picks a free host for req.Start, claims its time and inserts
+// the booking. A booking that loses the host's time to a racing one picks
+// another host when one is free (placeOnAHost).
+func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
+	now := s.Now()
+	bs, err := s.bookingSettings(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	hosts, err := s.enabledHosts(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	routed := normalizeEmails(req.Hosts)
+	hosts = routeHosts(hosts, routed, func(u *models.User) string { return u.Email })
+	var b *models.Booking
+	host, err := s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
+		return s.pickHostFor(tx, hosts, req, bs)
+	}, func(host *models.User) error {
+		b = &models.Booking{
+			UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
+			Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
+			Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
+			AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
+		}
+		s.setBookingMeeting(b, host)
+		id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
+			b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
+			b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CreatedAt, b.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		b.ID = id
+		return s.claimTime(tx, b, bs)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, host, nil
+}
+
+// bookingInsertSQL inserts a new confirmed call.
+const bookingInsertSQL = "INSERT INTO bookings (uid, token_hash, lead_id, host_id, status, start_at, end_at, timezone, " +
+	"target_title, role_slug, message, meeting_kind, meeting_url, meeting_address, answers_json, route_hosts, " +
+	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+// claimTime inserts b's claims. A unique violation means another booking
+// holds part of that time: ErrSlotTaken.
+func (s *Store) claimTime(tx *gorm.DB, b *models.Booking, bs models.BookingSettings) error {
+	units := claimUnits(b.StartAt, b.EndAt.Sub(b.StartAt)+bs.Buffer())
+	args := make([]any, 0, 3*len(units))
+	host, booking := int64(b.HostID), int64(b.ID)
+	for _, u := range units {
+		args = append(args, host, u, booking)
+	}
+	if _, err := s.exec(tx, "INSERT INTO booking_claims (host_id, unit, booking_id) VALUES "+
+		placeholders(len(units), 3), args...); err != nil {
+		if isUniqueViolation(err) {
+			return models.ErrSlotTaken
+		}
+		return err
+	}
+	return nil
+}
+
+// releaseTime frees b's claims. They are b's host's units from b's start
+// to its end plus the buffer of the day it was booked, at most
+// maxBufferMinutes: a range of the claims' key.
+func releaseTime(tx *gorm.DB, b *models.Booking) error {
+	return tx.Where("host_id = ? AND unit >= ? AND unit < ? AND booking_id = ?", b.HostID, claimUnitOf(b.StartAt),
+		b.EndAt.Add(maxBufferMinutes*time.Minute).Unix(), b.ID).Delete(&models.BookingClaim{}).Error
+}
+
+// scheduleReminders writes one reminder per configured offset for b, due at
+// the offset before the call. One already due is written as skipped: the
+// confirmation (or reschedule notice) has just gone out.
+func (s *Store) scheduleReminders(tx *gorm.DB, b *models.Booking) error {
+	if len(s.reminders) == 0 {
+		return nil
+	}
+	now := s.Now()
+	args := make([]any, 0, 6*len(s.reminders))
+	for _, r := range s.reminders {
+		due := b.StartAt.Add(-r.Before)
+		st := models.ReminderPending
+		if !due.After(now) {
+			st = models.ReminderSkipped
+		}
+		args = append(args, int64(b.ID), r.Label, due, st, now, now)
+	}
+	_, err := s.exec(tx, "INSERT INTO reminders (booking_id, offset_label, due_at, status, created_at, updated_at) VALUES "+
+		placeholders(len(s.reminders), 6)+" ON CONFLICT (booking_id, offset_label) DO UPDATE SET "+
+		"due_at = excluded.due_at, status = excluded.status, updated_at = excluded.updated_at", args...)
+	return err
+}

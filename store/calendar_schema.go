@@ -1,0 +1,7 @@
+package store
+
+import "github.com/callbook/callbook/models"
+
+func calendarModels() []any {
+	return []any{&models.CalendarSource{}, &models.CalendarBusy{}, &models.HostFeed{}}
+}

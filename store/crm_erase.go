@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/callbook/callbook/models"
+
+	"gorm.io/gorm"
+)
+
+// EraseLead erases a lead's personal data on behalf of actor (an admin), in
+// one transaction: name, email, phone, current title, notes, booking
+// messages and cancel reasons, the personal parts of its emails and their
+// events. Its calls still to come are canceled (time freed, reminders
+// canceled, unsent emails withdrawn, the host told); the visitor is not
+// emailed, since their address is gone. What statistics need stays: the
+// lead row with its status, owner, titles, role page, UTM and referrer
+// site, its bookings and its timeline. The email key becomes
+// "erased:<id>", so the address can book again as a new lead.
+// ErrNotFound when there is no such lead or it was erased already.
+func (s *Store) EraseLead(ctx context.Context, id uint, actor *models.User) error {
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		var l models.Lead
+		if err := s.lockRows(tx.Where("id = ? AND erased_at IS NULL", id)).Take(&l).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return models.ErrNotFound
+			}
+			return err
+		}
+		steps := []func(*gorm.DB, *models.Lead, time.Time) error{
+			scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL, eraseAnswers,
+		}
+		err := s.trackLead(tx, l.ID, func() error {
+			for _, step := range steps {
+				if err := step(tx, &l, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n, err := s.cancelFutureCalls(tx, &l, actor, now)
+		if err != nil {
+			return err
+		}
+		if err := s.addEvent(tx, l.ID, 0, "lead.erased", models.ActorUser(actor), map[string]any{"calls_canceled": n}); err != nil {
+			return err
+		}
+		if n > 0 {
+			if err := s.bumpAvailability(tx); err != nil {
+				return err
+			}
+		}
+		return s.eraseWebhookData(tx, l.ID)
+	})
+	if err != nil {
+		return err
+	}
+	s.signalOutbox()
+	return nil
+}
+
+// scrubLead blanks the person's data in the lead row, keeping what the
+// statistics need.
+func (s *Store) scrubLead(tx *gorm.DB, l *models.Lead, now time.Time) error {
+	upd := map[string]any{
+		"email_key": "erased:" + strconv.FormatUint(uint64(l.ID), 10), "email": "", "name": models.ErasedName,
+		"phone": "", "current_title": "", "referrer": referrerSite(l.Referrer),
+		"first_referrer": referrerSite(l.FirstReferrer), "erased_at": now, "updated_at": now,
+	}
+	if err := tx.Model(&models.Lead{}).Where("id = ?", l.ID).Updates(upd).Error; err != nil {
+		return err
+	}
+	l.Email, l.Name, l.Phone, l.CurrentTitle = "", models.ErasedName, "", ""
+	return nil
+}
+
+func eraseNotesAndMessages(tx *gorm.DB, l *models.Lead, now time.Time) error {
+	if err := tx.Where("lead_id = ?", l.ID).Delete(&models.Note{}).Error; err != nil {
+		return err
+	}
+	return tx.Model(&models.Booking{}).Where("lead_id = ?", l.ID).
+		Updates(map[string]any{"message": "", "cancel_reason": "", "updated_at": now}).Error
+}
+
+// referrerSite keeps only the scheme and host of a referrer.
+func referrerSite(ref string) string {
+	if u, err := url.Parse(ref); err == nil && u.Host != "" {
+		return u.Scheme + "://" + u.Host
+	}
+	return ""
+}
+
+// scrubEvents empties the data of the lead's events that can hold what the
+// person wrote or their address: email events, cancel reasons, and the
+// details a returning visitor changed.
+func scrubEvents(tx *gorm.DB, l *models.Lead, _ time.Time) error {
+	return tx.Model(&models.Event{}).
+		Where("lead_id = ? AND (type LIKE ? OR type LIKE ? OR type IN ?)", l.ID, "email.%", "reminder.%",
+			[]string{"booking.canceled", "lead.details_changed"}).
+		Update("data", "{}").Error
+}
+
+// scrubOutbox withdraws the lead's unsent emails and removes the person's
+// data from every email kept for the lead, sent or not.
+func scrubOutbox(tx *gorm.DB, l *models.Lead, now time.Time) error {
+	if err := tx.Model(&models.OutboxMessage{}).Where("lead_id = ? AND status = ?", l.ID, models.OutboxPending).
+		Updates(map[string]any{"status": models.OutboxCanceled, "updated_at": now}).Error; err != nil {
+		return err
+	}
+	var rows []models.OutboxMessage
+	if err := tx.Where("lead_id = ?", l.ID).Find(&rows).Error; err != nil {
+		return err
+	}
+	for _, m := range rows {
+		upd := map[string]any{"payload": scrubPayload(m.Payload)}
+		if models.NormalizeEmail(m.ToAddr) == l.EmailKey {
+			upd["to_addr"], upd["to_name"] = "erased", ""
+		}
+		if err := tx.Model(&models.OutboxMessage{}).Where("id = ?", m.ID).Updates(upd).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scrubPayload(payload string) string {
+	var d models.MailData
+	if err := json.Unmarshal([]byte(payload), &d); err != nil {
+		return encodeJSON(models.MailData{})
+	}
+	d.Name, d.Email, d.Phone, d.CurrentTitle, d.Message, d.Reason = models.ErasedName, "", "", "", "", ""
+	return encodeJSON(d)
+}
+
+// cancelFutureCalls cancels the lead's confirmed calls that have not begun,
+// tells each host, and returns how many it canceled.
+func (s *Store) cancelFutureCalls(tx *gorm.DB, l *models.Lead, actor *models.User, now time.Time) (int, error) {
+	var bs []models.Booking
+	if err := s.lockRows(tx.Where("lead_id = ? AND status = ? AND start_at > ?", l.ID, models.BookingConfirmed, now).
+		Order("id")).Find(&bs).Error; err != nil {
+		return 0, err
+	}
+	for i := range bs {
+		b := &bs[i]
+		if err := s.closeBooking(tx, b, "", now); err != nil {
+			return 0, err
+		}
+		var host models.User
+		if err := tx.Where("id = ?", b.HostID).Take(&host).Error; err != nil {
+			return 0, err
+		}
+		notice := s.bookingMail(models.MailHostNotice, b, l, &host)
+		notice.Change, notice.Reason = "canceled", "the person asked us to erase their data"
+		if err := s.queueHostNotice(tx, &host, notice); err != nil {
+			return 0, err
+		}
+		if err := s.addEvent(tx, l.ID, b.ID, models.EventBookingCanceled, models.ActorUser(actor), map[string]any{
+			"booking_id": b.ID, "start": b.StartAt.UTC(), "reason": "lead erased"}); err != nil {
+			return 0, err
+		}
+	}
+	return len(bs), nil
+}

@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"gorm.io/gorm/schema"
+)
+
+// dbTimeSerializer reads a computed time column into a *time.Time field on
+// both databases. SQLite gives an aggregate or subquery (MIN(start_at)) no
+// declared type, so its driver returns text, which database/sql cannot put
+// into a time; tag such fields `gorm:"serializer:dbtime"`.
+type dbTimeSerializer struct{}
+
+func init() {
+	// Registered once at start and never changed: a stateless codec.
+	schema.RegisterSerializer("dbtime", dbTimeSerializer{})
+}
+
+// Scan sets the *time.Time field from NULL, a time or SQLite's text form.
+func (dbTimeSerializer) Scan(ctx context.Context, field *schema.Field, dst reflect.Value, dbValue any) error {
+	t, ok, err := parseDBTime(dbValue)
+	if err != nil {
+		return err
+	}
+	var p *time.Time
+	if ok {
+		u := t.UTC()
+		p = &u
+	}
+	field.ReflectValueOf(ctx, dst).Set(reflect.ValueOf(p))
+	return nil
+}
+
+// Value writes the field as a plain time (these columns are read-only in practice).
+func (dbTimeSerializer) Value(_ context.Context, _ *schema.Field, _ reflect.Value, fieldValue any) (any, error) {
+	if p, ok := fieldValue.(*time.Time); ok && p != nil {
+		return p.UTC(), nil
+	}
+	return nil, nil
+}

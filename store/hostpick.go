@@ -1,0 +1,179 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/callbook/callbook/models"
+
+	"gorm.io/gorm"
+)
+
+// enabledHosts reads the hosts who take calls, in id order. Their rows are
+// not locked: on PostgreSQL, bookings for different hosts, or for different
+// times of one host, run side by side. The claims' key refuses an overlap,
+// a daily cap is counted under its host's lock for that day (lockCaps),
+// and a booking that loses a claim race picks again (placeOnAHost).
+func (s *Store) enabledHosts(tx *gorm.DB) ([]models.User, error) {
+	hosts, err := readOnce(tx, func(r *batchReads) *once[[]models.User] { return &r.hosts }, func() ([]models.User, error) {
+		var hs []models.User
+		err := tx.Where("host = ? AND disabled = ?", true, false).Order("id").Find(&hs).Error
+		return hs, err
+	})
+	// A copy: the caller may hand out pointers into it.
+	return slices.Clone(hosts), err
+}
+
+// pickHost returns the free host for start with the fewest upcoming calls,
+// ignoring booking skip (the one being moved). ErrSlotTaken when none is.
+func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs models.BookingSettings, now time.Time, skip uint) (*models.User, error) {
+	scheds, err := s.schedulesAround(tx, hosts, start, bs, skip)
+	if err != nil {
+		return nil, err
+	}
+	rules := models.SlotRules{Settings: bs, Loc: s.loc, Now: now}
+	var free []*models.HostSchedule
+	for _, h := range scheds {
+		if models.HostCanTake(h, start, rules) {
+			free = append(free, h)
+		}
+	}
+	if len(free) == 0 {
+		return nil, models.ErrSlotTaken
+	}
+	if len(free) > 1 {
+		upcoming, err := upcomingCalls(tx, free, now)
+		if err != nil {
+			return nil, err
+		}
+		sort.SliceStable(free, func(i, j int) bool { return upcoming[free[i].ID] < upcoming[free[j].ID] })
+	}
+	for i := range hosts {
+		if hosts[i].ID == free[0].ID {
+			return &hosts[i], nil
+		}
+	}
+	return nil, models.ErrSlotTaken
+}
+
+// schedulesAround builds, for the hosts whose hours offer start, just what
+// deciding that one slot needs: whether another call holds any of its claim
+// units, and the count of calls on its business day. It reads a few rows by
+// primary key, not a calendar.
+func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Time, bs models.BookingSettings, skip uint) ([]*models.HostSchedule, error) {
+	local := start.In(s.loc)
+	date := local.Format(time.DateOnly)
+	byID := map[uint]*models.HostSchedule{}
+	var ids []uint
+	capped := false
+	for _, u := range hosts {
+		// Overrides and PerDay stay nil (read as empty) unless filled below.
+		byID[u.ID] = &models.HostSchedule{ID: u.ID, Weekly: s.weekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay}
+		ids = append(ids, u.ID)
+		capped = capped || u.MaxPerDay > 0
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	// One statement reads what deciding needs: the day's overrides, and
+	// which hosts are busy then. A host is busy exactly when a unit the
+	// call would claim is held by another booking (a few claim rows, read
+	// by primary key), or when its own calendar, as last read, holds
+	// anything then: the cache that offered the slot may predate that read.
+	span := bs.Duration() + bs.Buffer()
+	units := claimUnits(start, span)
+	in := inList(len(ids))
+	idv := idArgs(ids)
+	args := make([]any, 0, 6+3*len(ids))
+	args = append(append(args, date), idv...)
+	args = append(append(args, units[0], units[len(units)-1], int64(skip)), idv...)
+	args = append(append(args, start.Add(-bs.Buffer()).UTC(), start.Add(span).UTC()), idv...)
+	busy := map[uint]bool{}
+	err := s.query(tx, "SELECT 'o', host_id, hours_json FROM availability_overrides WHERE date = ? AND host_id IN ("+in+")"+
+		" UNION ALL SELECT DISTINCT 'c', host_id, '' FROM booking_claims WHERE unit >= ? AND unit <= ? AND booking_id <> ?"+
+		" AND host_id IN ("+in+")"+
+		" UNION ALL SELECT DISTINCT 'b', host_id, '' FROM calendar_busy WHERE end_at > ? AND start_at < ?"+
+		" AND host_id IN ("+in+")", args, func(r *sql.Rows) error {
+		var kind, hours string
+		var id uint
+		if err := r.Scan(&kind, &id, &hours); err != nil {
+			return err
+		}
+		if kind != "o" {
+			busy[id] = true
+			return nil
+		}
+		var hj models.HoursJSON
+		_ = json.Unmarshal([]byte(hours), &hj)
+		byID[id].Overrides = map[string][]models.Window{date: models.ParseHours("", hj, &models.ValidationError{})}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rules := models.SlotRules{Settings: bs, Loc: s.loc}
+	var out []*models.HostSchedule
+	var onGridIDs []uint
+	for _, id := range ids {
+		if h := byID[id]; models.OnGrid(h, start, rules) {
+			if busy[id] {
+				h.Busy = []models.Interval{{Start: start, End: start.Add(span)}}
+			}
+			out = append(out, h)
+			onGridIDs = append(onGridIDs, id)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	if capped {
+		if err := s.lockCaps(tx, byID, onGridIDs, local); err != nil {
+			return nil, err
+		}
+		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// countDay fills PerDay[date] with each host's confirmed calls that day.
+func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, date string, skip uint) error {
+	y, m, d := local.Date()
+	dayStart := time.Date(y, m, d, 0, 0, 0, 0, local.Location())
+	var rows []struct {
+		HostID uint
+		N      int
+	}
+	err := tx.Model(&models.Booking{}).Select("host_id, COUNT(*) AS n").
+		Where("host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ?", ids, models.BookingConfirmed,
+			dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC(), skip).
+		Group("host_id").Scan(&rows).Error
+	for _, r := range rows {
+		byID[r.HostID].PerDay = map[string]int{date: r.N}
+	}
+	return err
+}
+
+// upcomingCalls counts each host's confirmed calls still to come.
+func upcomingCalls(tx *gorm.DB, hosts []*models.HostSchedule, now time.Time) (map[uint]int, error) {
+	ids := make([]uint, len(hosts))
+	for i, h := range hosts {
+		ids[i] = h.ID
+	}
+	var rows []struct {
+		HostID uint
+		N      int
+	}
+	err := tx.Model(&models.Booking{}).Select("host_id, COUNT(*) AS n").
+		Where("status = ? AND host_id IN ? AND start_at > ?", models.BookingConfirmed, ids, now).
+		Group("host_id").Scan(&rows).Error
+	out := map[uint]int{}
+	for _, r := range rows {
+		out[r.HostID] = r.N
+	}
+	return out, err
+}
