@@ -269,6 +269,9 @@ func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConf
 			return err
 		}
 		hostID = h.ID
+		if err := s.lockHost(tx, h.ID); err != nil {
+			return err
+		}
 		if err := upsertSetting(tx, settingBooking, encodeJSON(bs)); err != nil {
 			return err
 		}

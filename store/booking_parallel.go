@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 //   - No host row is locked. The claims' primary key (host, unit) refuses a
 //     second call on a host's time, whatever the interleaving.
 //   - A daily cap is counted under a lock on that host and business date
-//     only (lockCaps), so calls on other days, or for uncapped hosts, do
-//     not wait for it.
+//     only, so calls on other days, or for uncapped hosts, do not wait for
+//     it; and a host's busy times and hours change under a lock bookings
+//     share (lockForPick).
 //   - A booking that picked a host whose time a racing booking then claimed
 //     picks again without that host (placeOnAHost), so two racing bookings
 //     with two free hosts both get one.
@@ -32,9 +34,21 @@ import (
 //     commit, and a commit waits for the disk: one at a time, a few
 //     hundred a second at best.
 
-// capLockSpace tags the advisory locks of daily caps: the top 16 bits of
-// the lock's key, which no other advisory lock of the store uses.
-const capLockSpace = 0x4342
+// The store's advisory locks for bookings: the top 16 bits of the lock's
+// key name the kind, which no other advisory lock of the store uses.
+const (
+	// hostLockSpace: a host's lock, shared by the bookings that consider
+	// the host and taken alone by what changes the host's busy times or
+	// hours (lockHost).
+	hostLockSpace = 0x4348
+	// capLockSpace: a host's daily cap on one business date.
+	capLockSpace = 0x4342
+)
+
+// hostLockKey is the advisory lock key of host hostID.
+func hostLockKey(hostID uint) int64 {
+	return hostLockSpace<<48 | int64(hostID&(1<<48-1))
+}
 
 // capLockKey is the advisory lock key for host hostID's business date of
 // local: the space, then the host id (28 bits), then the date as days
@@ -45,25 +59,51 @@ func capLockKey(hostID uint, local time.Time) int64 {
 	return capLockSpace<<48 | int64(hostID&(1<<28-1))<<20 | day&(1<<20-1)
 }
 
-// lockCaps takes, on PostgreSQL, the lock of each capped host among ids
-// for local's business date, in id order, before the day's calls are
-// counted: two bookings that could both be the cap's last call then count
-// one after the other, and the second sees the first. The locks last
-// until the transaction ends. A weekly cap would lock its week the same
-// way, after the day. SQLite's writer already runs one booking at a time.
-func (s *Store) lockCaps(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time) error {
+// lockForPick takes, on PostgreSQL and in one statement, what a booking
+// needs before it reads whether the hosts among ids are free at a start
+// on local's business date, in id order:
+//
+//   - each host's lock, shared: bookings do not wait for each other, but a
+//     calendar read storing the host's busy times, or a change to its
+//     hours, waits for them and they for it (lockHost), so a booking
+//     either commits first or sees the change;
+//   - each capped host's lock for that date: two bookings that could both
+//     be the cap's last call of the day count one after the other, and
+//     the second sees the first. A weekly cap would lock its week the
+//     same way, after the day.
+//
+// The locks last until the transaction ends. SQLite's writer already runs
+// one booking at a time.
+func (s *Store) lockForPick(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time) error {
+	if s.dialect != DialectPostgres || len(ids) == 0 {
+		return nil
+	}
+	calls := make([]string, 0, 2*len(ids))
+	args := make([]any, 0, 2*len(ids))
+	for _, id := range ids { // in id order: enabledHosts reads them so
+		calls = append(calls, "pg_advisory_xact_lock_shared(?)")
+		args = append(args, hostLockKey(id))
+	}
+	for _, id := range ids {
+		if byID[id].MaxPerDay > 0 {
+			calls = append(calls, "pg_advisory_xact_lock(?)")
+			args = append(args, capLockKey(id, local))
+		}
+	}
+	// A SELECT list is evaluated left to right.
+	_, err := s.exec(tx, "SELECT "+strings.Join(calls, ", "), args...)
+	return err
+}
+
+// lockHost takes host hostID's lock alone, on PostgreSQL, until the
+// transaction ends: for a change to the host's busy times or hours, which
+// then waits for the bookings considering the host, and they for it.
+func (s *Store) lockHost(tx *gorm.DB, hostID uint) error {
 	if s.dialect != DialectPostgres {
 		return nil
 	}
-	for _, id := range ids { // ids are in id order: enabledHosts reads them so
-		if byID[id].MaxPerDay <= 0 {
-			continue
-		}
-		if _, err := s.exec(tx, "SELECT pg_advisory_xact_lock(?)", capLockKey(id, local)); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := s.exec(tx, "SELECT pg_advisory_xact_lock(?)", hostLockKey(hostID))
+	return err
 }
 
 // placeOnAHost picks a host among hosts with pick and books the call on it

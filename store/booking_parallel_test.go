@@ -310,3 +310,42 @@ func TestBookSlot_PostgresLostClaimRaceTakesTheOtherFreeHost(t *testing.T) {
 		t.Fatalf("%d lost claim races counted, want 1: the race was not the one this test sets up", n)
 	}
 }
+
+// Bookings no longer lock the host's row, but a calendar read storing the
+// host's busy times must still wait for a booking of that host in flight:
+// the booking commits first and stays, and the next one sees the busy
+// times.
+func TestSaveCalendarRead_PostgresWaitsForABookingOfTheHostInFlight(t *testing.T) {
+	const app = "cb_calendar_waits"
+	s := openPostgres(t, app)
+	ctx := context.Background()
+	srcs, err := s.SetHostCalendars(ctx, hostID(t, s, storetest.TeamEmail), []models.CalendarSourceInput{{URL: "https://cal.example/busy.ics"}})
+	if err != nil || len(srcs) != 1 {
+		t.Fatalf("calendar source: %v %v", srcs, err)
+	}
+	day := firstDaySlots(t, s)
+	paused, release, booking := pausedBooking(t, s, "first@example.com", day[0])
+	waitFor(t, paused, "the booking to reach its commit")
+	read := make(chan error, 1)
+	go func() {
+		read <- s.SaveCalendarRead(ctx, srcs[0].ID, []models.Interval{{Start: day[1], End: day[1].Add(30 * time.Minute)}})
+	}()
+	select {
+	case <-lockWaitIn(s, app):
+	case err := <-read:
+		release()
+		t.Fatalf("the calendar read was stored (%v) while a booking of its host was in flight", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the calendar read neither waited nor ended in 30 s")
+	}
+	release()
+	if err := waitFor(t, booking, "the booking"); err != nil {
+		t.Fatalf("booking: %v", err)
+	}
+	if err := waitFor(t, read, "the calendar read"); err != nil {
+		t.Fatalf("calendar read: %v", err)
+	}
+	if _, err := s.BookSlot(ctx, request("second@example.com", day[1]), nil); !errors.Is(err, models.ErrSlotTaken) {
+		t.Fatalf("booking a time the calendar made busy: %v, want ErrSlotTaken", err)
+	}
+}

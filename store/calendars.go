@@ -213,6 +213,9 @@ func (s *Store) SaveCalendarRead(ctx context.Context, sourceID uint, busy []mode
 		if err := s.lockRows(tx.Where("id = ?", src.HostID)).Take(&host).Error; err != nil {
 			return err
 		}
+		if err := s.lockHost(tx, src.HostID); err != nil {
+			return err
+		}
 		now := s.Now()
 		upd := map[string]any{"last_synced_at": now, "last_attempt_at": now, "last_error": "",
 			"busy_count": len(busy), "busy_hash": hash}

@@ -15,7 +15,7 @@ import (
 // enabledHosts reads the hosts who take calls, in id order. Their rows are
 // not locked: on PostgreSQL, bookings for different hosts, or for different
 // times of one host, run side by side. The claims' key refuses an overlap,
-// a daily cap is counted under its host's lock for that day (lockCaps),
+// a daily cap is counted under its host's lock for that day (lockForPick),
 // and a booking that loses a claim race picks again (placeOnAHost).
 func (s *Store) enabledHosts(tx *gorm.DB) ([]models.User, error) {
 	hosts, err := readOnce(tx, func(r *batchReads) *once[[]models.User] { return &r.hosts }, func() ([]models.User, error) {
@@ -78,6 +78,9 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	if err := s.lockForPick(tx, byID, ids, local); err != nil {
+		return nil, err
+	}
 	// One statement reads what deciding needs: the day's overrides, and
 	// which hosts are busy then. A host is busy exactly when a unit the
 	// call would claim is held by another booking (a few claim rows, read
@@ -130,9 +133,6 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 		return nil, nil
 	}
 	if capped {
-		if err := s.lockCaps(tx, byID, onGridIDs, local); err != nil {
-			return nil, err
-		}
 		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {
 			return nil, err
 		}
