@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/calendars"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 )
 

@@ -10,9 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // parallelReads bounds the sources read at once.

@@ -20,8 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -30,6 +28,7 @@ import (
 	"github.com/callbook/callbook/handlers"
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/web"
 )
 

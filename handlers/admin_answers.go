@@ -6,9 +6,8 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // answerRow is one answer as staff read it: the question's label and the

@@ -6,11 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Calls page windows: how far back calls wait for an outcome, and how many

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // leadListQuery is the lead list's URL query, shared by the staff page and

@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
+	"github.com/callbook/callbook/store"
 )
 
 func TestAdminMail_ShowsThePauseWhileTheServerIsDown(t *testing.T) {

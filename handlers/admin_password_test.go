@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 func TestAdminSetPassword_AsksWhetherTheUsersTokensAreRevoked(t *testing.T) {

@@ -4,11 +4,10 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // apiStaffBookings lists calls between two days with their lead's id

@@ -9,11 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Staff session cookie names. With an https base URL the cookie is Secure

@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // addHosts adds n hosts with the default weekday hours.

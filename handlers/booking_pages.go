@@ -8,11 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // dayOption is one day of the slot picker.

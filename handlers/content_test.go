@@ -7,7 +7,6 @@ import (
 	"testing/fstest"
 
 	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/web"
 )
 

@@ -5,11 +5,10 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // dashboardPeriods are the periods the dashboard offers, in days.

@@ -7,11 +7,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // apiError is an error with the API's code and status (docs/openapi.yaml).

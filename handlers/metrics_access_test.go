@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // TestMetrics_MainRouterNeedsAnAdminToken checks who may read /metrics on

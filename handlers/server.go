@@ -1,7 +1,7 @@
 // Package handlers is Callbook's HTTP layer: every route (routes.go), the
 // public role and booking pages, the JSON API and the staff area, with one
 // error renderer (errors.go). It talks to the database only through
-// models.Store.
+// store.Store.
 package handlers
 
 import (
@@ -14,13 +14,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
+	"github.com/callbook/callbook/store"
 )
 
 // Options are a Server's dependencies and settings.

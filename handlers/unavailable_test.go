@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/store/storetest"
 )
 

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 	"github.com/callbook/callbook/webhooks"
 )

@@ -30,12 +30,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	_ "github.com/jackc/pgx/v5/stdlib" // the test's own queries
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/scheduler"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 )
 

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Visitors' names are pasted into no header: each becomes a display name

@@ -19,12 +19,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
+	"github.com/callbook/callbook/store"
 )
 
 // Defaults for Options left zero.

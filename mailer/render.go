@@ -45,7 +45,7 @@ type RendererOptions struct {
 	// Location is the business time zone, used for staff emails.
 	Location *time.Location
 	// Token derives a booking's visitor token from its UID
-	// (models.Store.BookingToken), for manage links.
+	// (store.Store.BookingToken), for manage links.
 	Token func(uid string) string
 	// Now stamps calendar files made by InviteICS; time.Now when nil.
 	Now func() time.Time

@@ -8,12 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/scheduler"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 )
 

@@ -1,7 +1,7 @@
 // Package scheduler runs Callbook's background work on one robfig/cron
 // instance: the reminder sweep and the outbox retry every tick, the daily
 // digest and the daily clean-up. Jobs claim their rows in database
-// transactions (see models.Store.SweepReminders), so any number of
+// transactions (see store.Store.SweepReminders), so any number of
 // schedulers on one database, or a restart, never send an email twice.
 package scheduler
 
@@ -14,10 +14,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
+
+	"github.com/callbook/callbook/store"
 )
 
 // Job names, as used in logs, metrics and RunOnce.

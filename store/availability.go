@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // maxBufferMinutes bounds the buffer setting, and so how far past its end a
@@ -210,6 +210,7 @@ func (s *Store) Availability(ctx context.Context, hostID uint) (models.Availabil
 // SetAvailability validates cfg and saves it: the shared settings for all
 // hosts, the weekly hours, overrides and cap for cfg.HostID (0: first host).
 func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConfig) (models.AvailabilityConfig, error) {
+	ctx = s.withTxNow(ctx)
 	verr := &models.ValidationError{}
 	bs := cfg.BookingSettings
 	switch {
@@ -245,7 +246,7 @@ func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConf
 		ws := models.ParseHours(f+".hours", o.Hours, verr)
 		overrides = append(overrides, models.AvailabilityOverride{Date: o.Date, HoursJSON: encodeJSON(models.ToHours(ws))})
 	}
-	upd := map[string]any{"weekly_json": encodeJSON(weekly.ToJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": s.Now()}
+	upd := map[string]any{"weekly_json": encodeJSON(weekly.ToJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": txTime(ctx)}
 	if cfg.Meeting != nil {
 		m := checkMeeting(verr, *cfg.Meeting)
 		upd["meeting_kind"], upd["meeting_url"], upd["meeting_address"] = m.Kind, m.URL, m.Address

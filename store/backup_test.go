@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"gorm.io/gorm"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 )
 

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // TestGroupCommit_FailingJobLeavesTheOthersCommitted runs many jobs at once,

@@ -9,9 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // BookingToken derives the visitor's secret token for a booking from its UID
@@ -95,3 +95,6 @@ func (s *Store) HostName(ctx context.Context, hostID uint) (string, error) {
 	}
 	return names[0], nil
 }
+
+// HashString returns the hex SHA-256 of s.
+func HashString(s string) string { return hashToken(s) }

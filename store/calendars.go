@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 type calendarCredentials struct {
@@ -116,7 +116,7 @@ func (s *Store) SetHostCalendars(ctx context.Context, hostID uint, in []models.C
 		for _, o := range old {
 			byKey[o.Kind+" "+o.URL] = o
 		}
-		now := s.Now()
+		now := s.txNow(tx)
 		for i, c := range in {
 			src, exists := byKey[c.Kind+" "+c.URL]
 			delete(byKey, c.Kind+" "+c.URL)
@@ -217,7 +217,7 @@ func (s *Store) SaveCalendarRead(ctx context.Context, sourceID uint, busy []mode
 		if err := s.lockHost(tx, src.HostID); err != nil {
 			return err
 		}
-		now := s.Now()
+		now := s.txNow(tx)
 		upd := map[string]any{"last_synced_at": now, "last_attempt_at": now, "last_error": "",
 			"busy_count": len(busy), "busy_hash": hash}
 		if err := tx.Model(&models.CalendarSource{}).Where("id = ?", src.ID).Updates(upd).Error; err != nil {
@@ -245,10 +245,11 @@ func (s *Store) SaveCalendarRead(ctx context.Context, sourceID uint, busy []mode
 // RecordCalendarFailure notes that reading source sourceID failed with msg;
 // its last good busy times stay in force.
 func (s *Store) RecordCalendarFailure(ctx context.Context, sourceID uint, msg string) error {
+	ctx = s.withTxNow(ctx)
 	if len(msg) > 500 {
 		msg = msg[:497] + "..."
 	}
-	now := s.Now()
+	now := txTime(ctx)
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		return tx.Model(&models.CalendarSource{}).Where("id = ?", sourceID).
 			Updates(map[string]any{"last_error": msg, "last_attempt_at": now}).Error

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // TestCheckpointer_CopiesCommitsIntoTheDatabaseFile commits one small row

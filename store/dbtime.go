@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
 )
 
@@ -40,4 +41,34 @@ func (dbTimeSerializer) Value(_ context.Context, _ *schema.Field, _ reflect.Valu
 		return p.UTC(), nil
 	}
 	return nil, nil
+}
+
+// txNowKey marks the time a transaction takes as "now" (see txNow).
+type txNowKey struct{}
+
+// withTxNow stamps ctx with the store's clock, unless it already carries a
+// time: a transaction reads the clock once, so every row it writes (created
+// and updated times, events, due times of reminders) carries the same time.
+func (s *Store) withTxNow(ctx context.Context) context.Context {
+	if _, ok := ctx.Value(txNowKey{}).(time.Time); ok {
+		return ctx
+	}
+	return context.WithValue(ctx, txNowKey{}, s.Now())
+}
+
+// txNow is the time the transaction tx started, as stamped by runTx; outside
+// a transaction it is the store's clock.
+func (s *Store) txNow(tx *gorm.DB) time.Time {
+	if tx != nil && tx.Statement != nil && tx.Statement.Context != nil {
+		if t, ok := tx.Statement.Context.Value(txNowKey{}).(time.Time); ok {
+			return t
+		}
+	}
+	return s.Now()
+}
+
+// txTime is the time withTxNow stamped on ctx.
+func txTime(ctx context.Context) time.Time {
+	t, _ := ctx.Value(txNowKey{}).(time.Time)
+	return t
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // QueueDigest queues the daily digest for the business date of date (in
@@ -68,7 +68,7 @@ func (s *Store) QueueDigest(ctx context.Context, date time.Time) (int, error) {
 // run committed it first (a concurrent one waits on the key, then sees it).
 func (s *Store) markDigest(tx *gorm.DB, date string) error {
 	res := tx.Exec("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-		digestKeyPrefix+date, s.Now().Format(time.RFC3339))
+		digestKeyPrefix+date, s.txNow(tx).Format(time.RFC3339))
 	if res.Error != nil {
 		return res.Error
 	}
@@ -108,8 +108,9 @@ func digestLeads(tx *gorm.DB, from, to time.Time) ([]models.DigestLead, error) {
 // (outcome_missing), for the staff area. It is idempotent and runs in one
 // transaction.
 func (s *Store) CleanUp(ctx context.Context) (models.CleanupResult, error) {
+	ctx = s.withTxNow(ctx)
 	var r models.CleanupResult
-	now := s.Now()
+	now := txTime(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		dayAgo := now.Add(-24 * time.Hour)
 		oldDigest := digestKeyPrefix + now.In(s.loc).AddDate(0, 0, -30).Format(time.DateOnly)

@@ -3,14 +3,14 @@ package store
 import (
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // addEvent writes one timeline entry inside tx.
 func (s *Store) addEvent(tx *gorm.DB, leadID, bookingID uint, typ, actor string, data any) error {
-	return s.insertEvents(tx, s.newEvent(leadID, bookingID, typ, actor, data))
+	return s.insertEvents(tx, s.newEvent(s.txNow(tx), leadID, bookingID, typ, actor, data))
 }
 
 // insertEvents writes timeline entries in one statement.
@@ -29,8 +29,8 @@ func (s *Store) insertEvents(tx *gorm.DB, events ...models.Event) error {
 
 // newEvent builds a timeline entry, for callers that insert several at once.
 // data is a map or a struct whose JSON is the entry's data.
-func (s *Store) newEvent(leadID, bookingID uint, typ, actor string, data any) models.Event {
-	e := models.Event{Type: typ, Actor: actor, Data: "{}", CreatedAt: s.Now()}
+func (s *Store) newEvent(now time.Time, leadID, bookingID uint, typ, actor string, data any) models.Event {
+	e := models.Event{Type: typ, Actor: actor, Data: "{}", CreatedAt: now}
 	if data != nil {
 		e.Data = encodeJSON(data)
 	}

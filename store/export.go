@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // ExportLeads writes the leads matching f to w as CSV (docs/API.md, CSV export), newest
@@ -45,7 +45,7 @@ func (s *Store) ExportLeads(ctx context.Context, f LeadFilter, w io.Writer, prog
 		if err != nil {
 			return err
 		}
-		r := &exportReader{ctx: ctx, tx: tx, f: f, now: s.Now(), calls: map[uint]callFigures{}, packed: s.dialect == DialectSQLite}
+		r := &exportReader{ctx: ctx, tx: tx, f: f, now: s.txNow(tx), calls: map[uint]callFigures{}, packed: s.dialect == DialectSQLite}
 		pages := make(chan []exportLead, 1)
 		readErr := make(chan error, 1)
 		go func() { defer close(pages); readErr <- r.readAll(pages) }()

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/store/storetest"
 )
 

@@ -8,9 +8,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // feedToken derives a host's feed token from its feed key: 256 bits that
@@ -59,9 +59,9 @@ func (s *Store) setFeedKey(ctx context.Context, hostID uint, replace bool) (stri
 		token = s.feedToken(key)
 		if f.FeedKey != "" {
 			return tx.Model(&models.HostFeed{}).Where("host_id = ?", hostID).
-				Updates(map[string]any{"feed_key": key, "token_hash": hashToken(token), "created_at": s.Now()}).Error
+				Updates(map[string]any{"feed_key": key, "token_hash": hashToken(token), "created_at": s.txNow(tx)}).Error
 		}
-		return tx.Create(&models.HostFeed{HostID: hostID, FeedKey: key, TokenHash: hashToken(token), CreatedAt: s.Now()}).Error
+		return tx.Create(&models.HostFeed{HostID: hostID, FeedKey: key, TokenHash: hashToken(token), CreatedAt: s.txNow(tx)}).Error
 	})
 	return token, err
 }

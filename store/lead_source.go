@@ -4,9 +4,9 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // markLeadSource records on the lead that req came through the embedded

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // claimLeased is the claim step shared by the mail outbox and webhook

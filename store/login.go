@@ -5,10 +5,10 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // defaultPasswordChecks bounds the bcrypt checks running at once: half the
@@ -62,7 +62,7 @@ func (s *Store) reserveLogin(ctx context.Context, email, ip string) (time.Durati
 		if wait, err = s.loginThrottle(tx, email, ip); err != nil || wait > 0 {
 			return err
 		}
-		return tx.Create(&models.LoginAttempt{Email: email, IP: ip, CreatedAt: s.Now()}).Error
+		return tx.Create(&models.LoginAttempt{Email: email, IP: ip, CreatedAt: s.txNow(tx)}).Error
 	})
 	return wait, err
 }
@@ -99,10 +99,11 @@ func (s *Store) loginThrottle(db *gorm.DB, email, ip string) (time.Duration, err
 // time for the staff users page; the attempt itself was recorded by
 // reserveLogin.
 func (s *Store) countLoginFailure(ctx context.Context, email string, u *models.User) error {
+	ctx = s.withTxNow(ctx)
 	if u == nil {
 		return nil
 	}
-	now := s.Now()
+	now := txTime(ctx)
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&models.LoginAttempt{}).Where("email = ? AND created_at > ?", email, now.Add(-models.LoginWindow)).

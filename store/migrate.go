@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // migration is one versioned schema step. Steps only ever add: a column is
@@ -224,7 +224,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 				if err := m.Up(tx, s.dialect); err != nil {
 					return err
 				}
-				return tx.Create(&schemaMigration{Version: m.Version, Name: m.Name, AppliedAt: s.Now()}).Error
+				return tx.Create(&schemaMigration{Version: m.Version, Name: m.Name, AppliedAt: s.txNow(tx)}).Error
 			})
 			if err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // dueReminders is the sweep's select: pending reminders already due whose
@@ -44,7 +44,7 @@ func (s *Store) SweepReminders(ctx context.Context, limit int) (int, error) {
 	}
 	queued := 0
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		now := s.Now()
+		now := s.txNow(tx)
 		if err := s.retireReminders(tx, now, limit); err != nil {
 			return err
 		}

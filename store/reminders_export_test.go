@@ -3,9 +3,9 @@ package store
 import (
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // DueRemindersSQL is the sweep's select with its arguments inlined, for

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // availabilityCache keeps the hosts' schedules in memory between changes.

@@ -9,9 +9,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/callbook/callbook/models"
-
 	"golang.org/x/crypto/hkdf"
+
+	"github.com/callbook/callbook/models"
 )
 
 // sealPrefix marks the format of a sealed value, so the scheme can change.

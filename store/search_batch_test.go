@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // TestLeadIndex_BatchedBookingsKeepTheSearchIndexInStep puts into one batch

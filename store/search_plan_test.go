@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // TestLeadSearchPlan_SQLiteReadsTheTrigramIndex guards lead search on a

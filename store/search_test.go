@@ -7,11 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callbook/callbook/store"
-
 	"gorm.io/gorm"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 )
 

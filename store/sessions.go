@@ -5,9 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // Session lifetimes. A session ends after SessionIdle without a request,
@@ -79,7 +79,8 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 // CreateSession starts a new session for user u, with a fresh random id
 // (so no id chosen before sign-in survives it) and its own CSRF token.
 func (s *Store) CreateSession(ctx context.Context, u *models.User, ip, userAgent string) (*models.NewSession, error) {
-	now := s.Now()
+	ctx = s.withTxNow(ctx)
+	now := txTime(ctx)
 	token := RandomToken(32)
 	if len(userAgent) > 300 {
 		userAgent = userAgent[:300]

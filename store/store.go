@@ -1,6 +1,8 @@
-// Package models holds Callbook's domain types, its GORM schema and
-// migrations, the slot arithmetic and the Store through which every query and
-// transaction runs. It imports none of the other Callbook packages.
+// Package store is Callbook's data layer: the Store through which every
+// query and transaction runs, on SQLite (one writer with group commit) or
+// PostgreSQL (several replicas), with the migrations, the lead search index,
+// leases for background work, backups and sealed credentials. It maps the
+// types of package models to rows and imports no other Callbook package.
 package store
 
 import (
@@ -11,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,13 +23,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/postgres"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+
+	"github.com/callbook/callbook/models"
 )
 
 // Dialects a Store can run on.
@@ -312,7 +315,7 @@ func (s *Store) bookingTx(ctx context.Context, fn func(tx *gorm.DB) error) error
 
 func (s *Store) runTx(ctx context.Context, keepsReads bool, fn func(tx *gorm.DB) error) error {
 	queued := &webhooksQueued{}
-	ctx = context.WithValue(ctx, webhooksQueuedKey{}, queued)
+	ctx = context.WithValue(s.withTxNow(ctx), webhooksQueuedKey{}, queued)
 	var err error
 	if s.group != nil {
 		err = s.group.do(ctx, keepsReads, fn)
@@ -354,4 +357,13 @@ func RandomToken(n int) string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return hex.EncodeToString(b)
+}
+
+// addressOf returns the bare address of "Name <addr>", or "" when unparsable.
+func addressOf(s string) string {
+	a, err := mail.ParseAddress(s)
+	if err != nil {
+		return ""
+	}
+	return a.Address
 }

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // apiTokenPrefix starts every API token, so a leaked one is easy to
@@ -23,13 +23,14 @@ const tokenTouchEvery = time.Minute
 // returns it. Only its SHA-256 hash is stored: this is the one time the
 // token can be seen. A disabled user gets a ValidationError.
 func (s *Store) CreateAPIToken(ctx context.Context, userID uint, name string) (string, *models.APIToken, error) {
+	ctx = s.withTxNow(ctx)
 	verr := &models.ValidationError{}
 	name = models.CheckText(verr, "name", name, 1, 120)
 	if err := verr.Err(); err != nil {
 		return "", nil, err
 	}
 	token := apiTokenPrefix + RandomToken(32)
-	row := &models.APIToken{UserID: userID, Name: name, TokenHash: hashToken(token), CreatedAt: s.Now()}
+	row := &models.APIToken{UserID: userID, Name: name, TokenHash: hashToken(token), CreatedAt: txTime(ctx)}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var u models.User
 		if err := tx.Where("id = ?", userID).Take(&u).Error; err != nil {
@@ -53,6 +54,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID uint, name string) (s
 // belongs to and records when it was last used. Any miss is ErrNotFound,
 // saying nothing about why.
 func (s *Store) UserByAPIToken(ctx context.Context, token string) (*models.User, error) {
+	ctx = s.withTxNow(ctx)
 	if !strings.HasPrefix(token, apiTokenPrefix) || len(token) > 200 {
 		return nil, models.ErrNotFound
 	}
@@ -71,7 +73,7 @@ func (s *Store) UserByAPIToken(ctx context.Context, token string) (*models.User,
 	if u.Disabled {
 		return nil, models.ErrNotFound
 	}
-	now := s.Now()
+	now := txTime(ctx)
 	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= tokenTouchEvery {
 		err := s.tx(ctx, func(tx *gorm.DB) error {
 			return tx.Model(&models.APIToken{}).Where("id = ?", row.ID).Update("last_used_at", now).Error
@@ -97,7 +99,7 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]models.APITokenRow, error)
 // ErrNotFound when there is no live token with that id.
 func (s *Store) RevokeAPIToken(ctx context.Context, id uint, actor *models.User) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Model(&models.APIToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.Now())
+		res := tx.Model(&models.APIToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.txNow(tx))
 		if res.Error != nil {
 			return res.Error
 		}

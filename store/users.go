@@ -5,9 +5,9 @@ import (
 	_ "embed" // the common-password list
 	"errors"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // CreateUser creates a staff user who can sign in with n.Password (hashed
@@ -77,6 +77,7 @@ func (s *Store) SetUserPassword(ctx context.Context, id uint, ch models.Password
 }
 
 func (s *Store) changePassword(ctx context.Context, u *models.User, ch models.PasswordChange) (revoked int, err error) {
+	ctx = s.withTxNow(ctx)
 	if err := models.CheckPassword(ch.Password, u.Email, u.Name); err != nil {
 		return 0, err
 	}
@@ -88,7 +89,7 @@ func (s *Store) changePassword(ctx context.Context, u *models.User, ch models.Pa
 	if actor == "" {
 		actor = models.ActorSystem
 	}
-	now := s.Now()
+	now := txTime(ctx)
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&models.User{}).Where("id = ?", u.ID).Updates(map[string]any{
 			"password_hash": hash, "failed_logins": 0, "locked_until": nil, "updated_at": now,
@@ -190,7 +191,7 @@ func (s *Store) EnsureFirstAdmin(ctx context.Context, email, password string) (b
 	}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		return tx.Model(&models.User{}).Where("id = ?", existing.ID).Updates(map[string]any{
-			"role": models.RoleAdmin, "disabled": false, "password_hash": hash, "updated_at": s.Now(),
+			"role": models.RoleAdmin, "disabled": false, "password_hash": hash, "updated_at": s.txNow(tx),
 		}).Error
 	})
 	return err == nil, err

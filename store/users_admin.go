@@ -5,9 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // UpdateUser applies ch to user id on behalf of actor and returns the user
@@ -78,12 +78,12 @@ func (s *Store) updateUser(tx *gorm.DB, id uint, ch models.UserChange, upd map[s
 	if ch.Host != nil && *ch.Host && !u.Host && u.WeeklyJSON == "{}" {
 		upd["weekly_json"] = encodeJSON(models.DefaultWeekly().ToJSON())
 	}
-	upd["updated_at"] = s.Now()
+	upd["updated_at"] = s.txNow(tx)
 	if err := tx.Model(&models.User{}).Where("id = ?", id).Updates(upd).Error; err != nil {
 		return err
 	}
 	if ch.Disabled != nil && *ch.Disabled {
-		if err := endAccess(tx, id, s.Now()); err != nil {
+		if err := endAccess(tx, id, s.txNow(tx)); err != nil {
 			return err
 		}
 	}

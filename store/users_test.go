@@ -6,11 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/callbook/callbook/store"
-
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 )
 

@@ -16,10 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/handlers"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 	"github.com/callbook/callbook/web"
 	"github.com/callbook/callbook/webhooks"

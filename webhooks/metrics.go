@@ -6,11 +6,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // metrics are the sender's own series, plus the webhooks' state read from

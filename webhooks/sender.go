@@ -21,11 +21,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Defaults for Options left zero.

@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // config is every setting of the README's Configuration table.

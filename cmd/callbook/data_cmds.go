@@ -13,11 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"golang.org/x/term"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // exportFlags are the options of `callbook export` (README.md, Commands).

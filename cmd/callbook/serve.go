@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/calendars"
@@ -22,6 +20,7 @@ import (
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/scheduler"
+	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/web"
 	"github.com/callbook/callbook/webhooks"
 )

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/store/storetest"
 )
 

@@ -17,9 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // buildBinary compiles this command once per test.

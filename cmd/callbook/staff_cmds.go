@@ -12,11 +12,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/callbook/callbook/store"
-
 	"golang.org/x/term"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Usage lines of the staff commands (README.md, Commands).

@@ -8,9 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	"github.com/callbook/callbook/pause"
+	"github.com/callbook/callbook/store"
 )
 
 // Waits between tries to reach a database that was unreachable at start.

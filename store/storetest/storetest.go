@@ -1,6 +1,6 @@
 // Package storetest opens real databases for tests: a fresh SQLite file per
 // test, and, when CALLBOOK_TEST_POSTGRES_URL is set, a fresh PostgreSQL
-// schema per test, both through the production models.Open and Migrate.
+// schema per test, both through the production store.Open and Migrate.
 package storetest
 
 import (
@@ -15,11 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callbook/callbook/store"
-
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for schema set-up
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Clock is a settable clock for tests; safe for concurrent use.

@@ -3,13 +3,15 @@ package store
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // enabledHosts reads the hosts who take calls, in id order. Their rows are
@@ -176,4 +178,31 @@ func upcomingCalls(tx *gorm.DB, hosts []*models.HostSchedule, now time.Time) (ma
 		out[r.HostID] = r.N
 	}
 	return out, err
+}
+
+// pickHostFor is pickHost for a visitor's request: a visitor who left no
+// phone number is given a host who does not need one when any is free.
+// When only hosts who phone are free, the number is required: a
+// ValidationError on "phone".
+func (s *Store) pickHostFor(tx *gorm.DB, hosts []models.User, req models.BookingRequest, bs models.BookingSettings) (*models.User, error) {
+	now := s.txNow(tx)
+	if strings.TrimSpace(req.Phone) != "" {
+		return s.pickHost(tx, hosts, req.Start, bs, now, 0)
+	}
+	var others, phoning []models.User
+	for _, h := range hosts {
+		if s.HostMeeting(&h).Kind == models.MeetingPhone {
+			phoning = append(phoning, h)
+		} else {
+			others = append(others, h)
+		}
+	}
+	host, err := s.pickHost(tx, others, req.Start, bs, now, 0)
+	if !errors.Is(err, models.ErrSlotTaken) || len(phoning) == 0 {
+		return host, err
+	}
+	if _, err := s.pickHost(tx, phoning, req.Start, bs, now, 0); err != nil {
+		return nil, err
+	}
+	return nil, models.PhoneRequired()
 }

@@ -2,10 +2,11 @@ package store
 
 import (
 	"strings"
-
-	"github.com/callbook/callbook/models"
+	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // bookingMail builds the snapshot for an email about booking b.
@@ -27,7 +28,7 @@ func (s *Store) queueMail(tx *gorm.DB, to, toName string, d models.MailData) err
 	if strings.TrimSpace(to) == "" {
 		return nil
 	}
-	return s.insertOutbox(tx, s.outboxRow(to, toName, d))
+	return s.insertOutbox(tx, s.outboxRow(s.txNow(tx), to, toName, d))
 }
 
 // insertOutbox writes pending emails in one statement.
@@ -46,8 +47,7 @@ func (s *Store) insertOutbox(tx *gorm.DB, rows ...models.OutboxMessage) error {
 }
 
 // outboxRow builds one pending email.
-func (s *Store) outboxRow(to, toName string, d models.MailData) models.OutboxMessage {
-	now := s.Now()
+func (s *Store) outboxRow(now time.Time, to, toName string, d models.MailData) models.OutboxMessage {
 	row := models.OutboxMessage{
 		Kind: d.Kind, ToAddr: to, ToName: toName, MessageID: s.newMessageID(),
 		Payload: encodeJSON(d), Status: models.OutboxPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now,
@@ -88,10 +88,10 @@ func (s *Store) queueBookingMails(tx *gorm.DB, kind, change string, b *models.Bo
 	visitor.ReplyTo = replyTo(to)
 	rows := make([]models.OutboxMessage, 0, 1+len(to))
 	if strings.TrimSpace(l.Email) != "" {
-		rows = append(rows, s.outboxRow(l.Email, l.Name, visitor))
+		rows = append(rows, s.outboxRow(s.txNow(tx), l.Email, l.Name, visitor))
 	}
 	for _, r := range to {
-		rows = append(rows, s.outboxRow(r.Email, r.Name, notice))
+		rows = append(rows, s.outboxRow(s.txNow(tx), r.Email, r.Name, notice))
 	}
 	return s.insertOutbox(tx, rows...)
 }

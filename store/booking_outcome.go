@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // BookingFilter selects bookings for the staff calls page and API. Zero
@@ -97,10 +97,11 @@ func (s *Store) StaffBookingByID(ctx context.Context, id uint) (*models.StaffBoo
 // booking.completed or booking.no_show with its actor in the same
 // transaction, and clears the missing-outcome flag.
 func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, actor *models.User) (*models.StaffBooking, error) {
+	ctx = s.withTxNow(ctx)
 	if outcome != models.OutcomeCompleted && outcome != models.OutcomeNoShow {
 		return nil, models.Invalid("outcome", "must be completed or no_show")
 	}
-	now := s.Now()
+	now := txTime(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var b models.Booking
 		if err := s.lockRows(tx.Where("id = ?", bookingID)).Take(&b).Error; err != nil {

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // maxTimeline bounds the events one lead page shows.
@@ -116,12 +116,12 @@ func (s *Store) updateLead(tx *gorm.DB, id uint, ch models.LeadChange, actor *mo
 	if len(upd) == 0 {
 		return nil
 	}
-	upd["updated_at"] = s.Now()
+	upd["updated_at"] = s.txNow(tx)
 	if err := tx.Model(&models.Lead{}).Where("id = ?", id).Updates(upd).Error; err != nil {
 		return err
 	}
 	for _, e := range events {
-		e.LeadID, e.Actor, e.CreatedAt = &l.ID, actorName(actor), s.Now()
+		e.LeadID, e.Actor, e.CreatedAt = &l.ID, actorName(actor), s.txNow(tx)
 		if err := tx.Create(&e).Error; err != nil {
 			return err
 		}
@@ -194,6 +194,7 @@ const maxNoteLen = 10000
 // transaction. An empty or overlong body is a ValidationError; an unknown
 // or erased lead ErrNotFound.
 func (s *Store) AddNote(ctx context.Context, leadID uint, body string, author *models.User) (*models.NoteRow, error) {
+	ctx = s.withTxNow(ctx)
 	verr := &models.ValidationError{}
 	body = models.CheckMultiline(verr, "body", body, maxNoteLen)
 	if body == "" {
@@ -202,7 +203,7 @@ func (s *Store) AddNote(ctx context.Context, leadID uint, body string, author *m
 	if err := verr.Err(); err != nil {
 		return nil, err
 	}
-	n := &models.Note{LeadID: leadID, AuthorID: author.ID, Body: body, CreatedAt: s.Now()}
+	n := &models.Note{LeadID: leadID, AuthorID: author.ID, Body: body, CreatedAt: txTime(ctx)}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var live int64
 		if err := tx.Model(&models.Lead{}).Where("id = ? AND erased_at IS NULL", leadID).Count(&live).Error; err != nil {
@@ -214,7 +215,7 @@ func (s *Store) AddNote(ctx context.Context, leadID uint, body string, author *m
 		if err := tx.Create(n).Error; err != nil {
 			return err
 		}
-		if err := tx.Model(&models.Lead{}).Where("id = ?", leadID).Update("updated_at", s.Now()).Error; err != nil {
+		if err := tx.Model(&models.Lead{}).Where("id = ?", leadID).Update("updated_at", s.txNow(tx)).Error; err != nil {
 			return err
 		}
 		return s.addEvent(tx, leadID, 0, "note.added", models.ActorUser(author), map[string]any{"note_id": n.ID})

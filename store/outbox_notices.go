@@ -3,9 +3,9 @@ package store
 import (
 	"strings"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // recipient is one person an email goes to.

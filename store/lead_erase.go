@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // EraseLead erases a lead's personal data on behalf of actor (an admin), in
@@ -25,7 +25,7 @@ import (
 // ErrNotFound when there is no such lead or it was erased already.
 func (s *Store) EraseLead(ctx context.Context, id uint, actor *models.User) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		now := s.Now()
+		now := s.txNow(tx)
 		var l models.Lead
 		if err := s.lockRows(tx.Where("id = ? AND erased_at IS NULL", id)).Take(&l).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {

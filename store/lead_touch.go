@@ -3,9 +3,9 @@ package store
 import (
 	"errors"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // firstTouchColumns pairs each first-touch column with the latest-touch
@@ -117,7 +117,7 @@ func (s *Store) queueLeadAssigned(tx *gorm.DB, l *models.Lead, owner *models.Use
 // nextCallOf returns the lead's next confirmed call, or nil.
 func (s *Store) nextCallOf(tx *gorm.DB, leadID uint) (*models.Booking, error) {
 	var b models.Booking
-	err := tx.Where("lead_id = ? AND status = ? AND start_at > ?", leadID, models.BookingConfirmed, s.Now()).
+	err := tx.Where("lead_id = ? AND status = ? AND start_at > ?", leadID, models.BookingConfirmed, s.txNow(tx)).
 		Order("start_at").Take(&b).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // maxCancelReason is the longest reason a cancellation may carry, in characters.
@@ -127,7 +127,7 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 	newStart = newStart.UTC()
 	var res *models.BookingResult
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		now := s.Now()
+		now := s.txNow(tx)
 		b, err := s.lockOpenBooking(tx, key, now)
 		if err != nil {
 			return err
@@ -299,7 +299,7 @@ func (s *Store) cancel(ctx context.Context, key bookingKey, reason, actor string
 	}
 	var out *models.Booking
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		now := s.Now()
+		now := s.txNow(tx)
 		b, err := s.lockOpenBooking(tx, key, now)
 		if err != nil {
 			return err

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // saveAnswers merges a into the lead's latest answers: one row per
@@ -18,7 +18,7 @@ func (s *Store) saveAnswers(tx *gorm.DB, lead *models.Lead, a models.Answers, st
 	if len(a) == 0 {
 		return nil
 	}
-	now := s.Now()
+	now := s.txNow(tx)
 	merged := models.DecodeAnswers(lead.AnswersJSON)
 	args := make([]any, 0, 4*len(a))
 	for _, id := range a.Sorted() {
@@ -58,41 +58,6 @@ func eraseAnswers(tx *gorm.DB, l *models.Lead, _ time.Time) error {
 		return err
 	}
 	return tx.Model(&models.Lead{}).Where("id = ?", l.ID).Update("answers_json", "{}").Error
-}
-
-// DisqualifyLead keeps a visitor the routes turned away as a lead, so sales
-// can follow up: it upserts the lead by email as a booking would, keeps the
-// answers, writes lead.disqualified and queues that webhook. It books
-// nothing and emails no one.
-func (s *Store) DisqualifyLead(ctx context.Context, req models.BookingRequest, d models.Disqualification) (*models.Lead, error) {
-	var lead *models.Lead
-	// The embed's source marks record bookings made through it; a visitor
-	// turned away booked nothing.
-	req.Source, req.PageURL = "", ""
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		l, isNew, leadStats, err := s.upsertLead(tx, req)
-		if err != nil {
-			return err
-		}
-		if err := s.addStats(tx, leadStats...); err != nil {
-			return err
-		}
-		if err := s.saveAnswers(tx, l, req.Answers, isNew); err != nil {
-			return err
-		}
-		events := make([]models.Event, 0, 2)
-		if isNew {
-			events = append(events, s.newEvent(l.ID, 0, "lead.created", models.ActorVisitor, leadCreated(l)))
-		}
-		events = append(events, s.newEvent(l.ID, 0, "lead.disqualified", models.ActorVisitor, map[string]any{
-			"role_slug": req.RoleSlug, "answers": req.Answers, "message": d.Message, "url": d.URL}))
-		lead = l
-		if err := s.insertEvents(tx, events...); err != nil {
-			return err
-		}
-		return s.queueWebhooks(tx, l.ID, 0, newLeadWebhooks(isNew, models.WebhookLeadDisqualified)...)
-	})
-	return lead, err
 }
 
 // routeHosts keeps the hosts whose email is among emails, compared without

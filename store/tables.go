@@ -10,3 +10,7 @@ func allModels() []any {
 		&models.APIToken{}, &models.LoginAttempt{},
 	}
 }
+
+func calendarModels() []any {
+	return []any{&models.CalendarSource{}, &models.CalendarBusy{}, &models.HostFeed{}}
+}

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // SetWebhookRenderer installs the renderer of webhook payloads (main wires
@@ -21,11 +21,12 @@ func (s *Store) SetWebhookRenderer(r models.WebhookRenderer) { s.webhookRender =
 // CreateWebhook stores a new webhook with a fresh secret. Events must be
 // known types or ["*"] (ValidationError on "events").
 func (s *Store) CreateWebhook(ctx context.Context, in models.WebhookInput, actor *models.User) (*models.Webhook, error) {
+	ctx = s.withTxNow(ctx)
 	events, err := webhookEvents(in.Events)
 	if err != nil {
 		return nil, err
 	}
-	w := &models.Webhook{URL: in.URL, Events: events, Secret: models.NewWebhookSecret(), CreatedAt: s.Now(), CreatedBy: actorName(actor)}
+	w := &models.Webhook{URL: in.URL, Events: events, Secret: models.NewWebhookSecret(), CreatedAt: txTime(ctx), CreatedBy: actorName(actor)}
 	if err := s.tx(ctx, func(tx *gorm.DB) error { return tx.Create(w).Error }); err != nil {
 		return nil, err
 	}
@@ -89,7 +90,8 @@ func (s *Store) DeleteWebhook(ctx context.Context, id uint) error {
 // disabling and the failure count, and its pending deliveries go out at
 // once. ErrNotFound when there is none.
 func (s *Store) EnableWebhook(ctx context.Context, id uint) error {
-	now := s.Now()
+	ctx = s.withTxNow(ctx)
+	now := txTime(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&models.Webhook{}).Where("id = ?", id).Updates(map[string]any{
 			"disabled_at": nil, "disabled_reason": "", "failures": 0, "failing_since": nil, "paused_until": nil,
@@ -126,7 +128,7 @@ func (s *Store) queueWebhooks(tx *gorm.DB, leadID, bookingID uint, types ...stri
 		return nil
 	}
 	var change *models.WebhookChange
-	now := s.Now()
+	now := s.txNow(tx)
 	var rows []models.WebhookDelivery
 	for _, typ := range types {
 		var body string
@@ -192,7 +194,7 @@ func optID(id uint) *uint {
 func (s *Store) webhookChange(tx *gorm.DB, leadID, bookingID uint) (*models.WebhookChange, error) {
 	c := &models.WebhookChange{}
 	var lead models.LeadRow
-	sel, args := leadRowSelect(s.Now())
+	sel, args := leadRowSelect(s.txNow(tx))
 	if err := tx.Table("leads").Select(sel, args...).Joins("LEFT JOIN users u ON u.id = leads.owner_id").
 		Where("leads.id = ?", leadID).Take(&lead).Error; err != nil {
 		return nil, err
@@ -242,7 +244,7 @@ func (s *Store) webhookBody(c models.WebhookChange, at time.Time) (string, error
 // gone out are withdrawn, and the bodies kept of every delivery of the lead
 // lose the person's data; then lead.erased (ids only) is queued.
 func (s *Store) eraseWebhookData(tx *gorm.DB, leadID uint) error {
-	now := s.Now()
+	now := s.txNow(tx)
 	if err := tx.Model(&models.WebhookDelivery{}).Where("lead_id = ? AND status = ?", leadID, models.DeliveryPending).
 		Updates(map[string]any{"status": models.DeliveryCanceled, "last_error": "withdrawn: the lead was erased", "updated_at": now}).Error; err != nil {
 		return err

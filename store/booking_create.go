@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // BookSlot books the call req asks for: it upserts the lead by email, gives
@@ -57,9 +57,9 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 		}
 		events := make([]models.Event, 0, 2)
 		if isNew {
-			events = append(events, s.newEvent(lead.ID, 0, "lead.created", models.ActorVisitor, leadCreated(lead)))
+			events = append(events, s.newEvent(s.txNow(tx), lead.ID, 0, "lead.created", models.ActorVisitor, leadCreated(lead)))
 		}
-		events = append(events, s.newEvent(lead.ID, b.ID, "booking.created", models.ActorVisitor, bookingCreatedData{
+		events = append(events, s.newEvent(s.txNow(tx), lead.ID, b.ID, "booking.created", models.ActorVisitor, bookingCreatedData{
 			BookingID: b.ID, Host: host.Name, Start: b.StartAt, Timezone: b.Timezone}))
 		if err := s.insertEvents(tx, events...); err != nil {
 			return err
@@ -130,7 +130,7 @@ func (s *Store) claimIdempotencyKey(tx *gorm.DB, idem *models.Idempotency) error
 	var prev models.IdempotencyKey
 	err := tx.Where("key = ?", idem.Key).Take(&prev).Error
 	switch {
-	case err == nil && prev.CreatedAt.After(s.Now().Add(-24*time.Hour)):
+	case err == nil && prev.CreatedAt.After(s.txNow(tx).Add(-24*time.Hour)):
 		if prev.BodyHash != idem.BodyHash {
 			return models.ErrIdempotencyConflict
 		}
@@ -142,7 +142,7 @@ func (s *Store) claimIdempotencyKey(tx *gorm.DB, idem *models.Idempotency) error
 	case !errors.Is(err, gorm.ErrRecordNotFound):
 		return err
 	}
-	return tx.Create(&models.IdempotencyKey{Key: idem.Key, BodyHash: idem.BodyHash, CreatedAt: s.Now()}).Error
+	return tx.Create(&models.IdempotencyKey{Key: idem.Key, BodyHash: idem.BodyHash, CreatedAt: s.txNow(tx)}).Error
 }
 
 func (s *Store) idempotentReplay(ctx context.Context, idem *models.Idempotency) (*models.Replay, error) {
@@ -164,7 +164,7 @@ func (s *Store) idempotentReplay(ctx context.Context, idem *models.Idempotency) 
 // visitor's new details update the lead, each change recorded with its old
 // and new value; the first-touch source is kept (returningLeadChanges).
 func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead, bool, []models.StatsDaily, error) {
-	now := s.Now()
+	now := s.txNow(tx)
 	l := models.Lead{
 		EmailKey: models.NormalizeEmail(req.Email), Email: req.Email, Name: req.Name, Phone: req.Phone,
 		CurrentTitle: req.CurrentTitle, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Status: models.LeadNew,
@@ -246,7 +246,7 @@ func (s *Store) newBookingIDs() bookingIDs {
 // the booking. A booking that loses the host's time to a racing one picks
 // another host when one is free (placeOnAHost).
 func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
-	now := s.Now()
+	now := s.txNow(tx)
 	bs, err := s.bookingSettings(tx)
 	if err != nil {
 		return nil, nil, err
@@ -322,7 +322,7 @@ func (s *Store) scheduleReminders(tx *gorm.DB, b *models.Booking) error {
 	if len(s.reminders) == 0 {
 		return nil
 	}
-	now := s.Now()
+	now := s.txNow(tx)
 	args := make([]any, 0, 6*len(s.reminders))
 	for _, r := range s.reminders {
 		due := b.StartAt.Add(-r.Before)

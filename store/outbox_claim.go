@@ -6,9 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/callbook/callbook/models"
-
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // Outbox list bounds.
@@ -29,10 +29,11 @@ func outboxStatuses() []string {
 // until then, in this process or another (SKIP LOCKED on PostgreSQL, the
 // single writer on SQLite). Rows come oldest due first.
 func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]models.OutboxMessage, error) {
+	ctx = s.withTxNow(ctx)
 	if limit <= 0 {
 		return nil, nil
 	}
-	now := s.Now()
+	now := txTime(ctx)
 	until := now.Add(lease).Round(time.Microsecond)
 	var rows []models.OutboxMessage
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -96,7 +97,7 @@ func (s *Store) RecordOutbox(ctx context.Context, outcomes []models.OutboxOutcom
 // recordOutcome applies one outcome to its claimed row; false when the
 // claim was lost.
 func (s *Store) recordOutcome(tx *gorm.DB, o models.OutboxOutcome) (bool, error) {
-	m, now := o.Message, s.Now()
+	m, now := o.Message, s.txNow(tx)
 	upd := map[string]any{"status": o.Status, "claimed_until": nil, "last_error": o.Error, "updated_at": now}
 	typ := ""
 	switch o.Status {
@@ -164,11 +165,12 @@ func (s *Store) MarkOutboxRetry(ctx context.Context, m models.OutboxMessage, err
 // when not empty, replaces the last error. Rows the caller no longer holds
 // are left alone.
 func (s *Store) ReleaseOutbox(ctx context.Context, rows []models.OutboxMessage, errText string) error {
+	ctx = s.withTxNow(ctx)
 	if len(rows) == 0 {
 		return nil
 	}
 	upd := map[string]any{
-		"status": models.OutboxPending, "claimed_until": nil, "attempts": gorm.Expr("attempts - 1"), "updated_at": s.Now(),
+		"status": models.OutboxPending, "claimed_until": nil, "attempts": gorm.Expr("attempts - 1"), "updated_at": txTime(ctx),
 	}
 	if errText != "" {
 		upd["last_error"] = errText
@@ -189,7 +191,8 @@ func (s *Store) ReleaseOutbox(ctx context.Context, rows []models.OutboxMessage, 
 // go to another sender soon after. Rows already recorded, or taken over by
 // another sender, are left alone.
 func (s *Store) RenewOutbox(ctx context.Context, rows []models.OutboxMessage, lease time.Duration) (time.Time, error) {
-	until := s.Now().Add(lease).Round(time.Microsecond)
+	ctx = s.withTxNow(ctx)
+	until := txTime(ctx).Add(lease).Round(time.Microsecond)
 	if len(rows) == 0 {
 		return until, nil
 	}
@@ -208,7 +211,8 @@ func (s *Store) RenewOutbox(ctx context.Context, rows []models.OutboxMessage, le
 // reset, and wakes the sender (admin action). ErrNotFound when there is no
 // such email; a ValidationError when it has not failed.
 func (s *Store) RetryOutbox(ctx context.Context, id uint) error {
-	now := s.Now()
+	ctx = s.withTxNow(ctx)
+	now := txTime(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var m models.OutboxMessage
 		if err := s.lockRows(tx.Where("id = ?", id)).Take(&m).Error; err != nil {
