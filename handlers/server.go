@@ -129,7 +129,7 @@ func New(opts Options) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
-	s.openAPI = sync.OnceValues(embeddedOpenAPI)
+	s.openAPI = sync.OnceValues(func() ([]byte, error) { return embeddedOpenAPI(s.baseURL.String()) })
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true

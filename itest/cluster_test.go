@@ -81,6 +81,7 @@ type clusterOptions struct {
 	mailLease string        // CALLBOOK_MAIL_LEASE; empty: the default
 	mailDelay time.Duration // spent by the SMTP server in each DATA
 	viaProxy  bool          // reach PostgreSQL through a storetest.Proxy
+	env       []string      // more variables for every replica
 }
 
 // cluster is one schema, one SMTP server and the replicas serving both.
@@ -138,6 +139,7 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 	if o.mailLease != "" {
 		env = append(env, "CALLBOOK_MAIL_LEASE="+o.mailLease)
 	}
+	env = append(env, o.env...)
 	for i := range o.replicas {
 		name := fmt.Sprintf("callbook-%s-r%d", c.schema, i)
 		q := serveURL.Query()

@@ -170,29 +170,70 @@ func (s *Store) AdminExists(ctx context.Context) (bool, error) {
 // when no enabled admin exists, and reports whether it did. When a user
 // with that email exists already, it is made an admin with that password.
 // With an admin in place it changes nothing, whatever the arguments.
+//
+// Replicas started together with the same settings all call it at once:
+// the check and the write are one transaction, and on PostgreSQL those
+// transactions take turns on an advisory lock (SQLite's single writer does
+// that by itself), so exactly one admin is created and every caller
+// succeeds.
 func (s *Store) EnsureFirstAdmin(ctx context.Context, email, password string) (bool, error) {
 	if ok, err := s.AdminExists(ctx); err != nil || ok {
 		return false, err
 	}
+	n := models.NewUser{Email: email, Name: "Administrator", Role: models.RoleAdmin, Password: password}
 	existing, err := s.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
-		_, err := s.CreateUser(ctx, models.NewUser{Email: email, Name: "Administrator", Role: models.RoleAdmin, Password: password})
-		return err == nil, err
+		if email, _, err = n.Validate(); err != nil {
+			return false, err
+		}
 	case err != nil:
 		return false, err
+	default:
+		email = existing.Email
+		if err := models.CheckPassword(password, existing.Email, existing.Name); err != nil {
+			return false, err
+		}
 	}
-	if err := models.CheckPassword(password, existing.Email, existing.Name); err != nil {
-		return false, err
-	}
-	hash, err := models.HashPassword(password)
+	hash, err := models.HashPassword(password) // slow: outside the transaction
 	if err != nil {
 		return false, err
 	}
+	var created bool
 	err = s.tx(ctx, func(tx *gorm.DB) error {
-		return tx.Model(&models.User{}).Where("id = ?", existing.ID).Updates(map[string]any{
-			"role": models.RoleAdmin, "disabled": false, "password_hash": hash, "updated_at": s.txNow(tx),
-		}).Error
+		created = false
+		if s.dialect == DialectPostgres {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(4242008)").Error; err != nil {
+				return err
+			}
+		}
+		var admins int64
+		if err := tx.Model(&models.User{}).Where("role = ? AND disabled = ?", models.RoleAdmin, false).Count(&admins).Error; err != nil || admins > 0 {
+			return err
+		}
+		var u models.User
+		err := tx.Where("email = ?", email).Take(&u).Error
+		switch {
+		case errors.Is(err, gorm.ErrRecordNotFound):
+			u = models.User{Email: email, Name: n.Name, Role: models.RoleAdmin, PasswordHash: hash, WeeklyJSON: "{}"}
+			if err := tx.Create(&u).Error; err != nil {
+				return err
+			}
+			if err := s.addEvent(tx, 0, 0, "user.created", models.ActorSystem, map[string]any{
+				"user_id": u.ID, "role": u.Role, "host": u.Host}); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			if err := tx.Model(&models.User{}).Where("id = ?", u.ID).Updates(map[string]any{
+				"role": models.RoleAdmin, "disabled": false, "password_hash": hash, "updated_at": s.txNow(tx),
+			}).Error; err != nil {
+				return err
+			}
+		}
+		created = true
+		return nil
 	})
-	return err == nil, err
+	return created && err == nil, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
@@ -173,6 +174,42 @@ func TestEnsureFirstAdmin_CreatesOneOnlyWhenNoAdminExists(t *testing.T) {
 		created, err = s.EnsureFirstAdmin(ctx, "other@example.com", "plum-otter-violin-42")
 		if err != nil || created {
 			t.Fatalf("second call created an admin: %v %v", created, err)
+		}
+	})
+}
+
+// Replicas started together with CALLBOOK_ADMIN_EMAIL and
+// CALLBOOK_ADMIN_PASSWORD all ask at once: exactly one creates the admin,
+// and none fails.
+func TestEnsureFirstAdmin_ConcurrentCallsCreateExactlyOneAdmin(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		t.Parallel()
+		s, _ := mustOpen(t, dialect)
+		ctx := context.Background()
+		const callers = 4
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created, errs := 0, []error{}
+		for range callers {
+			wg.Go(func() {
+				ok, err := s.EnsureFirstAdmin(ctx, "boss@example.com", "plum-otter-violin-42")
+				mu.Lock()
+				defer mu.Unlock()
+				if ok {
+					created++
+				}
+				if err != nil {
+					errs = append(errs, err)
+				}
+			})
+		}
+		wg.Wait()
+		if len(errs) > 0 || created != 1 {
+			t.Fatalf("%d of %d calls created the admin; errors: %v", created, callers, errs)
+		}
+		var admins int64
+		if err := s.DB().Model(&models.User{}).Where("role = ?", models.RoleAdmin).Count(&admins).Error; err != nil || admins != 1 {
+			t.Fatalf("%d admins, want 1 (%v)", admins, err)
 		}
 	})
 }

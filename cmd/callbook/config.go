@@ -42,6 +42,10 @@ type config struct {
 	// WebhookAllowPrivate lets webhooks target http and non-public addresses.
 	WebhookAllowPrivate bool
 	EmbedOrigins        []string // sites that may frame the embedded booking flow
+	// ShutdownDelay is how long, after SIGTERM, /readyz answers 503 while
+	// every other request is still served, so a load balancer stops sending
+	// new requests before the listener closes.
+	ShutdownDelay time.Duration
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -72,6 +76,7 @@ var settings = []setting{
 	{"CALLBOOK_CALENDAR_SYNC", "5m", "how often hosts' own calendars are read", applyCalendarSync},
 	{"CALLBOOK_MEETING_URL", "", "video-call URL of hosts without a meeting place of their own; {booking} becomes the booking's uid", applyMeetingURL},
 	{"CALLBOOK_WEBHOOK_ALLOW_PRIVATE", "false", "allow webhook targets on http and on loopback or private addresses", applyWebhookAllowPrivate},
+	{"CALLBOOK_SHUTDOWN_DELAY", "5s", "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes; 0 closes it at once", applyShutdownDelay},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -261,6 +266,18 @@ func (c *config) mailTimeout() time.Duration {
 		return c.MailLease / 4
 	}
 	return 0
+}
+
+// maxShutdownDelay keeps a stop from hanging on a mistyped delay (5h for 5s).
+const maxShutdownDelay = 5 * time.Minute
+
+func applyShutdownDelay(c *config, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > maxShutdownDelay {
+		return fmt.Errorf("must be a Go duration from 0 to %v, such as 5s", maxShutdownDelay)
+	}
+	c.ShutdownDelay = d
+	return nil
 }
 
 func applyCalendarSync(c *config, v string) error {

@@ -31,7 +31,8 @@ func TestLoadConfig_DefaultsMatchTheContract(t *testing.T) {
 	if c.Addr != ":8080" || c.BaseURL != "http://localhost:8080" || c.DatabaseURL != "sqlite:data/callbook.db" ||
 		c.SMTPURL != "" || c.MailFrom != "Callbook <no-reply@localhost>" || c.Timezone.String() != "America/New_York" ||
 		c.Tick != time.Minute || c.RateLimit != 30 || c.LogFormat != "text" || len(c.Reminders) != 2 ||
-		c.Reminders[0].Label != "24h" || c.Reminders[1].Before != time.Hour || c.DigestCron != "0 8 * * 1-5" {
+		c.Reminders[0].Label != "24h" || c.Reminders[1].Before != time.Hour || c.DigestCron != "0 8 * * 1-5" ||
+		c.ShutdownDelay != 5*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -52,6 +53,7 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_MAIL_LEASE":      "1s",
 		"CALLBOOK_METRICS_ADDR":    "9090",
 		"CALLBOOK_EMBED_ORIGINS":   "https://a.example,https://b.example/careers",
+		"CALLBOOK_SHUTDOWN_DELAY":  "soon",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

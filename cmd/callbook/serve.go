@@ -26,7 +26,8 @@ import (
 )
 
 // cmdServe migrates, then runs the web server and the scheduler until
-// SIGINT or SIGTERM; then it stops HTTP first, the background work second,
+// SIGINT or SIGTERM; then it drains (/readyz 503 for CALLBOOK_SHUTDOWN_DELAY
+// while requests are still served), stops HTTP, then the background work,
 // and closes the database last.
 func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writer) error {
 	cfg, err := loadConfig(args, true)
@@ -66,6 +67,7 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 
 	select {
 	case <-ctx.Done():
+		drain(handler, cfg.ShutdownDelay, errc, log)
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)

@@ -90,12 +90,16 @@ type served struct {
 }
 
 // serveInProcess runs `callbook serve` in the test's process, through run,
-// with the CALLBOOK_ variables the test set and CALLBOOK_ADDR on a free
-// port. Cancelling stops it as SIGTERM would; the test's end does too.
+// with the CALLBOOK_ variables the test set, CALLBOOK_ADDR on a free
+// port and no drain unless the test set CALLBOOK_SHUTDOWN_DELAY.
+// Cancelling stops it as SIGTERM would; the test's end does too.
 func serveInProcess(t *testing.T) *served {
 	t.Helper()
 	s := newServed(t)
 	t.Setenv("CALLBOOK_ADDR", s.addr)
+	if _, set := os.LookupEnv("CALLBOOK_SHUTDOWN_DELAY"); !set {
+		t.Setenv("CALLBOOK_SHUTDOWN_DELAY", "0") // stop at once; drain_test.go covers the drain
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go func() { s.code = run(ctx, []string{"serve"}, nil, io.Discard, s.logs); close(s.exited) }()

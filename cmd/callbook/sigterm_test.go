@@ -48,7 +48,8 @@ func TestServe_SIGTERMUnderLoadFinishesRequestsInFlightAndLosesNothing(t *testin
 	bin := buildBinary(t)
 	dbPath := filepath.Join(t.TempDir(), "callbook.db")
 	srv := serveBinary(t, bin, "CALLBOOK_DATABASE_URL=sqlite:"+dbPath,
-		"CALLBOOK_RATE_LIMIT=0", "CALLBOOK_TICK=1s", "CALLBOOK_SMTP_URL=", "CALLBOOK_TEST_POSTGRES_URL=")
+		"CALLBOOK_RATE_LIMIT=0", "CALLBOOK_TICK=1s", "CALLBOOK_SMTP_URL=", "CALLBOOK_TEST_POSTGRES_URL=",
+		"CALLBOOK_SHUTDOWN_DELAY=0") // no drain: the listener closes at once (drain_test.go covers the drain)
 	srv.waitReady(t)
 	base, logs := srv.base, srv.logs
 

@@ -20,12 +20,20 @@ const (
 
 // swapHandler serves through whichever handler was set last, so the
 // listener can open before the database answers and the full service take
-// over once it does.
-type swapHandler struct{ h atomic.Pointer[http.Handler] }
+// over once it does. While draining, /readyz says 503 whatever the
+// handler would say (see drain).
+type swapHandler struct {
+	h        atomic.Pointer[http.Handler]
+	draining atomic.Bool
+}
 
 func (s *swapHandler) set(h http.Handler) { s.h.Store(&h) }
 
 func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() && r.URL.Path == "/readyz" {
+		drainingReadyz(w)
+		return
+	}
 	(*s.h.Load()).ServeHTTP(w, r)
 }
 
