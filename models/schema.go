@@ -272,6 +272,6 @@ func Tables() []any {
 		&User{}, &AvailabilityOverride{}, &Setting{}, &Lead{}, &Booking{}, &BookingClaim{},
 		&Reminder{}, &OutboxMessage{}, &Event{}, &Note{}, &IdempotencyKey{}, &Session{},
 		&APIToken{}, &LoginAttempt{}, &CalendarSource{}, &CalendarBusy{}, &HostFeed{},
-		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{},
+		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
 	}
 }

@@ -265,39 +265,41 @@ func (s *Store) newBookingIDs() bookingIDs {
 }
 
 // placeBooking picks a free host for req.Start, claims its time and inserts
-// the booking. Candidate hosts are locked in id order on PostgreSQL, so
-// racing requests queue per host and can never deadlock.
+// the booking. A booking that loses the host's time to a racing one picks
+// another host when one is free (placeOnAHost).
 func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
 	now := s.txNow(tx)
 	bs, err := s.bookingSettings(tx)
 	if err != nil {
 		return nil, nil, err
 	}
-	hosts, err := s.lockEnabledHosts(tx)
+	hosts, err := s.enabledHosts(tx)
 	if err != nil {
 		return nil, nil, err
 	}
 	routed := normalizeEmails(req.Hosts)
 	hosts = routeHosts(hosts, routed, func(u *models.User) string { return u.Email })
-	host, err := s.pickHostFor(tx, hosts, req, bs)
+	var b *models.Booking
+	host, err := s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
+		return s.pickHostFor(tx, hosts, req, bs)
+	}, func(host *models.User) error {
+		b = &models.Booking{
+			UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
+			Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
+			Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
+			AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
+		}
+		s.setBookingMeeting(b, host)
+		id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
+			b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
+			b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CreatedAt, b.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		b.ID = id
+		return s.claimTime(tx, b, bs)
+	})
 	if err != nil {
-		return nil, nil, err
-	}
-	b := &models.Booking{
-		UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
-		Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
-		Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
-		AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
-	}
-	s.setBookingMeeting(b, host)
-	id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
-		b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
-		b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CreatedAt, b.UpdatedAt)
-	if err != nil {
-		return nil, nil, err
-	}
-	b.ID = id
-	if err := s.claimTime(tx, b, bs); err != nil {
 		return nil, nil, err
 	}
 	return b, host, nil

@@ -15,12 +15,15 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// lockEnabledHosts reads the hosts who take calls, in id order, locking
-// their rows on PostgreSQL so that racing bookings queue per host.
-func (s *Store) lockEnabledHosts(tx *gorm.DB) ([]models.User, error) {
+// enabledHosts reads the hosts who take calls, in id order. Their rows are
+// not locked: on PostgreSQL, bookings for different hosts, or for different
+// times of one host, run side by side. The claims' key refuses an overlap,
+// a daily cap is counted under its host's lock for that day (lockForPick),
+// and a booking that loses a claim race picks again (placeOnAHost).
+func (s *Store) enabledHosts(tx *gorm.DB) ([]models.User, error) {
 	hosts, err := readOnce(tx, func(r *batchReads) *once[[]models.User] { return &r.hosts }, func() ([]models.User, error) {
 		var hs []models.User
-		err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hs).Error
+		err := tx.Where("host = ? AND disabled = ?", true, false).Order("id").Find(&hs).Error
 		return hs, err
 	})
 	// A copy: the caller may hand out pointers into it.
@@ -77,6 +80,9 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 	}
 	if len(ids) == 0 {
 		return nil, nil
+	}
+	if err := s.lockForPick(tx, byID, ids, local); err != nil {
+		return nil, err
 	}
 	// One statement reads what deciding needs: the day's overrides, and
 	// which hosts are busy then. A host is busy exactly when a unit the

@@ -36,6 +36,7 @@ var migrations = []migration{
 	{14, "daily roll-up of the dashboard's figures", "0014_stats_daily"},
 	{15, "drop the unique index on email Message-IDs", "0015_drop_outbox_message_id_index"},
 	{16, "lighter booking writes: drop unused indexes, claims keyed by host and time", "0016_lighter_booking_writes"},
+	{17, "bookings side by side on PostgreSQL: roll-up parts, availability sequence", "0017_bookings_side_by_side"},
 }
 
 // latestMigration is the newest schema version this binary knows.
