@@ -21,6 +21,7 @@ const (
 	heroCTA      = `a[data-cta="hero"]`
 	tzKnown      = `[data-tz-known]`
 	otherDay     = `.calendar a[data-date]:not(.is-selected)`
+	selectedDay  = `.calendar a[data-date].is-selected`
 	firstTime    = `.time-grid input[name="start"]`
 	submitButton = `form[data-book-form] button[type="submit"]`
 	errorSummary = `#error-summary`
@@ -206,12 +207,14 @@ func TestBooking_KeyboardOnly(t *testing.T) {
 	b.tabTo(heroCTA, 20)
 	b.do(pressEnter(), chromedp.WaitReady(chromedp.CSS(tzKnown)), chromedp.WaitVisible(chromedp.CSS(otherDay)))
 
-	// Day: Tab to a day that is not selected and press Enter; the script
-	// loads its times and moves focus to the first one.
-	b.tabTo(otherDay, 40)
-	day := run(b, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-date") || ""`))
+	// Day: the day grid is one Tab stop, on the chosen day; the right
+	// arrow moves to the next day, Enter picks it, and the script loads
+	// its times and moves focus to the first one.
+	b.tabTo(selectedDay, 15)
+	b.do(chromedp.KeyEvent(kb.ArrowRight))
+	day := run(b, chromedp.Evaluate[string](`document.activeElement.matches(".calendar a:not(.is-selected)") && document.activeElement.tabIndex === 0 ? document.activeElement.getAttribute("data-date") : ""`))
 	if day == "" {
-		t.Fatalf("focus left the day link: %s at %s", run(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`)), b.location())
+		t.Fatalf("the right arrow did not move to the next day: %s at %s", run(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`)), b.location())
 	}
 	b.do(pressEnter(),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.calendar a.is-selected[data-date=%q]`, day))),
@@ -247,6 +250,85 @@ func TestBooking_KeyboardOnly(t *testing.T) {
 	if bk := a.bookingOf(t, lead.ID); !bk.StartAt.Equal(st) || bk.Timezone != "Europe/Lisbon" {
 		t.Errorf("booking at %s in %s, want %s in Europe/Lisbon", bk.StartAt, bk.Timezone, st)
 	}
+}
+
+// TestBooking_FewTabsFromTheZoneToATime counts the Tab presses from the
+// time zone control to the first free time: the zone's button, the day
+// grid (one stop, however many days it lists), the times. Arrow keys move
+// in the grid as in WAI-ARIA's date grid: by day, by week, to the week's
+// ends, landing on listed days only.
+func TestBooking_FewTabsFromTheZoneToATime(t *testing.T) {
+	a := startApp(t)
+	b := newBrowser(t)
+	b.setViewport(desktopWidth, screenHeight(desktopWidth))
+	b.do(timezone("Europe/Lisbon"),
+		chromedp.Navigate(a.URL+"/roles/software-engineer/book"),
+		chromedp.WaitReady(chromedp.CSS(tzKnown)),
+		chromedp.WaitVisible(chromedp.CSS(otherDay)),
+		chromedp.Focus(chromedp.CSS("#tz")),
+	)
+	if n := run(b, chromedp.Evaluate[int](`document.querySelectorAll(".calendar a[data-date]").length`)); n < 10 {
+		t.Fatalf("only %d days listed; the count below means little", n)
+	}
+	b.tabTo(firstTime, 3)
+
+	// Back in the grid: each arrow lands on the listed day it should.
+	b.do(chromedp.Focus(chromedp.CSS(selectedDay)))
+	days := run(b, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".calendar a[data-date]")].map(a => a.getAttribute("data-date"))`))
+	focused := func() string {
+		return run(b, chromedp.Evaluate[string](`document.activeElement.tabIndex === 0 && document.querySelectorAll(".calendar a[tabindex='0']").length === 1 ? document.activeElement.getAttribute("data-date") || "" : "roving tabindex broken"`))
+	}
+	at := func(date string, delta int) time.Time {
+		d, _ := time.Parse(time.DateOnly, date)
+		return d.AddDate(0, 0, delta)
+	}
+	// The first listed day on or after (or on or before) a date.
+	listed := func(d time.Time, forward bool) string {
+		want := d.Format(time.DateOnly)
+		if forward {
+			for _, day := range days {
+				if day >= want {
+					return day
+				}
+			}
+		}
+		for i := len(days) - 1; i >= 0; i-- {
+			if days[i] <= want {
+				return days[i]
+			}
+		}
+		return ""
+	}
+	for _, step := range []struct {
+		key  string
+		want func(from string) string
+	}{
+		{kb.ArrowRight, func(from string) string { return listed(at(from, 1), true) }},
+		{kb.ArrowDown, func(from string) string { return listed(at(from, 7), true) }},
+		{kb.ArrowLeft, func(from string) string { return listed(at(from, -1), false) }},
+		{kb.ArrowUp, func(from string) string { return listed(at(from, -7), false) }},
+		{kb.End, func(from string) string {
+			d := at(from, 0)
+			return listed(d.AddDate(0, 0, 6-(int(d.Weekday())+6)%7), false)
+		}},
+		{kb.Home, func(from string) string {
+			d := at(from, 0)
+			return listed(d.AddDate(0, 0, -(int(d.Weekday())+6)%7), true)
+		}},
+	} {
+		from := focused()
+		b.do(chromedp.KeyEvent(step.key))
+		want := step.want(from)
+		if want == "" { // no listed day that way: focus stays
+			want = from
+		}
+		if got := focused(); got != want {
+			t.Errorf("from %s, key %q: focus on %q, want %q", from, step.key, got, want)
+		}
+	}
+	// Space picks the focused day, as Enter does.
+	day := focused()
+	b.do(chromedp.KeyEvent(" "), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`.calendar a.is-selected[data-date=%q]`, day))))
 }
 
 // pressEnter presses Enter as a keyboard does: keydown and its keypress in

@@ -18,8 +18,9 @@ var availDays = []struct{ Key, Label string }{
 	{"fri", "Friday"}, {"sat", "Saturday"}, {"sun", "Sunday"},
 }
 
-// blankRows is how many empty rows the form offers for new windows and dates.
-const blankRows = 2
+// blankRows is how many empty rows the form offers for new windows and
+// dates; "Add hours" and "Add a date" give more.
+const blankRows = 1
 
 // availForm is the availability form as shown, with each error placed
 // beside the input it is about.
@@ -87,6 +88,20 @@ func (f *availForm) addBlankRows() {
 	}
 	for range blankRows + 1 {
 		f.Overrides = append(f.Overrides, availRow{})
+	}
+}
+
+// addRow adds an empty row to a weekday's hours (by its key) or, for
+// "overrides", to the date overrides.
+func (f *availForm) addRow(where string) {
+	if where == "overrides" {
+		f.Overrides = append(f.Overrides, availRow{})
+		return
+	}
+	for i := range f.Days {
+		if f.Days[i].Key == where {
+			f.Days[i].Rows = append(f.Days[i].Rows, availRow{})
+		}
 	}
 }
 
@@ -262,6 +277,13 @@ func (s *Server) adminSaveAvailability(c *gin.Context) {
 		return
 	}
 	f, cfg, m, err := readAvailForm(c, uint(n))
+	if add := c.PostForm("add_row"); add != "" {
+		// "Add hours" or "Add a date" without JavaScript: the same form,
+		// unsaved, with one more empty row there.
+		f.addRow(add)
+		s.renderAvailability(c, http.StatusOK, f, false)
+		return
+	}
 	var verr *models.ValidationError
 	if err == nil {
 		_, err = s.saveAvailability(c, cfg)

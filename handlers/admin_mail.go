@@ -62,7 +62,7 @@ func (s *Server) adminMail(c *gin.Context) {
 	s.render(c, http.StatusOK, "admin/mail.html", gin.H{
 		"Title": "Mail", "Nav": "mail", "Rows": rows, "Counts": counts, "Statuses": mailStatuses, "Status": status,
 		"Retried": c.Query("retried") != "",
-		"Pause":   paused,
+		"Pause":   paused, "NoMailServer": s.noMailServer,
 	})
 }
 

@@ -29,3 +29,25 @@ func TestAdminMail_ShowsThePauseWhileTheServerIsDown(t *testing.T) {
 		}
 	}
 }
+
+// Without a mail server, the mail page and the dashboard say that nothing
+// is sent and which setting sends it; with one, neither says so.
+func TestAdminMail_SaysPlainlyWhenNoMailServerIsSet(t *testing.T) {
+	pages := []string{"/admin/mail", "/admin"}
+	for _, none := range []bool{true, false} {
+		e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.NoMailServer = none })
+		admin := e.mustStaff("admin@callbook.test", models.RoleAdmin)
+		for _, path := range pages {
+			w := e.page(admin, http.MethodGet, path, nil)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%s: %d", path, w.Code)
+			}
+			body := w.Body.String()
+			says := strings.Contains(body, "No mail server is set") && strings.Contains(body, "nothing is sent until") &&
+				strings.Contains(body, "CALLBOOK_SMTP_URL")
+			if says != none {
+				t.Errorf("%s with no mail server %v: says none is set %v", path, none, says)
+			}
+		}
+	}
+}

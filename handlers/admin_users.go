@@ -47,12 +47,20 @@ func (s *Server) renderUsers(c *gin.Context, status int, form newUserForm, errs 
 	for _, t := range tokens {
 		live[t.UserID]++
 	}
-	rows := make([]userRow, len(users))
-	for i, u := range users {
-		rows[i] = userRow{User: u, CanSignIn: u.PasswordHash != "", Locked: u.LockedUntil != nil && u.LockedUntil.After(now), Tokens: live[u.ID]}
+	// Every person is added with a password (this page, the CLI); a user
+	// without one is the team's own host, which the store creates so that
+	// visitors can book before any coach has hours. It is shown apart.
+	var rows, team []userRow
+	for _, u := range users {
+		r := userRow{User: u, CanSignIn: u.PasswordHash != "", Locked: u.LockedUntil != nil && u.LockedUntil.After(now), Tokens: live[u.ID]}
+		if !r.CanSignIn {
+			team = append(team, r)
+			continue
+		}
+		rows = append(rows, r)
 	}
 	s.render(c, status, "admin/users.html", gin.H{
-		"Title": "Staff users", "Nav": "users", "Users": rows, "Tokens": tokens, "Form": form, "Errors": errs,
+		"Title": "Staff users", "Nav": "users", "Users": rows, "TeamHosts": team, "Tokens": tokens, "Form": form, "Errors": errs,
 		"RowError": rowErr, "Saved": c.Query("saved"),
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -92,8 +91,11 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	req, err := in.validate(s.content, &s.zones)
-	err = s.requirePhone(c.Request.Context(), in.Phone, err)
+	req, err := s.bookingRequest(c.Request.Context(), in)
+	key, kerr := idempotencyKey(c.GetHeader("Idempotency-Key"))
+	if kerr != nil {
+		err = withProblem(err, "Idempotency-Key", kerr.Error())
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -103,11 +105,7 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 		return
 	}
 	var idem *models.Idempotency
-	if key := strings.TrimSpace(c.GetHeader("Idempotency-Key")); key != "" {
-		if len(key) > 200 {
-			s.fail(c, models.Invalid("Idempotency-Key", "must be at most 200 characters"))
-			return
-		}
+	if key != "" {
 		sum := sha256.Sum256(canonicalJSON(body))
 		idem = &models.Idempotency{Key: "api:" + key, BodyHash: hex.EncodeToString(sum[:]),
 			Render: func(b *models.Booking, l *models.Lead, h *models.User) (int, string, error) {

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,4 +163,63 @@ func hasAnswerErrors(v *models.ValidationError) bool {
 		}
 	}
 	return false
+}
+
+// bookingRequest is the one check of a booking, for the API and the form
+// alike: every field (validate), the route the answers pick, and the phone
+// rule for the hosts that route may give, so a number that every one of
+// them needs is asked for with the other problems. It returns the request
+// for the store, or a ValidationError naming each problem. Which host
+// takes the call, and so whether a number is needed at that time, is the
+// store's to say when it books.
+func (s *Server) bookingRequest(ctx context.Context, in bookingInput) (models.BookingRequest, error) {
+	req, err := in.validate(s.content, &s.zones)
+	var ve *models.ValidationError
+	if err != nil && !errors.As(err, &ve) {
+		return req, err
+	}
+	if req.Disqualified != nil || strings.TrimSpace(in.Phone) != "" || (ve != nil && hasAnswerErrors(ve)) {
+		return req, err
+	}
+	need, perr := s.store.PhoneNeeded(ctx, req.Hosts)
+	if perr != nil {
+		return req, perr
+	}
+	if need {
+		return req, withProblem(err, "phone", models.PhoneRequired().Fields["phone"])
+	}
+	return req, err
+}
+
+// withProblem adds one field's problem to err, a ValidationError or nil.
+func withProblem(err error, field, msg string) error {
+	var ve *models.ValidationError
+	if !errors.As(err, &ve) {
+		if err != nil {
+			return err
+		}
+		ve = &models.ValidationError{}
+	}
+	ve.Add(field, msg)
+	return ve
+}
+
+// maxIdempotencyKey is the longest idempotency key, in characters.
+const maxIdempotencyKey = 200
+
+// idempotencyKey is the one rule for a booking's idempotency key, the
+// API's Idempotency-Key header and the booking form's hidden form_key
+// alike: surrounding spaces dropped, then at most 200 printable ASCII
+// characters. "" is no key.
+func idempotencyKey(raw string) (string, error) {
+	key := strings.TrimSpace(raw)
+	if len(key) > maxIdempotencyKey {
+		return "", errors.New("must be at most 200 characters")
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return "", errors.New("must be printable ASCII characters only")
+		}
+	}
+	return key, nil
 }

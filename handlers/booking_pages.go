@@ -105,9 +105,9 @@ func (s *Server) bookPage(c *gin.Context) {
 	q := c.Request.URL.Query()
 	in := bookingInput{TargetTitle: role.Title, RoleSlug: role.Slug, Referrer: q.Get("ref"), Timezone: q.Get("tz")}
 	if in.Referrer == "" {
-		if ref := c.Request.Referer(); !s.sameSite(ref) {
-			in.Referrer = ref
-		}
+		// Landing here straight from another site: the steps after this
+		// carry its address on as ?ref= and the form's referrer field.
+		in.Referrer = s.outsideReferrer(c)
 	}
 	in.UTM = utmInput{q.Get("utm_source"), q.Get("utm_medium"), q.Get("utm_campaign"), q.Get("utm_term"), q.Get("utm_content")}
 	in.Answers = formAnswers(q)
@@ -287,8 +287,14 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		UTM:     utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
 		Answers: formAnswers(f),
 	}
-	req, err := in.validate(s.content, &s.zones)
-	err = s.requirePhone(c.Request.Context(), in.Phone, err)
+	// The page wrote the key itself: one that breaks the rule was not
+	// made by it, so the request is refused as malformed.
+	key, kerr := idempotencyKey(f.Get("form_key"))
+	if kerr != nil {
+		s.fail(c, badRequest("form_key "+kerr.Error()+"; reload the booking page and try again"))
+		return
+	}
+	req, err := s.bookingRequest(c.Request.Context(), in)
 	var ve *models.ValidationError
 	switch {
 	case errors.As(err, &ve) && hasAnswerErrors(ve):
@@ -310,7 +316,7 @@ func (s *Server) bookSubmit(c *gin.Context) {
 	}
 	s.markEmbedded(c, &req)
 	var idem *models.Idempotency
-	if key := f.Get("form_key"); key != "" && len(key) <= 64 {
+	if key != "" {
 		// A double-clicked submit books once and lands on the same page.
 		idem = &models.Idempotency{Key: "form:" + key, BodyHash: hashForm(f),
 			Render: func(b *models.Booking, _ *models.Lead, _ *models.User) (int, string, error) {

@@ -46,7 +46,7 @@ func (s *Server) dashboard(c *gin.Context) {
 	s.render(c, http.StatusOK, "admin/dashboard.html", gin.H{
 		"Title": "Dashboard", "Nav": "dashboard", "Days": days, "Periods": dashboardPeriods,
 		"D": newDashboardView(st), "Answers": answers,
-		"IsAdmin": u != nil && u.Role == models.RoleAdmin,
+		"IsAdmin": u != nil && u.Role == models.RoleAdmin, "NoMailServer": s.noMailServer,
 	})
 }
 
@@ -107,10 +107,13 @@ type weekCell struct {
 	Calls int64
 }
 
-// weekLabel names a week by its first and last business dates.
+// weekLabel names a week by its first and last business dates: Short
+// ("2 Nov – 8 Nov") heads the table, Tick ("2 Nov", the week's first day)
+// sits under the chart's bars, where a range would not fit.
 type weekLabel struct {
 	From, To string
 	Short    string
+	Tick     string
 }
 
 // dashboardView is everything the dashboard template shows.
@@ -130,7 +133,7 @@ func newDashboardView(st *store.Stats) *dashboardView {
 	v := &dashboardView{Stats: st, From: st.Period.FirstDay(), To: st.Period.LastDay(), Mail: st.Mail,
 		CallsToday: st.CallsToday.Count, CallsWk: st.CallsThisWeek.Count}
 	for _, w := range st.Weeks {
-		v.Weeks = append(v.Weeks, weekLabel{From: w.FirstDay(), To: w.LastDay(), Short: w.Start.Format("2 Jan") + " – " + w.End.AddDate(0, 0, -1).Format("2 Jan")})
+		v.Weeks = append(v.Weeks, weekLabel{From: w.FirstDay(), To: w.LastDay(), Short: w.Start.Format("2 Jan") + " – " + w.End.AddDate(0, 0, -1).Format("2 Jan"), Tick: w.Start.Format("2 Jan")})
 	}
 	for _, t := range st.Titles {
 		v.Titles = append(v.Titles, newTitleView(st, t, t.TargetTitle))

@@ -87,7 +87,7 @@ func drawChart(id string, tv titleView, weeks []weekLabel, top int64) chart {
 			bar(x0, bw, w.Leads.N, top, w.Leads.Href, tv.Label+", week of "+weeks[i].From+": "+thousands(int(w.Leads.N))+" leads", false),
 			bar(x0+bw+gw*0.04, bw, w.Calls, top, "", tv.Label+", week of "+weeks[i].From+": "+thousands(int(w.Calls))+" calls booked", true))
 		if len(weeks) <= 2*chartValueLabelsMaxWeeks && (len(weeks) <= chartValueLabelsMaxWeeks || i%2 == 0) {
-			c.Ticks = append(c.Ticks, chartTick{X: x0 + bw + gw*0.02, Text: weeks[i].Short})
+			c.Ticks = append(c.Ticks, chartTick{X: x0 + bw + gw*0.02, Text: weeks[i].Tick})
 		}
 	}
 	return c

@@ -373,6 +373,11 @@ func TestManagePages_RescheduleThenCancelWithoutJavaScript(t *testing.T) {
 		if !strings.Contains(w.Body.String(), "has been moved") || !strings.Contains(w.Body.String(), newStart.Format("15:04")) {
 			t.Fatalf("booking page after the move:\n%s", w.Body.String())
 		}
+		// One message about the move: not also the first booking's
+		// "emailed you a confirmation".
+		if strings.Contains(w.Body.String(), "emailed you a confirmation") {
+			t.Errorf("booking page after the move also says a confirmation was emailed")
+		}
 		if b := e.mustBooking(id); !b.StartAt.Equal(newStart) {
 			t.Fatalf("the form did not move the call: %s", b.StartAt)
 		}

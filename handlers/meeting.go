@@ -1,34 +1,12 @@
 package handlers
 
 import (
-	"context"
-	"errors"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
 )
-
-// requirePhone adds a "phone" problem to err when the visitor left no
-// number and every host phones its visitors, so the form shows it with
-// the other problems at once. The store checks again for the host it
-// picks.
-func (s *Server) requirePhone(ctx context.Context, phone string, err error) error {
-	var ve *models.ValidationError
-	if strings.TrimSpace(phone) != "" || (err != nil && !errors.As(err, &ve)) {
-		return err
-	}
-	kinds, kerr := s.store.MeetingKinds(ctx)
-	if kerr != nil || !models.PhoneOnly(kinds) {
-		return err
-	}
-	if ve == nil {
-		ve = &models.ValidationError{}
-	}
-	ve.Add("phone", models.PhoneRequired().Fields["phone"])
-	return ve
-}
 
 // callHow says how calls happen, from what the enabled hosts offer: "by
 // video", "by phone", "in person", or a choice of them.

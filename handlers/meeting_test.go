@@ -200,6 +200,12 @@ func TestMeeting_PhoneKindRequiresThePhoneNumber(t *testing.T) {
 			!strings.Contains(html, `href="#phone"`) || !strings.Contains(html, `value="Ada"`) {
 			t.Fatalf("form without a phone: %d, phone error beside the field and input kept expected", w.Code)
 		}
+		// Said as the other missing fields are, in the summary and beside
+		// the field.
+		const says = "Enter your phone number: your coach will phone you at the time of the call"
+		if n := strings.Count(html, says); n != 2 || strings.Contains(html, "is required:") {
+			t.Errorf("form without a phone says %q %d times (want 2: summary and field), or still says \"is required:\"", says, n)
+		}
 		form.Set("phone", "+1 555 0100")
 		if w := e.postForm("/roles/backend-engineer/book", form); w.Code != http.StatusSeeOther {
 			t.Fatalf("form with a phone: %d", w.Code)

@@ -145,15 +145,15 @@ func TestOpenAPI_DescribesErrorsAndAuth(t *testing.T) {
 	spec := mustAPISpec(t)
 	for path, item := range spec.doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			if path == "/api/v1/openapi.json" {
-				continue
-			}
-			if op.Responses.Status(http.StatusInternalServerError) == nil || op.Responses.Status(http.StatusServiceUnavailable) == nil {
+			if path != "/api/v1/openapi.json" && (op.Responses.Status(http.StatusInternalServerError) == nil || op.Responses.Status(http.StatusServiceUnavailable) == nil) {
 				t.Errorf("%s %s: 500 and 503 (database unreachable) must be described", method, path)
 			}
 			staff := strings.HasPrefix(path, "/api/v1/admin/")
 			if staff && (op.Security == nil || len(*op.Security) == 0 || op.Responses.Status(http.StatusUnauthorized) == nil) {
 				t.Errorf("%s %s: a staff route must name its security and describe 401", method, path)
+			}
+			if !staff && (op.Security == nil || len(*op.Security) != 0) {
+				t.Errorf("%s %s: a public route must say it needs no credentials (security: [])", method, path)
 			}
 			if method != http.MethodGet && op.Responses.Status(http.StatusForbidden) == nil {
 				t.Errorf("%s %s: a state-changing route must describe 403 (cross-site requests)", method, path)
@@ -194,13 +194,21 @@ func TestOpenAPI_ServedAsJSON(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &raw); err != nil || raw["components"] == nil {
 		t.Fatalf("served JSON lacks components: %v", err)
 	}
+	// The served document names this server, the file none.
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != "http://callbook.test" {
+		t.Fatalf("served servers = %v, want the base URL http://callbook.test alone", doc.Servers)
+	}
 	// The whole document, not only its paths: the file as the OpenAPI
 	// library reads it and the served JSON must model the same API.
-	gotJSON, err := json.Marshal(doc)
+	fromFile, err := openapi3.NewLoader().LoadFromData(docs.OpenAPIYAML())
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromFile, err := openapi3.NewLoader().LoadFromData(docs.OpenAPIYAML())
+	if len(fromFile.Servers) != 1 || fromFile.Servers[0].URL != "/" {
+		t.Fatalf("docs/openapi.yaml servers = %v, want the relative /", fromFile.Servers)
+	}
+	doc.Servers = fromFile.Servers
+	gotJSON, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +241,7 @@ func TestOpenAPI_ServedAsJSON(t *testing.T) {
 func TestOpenAPI_ConvertedOnFirstRequest(t *testing.T) {
 	var calls atomic.Int32
 	e := newTestServer(t, "sqlite")
-	e.srv.openAPI = sync.OnceValues(func() ([]byte, error) { calls.Add(1); return embeddedOpenAPI() })
+	e.srv.openAPI = sync.OnceValues(func() ([]byte, error) { calls.Add(1); return embeddedOpenAPI("http://callbook.test") })
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
@@ -323,4 +331,17 @@ func (f *fatalRecorder) Fatalf(format string, args ...any) {
 	f.failed = true
 	f.msg = fmt.Sprintf(format, args...)
 	panic("fatal")
+}
+
+// TestOpenAPI_BodyTooLargeOnEveryRoute checks the one client error that the
+// routes without parameters describe: a request body over 64 KiB gets 413,
+// whatever the method, and the answer matches the description.
+func TestOpenAPI_BodyTooLargeOnEveryRoute(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	big := strings.Repeat("x", maxBody+1)
+	for _, path := range []string{"/api/v1/openapi.json", "/api/v1/roles"} {
+		if w := e.do(http.MethodGet, path, strings.NewReader(big)); w.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("GET %s with a %d-byte body: %d, want 413", path, len(big), w.Code)
+		}
+	}
 }

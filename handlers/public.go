@@ -28,7 +28,7 @@ func (s *Server) rolePage(c *gin.Context) {
 			carry.Set(k, v[0])
 		}
 	}
-	if ref := c.Request.Referer(); ref != "" && !s.sameSite(ref) {
+	if ref := s.outsideReferrer(c); ref != "" {
 		carry.Set("ref", ref)
 	}
 	bookURL := "/roles/" + role.Slug + "/book"
@@ -45,10 +45,41 @@ func (s *Server) rolePage(c *gin.Context) {
 	})
 }
 
-// sameSite reports whether ref points at this service.
-func (s *Server) sameSite(ref string) bool {
+// outsideReferrer is the request's Referer when it is another site's page,
+// the place a visitor came from; "" for none or for this service's own
+// pages, which are only steps of the same visit.
+func (s *Server) outsideReferrer(c *gin.Context) string {
+	ref := c.Request.Referer()
+	if ref == "" || s.ownPage(c, ref) {
+		return ""
+	}
+	return ref
+}
+
+// ownPage reports whether ref is a page of this service: at the base URL's
+// host, or at the host this request was sent to, as a visitor reaches the
+// service behind a proxy or at another address than the base URL. The
+// proxy's X-Forwarded-Host counts only from a trusted proxy.
+func (s *Server) ownPage(c *gin.Context, ref string) bool {
 	u, err := url.Parse(ref)
-	return err == nil && u.Host == s.baseURL.Host
+	if err != nil || u.Host == "" {
+		return false
+	}
+	host := strings.ToLower(u.Host)
+	if host == strings.ToLower(s.baseURL.Host) || host == strings.ToLower(c.Request.Host) {
+		return true
+	}
+	if !s.fromTrustedProxy(c) {
+		return false
+	}
+	for _, h := range c.Request.Header.Values("X-Forwarded-Host") {
+		for _, one := range strings.Split(h, ",") {
+			if strings.EqualFold(strings.TrimSpace(one), host) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // roleJSON is a role page in the API.

@@ -13,7 +13,7 @@ import (
 // reader needs to open to see them.
 func (s *Server) routes() {
 	r := s.engine
-	r.Use(s.recoverPanics, s.metrics.observe, s.logRequests, s.securityHeaders, s.limitBody, s.crossOrigin())
+	r.Use(s.recoverPanics, s.metrics.observe, s.logRequests, s.securityHeaders, s.limitBody, s.crossOrigin(), s.guardInput)
 	r.NoRoute(func(c *gin.Context) { s.fail(c, errRouteNotFound) })
 
 	static, _ := fs.Sub(web.FS, "static")

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -37,9 +38,12 @@ type Options struct {
 	// MailPause reports whether mail delivery is paused because the SMTP
 	// server cannot be reached; the staff mail page shows it. May be nil.
 	MailPause func() pause.State
-	Clock     func() time.Time
-	Log       *slog.Logger
-	Metrics   prometheus.Registerer
+	// NoMailServer says CALLBOOK_SMTP_URL is empty: every email stays in
+	// the outbox, which the staff mail page and dashboard say plainly.
+	NoMailServer bool
+	Clock        func() time.Time
+	Log          *slog.Logger
+	Metrics      prometheus.Registerer
 	// Gatherer serves /metrics; usually the same registry as Metrics.
 	Gatherer prometheus.Gatherer
 
@@ -71,10 +75,12 @@ type Server struct {
 	// calendars reads hosts' own calendars on save (may be nil).
 	calendars CalendarSync
 	mailPause func() pause.State
-	clock     func() time.Time
-	log       *slog.Logger
-	metrics   *metrics
-	gather    prometheus.Gatherer
+	// noMailServer: no SMTP server is set, so nothing is sent.
+	noMailServer bool
+	clock        func() time.Time
+	log          *slog.Logger
+	metrics      *metrics
+	gather       prometheus.Gatherer
 
 	baseURL *url.URL
 	secure  bool // base URL is https: Secure cookies, HSTS
@@ -85,6 +91,8 @@ type Server struct {
 	openAPI func() ([]byte, error)
 
 	webhookTargets WebhookTargetCheck
+	// trusted are the proxies whose forwarding headers are believed.
+	trusted []netip.Prefix
 	// embedOrigins may frame /embed/… (canonical origins).
 	embedOrigins []string
 
@@ -102,7 +110,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
-		mailPause: opts.MailPause, clock: opts.Clock, log: opts.Log,
+		mailPause: opts.MailPause, noMailServer: opts.NoMailServer, clock: opts.Clock, log: opts.Log,
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
 	}
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
@@ -129,7 +137,7 @@ func New(opts Options) (*Server, error) {
 	if s.pages, err = loadPages(); err != nil {
 		return nil, err
 	}
-	s.openAPI = sync.OnceValues(embeddedOpenAPI)
+	s.openAPI = sync.OnceValues(func() ([]byte, error) { return embeddedOpenAPI(s.baseURL.String()) })
 	gin.SetMode(gin.ReleaseMode)
 	s.engine = gin.New()
 	s.engine.ContextWithFallback = true
@@ -140,8 +148,45 @@ func New(opts Options) (*Server, error) {
 	if len(opts.TrustedProxies) == 0 {
 		s.engine.ForwardedByClientIP = false
 	}
+	if s.trusted, err = parsePrefixes(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
+}
+
+// parsePrefixes reads trusted proxies as Gin takes them: CIDRs or single
+// addresses.
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range list {
+		if pre, err := netip.ParsePrefix(p); err == nil {
+			out = append(out, pre.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return nil, fmt.Errorf("handlers: trusted proxy %q: %w", p, err)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}
+
+// fromTrustedProxy reports whether the request came straight from one of
+// the trusted proxies, whose forwarding headers may then be believed.
+func (s *Server) fromTrustedProxy(c *gin.Context) bool {
+	a, err := netip.ParseAddr(c.RemoteIP())
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // ServeHTTP makes Server an http.Handler.

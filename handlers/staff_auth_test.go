@@ -86,8 +86,8 @@ func TestLogin_ThrottledPerAccountAndPerAddressWithRetryAfter(t *testing.T) {
 		e := newTestServer(t, dialect) // RateLimit 0: staff sign-in is throttled anyway
 		e.mustStaff("ana@example.com", models.RoleSales)
 		now := e.clock.Now().UTC() // the store keeps UTC; SQLite compares times as text
-		for range models.MaxAccountFailures {
-			e.store.DB().Create(&models.LoginAttempt{Email: "ana@example.com", IP: "198.51.100.7", CreatedAt: now})
+		for range models.MaxAccountAddressFailures {
+			e.store.DB().Create(&models.LoginAttempt{Email: "ana@example.com", IP: "192.0.2.1", CreatedAt: now})
 		}
 		w := e.postForm("/admin/login", url.Values{"email": {"ana@example.com"}, "password": {staffPassword}})
 		if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), "Too many failed sign-ins") {

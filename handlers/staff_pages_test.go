@@ -320,3 +320,55 @@ func TestMailViewer_ListsShowsAsSentAndRetriesFailed(t *testing.T) {
 		}
 	})
 }
+
+// TestAvailabilityPage_AddsRowsWithoutJavaScript checks the form's time
+// inputs and its "Add hours" and "Add a date" buttons as plain submits:
+// the form comes back unsaved, as typed, with one more empty row there.
+func TestAvailabilityPage_AddsRowsWithoutJavaScript(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+	w := e.page(admin, http.MethodGet, "/admin/availability", nil)
+	host := regexpFind(t, w.Body.String(), `name="host_id" value="(\d+)"`)
+	if n := strings.Count(w.Body.String(), `type="time"`); n < 2*7 {
+		t.Fatalf("%d time inputs, want a start and an end for each weekday at least", n)
+	}
+	before, err := e.store.Availability(t.Context(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"host_id": {host}, "duration_minutes": {"30"}, "buffer_minutes": {"0"}, "min_notice_minutes": {"240"},
+		"horizon_days": {"30"}, "max_per_day": {"0"}, "add_row": {"wed"},
+		"wed_start": {"08:00", "13:00"}, "wed_end": {"12:00", "18:00"}, "ov_date": {"2026-12-24"}, "ov_start": {""}, "ov_end": {""}}
+	w = e.page(admin, http.MethodPost, "/admin/availability", form)
+	body := w.Body.String()
+	if w.Code != http.StatusOK || strings.Count(body, `name="wed_start"`) != 3 || !strings.Contains(body, `value="13:00"`) ||
+		strings.Count(body, `name="ov_date"`) != 1 {
+		t.Fatalf("add hours: %d, %d wednesday rows, %d overrides, want 3 and 1", w.Code, strings.Count(body, `name="wed_start"`), strings.Count(body, `name="ov_date"`))
+	}
+	form.Set("add_row", "overrides")
+	if w = e.page(admin, http.MethodPost, "/admin/availability", form); w.Code != http.StatusOK || strings.Count(w.Body.String(), `name="ov_date"`) != 2 {
+		t.Fatalf("add a date: %d, %d override rows, want 2", w.Code, strings.Count(w.Body.String(), `name="ov_date"`))
+	}
+	after, err := e.store.Availability(t.Context(), 0)
+	if err != nil || len(after.Weekly["wed"]) != len(before.Weekly["wed"]) || len(after.Overrides) != len(before.Overrides) {
+		t.Fatalf("adding a row saved the form: %+v %v", after, err)
+	}
+}
+
+// TestUsersPage_ShowsTheTeamsHostApart checks that the host the store
+// creates for the team is shown as the team's host, without the sending
+// address it was created with, and not as one of the people.
+func TestUsersPage_ShowsTheTeamsHostApart(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+	body := e.page(admin, http.MethodGet, "/admin/users", nil).Body.String()
+	people := body[strings.Index(body, `<table class="data users">`):]
+	people = people[:strings.Index(people, "</table>")]
+	if strings.Contains(people, models.DefaultHostName) || strings.Contains(body, "no-reply@callbook.test") {
+		t.Errorf("the team's host is listed as a staff user with the sending address")
+	}
+	if !strings.Contains(body, "The team's host") || !strings.Contains(body, `<span class="badge">Team host</span>`) ||
+		!strings.Contains(body, `value="`+models.DefaultHostName+`"`) || !strings.Contains(people, "admin@example.com") {
+		t.Errorf("the team's host is not shown apart from the people:\n%s", body)
+	}
+}

@@ -19,7 +19,7 @@ type WebhookTargetCheck func(ctx context.Context, rawURL string) error
 // httpsOnly is the target check when none is given: absolute https URLs.
 func httpsOnly(_ context.Context, raw string) error {
 	if u, err := url.Parse(raw); err != nil || u.Scheme != "https" || u.Host == "" {
-		return models.Invalid("url", "must be an absolute https URL")
+		return models.Invalid("url", "must be an absolute https URL (http is allowed only with CALLBOOK_WEBHOOK_ALLOW_PRIVATE=true)")
 	}
 	return nil
 }

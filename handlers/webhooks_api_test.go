@@ -80,6 +80,10 @@ func TestWebhooksAPI_PrivateAndPlainHTTPTargetsAreRefused(t *testing.T) {
 		if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"url":`) {
 			t.Errorf("%s: %d %s, want 422 naming fields.url", target, w.Code, w.Body)
 		}
+		// Plain http is what an operator may allow: the message says how.
+		if strings.HasPrefix(target, "http://") && !strings.Contains(w.Body.String(), "CALLBOOK_WEBHOOK_ALLOW_PRIVATE=true") {
+			t.Errorf("%s: %s, want the message to name CALLBOOK_WEBHOOK_ALLOW_PRIVATE", target, w.Body)
+		}
 	}
 	w := e.api(admin, http.MethodPost, "/api/v1/admin/webhooks", `{"url":"https://93.184.215.14/hook","events":["booking.exploded"]}`)
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"events":`) {
@@ -106,7 +110,8 @@ func TestWebhookPages_AddShowsTheSecretOnceAndTheListShowsState(t *testing.T) {
 		t.Fatal("the list shows the secret again, or no state")
 	}
 	bad := e.page(admin, http.MethodPost, "/admin/webhooks", url.Values{"url": {"http://crm.example.com/x"}, "events": {"*"}})
-	if bad.Code != http.StatusUnprocessableEntity || !strings.Contains(bad.Body.String(), "http://crm.example.com/x") {
-		t.Fatalf("bad add: %d, want 422 with the input kept", bad.Code)
+	if bad.Code != http.StatusUnprocessableEntity || !strings.Contains(bad.Body.String(), "http://crm.example.com/x") ||
+		!strings.Contains(bad.Body.String(), "CALLBOOK_WEBHOOK_ALLOW_PRIVATE=true") {
+		t.Fatalf("bad add: %d, want 422 with the input kept and the setting that allows http named", bad.Code)
 	}
 }

@@ -60,9 +60,10 @@ func (o *Outbox) compose(row models.OutboxMessage) (*mail.Msg, error) {
 		m.SetGenHeader(HeaderBooking, strconv.FormatUint(uint64(*row.BookingID), 10))
 	}
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
-	if len(r.ReplyTo) > 0 {
-		// A reply or an RSVP from the visitor reaches a person, not the sender.
-		m.SetAddrHeaderIgnoreInvalid(mail.HeaderReplyTo, r.ReplyTo...)
+	if rt := replyToAddrs(r.ReplyTo); len(rt) > 0 {
+		// A reply or an RSVP reaches a person, not the sender: the host for
+		// the visitor's emails, the visitor for a host notice.
+		m.ReplyToMailAddress(rt...)
 	}
 	m.SetBodyString(mail.TypeTextPlain, r.Text)
 	m.AddAlternativeString(mail.TypeTextHTML, r.HTML)
@@ -73,4 +74,16 @@ func (o *Outbox) compose(row models.OutboxMessage) (*mail.Msg, error) {
 		}
 	}
 	return m, nil
+}
+
+// replyToAddrs parses the Reply-To addresses ("Name <addr>" as net/mail
+// writes them), leaving out any that does not parse.
+func replyToAddrs(list []string) []*netmail.Address {
+	var out []*netmail.Address
+	for _, a := range list {
+		if addr, err := netmail.ParseAddress(a); err == nil {
+			out = append(out, addr)
+		}
+	}
+	return out
 }

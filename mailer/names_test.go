@@ -10,7 +10,8 @@ import (
 )
 
 // Visitors' names are pasted into no header: each becomes a display name
-// that net/mail quotes or encodes, and every one of these is delivered.
+// that net/mail quotes or encodes, in To and in the host notice's
+// Reply-To, and every one of these is delivered.
 func TestDrain_DeliversToVisitorsWhoseNamesNeedQuoting(t *testing.T) {
 	names := []string{
 		`Robert "Bob, Jr." Smith`,
@@ -27,14 +28,16 @@ func TestDrain_DeliversToVisitorsWhoseNamesNeedQuoting(t *testing.T) {
 	srv := startSMTP(t, smtpBehaviour{})
 	o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
 	slots := freeSlots(t, s, len(names))
+	booked := make([]uint, len(names))
 	for i, name := range names {
-		_, err := s.BookSlot(context.Background(), models.BookingRequest{
+		res, err := s.BookSlot(context.Background(), models.BookingRequest{
 			Name: name, Email: fmt.Sprintf("guest%d@example.com", i), TargetTitle: "Backend Engineer",
 			Start: slots[i].Start, Timezone: "Europe/Berlin",
 		}, nil)
 		if err != nil {
 			t.Fatalf("book for %q: %v", name, err)
 		}
+		booked[i] = res.Booking.ID
 	}
 	if n := mustDrain(t, o); n != 2*len(names) {
 		t.Errorf("sent %d, want %d", n, 2*len(names))
@@ -52,5 +55,24 @@ func TestDrain_DeliversToVisitorsWhoseNamesNeedQuoting(t *testing.T) {
 		if err != nil || len(to) != 1 || to[0].Address != addr || to[0].Name != name {
 			t.Errorf("To for %q: %q parsed as %v (%v)", name, pm.Header.Get("To"), to, err)
 		}
+		// The host's notice answers to the visitor, name and all.
+		notice := noticeOf(t, msgs, booked[i])
+		rt, err := notice.Header.AddressList("Reply-To")
+		if err != nil || len(rt) != 1 || rt[0].Address != addr || rt[0].Name != name {
+			t.Errorf("host notice Reply-To for %q: %q parsed as %v (%v)", name, notice.Header.Get("Reply-To"), rt, err)
+		}
 	}
+}
+
+// noticeOf finds the host notice about booking id among msgs.
+func noticeOf(t testing.TB, msgs []received, id uint) parsedMail {
+	t.Helper()
+	for _, m := range msgs {
+		pm := parseMail(t, m.Data)
+		if pm.Header.Get("X-Callbook-Kind") == models.MailHostNotice && pm.Header.Get("X-Callbook-Booking") == fmt.Sprint(id) {
+			return pm
+		}
+	}
+	t.Fatalf("no host notice about booking %d among %d received", id, len(msgs))
+	return parsedMail{}
 }

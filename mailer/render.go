@@ -11,6 +11,7 @@ import (
 	"sync"
 	texttemplate "text/template"
 	"time"
+	"unicode/utf8"
 
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/web"
@@ -141,9 +142,38 @@ type fieldArg struct{ Label, Value, URL string }
 
 func htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
-		"button": func(u, label string) linkArg { return linkArg{URL: u, Label: label} },
-		"field":  func(label, value, u string) fieldArg { return fieldArg{Label: label, Value: value, URL: u} },
+		"button":    func(u, label string) linkArg { return linkArg{URL: u, Label: label} },
+		"field":     func(label, value, u string) fieldArg { return fieldArg{Label: label, Value: value, URL: u} },
+		"breakable": breakable,
 	}
+}
+
+// longWord is the length past which an unbroken run of text (an email
+// address, a link) gets break opportunities.
+const longWord = 24
+
+// breakable escapes s for HTML and lets its long words wrap after an @, a
+// dot, a slash, a hyphen or an underscore (<wbr>), so a long address does
+// not widen the email on a phone. Mail clients apply <wbr> where many drop
+// CSS such as word-break.
+func breakable(s string) htmltemplate.HTML {
+	var b strings.Builder
+	for i, word := range strings.Split(s, " ") {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if utf8.RuneCountInString(word) <= longWord {
+			b.WriteString(htmltemplate.HTMLEscapeString(word))
+			continue
+		}
+		for _, r := range word {
+			b.WriteString(htmltemplate.HTMLEscapeString(string(r)))
+			if strings.ContainsRune("@./-_", r) {
+				b.WriteString("<wbr>")
+			}
+		}
+	}
+	return htmltemplate.HTML(b.String())
 }
 
 // Render builds the email d describes. stamp is when the change that caused

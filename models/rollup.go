@@ -48,3 +48,18 @@ func (r *StatsDaily) Add(o StatsDaily) {
 
 // IsZero reports whether r counts nothing.
 func (r StatsDaily) IsZero() bool { return r == StatsDaily{Day: r.Day, TargetTitle: r.TargetTitle} }
+
+// StatsDailyPart is one database connection's share of a date and title's
+// figures, on PostgreSQL: bookings there run side by side, and a row every
+// booking updated would make each wait for the commit of the one before,
+// so each connection adds its deltas to a row of its own (see the store's
+// rollup_parts.go). The dashboard adds a date's parts to its StatsDaily
+// row; a rebuild folds them into it.
+type StatsDailyPart struct {
+	StatsDaily `gorm:"embedded"`
+	// Part is the writing connection's backend process id.
+	Part int32 `gorm:"primaryKey;autoIncrement:false"`
+}
+
+// TableName keeps the table name stable.
+func (StatsDailyPart) TableName() string { return "stats_daily_parts" }

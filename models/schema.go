@@ -262,3 +262,16 @@ type LoginAttempt struct {
 	IP        string    `gorm:"size:64;not null;index:ix_login_ip_at,priority:1"`
 	CreatedAt time.Time `gorm:"not null;index:ix_login_email_at,priority:2;index:ix_login_ip_at,priority:2"`
 }
+
+// Tables lists the definition of every table the migrations create, but the
+// search index and the migrations' own record. The migrations are frozen
+// SQL, so a test checks that they make exactly the tables, columns and
+// indexes these definitions describe.
+func Tables() []any {
+	return []any{
+		&User{}, &AvailabilityOverride{}, &Setting{}, &Lead{}, &Booking{}, &BookingClaim{},
+		&Reminder{}, &OutboxMessage{}, &Event{}, &Note{}, &IdempotencyKey{}, &Session{},
+		&APIToken{}, &LoginAttempt{}, &CalendarSource{}, &CalendarBusy{}, &HostFeed{},
+		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
+	}
+}

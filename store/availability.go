@@ -95,9 +95,16 @@ func (s *Store) weekly(raw string) models.Weekly {
 // the change, so other processes see it too. In a group commit the batch
 // writes one new version for all its changes (finishBatch): a version per
 // booking would be as many statements for the same effect.
+//
+// On PostgreSQL the transaction only notes the change, and the version, a
+// sequence, is raised once it has committed (availabilityChanged).
 func (s *Store) bumpAvailability(tx *gorm.DB) error {
 	if st := batchOf(tx); st != nil {
 		st.availabilityChanged = true
+		return nil
+	}
+	if c, ok := txContext(tx).Value(availabilityChangedKey{}).(*availabilityChanged); ok {
+		c.Store(true)
 		return nil
 	}
 	return upsertSetting(tx, settingAvailVersion, RandomToken(8))
@@ -263,6 +270,9 @@ func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConf
 			return err
 		}
 		hostID = h.ID
+		if err := s.lockHost(tx, h.ID); err != nil {
+			return err
+		}
 		if err := upsertSetting(tx, settingBooking, encodeJSON(bs)); err != nil {
 			return err
 		}

@@ -178,33 +178,24 @@ func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead
 	if err != nil {
 		return nil, false, nil, err
 	}
-	id, err := s.insertID(tx, leadInsertSQL, l.EmailKey, l.Email, l.Name, l.Phone, l.CurrentTitle, l.TargetTitle,
-		l.RoleSlug, l.Status, l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent, l.Referrer,
-		l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent, l.FirstReferrer,
-		l.Source, l.PageURL, l.AnswersJSON, l.CreatedAt, l.UpdatedAt)
-	if err == nil {
-		l.ID = id
+	existing, err := s.insertOrLockLead(tx, &l)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if existing == nil {
 		if deferredIn != nil {
-			deferredIn.unindexed = append(deferredIn.unindexed, int64(id))
+			deferredIn.unindexed = append(deferredIn.unindexed, int64(l.ID))
 		}
 		return &l, true, []models.StatsDaily{s.statOfLead(&l, 0, 0).row(1)}, nil
 	}
-	if !errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, false, nil, err
-	}
-	// A lead with this email exists: nothing was inserted.
-	var existing models.Lead
-	if err := s.lockRows(tx.Where("email_key = ?", l.EmailKey)).Take(&existing).Error; err != nil {
-		return nil, false, nil, err
-	}
-	upd, changes := returningLeadChanges(&existing, req)
+	upd, changes := returningLeadChanges(existing, req)
 	upd["updated_at"] = now
 	// The update trigger takes the lead's old entry out of the index: a lead
 	// this batch created must be in it first.
 	if err := s.indexDeferredLeads(tx, batchOf(tx)); err != nil {
 		return nil, false, nil, err
 	}
-	update := func() error { return tx.Model(&existing).Updates(upd).Error }
+	update := func() error { return tx.Model(existing).Updates(upd).Error }
 	var stats []models.StatsDaily
 	if existing.TargetTitle != req.TargetTitle {
 		// The lead moves to another title's figures on the dashboard.
@@ -220,7 +211,38 @@ func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead
 			return nil, false, nil, err
 		}
 	}
-	return &existing, false, stats, nil
+	return existing, false, stats, nil
+}
+
+// insertOrLockLead inserts l, setting its id, and returns nil; or, when a
+// lead with its email exists, locks and returns that lead. On PostgreSQL
+// an erase of that lead may commit between the insert that found it and
+// the lock: the erase changes the email key, the lock then finds nothing,
+// and the email is free again, so the insert is tried anew and makes a new
+// lead, as a booking after the erase would.
+func (s *Store) insertOrLockLead(tx *gorm.DB, l *models.Lead) (*models.Lead, error) {
+	for attempt := 1; ; attempt++ {
+		id, err := s.insertID(tx, leadInsertSQL, l.EmailKey, l.Email, l.Name, l.Phone, l.CurrentTitle, l.TargetTitle,
+			l.RoleSlug, l.Status, l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent, l.Referrer,
+			l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent, l.FirstReferrer,
+			l.Source, l.PageURL, l.AnswersJSON, l.CreatedAt, l.UpdatedAt)
+		if err == nil {
+			l.ID = id
+			return nil, nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, err
+		}
+		// A lead with this email exists: nothing was inserted.
+		var existing models.Lead
+		err = s.lockRows(tx.Where("email_key = ?", l.EmailKey)).Take(&existing).Error
+		if err == nil {
+			return &existing, nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) || attempt == 3 {
+			return nil, err
+		}
+	}
 }
 
 // leadInsertSQL creates a lead, or nothing when its email is known.
@@ -243,39 +265,41 @@ func (s *Store) newBookingIDs() bookingIDs {
 }
 
 // placeBooking picks a free host for req.Start, claims its time and inserts
-// the booking. Candidate hosts are locked in id order on PostgreSQL, so
-// racing requests queue per host and can never deadlock.
+// the booking. A booking that loses the host's time to a racing one picks
+// another host when one is free (placeOnAHost).
 func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
 	now := s.txNow(tx)
 	bs, err := s.bookingSettings(tx)
 	if err != nil {
 		return nil, nil, err
 	}
-	hosts, err := s.lockEnabledHosts(tx)
+	hosts, err := s.enabledHosts(tx)
 	if err != nil {
 		return nil, nil, err
 	}
 	routed := normalizeEmails(req.Hosts)
 	hosts = routeHosts(hosts, routed, func(u *models.User) string { return u.Email })
-	host, err := s.pickHostFor(tx, hosts, req, bs)
+	var b *models.Booking
+	host, err := s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
+		return s.pickHostFor(tx, hosts, req, bs)
+	}, func(host *models.User) error {
+		b = &models.Booking{
+			UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
+			Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
+			Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
+			AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
+		}
+		s.setBookingMeeting(b, host)
+		id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
+			b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
+			b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CreatedAt, b.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		b.ID = id
+		return s.claimTime(tx, b, bs)
+	})
 	if err != nil {
-		return nil, nil, err
-	}
-	b := &models.Booking{
-		UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
-		Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
-		Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
-		AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
-	}
-	s.setBookingMeeting(b, host)
-	id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
-		b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
-		b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CreatedAt, b.UpdatedAt)
-	if err != nil {
-		return nil, nil, err
-	}
-	b.ID = id
-	if err := s.claimTime(tx, b, bs); err != nil {
 		return nil, nil, err
 	}
 	return b, host, nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -14,12 +15,15 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// lockEnabledHosts reads the hosts who take calls, in id order, locking
-// their rows on PostgreSQL so that racing bookings queue per host.
-func (s *Store) lockEnabledHosts(tx *gorm.DB) ([]models.User, error) {
+// enabledHosts reads the hosts who take calls, in id order. Their rows are
+// not locked: on PostgreSQL, bookings for different hosts, or for different
+// times of one host, run side by side. The claims' key refuses an overlap,
+// a daily cap is counted under its host's lock for that day (lockForPick),
+// and a booking that loses a claim race picks again (placeOnAHost).
+func (s *Store) enabledHosts(tx *gorm.DB) ([]models.User, error) {
 	hosts, err := readOnce(tx, func(r *batchReads) *once[[]models.User] { return &r.hosts }, func() ([]models.User, error) {
 		var hs []models.User
-		err := s.lockRows(tx.Where("host = ? AND disabled = ?", true, false).Order("id")).Find(&hs).Error
+		err := tx.Where("host = ? AND disabled = ?", true, false).Order("id").Find(&hs).Error
 		return hs, err
 	})
 	// A copy: the caller may hand out pointers into it.
@@ -76,6 +80,9 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 	}
 	if len(ids) == 0 {
 		return nil, nil
+	}
+	if err := s.lockForPick(tx, byID, ids, local); err != nil {
+		return nil, err
 	}
 	// One statement reads what deciding needs: the day's overrides, and
 	// which hosts are busy then. A host is busy exactly when a unit the
@@ -174,24 +181,32 @@ func upcomingCalls(tx *gorm.DB, hosts []*models.HostSchedule, now time.Time) (ma
 	return out, err
 }
 
-// pickHostFor is pickHost for a visitor's request: a visitor who left no
-// phone number is given a host who does not need one when any is free.
-// When only hosts who phone are free, the number is required: a
-// ValidationError on "phone".
-func (s *Store) pickHostFor(tx *gorm.DB, hosts []models.User, req models.BookingRequest, bs models.BookingSettings) (*models.User, error) {
-	now := s.txNow(tx)
-	if strings.TrimSpace(req.Phone) != "" {
-		return s.pickHost(tx, hosts, req.Start, bs, now, 0)
-	}
-	var others, phoning []models.User
+// takesVisitor is the phone rule, the one every booking path applies: a
+// host who phones visitors can take only a visitor who left a number.
+func (s *Store) takesVisitor(h *models.User, phone string) bool {
+	return strings.TrimSpace(phone) != "" || s.HostMeeting(h).Kind != models.MeetingPhone
+}
+
+// hostsTaking splits hosts into those who can take a visitor with phone
+// and those who cannot (they phone, and there is no number).
+func (s *Store) hostsTaking(hosts []models.User, phone string) (takes, phoning []models.User) {
 	for _, h := range hosts {
-		if s.HostMeeting(&h).Kind == models.MeetingPhone {
-			phoning = append(phoning, h)
+		if s.takesVisitor(&h, phone) {
+			takes = append(takes, h)
 		} else {
-			others = append(others, h)
+			phoning = append(phoning, h)
 		}
 	}
-	host, err := s.pickHost(tx, others, req.Start, bs, now, 0)
+	return takes, phoning
+}
+
+// pickHostFor is pickHost for a visitor's request among the hosts who can
+// take them. When only hosts who phone are free at that time, the number
+// is required: a ValidationError on "phone".
+func (s *Store) pickHostFor(tx *gorm.DB, hosts []models.User, req models.BookingRequest, bs models.BookingSettings) (*models.User, error) {
+	now := s.txNow(tx)
+	takes, phoning := s.hostsTaking(hosts, req.Phone)
+	host, err := s.pickHost(tx, takes, req.Start, bs, now, 0)
 	if !errors.Is(err, models.ErrSlotTaken) || len(phoning) == 0 {
 		return host, err
 	}
@@ -199,4 +214,18 @@ func (s *Store) pickHostFor(tx *gorm.DB, hosts []models.User, req models.Booking
 		return nil, err
 	}
 	return nil, models.PhoneRequired()
+}
+
+// PhoneNeeded reports whether a visitor who leaves no phone number cannot
+// be booked at all: every enabled host that routedHosts (a route's host
+// emails; none: every host) may give them phones. The booking form asks for
+// the number up front then, with its other problems.
+func (s *Store) PhoneNeeded(ctx context.Context, routedHosts []string) (bool, error) {
+	var hosts []models.User
+	if err := s.read.WithContext(ctx).Where("host = ? AND disabled = ?", true, false).Order("id").Find(&hosts).Error; err != nil {
+		return false, err
+	}
+	hosts = routeHosts(hosts, normalizeEmails(routedHosts), func(u *models.User) string { return u.Email })
+	takes, _ := s.hostsTaking(hosts, "")
+	return len(hosts) > 0 && len(takes) == 0, nil
 }

@@ -139,15 +139,29 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 		if err := checkNewStart(b, newStart, bs, now); err != nil {
 			return err
 		}
-		host, err := s.pickRescheduleHost(tx, b, newStart, bs, now)
+		var visitor models.Lead
+		if err := tx.Where("id = ?", b.LeadID).Take(&visitor).Error; err != nil {
+			return err
+		}
+		hosts, err := s.enabledHosts(tx)
 		if err != nil {
 			return err
 		}
+		hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(u *models.User) string { return u.Email })
+		// Only hosts who can take the visitor: one who left no number never
+		// gets a host who phones.
+		hosts, _ = s.hostsTaking(hosts, visitor.Phone)
 		before := *b
-		if host.ID != b.HostID {
-			s.setBookingMeeting(b, host) // a new host, its own room
-		}
-		if err := s.moveBooking(tx, b, host.ID, newStart, bs, now); err != nil {
+		host, err := s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
+			return s.pickRescheduleHost(tx, hosts, b, newStart, bs, now)
+		}, func(host *models.User) error {
+			*b = before // a retry starts from the call as it was
+			if host.ID != b.HostID {
+				s.setBookingMeeting(b, host) // a new host, its own room
+			}
+			return s.moveBooking(tx, b, host.ID, newStart, bs, now)
+		})
+		if err != nil {
 			return err
 		}
 		lead, _, err := bookingParties(tx, b)
@@ -201,16 +215,11 @@ func noticeText(minutes int) string {
 	return plural(minutes, "minute")
 }
 
-// pickRescheduleHost locks the enabled hosts in id order, as placeBooking
-// does, so a move and new bookings for one host queue and never deadlock.
-// It keeps the booking's own host when that host is free at start (the
-// visitor keeps their coach), else takes the least-loaded free host.
-func (s *Store) pickRescheduleHost(tx *gorm.DB, b *models.Booking, start time.Time, bs models.BookingSettings, now time.Time) (*models.User, error) {
-	hosts, err := s.lockEnabledHosts(tx)
-	if err != nil {
-		return nil, err
-	}
-	hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(u *models.User) string { return u.Email })
+// pickRescheduleHost keeps the booking's own host when that host is free
+// at start (the visitor keeps their coach), else takes the least-loaded
+// free host among hosts (already narrowed to the route and to hosts who
+// can take the visitor).
+func (s *Store) pickRescheduleHost(tx *gorm.DB, hosts []models.User, b *models.Booking, start time.Time, bs models.BookingSettings, now time.Time) (*models.User, error) {
 	for i := range hosts {
 		if hosts[i].ID != b.HostID {
 			continue
@@ -270,6 +279,7 @@ func (s *Store) announceMove(tx *gorm.DB, before, b *models.Booking, lead *model
 		notice := s.bookingMail(models.MailHostNotice, before, lead, &old)
 		notice.Change, notice.Reason = "canceled", "moved to another time with "+host.Name
 		notice.Sequence = b.Sequence // the old host's copy of the event is withdrawn
+		notice.ReplyTo = visitorReplyTo(lead)
 		if err := s.queueHostNotice(tx, &old, notice); err != nil {
 			return err
 		}

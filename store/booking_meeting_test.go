@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/callbook/callbook/models"
@@ -76,6 +77,12 @@ func TestReschedule_ToAnotherHostTakesThatHostsPlaceAndWithdrawsTheOldHostsEvent
 		old := mgFind(mail, models.MailHostNotice, "canceled")
 		if len(old) != 1 || old[0].ToAddr != storetest.TeamEmail || old[0].Data.Sequence != b.Sequence || b.Sequence != 1 {
 			t.Fatalf("the old host's notice: %+v (booking sequence %d)", old, b.Sequence)
+		}
+		// Both hosts' notices answer to the visitor.
+		for _, n := range mgFind(mail, models.MailHostNotice, "") {
+			if len(n.Data.ReplyTo) != 1 || !strings.Contains(n.Data.ReplyTo[0], "<ada@example.com>") {
+				t.Errorf("the %s host notice to %s replies to %v, want the visitor", n.Data.Change, n.ToAddr, n.Data.ReplyTo)
+			}
 		}
 		if n := mgFind(mail, models.MailHostNotice, "rescheduled"); len(n) != 1 || n[0].ToAddr != "ana@example.com" ||
 			n[0].Data.Meeting == nil || n[0].Data.Meeting.Address != "12 Harbour Street" {

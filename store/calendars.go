@@ -193,9 +193,10 @@ func (s *Store) CalendarWindow(ctx context.Context) (from, to time.Time, err err
 }
 
 // SaveCalendarRead stores busy as source sourceID's busy times, replacing
-// its last read. It locks the source's host first, as booking does, so a
-// booking and a read of the same host run one after the other: a booking
-// that committed first stays, one that comes after sees the busy times.
+// its last read. It takes the host's lock alone first (lockHost), which
+// bookings considering the host share, so a booking and a read of the
+// same host run one after the other: a booking that committed first
+// stays, one that comes after sees the busy times.
 // A source removed meanwhile is left removed. Only a change of busy times
 // moves the availability version.
 func (s *Store) SaveCalendarRead(ctx context.Context, sourceID uint, busy []models.Interval) error {
@@ -211,6 +212,9 @@ func (s *Store) SaveCalendarRead(ctx context.Context, sourceID uint, busy []mode
 		}
 		var host models.User
 		if err := s.lockRows(tx.Where("id = ?", src.HostID)).Take(&host).Error; err != nil {
+			return err
+		}
+		if err := s.lockHost(tx, src.HostID); err != nil {
 			return err
 		}
 		now := s.txNow(tx)

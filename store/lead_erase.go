@@ -138,6 +138,7 @@ func scrubPayload(payload string) string {
 		return encodeJSON(models.MailData{})
 	}
 	d.Name, d.Email, d.Phone, d.CurrentTitle, d.Message, d.Reason = models.ErasedName, "", "", "", "", ""
+	d.ReplyTo = nil // a host notice answers to the visitor
 	return encodeJSON(d)
 }
 

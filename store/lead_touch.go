@@ -8,37 +8,6 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// firstTouchColumns pairs each first-touch column with the latest-touch
-// column it starts as.
-var firstTouchColumns = [][2]string{
-	{"first_utm_source", "utm_source"}, {"first_utm_medium", "utm_medium"},
-	{"first_utm_campaign", "utm_campaign"}, {"first_utm_term", "utm_term"},
-	{"first_utm_content", "utm_content"}, {"first_referrer", "referrer"},
-}
-
-// addFirstTouch adds the first-touch columns. Until now a returning
-// visitor's booking never replaced the lead's source, so the source each
-// lead holds is its first one: it is copied.
-func addFirstTouch(tx *gorm.DB, _ string) error {
-	m := tx.Migrator()
-	for _, c := range firstTouchColumns {
-		if m.HasColumn(&models.Lead{}, c[0]) {
-			continue
-		}
-		if err := m.AddColumn(&models.Lead{}, c[0]); err != nil {
-			return err
-		}
-	}
-	set := ""
-	for i, c := range firstTouchColumns {
-		if i > 0 {
-			set += ", "
-		}
-		set += c[0] + " = " + c[1]
-	}
-	return tx.Exec("UPDATE leads SET " + set).Error
-}
-
 // returningLeadChanges lists what a returning visitor's booking changes on
 // their lead l: the columns to update, and the event recording the old and
 // new value of each detail they gave anew (name, titles, phone). A blank

@@ -41,25 +41,69 @@ func (g passwordGate) check(ctx context.Context, hash, pw string) (bool, error) 
 	return g.compare([]byte(hash), []byte(pw)) == nil, nil
 }
 
-// reserveLogin counts the recent failures of the account and of the
-// address and, when both are under their limits, records this attempt as a
-// failure in the same transaction, before any password is checked. So
-// concurrent guesses cannot all pass the count while the first are still
-// in bcrypt: the (MaxAccountFailures+1)th is refused whatever the timing.
-// A success later deletes the account's failures, this one included. It
+// ReserveSignIn records one sign-in step (a password, a second-factor
+// code) for the account email from address ip as failed, before it is
+// checked, unless a limit of models.SignInLimits is reached: then it
+// records nothing and returns *models.ThrottledError. The count and the
+// record share one transaction (on PostgreSQL behind an advisory lock per
+// account and per address), so concurrent guesses cannot all pass the
+// count while the first are still being checked. Every step that checks a
+// secret goes through here, so they share one throttle; ForgiveSignIn
+// takes the failures back once the sign-in succeeds.
+func (s *Store) ReserveSignIn(ctx context.Context, email, ip string) error {
+	email, ip = signInKey(email, ip)
+	wait, err := s.reserveLogin(ctx, email, ip)
+	if err == nil && wait > 0 {
+		err = &models.ThrottledError{RetryAfter: wait}
+	}
+	return err
+}
+
+// ForgiveSignIn deletes the failures of the account email from address
+// ip (the owner's own typos, and the reservations of the sign-in that just
+// succeeded) and clears the account's lock-out shown to admins. Failures
+// from other addresses stay: they still count toward the account's limit,
+// whoever signs in.
+func (s *Store) ForgiveSignIn(ctx context.Context, email, ip string) error {
+	email, ip = signInKey(email, ip)
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Where("email = ? AND ip = ?", email, ip).Delete(&models.LoginAttempt{}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&models.User{}).Where("email = ?", email).
+			Updates(map[string]any{"failed_logins": 0, "locked_until": nil}).Error
+	})
+}
+
+// signInKey is the account and address a sign-in is counted under: the
+// normalised email and the address, each cut to its column's size.
+func signInKey(email, ip string) (string, string) {
+	email = models.NormalizeEmail(email)
+	if len(email) > 254 {
+		email = email[:254]
+	}
+	if len(ip) > 64 {
+		ip = ip[:64]
+	}
+	return email, ip
+}
+
+// reserveLogin is ReserveSignIn for a key already made by signInKey: it
 // returns how long to wait when a limit is reached (nothing recorded).
 func (s *Store) reserveLogin(ctx context.Context, email, ip string) (time.Duration, error) {
 	var wait time.Duration
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if s.dialect == DialectPostgres {
 			// Attempts for one account (or address) take turns; SQLite's
-			// single writer does this by itself.
+			// single writer does this by itself. The account's lock is
+			// always taken first, so two attempts never wait on each other
+			// in a circle.
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(1, hashtext(?)), pg_advisory_xact_lock(2, hashtext(?))", email, ip).Error; err != nil {
 				return err
 			}
 		}
 		var err error
-		if wait, err = s.loginThrottle(tx, email, ip); err != nil || wait > 0 {
+		if wait, err = s.loginThrottle(tx, email, ip, models.SignInLimits); err != nil || wait > 0 {
 			return err
 		}
 		return tx.Create(&models.LoginAttempt{Email: email, IP: ip, CreatedAt: s.txNow(tx)}).Error
@@ -67,24 +111,26 @@ func (s *Store) reserveLogin(ctx context.Context, email, ip string) (time.Durati
 	return wait, err
 }
 
-// loginThrottle returns how long the account or address must wait, or 0.
-func (s *Store) loginThrottle(db *gorm.DB, email, ip string) (time.Duration, error) {
-	now := s.Now()
-	since := now.Add(-models.LoginWindow)
+// loginThrottle returns how long the sign-ins of email from ip must wait
+// under limits, or 0.
+func (s *Store) loginThrottle(db *gorm.DB, email, ip string, limits []models.SignInLimit) (time.Duration, error) {
+	now := s.txNow(db)
 	var wait time.Duration
-	for _, lim := range []struct {
-		col, val string
-		max      int
-	}{{"email", email, models.MaxAccountFailures}, {"ip", ip, models.MaxAddressFailures}} {
+	for _, lim := range limits {
+		q := db.Model(&models.LoginAttempt{}).Where("created_at > ?", now.Add(-lim.Window))
+		if lim.ByAccount {
+			q = q.Where("email = ?", email)
+		}
+		if lim.ByAddress {
+			q = q.Where("ip = ?", ip)
+		}
 		var times []time.Time
-		err := db.Model(&models.LoginAttempt{}).Where(lim.col+" = ? AND created_at > ?", lim.val, since).
-			Order("created_at DESC").Limit(lim.max).Pluck("created_at", &times).Error
-		if err != nil {
+		if err := q.Order("created_at DESC").Limit(lim.Max).Pluck("created_at", &times).Error; err != nil {
 			return 0, err
 		}
-		if len(times) >= lim.max {
+		if len(times) >= lim.Max {
 			// Free again when the oldest of the last max failures leaves the window.
-			if w := times[lim.max-1].Add(models.LoginWindow).Sub(now); w > wait {
+			if w := times[lim.Max-1].Add(lim.Window).Sub(now); w > wait {
 				wait = w
 			}
 		}
@@ -95,24 +141,34 @@ func (s *Store) loginThrottle(db *gorm.DB, email, ip string) (time.Duration, err
 	return wait, nil
 }
 
-// countLoginFailure keeps a known account's failure count and lock-out
-// time for the staff users page; the attempt itself was recorded by
-// reserveLogin.
+// accountLimits are the limits that stop an account from every address:
+// reaching one locks the account out, as the staff users page shows.
+func accountLimits() []models.SignInLimit {
+	var out []models.SignInLimit
+	for _, lim := range models.SignInLimits {
+		if lim.ByAccount && !lim.ByAddress {
+			out = append(out, lim)
+		}
+	}
+	return out
+}
+
+// countLoginFailure keeps a known account's failure count and, when the
+// account is locked out from every address, until when, for the staff
+// users page; the attempt itself was recorded by reserveLogin.
 func (s *Store) countLoginFailure(ctx context.Context, email string, u *models.User) error {
 	ctx = s.withTxNow(ctx)
 	if u == nil {
 		return nil
 	}
-	now := txTime(ctx)
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		var n int64
-		if err := tx.Model(&models.LoginAttempt{}).Where("email = ? AND created_at > ?", email, now.Add(-models.LoginWindow)).
-			Count(&n).Error; err != nil {
+		wait, err := s.loginThrottle(tx, email, "", accountLimits())
+		if err != nil {
 			return err
 		}
 		upd := map[string]any{"failed_logins": gorm.Expr("failed_logins + 1")}
-		if n >= models.MaxAccountFailures {
-			upd["locked_until"] = now.Add(models.LoginWindow)
+		if wait > 0 {
+			upd["locked_until"] = s.txNow(tx).Add(wait)
 		}
 		return tx.Model(&models.User{}).Where("id = ?", u.ID).Updates(upd).Error
 	})

@@ -1,6 +1,7 @@
 package store
 
 import (
+	netmail "net/mail"
 	"strings"
 
 	"gorm.io/gorm"
@@ -45,6 +46,18 @@ func replyTo(rs []recipient) []string {
 		out = append(out, r.Email)
 	}
 	return out
+}
+
+// visitorReplyTo is the Reply-To of a host notice: the visitor, so a coach
+// who answers the notice writes to the person who booked and not to the
+// sender's no-reply address. net/mail quotes or encodes the name as it
+// needs; none without an address.
+func visitorReplyTo(l *models.Lead) []string {
+	addr := strings.TrimSpace(l.Email)
+	if addr == "" {
+		return nil
+	}
+	return []string{(&netmail.Address{Name: l.Name, Address: addr}).String()}
 }
 
 // setReplyTo points a visitor's replies at the people who get host's notices.

@@ -81,6 +81,7 @@ func (s *Store) queueBookingMails(tx *gorm.DB, kind, change string, b *models.Bo
 	}
 	notice := visitor
 	notice.Kind, notice.Change = models.MailHostNotice, change
+	notice.ReplyTo = visitorReplyTo(l)
 	to, err := s.noticeRecipients(tx, host)
 	if err != nil {
 		return err

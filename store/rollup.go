@@ -186,6 +186,10 @@ func (s *Store) addStats(tx *gorm.DB, rows ...models.StatsDaily) error {
 		args = append(args, r.Day, r.TargetTitle, r.Leads, r.Qualified, r.Client, r.Recommended, r.Differs,
 			r.CompletedLeads, r.CompletedCalls, r.NoShowCalls, r.Calls)
 	}
+	if s.dialect == DialectPostgres {
+		_, err := s.exec(tx, statsPartsUpsert(len(out)), args...)
+		return err
+	}
 	_, err := s.exec(tx, statsUpsertHead+placeholders(len(out), 2+len(statsCounters))+statsUpsertTail, args...)
 	return err
 }
@@ -215,7 +219,7 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 
 func (s *Store) rebuildStats(tx *gorm.DB) error {
 	tx = tx.Session(&gorm.Session{NewDB: true})
-	if err := tx.Exec("DELETE FROM stats_daily").Error; err != nil {
+	if err := execAll(tx, "DELETE FROM stats_daily", "DELETE FROM "+statsPartsTable); err != nil {
 		return err
 	}
 	sums := map[[2]string]*models.StatsDaily{}

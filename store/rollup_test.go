@@ -113,14 +113,18 @@ func TestStatsRollup_MatchesRawCountsAfterRandomOperations(t *testing.T) {
 		if all.Total.Booked == 0 || all.Total.CompletedCalls+all.Total.NoShowCalls == 0 || all.Total.Recommended == 0 {
 			t.Fatalf("figures too thin to compare: %+v", all.Total)
 		}
-		var before []models.StatsDaily
-		s.DB().Order("day, target_title").Find(&before)
+		before, err := s.StatsRowsForTest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := s.RebuildStats(ctx); err != nil {
 			t.Fatal(err)
 		}
 		check("after a rebuild")
-		var after []models.StatsDaily
-		s.DB().Order("day, target_title").Find(&after)
+		after, err := s.StatsRowsForTest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		nonZero := func(rows []models.StatsDaily) []models.StatsDaily {
 			var out []models.StatsDaily
 			for _, r := range rows {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -104,7 +105,8 @@ func (s *Store) SlotsMoving(ctx context.Context, b *models.Booking, from, to tim
 func (s *Store) cachedOffered(ctx context.Context, emails []string) ([]models.Slot, models.BookingSettings, error) {
 	db := s.read.WithContext(ctx)
 	var v models.Setting
-	if err := db.Where("key = ?", settingAvailVersion).Limit(1).Find(&v).Error; err != nil {
+	err := s.queryRow(db, s.availabilityVersionSQL(), []any{settingAvailVersion}, &v.Value)
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, models.BookingSettings{}, err
 	}
 	c := &s.avail

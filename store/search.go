@@ -55,14 +55,6 @@ func searchLeads(q *gorm.DB, frag string) *gorm.DB {
 	return q.Where("(LOWER(leads.name) LIKE ? ESCAPE '\\' OR leads.email_key LIKE ? ESCAPE '\\')", like, like)
 }
 
-// postgresSearchIndexes are migration 13 on PostgreSQL. The extension lives
-// in the public schema so that every schema of the database can use it.
-var postgresSearchIndexes = []string{
-	"CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public",
-	"CREATE INDEX IF NOT EXISTS ix_leads_name_trgm ON leads USING gin (LOWER(name) public.gin_trgm_ops)",
-	"CREATE INDEX IF NOT EXISTS ix_leads_email_trgm ON leads USING gin (email_key public.gin_trgm_ops)",
-}
-
 // sqliteSearchTriggers keep leads_fts in step with leads. The update trigger
 // fires only when the name or email changes, so status and owner edits cost
 // nothing extra.

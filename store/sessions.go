@@ -26,24 +26,17 @@ const (
 const dummyHash = "$2a$12$msYKWAmUnwvblTVUm/MQSu4ptBVgR.tlafmWDOhg3igkZoXA3x1oK"
 
 // Authenticate checks a staff sign-in. It refuses with *ThrottledError,
-// before looking at the password, when the account or the address has too
-// many recent failures; otherwise it records the attempt as a failure
-// first (see reserveLogin), then checks the password, at most a few at a
+// before looking at the password, when a sign-in limit is reached (see
+// models.SignInLimits); otherwise it records the attempt as a failure
+// first (ReserveSignIn), then checks the password, at most a few at a
 // time across the process. It answers ErrBadCredentials when the email is
 // unknown, the password wrong, the user disabled or without a password;
-// on success it clears the account's failures.
+// on success it forgives the account's failures from this address
+// (ForgiveSignIn).
 func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*models.User, error) {
-	email = models.NormalizeEmail(email)
-	if len(email) > 254 {
-		email = email[:254]
-	}
-	if len(ip) > 64 {
-		ip = ip[:64]
-	}
-	if wait, err := s.reserveLogin(ctx, email, ip); err != nil {
+	email, ip = signInKey(email, ip)
+	if err := s.ReserveSignIn(ctx, email, ip); err != nil {
 		return nil, err
-	} else if wait > 0 {
-		return nil, &models.ThrottledError{RetryAfter: wait}
 	}
 	u, err := s.UserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -63,14 +56,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 		}
 		return nil, models.ErrBadCredentials
 	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("email = ?", email).Delete(&models.LoginAttempt{}).Error; err != nil {
-			return err
-		}
-		return tx.Model(&models.User{}).Where("id = ?", u.ID).
-			Updates(map[string]any{"failed_logins": 0, "locked_until": nil}).Error
-	})
-	if err != nil {
+	if err := s.ForgiveSignIn(ctx, email, ip); err != nil {
 		return nil, err
 	}
 	return u, nil

@@ -37,27 +37,30 @@ func TestAuthenticate_RightPasswordOnlyAndNeverSaysWhichPartWasWrong(t *testing.
 	})
 }
 
-func TestAuthenticate_ThrottlesPerAccountAndPerAddress(t *testing.T) {
+func TestAuthenticate_ThrottlesPerAccountAndAddressPerAddressAndPerAccount(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		s, clock := mustOpen(t, dialect)
 		ctx := context.Background()
 		mustStaffUser(t, s, "ana@example.com", models.RoleSales)
 		now := s.Now()
-		for i := range models.MaxAccountFailures {
-			at := now.Add(time.Duration(i-models.MaxAccountFailures) * time.Minute)
-			s.DB().Create(&models.LoginAttempt{Email: "ana@example.com", IP: fmt.Sprintf("198.51.100.%d", i), CreatedAt: at})
+		for i := range models.MaxAccountAddressFailures {
+			at := now.Add(time.Duration(i-models.MaxAccountAddressFailures) * time.Minute)
+			s.DB().Create(&models.LoginAttempt{Email: "ana@example.com", IP: "198.51.100.1", CreatedAt: at})
 		}
-		// Even the right password is not checked while the account is locked.
-		_, err := s.Authenticate(ctx, "ana@example.com", staffPassword, "192.0.2.9")
+		// From that address, even the right password is not checked...
+		_, err := s.Authenticate(ctx, "ana@example.com", staffPassword, "198.51.100.1")
 		var te *models.ThrottledError
 		if !errors.As(err, &te) || te.RetryAfter <= 0 || te.RetryAfter > models.LoginWindow {
-			t.Fatalf("account throttle: %v", err)
+			t.Fatalf("account and address throttle: %v", err)
 		}
 		if !strings.Contains(te.Error(), "try again in") {
 			t.Fatalf("message %q", te.Error())
 		}
-		// Another account from another address is not affected.
-		if _, err := s.Authenticate(ctx, "bo@example.com", "x", "192.0.2.9"); !errors.Is(err, models.ErrBadCredentials) {
+		// ...but from another it is, and another account from that address too.
+		if _, err := s.Authenticate(ctx, "ana@example.com", staffPassword, "192.0.2.9"); err != nil {
+			t.Fatalf("the owner from another address: %v", err)
+		}
+		if _, err := s.Authenticate(ctx, "bo@example.com", "x", "198.51.100.1"); !errors.Is(err, models.ErrBadCredentials) {
 			t.Fatalf("other account: %v", err)
 		}
 		for i := range models.MaxAddressFailures {
@@ -66,9 +69,20 @@ func TestAuthenticate_ThrottlesPerAccountAndPerAddress(t *testing.T) {
 		if _, err := s.Authenticate(ctx, "cy@example.com", "x", "203.0.113.5"); !errors.As(err, &te) {
 			t.Fatalf("address throttle: %v", err)
 		}
-		clock.Advance(models.LoginWindow + time.Second)
-		if _, err := s.Authenticate(ctx, "ana@example.com", staffPassword, "203.0.113.5"); err != nil {
-			t.Fatalf("after the window: %v", err)
+		for i := range models.MaxAccountFailures {
+			at := now.Add(time.Duration(i-models.MaxAccountFailures) * time.Second)
+			s.DB().Create(&models.LoginAttempt{Email: "dee@example.com", IP: fmt.Sprintf("198.51.%d.%d", i/200, i%200), CreatedAt: at})
+		}
+		mustStaffUser(t, s, "dee@example.com", models.RoleSales)
+		_, err = s.Authenticate(ctx, "dee@example.com", staffPassword, "192.0.2.10")
+		if !errors.As(err, &te) || te.RetryAfter <= models.LoginWindow || te.RetryAfter > models.AccountLoginWindow {
+			t.Fatalf("account throttle: %v", err)
+		}
+		clock.Advance(models.AccountLoginWindow + time.Second)
+		for _, who := range []string{"ana@example.com", "dee@example.com"} {
+			if _, err := s.Authenticate(ctx, who, staffPassword, "203.0.113.5"); err != nil {
+				t.Fatalf("%s after the windows: %v", who, err)
+			}
 		}
 	})
 }

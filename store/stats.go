@@ -117,6 +117,11 @@ func rolledUp(tx *gorm.DB, st *Stats, get func(string) *models.TitleStats) error
 	if err != nil {
 		return err
 	}
+	parts, err := statsParts(tx, weeks.FirstDay(), weeks.End.Format(time.DateOnly))
+	if err != nil {
+		return err
+	}
+	rows = append(rows, parts...)
 	first, end := st.Period.FirstDay(), st.Period.End.Format(time.DateOnly)
 	for _, r := range rows {
 		wk, ok := week[r.Day]

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -91,6 +92,10 @@ type Store struct {
 
 	weeklyMu sync.Mutex
 	weeklies map[string]models.Weekly // see weekly
+
+	// lostClaimRaces counts bookings that lost a host's time to a racing
+	// booking and picked again (PostgreSQL; see placeOnAHost).
+	lostClaimRaces atomic.Int64
 }
 
 // ParseDatabaseURL splits a CALLBOOK_DATABASE_URL into its dialect and the
@@ -315,7 +320,11 @@ func (s *Store) runTx(ctx context.Context, keepsReads bool, fn func(tx *gorm.DB)
 	if s.group != nil {
 		err = s.group.do(ctx, keepsReads, fn)
 	} else {
-		err = s.write.WithContext(ctx).Transaction(fn)
+		changed := &availabilityChanged{}
+		err = s.write.WithContext(context.WithValue(ctx, availabilityChangedKey{}, changed)).Transaction(fn)
+		if err == nil && changed.Load() {
+			s.raiseAvailabilityVersion(ctx)
+		}
 	}
 	if err == nil && queued.Load() {
 		s.signalWebhooks()

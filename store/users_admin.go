@@ -60,6 +60,9 @@ func (s *Store) updateUser(tx *gorm.DB, id uint, ch models.UserChange, upd map[s
 		}
 		return err
 	}
+	if err := s.lockHost(tx, id); err != nil {
+		return err
+	}
 	losesAdmin := u.Role == models.RoleAdmin && !u.Disabled &&
 		((ch.Role != nil && *ch.Role != models.RoleAdmin) || (ch.Disabled != nil && *ch.Disabled))
 	if losesAdmin {

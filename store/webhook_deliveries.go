@@ -134,7 +134,9 @@ func (s *Store) recordWebhookHealth(tx *gorm.DB, id uint, a models.DeliveryAttem
 		return q.Updates(map[string]any{"disabled_at": now, "disabled_reason": a.Error, "last_error": a.Error,
 			"failures": gorm.Expr("failures + 1"), "failing_since": gorm.Expr("COALESCE(failing_since, ?)", now)}).Error
 	case a.Status == models.DeliveryDelivered:
-		res := q.Where("failures > 0").Updates(map[string]any{"failures": 0, "failing_since": nil, "paused_until": nil})
+		// A receiver that answers again is healthy: its old error goes too,
+		// so the webhook never shows "ok" beside a failure that is over.
+		res := q.Where("failures > 0").Updates(map[string]any{"failures": 0, "failing_since": nil, "paused_until": nil, "last_error": ""})
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}

@@ -145,6 +145,9 @@ func TestDelivery_RetriedAfterTwo500sUnderOneWebhookID(t *testing.T) {
 		if err != nil || w.State() != models.WebhookOK {
 			t.Fatalf("webhook after recovery: %+v %v, want ok", w, err)
 		}
+		if w.LastError != "" {
+			t.Errorf("webhook after recovery still shows last error %q", w.LastError)
+		}
 	})
 }
 

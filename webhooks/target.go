@@ -12,6 +12,10 @@ import (
 // allowSetting is the variable that lets webhooks reach private addresses.
 const allowSetting = "CALLBOOK_WEBHOOK_ALLOW_PRIVATE"
 
+// HTTPSOnlyMessage refuses a plain http target and names the setting an
+// operator turns on for a receiver on their own network.
+const HTTPSOnlyMessage = "must use https (http is allowed only with CALLBOOK_WEBHOOK_ALLOW_PRIVATE=true)"
+
 // Resolver looks host names up; *net.Resolver is one.
 type Resolver = netguard.Resolver
 
@@ -32,7 +36,7 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool, r Resolver) er
 	case u.Scheme == "https":
 	case u.Scheme == "http" && allowPrivate:
 	default:
-		return models.Invalid("url", "must use https")
+		return models.Invalid("url", HTTPSOnlyMessage)
 	}
 	if allowPrivate {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -19,8 +20,11 @@ import (
 
 // config is every setting of the README's Configuration table.
 type config struct {
-	Addr           string
-	BaseURL        string
+	Addr    string
+	BaseURL string
+	// BaseURLDerived: CALLBOOK_BASE_URL was not set and BaseURL follows
+	// the listen address.
+	BaseURLDerived bool
 	DatabaseURL    string
 	SMTPURL        string
 	MailFrom       string
@@ -59,7 +63,7 @@ type setting struct {
 
 var settings = []setting{
 	{"CALLBOOK_ADDR", ":8080", "listen address", func(c *config, v string) error { c.Addr = v; return nil }},
-	{"CALLBOOK_BASE_URL", "http://localhost:8080", "absolute URL used in emails, calendar files and links", applyBaseURL},
+	{"CALLBOOK_BASE_URL", "", "absolute URL used in emails, calendar files and links; empty: http://localhost with CALLBOOK_ADDR's port (http://localhost:8080 by default)", applyBaseURL},
 	{"CALLBOOK_DATABASE_URL", "sqlite:data/callbook.db", "sqlite:PATH or postgres://user:pass@host:port/db?sslmode=…", applyDatabaseURL},
 	{"CALLBOOK_SMTP_URL", "", "smtp://[user:pass@]host:port, smtp://…?tls=required or smtps://…; empty keeps mail in the outbox", applySMTPURL},
 	{"CALLBOOK_MAIL_FROM", "Callbook <no-reply@localhost>", "sender of every email", applyMailFrom},
@@ -133,6 +137,9 @@ func loadConfig(args []string, withFlags bool) (*config, error) {
 			return nil, fmt.Errorf("%s: %w", s.env, err)
 		}
 	}
+	if c.BaseURL == "" {
+		c.BaseURL, c.BaseURLDerived = baseURLFromAddr(c.Addr), true
+	}
 	if c.Secret == "" && strings.HasPrefix(c.DatabaseURL, "postgres") {
 		return nil, errors.New("CALLBOOK_SECRET: required with PostgreSQL (set it, or CALLBOOK_SECRET_FILE, on every replica)")
 	}
@@ -164,12 +171,29 @@ func fromEnv(name string) (*string, error) {
 }
 
 func applyBaseURL(c *config, v string) error {
+	if v == "" {
+		return nil // derived from the listen address once that is known
+	}
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("must be an absolute http(s) URL such as https://book.example.com")
 	}
 	c.BaseURL = strings.TrimRight(v, "/")
 	return nil
+}
+
+// baseURLFromAddr is the base URL of a server reached where it listens:
+// http://localhost and the port of addr, or addr's own host when it names
+// one. A wildcard host (0.0.0.0, ::) is reached as localhost too.
+func baseURLFromAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return "http://localhost:8080"
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func applyDatabaseURL(c *config, v string) error {

@@ -37,6 +37,55 @@ func TestLoadConfig_DefaultsMatchTheContract(t *testing.T) {
 	}
 }
 
+// Without CALLBOOK_BASE_URL, links point where the server listens, so a
+// server moved to another port does not send visitors to port 8080.
+func TestLoadConfig_BaseURLFollowsTheListenAddress(t *testing.T) {
+	cases := map[string]string{
+		":8080":          "http://localhost:8080",
+		":9090":          "http://localhost:9090",
+		"127.0.0.1:9000": "http://127.0.0.1:9000",
+		"0.0.0.0:9001":   "http://localhost:9001",
+		"[::]:9002":      "http://localhost:9002",
+		"[::1]:9003":     "http://[::1]:9003",
+		"book.lan:80":    "http://book.lan:80",
+	}
+	for addr, want := range cases {
+		t.Run(addr, func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("CALLBOOK_ADDR", addr)
+			c, err := loadConfig(nil, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.BaseURL != want || !c.BaseURLDerived {
+				t.Fatalf("CALLBOOK_ADDR=%s: base URL %q (derived %v), want %q", addr, c.BaseURL, c.BaseURLDerived, want)
+			}
+		})
+	}
+	t.Run("set explicitly", func(t *testing.T) {
+		clearEnv(t)
+		t.Setenv("CALLBOOK_ADDR", ":9090")
+		t.Setenv("CALLBOOK_BASE_URL", "https://book.example.com")
+		c, err := loadConfig([]string{"--addr", ":9191"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.BaseURL != "https://book.example.com" || c.BaseURLDerived {
+			t.Fatalf("base URL %q (derived %v), want the one set", c.BaseURL, c.BaseURLDerived)
+		}
+	})
+	t.Run("from the addr flag", func(t *testing.T) {
+		clearEnv(t)
+		c, err := loadConfig([]string{"--addr", "127.0.0.1:9191"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.BaseURL != "http://127.0.0.1:9191" {
+			t.Fatalf("base URL %q, want http://127.0.0.1:9191", c.BaseURL)
+		}
+	})
+}
+
 func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 	cases := map[string]string{
 		"CALLBOOK_BASE_URL":               "localhost:8080",

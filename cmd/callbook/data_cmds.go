@@ -155,6 +155,11 @@ func openExistingStore(ctx context.Context, cfg *config, stderr io.Writer) (*sto
 	if err != nil {
 		return nil, err
 	}
+	var newer *store.NewerSchemaError
+	if err := db.CheckNotNewer(ctx); errors.As(err, &newer) {
+		db.Close()
+		return nil, err
+	}
 	if pending, err := db.MigrationsPending(ctx); err != nil || pending {
 		db.Close()
 		return nil, errors.New("the database is not migrated: run `callbook migrate` first")

@@ -126,6 +126,18 @@ func cmdMigrate(ctx context.Context, args []string, _ io.Reader, stdout, stderr 
 	return nil
 }
 
+// migrate applies the pending migrations for a command that goes on to use
+// the database. A database of a newer version is said as it is, in words an
+// operator can act on; any other failure says it happened migrating.
+func migrate(ctx context.Context, db *store.Store) error {
+	err := db.Migrate(ctx)
+	var newer *store.NewerSchemaError
+	if err == nil || errors.As(err, &newer) {
+		return err
+	}
+	return fmt.Errorf("migrate: %w", err)
+}
+
 // newLogger builds the process logger in the configured format.
 func newLogger(cfg *config, w io.Writer) *slog.Logger {
 	if cfg.LogFormat == "json" {

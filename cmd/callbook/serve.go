@@ -64,6 +64,10 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 	handler.set(app.handler)
 	bg := app.startBackground(ctx, log)
 	log.Info("callbook listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", app.store.Dialect(), "version", version)
+	if cfg.BaseURLDerived {
+		log.Info("CALLBOOK_BASE_URL is not set: emails, invites and links point at the listen address; set it to the address visitors use",
+			"base_url", cfg.BaseURL)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -147,8 +151,8 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return nil, err
 	}
 	fail := func(err error) (*app, error) { db.Close(); return nil, err }
-	if err := db.Migrate(ctx); err != nil {
-		return fail(fmt.Errorf("migrate: %w", err))
+	if err := migrate(ctx, db); err != nil {
+		return fail(err)
 	}
 	if err := db.EnsureDefaultHost(ctx); err != nil {
 		return fail(fmt.Errorf("default host: %w", err))
@@ -178,7 +182,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return fail(err)
 	}
 	h, err := handlers.New(handlers.Options{
-		Store: db, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, Log: log,
+		Store: db, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, NoMailServer: cfg.SMTPURL == "", Log: log,
 		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
 		WebhookTargets: func(ctx context.Context, u string) error {
 			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)

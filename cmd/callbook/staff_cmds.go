@@ -265,9 +265,9 @@ func openMigratedStore(ctx context.Context, stderr io.Writer) (*store.Store, err
 	if err != nil {
 		return nil, err
 	}
-	if err := db.Migrate(ctx); err != nil {
+	if err := migrate(ctx, db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, err
 	}
 	return db, nil
 }

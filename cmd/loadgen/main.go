@@ -261,7 +261,8 @@ func setup(o options) error {
 	})
 }
 
-// putAvailability sets the first host's availability through the admin API.
+// putAvailability sets a host's availability through the admin API: the
+// one settings["host_id"] names, or the first host.
 func putAvailability(o options, settings map[string]any) error {
 	body, _ := json.Marshal(settings)
 	r, _ := http.NewRequest(http.MethodPut, o.base+"/api/v1/admin/availability", bytes.NewReader(body))
@@ -279,18 +280,68 @@ func putAvailability(o options, settings map[string]any) error {
 	return nil
 }
 
-// setupBusinessHours gives the first host the comparison calendar: Monday
-// to Friday 09:00-17:00 in New York, 30-minute calls, a year ahead.
+// setupBusinessHours gives every enabled host the comparison calendar:
+// Monday to Friday 09:00-17:00 in New York, 30-minute calls, a year ahead.
+// With one host (the fixed comparison) every booking goes to it; with
+// several (`callbook user add --host` before the run), each booking is a
+// choice between hosts free at the same time.
 func setupBusinessHours(o options) error {
 	if o.token == "" {
 		return errors.New("-workload business-hours needs -token (an admin API token)")
 	}
+	hosts, err := enabledHosts(o)
+	if err != nil {
+		return err
+	}
 	day := [][2]string{{"09:00", "17:00"}}
-	return putAvailability(o, map[string]any{
-		"duration_minutes": 30, "buffer_minutes": 0, "min_notice_minutes": 240, "horizon_days": 365, "max_per_day": 0,
-		"weekly":    map[string]any{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day},
-		"overrides": []any{},
-	})
+	for _, id := range hosts {
+		err := putAvailability(o, map[string]any{
+			"host_id":          id,
+			"duration_minutes": 30, "buffer_minutes": 0, "min_notice_minutes": 240, "horizon_days": 365, "max_per_day": 0,
+			"weekly":    map[string]any{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day},
+			"overrides": []any{},
+		})
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Printf("business hours set for %d host(s)\n", len(hosts))
+	return nil
+}
+
+// enabledHosts lists the ids of the hosts who take calls, through the
+// admin API.
+func enabledHosts(o options) ([]uint, error) {
+	r, _ := http.NewRequest(http.MethodGet, o.base+"/api/v1/admin/users", nil)
+	r.Header.Set("Authorization", "Bearer "+o.token)
+	resp, err := client.Do(r)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return nil, fmt.Errorf("listing users: %d %s", resp.StatusCode, b)
+	}
+	var body struct {
+		Users []struct {
+			ID             uint
+			Host, Disabled bool
+		} `json:"users"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, err
+	}
+	var ids []uint
+	for _, u := range body.Users {
+		if u.Host && !u.Disabled {
+			ids = append(ids, u.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("no enabled host: the first start creates one, or add one with `callbook user add --host`")
+	}
+	return ids, nil
 }
 
 // spreadOut picks n of starts at even steps, so bookings cover the whole

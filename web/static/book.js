@@ -13,7 +13,14 @@
   if (!document.querySelector("[data-tz-known]") && (!params.get("tz") || unsure)) {
     try {
       var tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      if (tz && tz !== params.get("tz")) { params.set("tz", tz); location.replace(location.pathname + "?" + params.toString()); return; }
+      if (tz && tz !== params.get("tz")) {
+        // The page knows where the visit came from even when its address
+        // does not (the other site sent only a Referer): keep it, or the
+        // reload's referrer would be this very page.
+        var ref = document.querySelector('input[name="ref"]');
+        if (ref && ref.value && !params.get("ref")) params.set("ref", ref.value);
+        params.set("tz", tz); location.replace(location.pathname + "?" + params.toString()); return;
+      }
     } catch (e) { /* keep the server's default zone */ }
     if (unsure) unsure.querySelectorAll(".js-only").forEach(function (el) { el.remove(); });
   }
@@ -85,6 +92,7 @@
       if (legend) legend.textContent = "Free times on " + fmtDay(new Date(data.slots[0].start));
       days.forEach(function (a) { a.classList.remove("is-selected"); a.removeAttribute("aria-current"); });
       link.classList.add("is-selected"); link.setAttribute("aria-current", "date");
+      days.forEach(function (a) { a.tabIndex = a === link ? 0 : -1; });
       times.removeAttribute("aria-busy");
       showChoice(null);
       var first = times.querySelector("input"); if (first) first.focus();
@@ -97,6 +105,50 @@
       a.addEventListener("click", function (e) {
         if (e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
         e.preventDefault(); show(a.getAttribute("data-date"), a);
+      });
+    });
+  }
+  daysByKeyboard(days);
+
+  // The day grid is one Tab stop (WAI-ARIA's date grid): the chosen day
+  // takes focus, arrow keys move by day and week, Home and End to the
+  // week's first and last day, Enter or Space picks the day. Only days
+  // with free times are listed, so a move lands on the nearest listed day.
+  function daysByKeyboard(links) {
+    if (!links.length) return;
+    var list = Array.prototype.slice.call(links);
+    var dayOf = function (a) { return Date.parse(a.getAttribute("data-date") + "T00:00:00Z") / 864e5; };
+    var rove = function (to) { list.forEach(function (a) { a.tabIndex = a === to ? 0 : -1; }); };
+    rove(list.filter(function (a) { return a.classList.contains("is-selected"); })[0] || list[0]);
+    list.forEach(function (a) { a.addEventListener("focus", function () { rove(a); }); });
+    var nearest = function (day, forward) {
+      var pick = null;
+      list.forEach(function (a) {
+        var d = dayOf(a);
+        if (forward ? d >= day && (!pick || d < dayOf(pick)) : d <= day && (!pick || d > dayOf(pick))) pick = a;
+      });
+      return pick;
+    };
+    var inWeek = function (a, last) {
+      var d = dayOf(a), monday = d - (new Date(d * 864e5).getUTCDay() + 6) % 7;
+      return last ? nearest(monday + 6, false) : nearest(monday, true);
+    };
+    list.forEach(function (a, i) {
+      a.addEventListener("keydown", function (e) {
+        if (e.altKey || e.ctrlKey || e.metaKey) return;
+        var to = null;
+        switch (e.key) {
+          case "ArrowRight": to = list[i + 1]; break;
+          case "ArrowLeft": to = list[i - 1]; break;
+          case "ArrowDown": to = nearest(dayOf(a) + 7, true); break;
+          case "ArrowUp": to = nearest(dayOf(a) - 7, false); break;
+          case "Home": to = inWeek(a, false); break;
+          case "End": to = inWeek(a, true); break;
+          case " ": e.preventDefault(); a.click(); return;
+          default: return;
+        }
+        e.preventDefault();
+        if (to) { rove(to); to.focus(); }
       });
     });
   }
