@@ -1,7 +1,6 @@
 package deploytest
 
 import (
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -10,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // proc is one process the test started, logging to a file.
@@ -99,15 +100,11 @@ func (p *proc) tail() string {
 	return s
 }
 
-// freeAddr returns a loopback address nothing listens on (yet).
+// freeAddr returns a loopback address nothing listens on (yet), outside
+// the range outgoing connections take their ports from.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return storetest.FreeAddr(t)
 }
 
 // waitFor checks cond every 50 ms until it holds, failing the test with

@@ -246,6 +246,15 @@ func noScript() chromedp.Action[chromedp.Void] {
 	})
 }
 
+// scriptOn turns JavaScript back on in the tab, for a check that runs a
+// script of its own with timers (axe) on a page loaded without it.
+func scriptOn() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false})
+		return err
+	})
+}
+
 // Viewport widths the screenshots and layout checks use.
 const (
 	phoneWidth   = 390

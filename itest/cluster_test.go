@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -220,15 +219,11 @@ func (c *cluster) start(name string, env []string) *replica {
 	return r
 }
 
-// freeAddr returns a loopback address nothing listens on (yet).
+// freeAddr returns a loopback address nothing listens on (yet), outside
+// the range outgoing connections take their ports from.
 func (c *cluster) freeAddr() string {
 	c.t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return storetest.FreeAddr(c.t)
 }
 
 // waitReady polls /readyz until it answers 200.
