@@ -26,13 +26,18 @@ type Server struct {
 }
 
 // Start runs Radicale on a free local port with its own storage and one
-// user, ana, and stops it when the test ends. It fails the test when
-// Radicale is not installed.
+// user, ana, and stops it when the test ends. Where Radicale is not
+// installed the test is skipped with a message saying how to install it,
+// except under CI (CI set), where that fails it: .ci/run installs it.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("radicale")
 	if err != nil {
-		t.Fatalf("Radicale is not installed (apt-get install radicale; .ci/run installs it): %v", err)
+		msg := "Radicale is not installed (apt-get install radicale; .ci/run installs it): " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
 	}
 	dir := t.TempDir()
 	s := &Server{Username: "ana", Password: "s3cret-dav", t: t}
