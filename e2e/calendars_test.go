@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -42,13 +41,9 @@ func TestStaff_FindCalendarsAndAddOneWithoutJavaScript(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#cal-user"), dav.Username),
 		chromedp.SendKeys(chromedp.CSS("#cal-pass"), dav.Password),
 		chromedp.Click(chromedp.CSS(`button[formaction$="/calendars/discover"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#found-calendars")),
 	)
-	// The click loads a new page: wait on that page's content itself (a
-	// query started on the old page can miss the new one).
-	if !b.evalTrue(`document.querySelector("#found-calendars") !== null`) {
-		t.Fatal("no list of calendars after Find calendars")
-	}
-	if got := run(b, chromedp.Evaluate[string](`document.querySelector("#found-calendars").innerText`)); !strings.Contains(got, "Family") || !strings.Contains(got, "Work") {
+	if got := b.text("#found-calendars"); !strings.Contains(got, "Family") || !strings.Contains(got, "Work") {
 		t.Fatalf("the list shows %q, want Family and Work", got)
 	}
 	// axe waits on timers, which run only with scripts on; the page itself
@@ -56,39 +51,16 @@ func TestStaff_FindCalendarsAndAddOneWithoutJavaScript(t *testing.T) {
 	b.do(scriptOn())
 	b.axeCheck(axe, "calendars found")
 	b.do(noScript())
-	// The page came from a form's answer: pick and send through the page's
-	// own elements (the script runs from the browser's tools, the page's
-	// scripts stay off).
-	run(b, chromedp.Evaluate[bool](`(() => {
-		document.querySelector('#found-calendars input[value$="/ana/work/"]').click();
-		document.querySelector('#found-calendars button[type="submit"]').click();
-		return true })()`))
-	if !b.evalTrue(`document.querySelector("#calendars .alert-ok") !== null`) {
-		t.Fatal("no confirmation after adding the chosen calendar")
-	}
-	if got := run(b, chromedp.Evaluate[string](`document.querySelector("#calendars table").innerText`)); !strings.Contains(got, dav.URL+"/ana/work/") || !strings.Contains(got, "OK") {
+	b.do(
+		chromedp.Click(chromedp.CSS(`#found-calendars input[value$="/ana/work/"]`)),
+		chromedp.Click(chromedp.CSS(`#found-calendars button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#calendars .alert-ok")),
+	)
+	if got := b.text("#calendars table"); !strings.Contains(got, dav.URL+"/ana/work/") || !strings.Contains(got, "OK") {
 		t.Fatalf("the calendars table shows %q, want Work read", got)
 	}
 	srcs, err := a.Store.HostCalendars(context.Background(), hosts[0].ID)
 	if err != nil || len(srcs) != 1 || !srcs[0].HasCredentials || srcs[0].LastError != nil {
 		t.Fatalf("sources: %+v %v", srcs, err)
 	}
-}
-
-// evalTrue evaluates js on the page until it gives true, for as long as a
-// step may take. Unlike chromedp's Poll it needs no script of the page's
-// own, so it works on a page whose scripts are off.
-func (b *browser) evalTrue(js string) bool {
-	b.t.Helper()
-	deadline := time.Now().Add(stepTimeout)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-		cancel()
-		if err == nil && ok {
-			return true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return false
 }
