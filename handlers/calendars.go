@@ -103,7 +103,7 @@ func (s *Server) apiSetHostCalendars(c *gin.Context) {
 // reads them, so their state afterwards shows that read's outcome.
 func (s *Server) saveCalendars(c *gin.Context, hostID uint, in []models.CalendarSourceInput) error {
 	ctx := c.Request.Context()
-	if err := s.checkCalendarAddresses(ctx, in); err != nil {
+	if err := s.checkCalendarAddresses(ctx, hostID, in); err != nil {
 		return err
 	}
 	if _, err := s.store.SetHostCalendars(ctx, hostID, in); err != nil {
@@ -123,18 +123,29 @@ func (s *Server) saveCalendars(c *gin.Context, hostID uint, in []models.Calendar
 	return nil
 }
 
-// checkCalendarAddresses holds each source's address to the address rule
-// before anything is saved: 422 on calendars[i].url. Addresses the store
-// will refuse anyway are left to it. Without a calendar reader nothing is
-// ever fetched, so nothing is checked.
-func (s *Server) checkCalendarAddresses(ctx context.Context, in []models.CalendarSourceInput) error {
+// checkCalendarAddresses holds each new source's address to the address
+// rule before anything is saved: 422 on calendars[i].url. The form and the
+// API send a host's whole list; sources already saved are not looked up
+// again (every connection to them is checked when they are read), so one
+// whose name fails to resolve for a while cannot block changes to the
+// others. Addresses the store will refuse anyway are left to it. Without a
+// calendar reader nothing is ever fetched, so nothing is checked.
+func (s *Server) checkCalendarAddresses(ctx context.Context, hostID uint, in []models.CalendarSourceInput) error {
 	if s.calendars == nil {
 		return nil
+	}
+	saved, err := s.store.HostCalendars(ctx, hostID)
+	if err != nil {
+		return err
+	}
+	known := make(map[string]bool, len(saved))
+	for _, src := range saved {
+		known[src.URL] = true
 	}
 	verr := &models.ValidationError{}
 	for i, src := range in {
 		u, err := models.NormalizeCalendarURL(src.URL)
-		if err != nil {
+		if err != nil || known[u] {
 			continue
 		}
 		if err := s.calendars.CheckSource(ctx, u); err != nil {

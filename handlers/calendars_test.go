@@ -3,8 +3,10 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -382,5 +384,76 @@ func TestHostCalendarsAPI_PrivateAddressesNeedTheSetting(t *testing.T) {
 	}
 	if got, _ := e.store.HostCalendars(context.Background(), e.defaultHostID()); len(got) != 0 {
 		t.Fatalf("%d calendars stored from refused requests", len(got))
+	}
+}
+
+// Finding calendars connects to an address the admin gives, with their
+// credentials: it is held to the same public-address rule as a saved
+// source, and refused with 422 on url naming the setting that allows it.
+func TestDiscoverCalendarsAPI_PrivateAddressesNeedTheSetting(t *testing.T) {
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) {
+		o.Calendars = calendars.New(calendars.Options{Store: o.Store}) // as deployed: public addresses only
+	})
+	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+	path := "/api/v1/admin/hosts/" + itoa(int(e.defaultHostID())) + "/calendars/discover"
+	for _, u := range []string{"https://10.0.0.1/", "http://169.254.169.254/", "https://[::127.0.0.1]/dav/"} {
+		w := e.api(admin, http.MethodPost, path, fmt.Sprintf(`{"url": %q, "username": "ana", "password": "secret"}`, u))
+		if w.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d, want 422 (%s)", u, w.Code, w.Body.String())
+			continue
+		}
+		if msg := decode[errorJSON](t, w).Error.Fields["url"]; !strings.Contains(msg, "public address") ||
+			!strings.Contains(msg, "CALLBOOK_CALENDAR_ALLOW_PRIVATE") {
+			t.Errorf("%s: url = %q, want the address rule and the setting named", u, msg)
+		}
+	}
+}
+
+// switchResolver answers every name with addr, or fails when addr is
+// not valid: a DNS that works, then stops.
+type switchResolver struct {
+	mu   sync.Mutex
+	addr netip.Addr
+}
+
+func (r *switchResolver) set(a netip.Addr) { r.mu.Lock(); r.addr = a; r.mu.Unlock() }
+
+func (r *switchResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.addr.IsValid() {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return []netip.Addr{r.addr}, nil
+}
+
+// The form and the API send a host's whole list of sources. Only the new
+// ones are looked up before saving: a saved source whose name stopped
+// resolving (it is checked again at every read) does not block adding or
+// removing another.
+func TestHostCalendarsAPI_SavedSourcesAreNotLookedUpAgain(t *testing.T) {
+	dns := &switchResolver{addr: netip.MustParseAddr("93.184.216.34")}
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) {
+		o.Calendars = calendars.New(calendars.Options{Store: o.Store, Resolver: dns})
+	})
+	admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+	path := "/api/v1/admin/hosts/" + itoa(int(e.defaultHostID())) + "/calendars"
+	first := `{"url": "https://old.calendar.test/a.ics"}`
+	if w := e.api(admin, http.MethodPut, path, `{"calendars": [`+first+`]}`); w.Code != http.StatusOK {
+		t.Fatalf("first source: %d %s", w.Code, w.Body.String())
+	}
+	dns.set(netip.Addr{}) // the old name no longer resolves
+	w := e.api(admin, http.MethodPut, path, `{"calendars": [`+first+`, {"url": "https://new.calendar.test/b.ics"}]}`)
+	if w.Code != http.StatusUnprocessableEntity || decode[errorJSON](t, w).Error.Fields["calendars[1].url"] == "" ||
+		decode[errorJSON](t, w).Error.Fields["calendars[0].url"] != "" {
+		t.Fatalf("a new source that does not resolve: %d %s, want 422 on calendars[1].url only", w.Code, w.Body.String())
+	}
+	dns.set(netip.MustParseAddr("93.184.216.35"))
+	if w := e.api(admin, http.MethodPut, path, `{"calendars": [`+first+`, {"url": "https://new.calendar.test/b.ics"}]}`); w.Code != http.StatusOK {
+		t.Fatalf("adding a second source: %d %s", w.Code, w.Body.String())
+	}
+	dns.set(netip.Addr{})
+	if w := e.api(admin, http.MethodPut, path, `{"calendars": [`+first+`]}`); w.Code != http.StatusOK {
+		t.Fatalf("removing the second while the first's name fails to resolve: %d %s, want 200", w.Code, w.Body.String())
 	}
 }

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"mime"
@@ -59,19 +58,13 @@ func (s *Server) guardInput(c *gin.Context) {
 		s.fail(c, badRequest(fmt.Sprintf("the form field %s holds a NUL character or bytes that are not UTF-8", name)))
 		return
 	}
-	if r.MultipartForm != nil {
-		if name, bad := unsafeValues(r.MultipartForm.Value); bad {
-			s.fail(c, badRequest(fmt.Sprintf("the form field %s holds a NUL character or bytes that are not UTF-8", name)))
-			return
-		}
-	}
 	c.Next()
 }
 
-// readPostedForm parses the body of a form post (URL-encoded or multipart)
-// after reading it whole, so that a read failure is errBodyCutShort (or
-// the body limit's error) and a parse failure a plain 400. Other bodies
-// are left for their handlers.
+// readPostedForm parses the body of a form post (URL-encoded or multipart;
+// a multipart form's values land in PostForm too), telling a failure to
+// read the body (errBodyCutShort, or the body limit's error) from one to
+// parse it (a plain 400). Other bodies are left for their handlers.
 func readPostedForm(r *http.Request) error {
 	if r.Body == nil || r.Body == http.NoBody ||
 		(r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch) {
@@ -81,20 +74,36 @@ func readPostedForm(r *http.Request) error {
 	if ct != "application/x-www-form-urlencoded" && ct != "multipart/form-data" {
 		return nil
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return bodyReadError(err)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	body := &readErrorOf{ReadCloser: r.Body}
+	r.Body = body
+	var err error
 	if ct == "multipart/form-data" {
 		err = r.ParseMultipartForm(maxBody)
 	} else {
 		err = r.ParseForm()
 	}
-	if err != nil {
+	switch {
+	case body.err != nil:
+		return bodyReadError(body.err)
+	case err != nil:
 		return badRequest("the form could not be read")
 	}
 	return nil
+}
+
+// readErrorOf keeps the first error reading the body gave other than its
+// end, which the form parsers would otherwise report as a malformed form.
+type readErrorOf struct {
+	io.ReadCloser
+	err error
+}
+
+func (b *readErrorOf) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
 }
 
 // unsafeText reports whether s holds a NUL character or is not UTF-8.
