@@ -104,8 +104,9 @@ func digestLeads(tx *gorm.DB, from, to time.Time) ([]models.DigestLead, error) {
 
 // CleanUp removes what has outlived its use: idempotency keys past their 24
 // hours, expired sessions, failed sign-ins older than a day and old digest
-// records; and flags every confirmed call that has ended without an outcome
-// (outcome_missing), for the staff area. It is idempotent and runs in one
+// records; flags every confirmed call that has ended without an outcome
+// (outcome_missing), for the staff area; and, on PostgreSQL, folds the
+// dashboard's roll-up parts into their rows. It is idempotent and runs in one
 // transaction.
 func (s *Store) CleanUp(ctx context.Context) (models.CleanupResult, error) {
 	ctx = s.withTxNow(ctx)
@@ -136,7 +137,12 @@ func (s *Store) CleanUp(ctx context.Context) (models.CleanupResult, error) {
 			}
 			*st.n = res.RowsAffected
 		}
-		return nil
+		if s.dialect != DialectPostgres {
+			return nil
+		}
+		var err error
+		r.StatsFolded, err = foldStatsParts(tx)
+		return err
 	})
 	if err != nil {
 		return models.CleanupResult{}, err

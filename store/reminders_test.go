@@ -367,6 +367,9 @@ func TestCleanUp_RemovesExpiredRowsAndFlagsMissingOutcomes(t *testing.T) {
 			t.Fatalf("clean-up: %v", err)
 		}
 		want := models.CleanupResult{IdempotencyKeys: 1, OutcomesMissing: 1, Sessions: 1, LoginAttempts: 1, DigestMarks: 1}
+		if dialect == store.DialectPostgres {
+			want.StatsFolded = 1 // the booked call's date and title, counted in its connection's part
+		}
 		if res != want {
 			t.Errorf("clean-up = %+v, want %+v", res, want)
 		}

@@ -73,7 +73,7 @@ func (s *Store) stats(ctx context.Context, p Period, raw bool) (*Stats, error) {
 	}
 	err := s.read.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		steps := []func(*gorm.DB) error{
-			func(tx *gorm.DB) error { return rolledUp(tx, st, get) },
+			func(tx *gorm.DB) error { return rolledUp(tx, s.dialect, st, get) },
 			func(tx *gorm.DB) error { return s.callCounts(tx, st) },
 			func(tx *gorm.DB) error { return mailHealth(tx, &st.Mail) },
 		}
@@ -104,7 +104,7 @@ func (s *Store) stats(ctx context.Context, p Period, raw bool) (*Stats, error) {
 
 // rolledUp adds the period's rows of stats_daily: a few rows per day
 // (one per target title), whatever the number of leads.
-func rolledUp(tx *gorm.DB, st *Stats, get func(string) *models.TitleStats) error {
+func rolledUp(tx *gorm.DB, dialect string, st *Stats, get func(string) *models.TitleStats) error {
 	week := map[string]int{}
 	for i, w := range st.Weeks {
 		for d := w.Start; d.Before(w.End); d = addDays(d, 1) {
@@ -117,11 +117,13 @@ func rolledUp(tx *gorm.DB, st *Stats, get func(string) *models.TitleStats) error
 	if err != nil {
 		return err
 	}
-	parts, err := statsParts(tx, weeks.FirstDay(), weeks.End.Format(time.DateOnly))
-	if err != nil {
-		return err
+	if dialect == DialectPostgres { // parts exist only there (rollup_parts.go)
+		parts, err := statsParts(tx, weeks.FirstDay(), weeks.End.Format(time.DateOnly))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, parts...)
 	}
-	rows = append(rows, parts...)
 	first, end := st.Period.FirstDay(), st.Period.End.Format(time.DateOnly)
 	for _, r := range rows {
 		wk, ok := week[r.Day]
