@@ -210,7 +210,7 @@ func (s *Store) Availability(ctx context.Context, hostID uint) (models.Availabil
 // SetAvailability validates cfg and saves it: the shared settings for all
 // hosts, the weekly hours, overrides and cap for cfg.HostID (0: first host).
 func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConfig) (models.AvailabilityConfig, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	verr := &models.ValidationError{}
 	bs := cfg.BookingSettings
 	switch {
@@ -246,7 +246,7 @@ func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConf
 		ws := models.ParseHours(f+".hours", o.Hours, verr)
 		overrides = append(overrides, models.AvailabilityOverride{Date: o.Date, HoursJSON: encodeJSON(models.ToHours(ws))})
 	}
-	upd := map[string]any{"weekly_json": encodeJSON(weekly.ToJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": txTime(ctx)}
+	upd := map[string]any{"weekly_json": encodeJSON(weekly.ToJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": now}
 	if cfg.Meeting != nil {
 		m := checkMeeting(verr, *cfg.Meeting)
 		upd["meeting_kind"], upd["meeting_url"], upd["meeting_address"] = m.Kind, m.URL, m.Address

@@ -97,11 +97,10 @@ func (s *Store) StaffBookingByID(ctx context.Context, id uint) (*models.StaffBoo
 // booking.completed or booking.no_show with its actor in the same
 // transaction, and clears the missing-outcome flag.
 func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, actor *models.User) (*models.StaffBooking, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	if outcome != models.OutcomeCompleted && outcome != models.OutcomeNoShow {
 		return nil, models.Invalid("outcome", "must be completed or no_show")
 	}
-	now := txTime(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var b models.Booking
 		if err := s.lockRows(tx.Where("id = ?", bookingID)).Take(&b).Error; err != nil {

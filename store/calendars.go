@@ -245,11 +245,10 @@ func (s *Store) SaveCalendarRead(ctx context.Context, sourceID uint, busy []mode
 // RecordCalendarFailure notes that reading source sourceID failed with msg;
 // its last good busy times stay in force.
 func (s *Store) RecordCalendarFailure(ctx context.Context, sourceID uint, msg string) error {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	if len(msg) > 500 {
 		msg = msg[:497] + "..."
 	}
-	now := txTime(ctx)
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		return tx.Model(&models.CalendarSource{}).Where("id = ?", sourceID).
 			Updates(map[string]any{"last_error": msg, "last_attempt_at": now}).Error

@@ -47,13 +47,16 @@ func (dbTimeSerializer) Value(_ context.Context, _ *schema.Field, _ reflect.Valu
 type txNowKey struct{}
 
 // withTxNow stamps ctx with the store's clock, unless it already carries a
-// time: a transaction reads the clock once, so every row it writes (created
-// and updated times, events, due times of reminders) carries the same time.
-func (s *Store) withTxNow(ctx context.Context) context.Context {
-	if _, ok := ctx.Value(txNowKey{}).(time.Time); ok {
-		return ctx
+// time, and returns that time: a transaction reads the clock once, so every
+// row it writes (created and updated times, events, due times of
+// reminders) carries the same time. A method that needs the time before its
+// transaction starts stamps ctx itself; runTx stamps every other.
+func (s *Store) withTxNow(ctx context.Context) (context.Context, time.Time) {
+	if t, ok := ctx.Value(txNowKey{}).(time.Time); ok {
+		return ctx, t
 	}
-	return context.WithValue(ctx, txNowKey{}, s.Now())
+	t := s.Now()
+	return context.WithValue(ctx, txNowKey{}, t), t
 }
 
 // txNow is the time the transaction tx started, as stamped by runTx; outside
@@ -67,8 +70,3 @@ func (s *Store) txNow(tx *gorm.DB) time.Time {
 	return s.Now()
 }
 
-// txTime is the time withTxNow stamped on ctx.
-func txTime(ctx context.Context) time.Time {
-	t, _ := ctx.Value(txNowKey{}).(time.Time)
-	return t
-}

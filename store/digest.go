@@ -109,9 +109,8 @@ func digestLeads(tx *gorm.DB, from, to time.Time) ([]models.DigestLead, error) {
 // dashboard's roll-up parts into their rows. It is idempotent and runs in one
 // transaction.
 func (s *Store) CleanUp(ctx context.Context) (models.CleanupResult, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	var r models.CleanupResult
-	now := txTime(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		dayAgo := now.Add(-24 * time.Hour)
 		oldDigest := digestKeyPrefix + now.In(s.loc).AddDate(0, 0, -30).Format(time.DateOnly)

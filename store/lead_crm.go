@@ -194,7 +194,7 @@ const maxNoteLen = 10000
 // transaction. An empty or overlong body is a ValidationError; an unknown
 // or erased lead ErrNotFound.
 func (s *Store) AddNote(ctx context.Context, leadID uint, body string, author *models.User) (*models.NoteRow, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	verr := &models.ValidationError{}
 	body = models.CheckMultiline(verr, "body", body, maxNoteLen)
 	if body == "" {
@@ -203,7 +203,7 @@ func (s *Store) AddNote(ctx context.Context, leadID uint, body string, author *m
 	if err := verr.Err(); err != nil {
 		return nil, err
 	}
-	n := &models.Note{LeadID: leadID, AuthorID: author.ID, Body: body, CreatedAt: txTime(ctx)}
+	n := &models.Note{LeadID: leadID, AuthorID: author.ID, Body: body, CreatedAt: now}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var live int64
 		if err := tx.Model(&models.Lead{}).Where("id = ? AND erased_at IS NULL", leadID).Count(&live).Error; err != nil {

@@ -157,7 +157,6 @@ func accountLimits() []models.SignInLimit {
 // account is locked out from every address, until when, for the staff
 // users page; the attempt itself was recorded by reserveLogin.
 func (s *Store) countLoginFailure(ctx context.Context, email string, u *models.User) error {
-	ctx = s.withTxNow(ctx)
 	if u == nil {
 		return nil
 	}

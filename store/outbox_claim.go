@@ -29,11 +29,10 @@ func outboxStatuses() []string {
 // until then, in this process or another (SKIP LOCKED on PostgreSQL, the
 // single writer on SQLite). Rows come oldest due first.
 func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]models.OutboxMessage, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	if limit <= 0 {
 		return nil, nil
 	}
-	now := txTime(ctx)
 	until := now.Add(lease).Round(time.Microsecond)
 	var rows []models.OutboxMessage
 	err := s.tx(ctx, func(tx *gorm.DB) error {
@@ -165,12 +164,12 @@ func (s *Store) MarkOutboxRetry(ctx context.Context, m models.OutboxMessage, err
 // when not empty, replaces the last error. Rows the caller no longer holds
 // are left alone.
 func (s *Store) ReleaseOutbox(ctx context.Context, rows []models.OutboxMessage, errText string) error {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	if len(rows) == 0 {
 		return nil
 	}
 	upd := map[string]any{
-		"status": models.OutboxPending, "claimed_until": nil, "attempts": gorm.Expr("attempts - 1"), "updated_at": txTime(ctx),
+		"status": models.OutboxPending, "claimed_until": nil, "attempts": gorm.Expr("attempts - 1"), "updated_at": now,
 	}
 	if errText != "" {
 		upd["last_error"] = errText
@@ -191,8 +190,8 @@ func (s *Store) ReleaseOutbox(ctx context.Context, rows []models.OutboxMessage, 
 // go to another sender soon after. Rows already recorded, or taken over by
 // another sender, are left alone.
 func (s *Store) RenewOutbox(ctx context.Context, rows []models.OutboxMessage, lease time.Duration) (time.Time, error) {
-	ctx = s.withTxNow(ctx)
-	until := txTime(ctx).Add(lease).Round(time.Microsecond)
+	ctx, now := s.withTxNow(ctx)
+	until := now.Add(lease).Round(time.Microsecond)
 	if len(rows) == 0 {
 		return until, nil
 	}
@@ -211,8 +210,7 @@ func (s *Store) RenewOutbox(ctx context.Context, rows []models.OutboxMessage, le
 // reset, and wakes the sender (admin action). ErrNotFound when there is no
 // such email; a ValidationError when it has not failed.
 func (s *Store) RetryOutbox(ctx context.Context, id uint) error {
-	ctx = s.withTxNow(ctx)
-	now := txTime(ctx)
+	ctx, now := s.withTxNow(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var m models.OutboxMessage
 		if err := s.lockRows(tx.Where("id = ?", id)).Take(&m).Error; err != nil {

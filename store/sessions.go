@@ -65,8 +65,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 // CreateSession starts a new session for user u, with a fresh random id
 // (so no id chosen before sign-in survives it) and its own CSRF token.
 func (s *Store) CreateSession(ctx context.Context, u *models.User, ip, userAgent string) (*models.NewSession, error) {
-	ctx = s.withTxNow(ctx)
-	now := txTime(ctx)
+	ctx, now := s.withTxNow(ctx)
 	token := RandomToken(32)
 	if len(userAgent) > 300 {
 		userAgent = userAgent[:300]

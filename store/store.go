@@ -315,7 +315,8 @@ func (s *Store) bookingTx(ctx context.Context, fn func(tx *gorm.DB) error) error
 
 func (s *Store) runTx(ctx context.Context, keepsReads bool, fn func(tx *gorm.DB) error) error {
 	queued := &webhooksQueued{}
-	ctx = context.WithValue(s.withTxNow(ctx), webhooksQueuedKey{}, queued)
+	ctx, _ = s.withTxNow(ctx)
+	ctx = context.WithValue(ctx, webhooksQueuedKey{}, queued)
 	var err error
 	if s.group != nil {
 		err = s.group.do(ctx, keepsReads, fn)

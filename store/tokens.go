@@ -23,14 +23,14 @@ const tokenTouchEvery = time.Minute
 // returns it. Only its SHA-256 hash is stored: this is the one time the
 // token can be seen. A disabled user gets a ValidationError.
 func (s *Store) CreateAPIToken(ctx context.Context, userID uint, name string) (string, *models.APIToken, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	verr := &models.ValidationError{}
 	name = models.CheckText(verr, "name", name, 1, 120)
 	if err := verr.Err(); err != nil {
 		return "", nil, err
 	}
 	token := apiTokenPrefix + RandomToken(32)
-	row := &models.APIToken{UserID: userID, Name: name, TokenHash: hashToken(token), CreatedAt: txTime(ctx)}
+	row := &models.APIToken{UserID: userID, Name: name, TokenHash: hashToken(token), CreatedAt: now}
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var u models.User
 		if err := tx.Where("id = ?", userID).Take(&u).Error; err != nil {
@@ -54,7 +54,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID uint, name string) (s
 // belongs to and records when it was last used. Any miss is ErrNotFound,
 // saying nothing about why.
 func (s *Store) UserByAPIToken(ctx context.Context, token string) (*models.User, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	if !strings.HasPrefix(token, apiTokenPrefix) || len(token) > 200 {
 		return nil, models.ErrNotFound
 	}
@@ -73,7 +73,6 @@ func (s *Store) UserByAPIToken(ctx context.Context, token string) (*models.User,
 	if u.Disabled {
 		return nil, models.ErrNotFound
 	}
-	now := txTime(ctx)
 	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) >= tokenTouchEvery {
 		err := s.tx(ctx, func(tx *gorm.DB) error {
 			return tx.Model(&models.APIToken{}).Where("id = ?", row.ID).Update("last_used_at", now).Error

@@ -29,30 +29,33 @@ func (s *Store) CreateUser(ctx context.Context, n models.NewUser) (*models.User,
 	if n.Host {
 		u.WeeklyJSON = encodeJSON(models.DefaultWeekly().ToJSON())
 	}
-	err = s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Create(u).Error; err != nil {
-			if isUniqueViolation(err) {
-				return models.Invalid("email", "is already a staff user")
-			}
-			return err
-		}
-		actor := n.Actor
-		if actor == "" {
-			actor = models.ActorSystem
-		}
-		if err := s.addEvent(tx, 0, 0, "user.created", actor, map[string]any{
-			"user_id": u.ID, "role": u.Role, "host": u.Host}); err != nil {
-			return err
-		}
-		if n.Host {
-			return s.bumpAvailability(tx)
-		}
-		return nil
-	})
-	if err != nil {
+	actor := n.Actor
+	if actor == "" {
+		actor = models.ActorSystem
+	}
+	if err := s.tx(ctx, func(tx *gorm.DB) error { return s.insertUser(tx, u, actor) }); err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// insertUser writes a new staff user and its user.created event in tx; a
+// host also changes what is offered. An email already taken is a 422.
+func (s *Store) insertUser(tx *gorm.DB, u *models.User, actor string) error {
+	if err := tx.Create(u).Error; err != nil {
+		if isUniqueViolation(err) {
+			return models.Invalid("email", "is already a staff user")
+		}
+		return err
+	}
+	if err := s.addEvent(tx, 0, 0, "user.created", actor, map[string]any{
+		"user_id": u.ID, "role": u.Role, "host": u.Host}); err != nil {
+		return err
+	}
+	if u.Host {
+		return s.bumpAvailability(tx)
+	}
+	return nil
 }
 
 // SetPassword gives the user with email a new password, after the rules of
@@ -77,7 +80,7 @@ func (s *Store) SetUserPassword(ctx context.Context, id uint, ch models.Password
 }
 
 func (s *Store) changePassword(ctx context.Context, u *models.User, ch models.PasswordChange) (revoked int, err error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	if err := models.CheckPassword(ch.Password, u.Email, u.Name); err != nil {
 		return 0, err
 	}
@@ -89,7 +92,6 @@ func (s *Store) changePassword(ctx context.Context, u *models.User, ch models.Pa
 	if actor == "" {
 		actor = models.ActorSystem
 	}
-	now := txTime(ctx)
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Model(&models.User{}).Where("id = ?", u.ID).Updates(map[string]any{
 			"password_hash": hash, "failed_logins": 0, "locked_until": nil, "updated_at": now,
@@ -177,6 +179,8 @@ func (s *Store) AdminExists(ctx context.Context) (bool, error) {
 // that by itself), so exactly one admin is created and every caller
 // succeeds.
 func (s *Store) EnsureFirstAdmin(ctx context.Context, email, password string) (bool, error) {
+	// A cheap look first: with an admin in place (every start but the
+	// first) nothing is hashed. The transaction below checks again.
 	if ok, err := s.AdminExists(ctx); err != nil || ok {
 		return false, err
 	}
@@ -216,11 +220,7 @@ func (s *Store) EnsureFirstAdmin(ctx context.Context, email, password string) (b
 		switch {
 		case errors.Is(err, gorm.ErrRecordNotFound):
 			u = models.User{Email: email, Name: n.Name, Role: models.RoleAdmin, PasswordHash: hash, WeeklyJSON: "{}"}
-			if err := tx.Create(&u).Error; err != nil {
-				return err
-			}
-			if err := s.addEvent(tx, 0, 0, "user.created", models.ActorSystem, map[string]any{
-				"user_id": u.ID, "role": u.Role, "host": u.Host}); err != nil {
+			if err := s.insertUser(tx, &u, models.ActorSystem); err != nil {
 				return err
 			}
 		case err != nil:

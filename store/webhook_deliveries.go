@@ -48,11 +48,10 @@ func (s *Store) signalWebhooks() {
 // (those the caller is already sending to) are left out. Rows come oldest
 // first.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease time.Duration, skip []uint) ([]models.WebhookDelivery, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	if limit <= 0 {
 		return nil, nil
 	}
-	now := txTime(ctx)
 	until := now.Add(lease).Round(time.Microsecond)
 	var rows []models.WebhookDelivery
 	still := func(q *gorm.DB) *gorm.DB {
@@ -91,8 +90,7 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, limit int, lease tim
 // and, when it was failing, makes its whole backlog due at once.
 // ErrDeliveryClaimLost when the caller no longer holds the delivery.
 func (s *Store) RecordWebhookAttempt(ctx context.Context, a models.DeliveryAttempt) error {
-	ctx = s.withTxNow(ctx)
-	now := txTime(ctx)
+	ctx, now := s.withTxNow(ctx)
 	d := a.Delivery
 	upd := map[string]any{
 		"status": a.Status, "claimed_until": nil, "last_status_code": a.StatusCode,
@@ -162,11 +160,10 @@ func flushWebhook(tx *gorm.DB, id uint, now time.Time) error {
 // never sent (the webhook was paused meanwhile, or the sender stopped).
 // Rows the caller no longer holds are left alone.
 func (s *Store) ReleaseWebhookDeliveries(ctx context.Context, rows []models.WebhookDelivery, next time.Time) error {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	if len(rows) == 0 {
 		return nil
 	}
-	now := txTime(ctx)
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		for _, d := range rows {
 			err := tx.Model(&models.WebhookDelivery{}).Where("id = ? AND status = ? AND attempts = ?", d.ID, models.DeliverySending, d.Attempts).
@@ -187,8 +184,7 @@ func (s *Store) ReleaseWebhookDeliveries(ctx context.Context, rows []models.Webh
 // ErrNotFound when the webhook has no such delivery; a ValidationError
 // while it is being sent or after it was withdrawn.
 func (s *Store) RetryWebhookDelivery(ctx context.Context, webhookID, id uint) error {
-	ctx = s.withTxNow(ctx)
-	now := txTime(ctx)
+	ctx, now := s.withTxNow(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		var d models.WebhookDelivery
 		if err := s.lockRows(tx.Where("id = ? AND webhook_id = ?", id, webhookID)).Take(&d).Error; err != nil {

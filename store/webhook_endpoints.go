@@ -21,12 +21,12 @@ func (s *Store) SetWebhookRenderer(r models.WebhookRenderer) { s.webhookRender =
 // CreateWebhook stores a new webhook with a fresh secret. Events must be
 // known types or ["*"] (ValidationError on "events").
 func (s *Store) CreateWebhook(ctx context.Context, in models.WebhookInput, actor *models.User) (*models.Webhook, error) {
-	ctx = s.withTxNow(ctx)
+	ctx, now := s.withTxNow(ctx)
 	events, err := webhookEvents(in.Events)
 	if err != nil {
 		return nil, err
 	}
-	w := &models.Webhook{URL: in.URL, Events: events, Secret: models.NewWebhookSecret(), CreatedAt: txTime(ctx), CreatedBy: actorName(actor)}
+	w := &models.Webhook{URL: in.URL, Events: events, Secret: models.NewWebhookSecret(), CreatedAt: now, CreatedBy: actorName(actor)}
 	if err := s.tx(ctx, func(tx *gorm.DB) error { return tx.Create(w).Error }); err != nil {
 		return nil, err
 	}
@@ -90,8 +90,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id uint) error {
 // disabling and the failure count, and its pending deliveries go out at
 // once. ErrNotFound when there is none.
 func (s *Store) EnableWebhook(ctx context.Context, id uint) error {
-	ctx = s.withTxNow(ctx)
-	now := txTime(ctx)
+	ctx, now := s.withTxNow(ctx)
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&models.Webhook{}).Where("id = ?", id).Updates(map[string]any{
 			"disabled_at": nil, "disabled_reason": "", "failures": 0, "failing_since": nil, "paused_until": nil,
