@@ -21,9 +21,8 @@ type newUserForm struct {
 // userRow is one user as the users table shows it.
 type userRow struct {
 	models.User
-	CanSignIn bool // has a password (the default host has none)
-	Locked    bool // too many failed sign-ins just now
-	Tokens    int  // live API tokens
+	Locked bool // too many failed sign-ins just now
+	Tokens int  // live API tokens
 }
 
 // adminUsers lists staff users and live API tokens (GET /admin/users).
@@ -52,8 +51,8 @@ func (s *Server) renderUsers(c *gin.Context, status int, form newUserForm, errs 
 	// visitors can book before any coach has hours. It is shown apart.
 	var rows, team []userRow
 	for _, u := range users {
-		r := userRow{User: u, CanSignIn: u.PasswordHash != "", Locked: u.LockedUntil != nil && u.LockedUntil.After(now), Tokens: live[u.ID]}
-		if !r.CanSignIn {
+		r := userRow{User: u, Locked: u.LockedUntil != nil && u.LockedUntil.After(now), Tokens: live[u.ID]}
+		if u.PasswordHash == "" {
 			team = append(team, r)
 			continue
 		}
