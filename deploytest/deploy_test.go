@@ -109,7 +109,7 @@ func startSite(t *testing.T) *site {
 	t.Cleanup(func() { s.db.Close() })
 	s.mail = startMailpit(t, tl.mailpit)
 
-	caddyAddr := freeAddr(t)
+	caddyAddr := storetest.FreeAddr(t)
 	s.base = "http://" + caddyAddr
 	s.env = compose.replicaEnv(t,
 		// Docker secrets: the test passes the values themselves.
@@ -135,7 +135,7 @@ func startSite(t *testing.T) *site {
 	seedHost(t, dbURL)
 
 	for i := range 3 {
-		r := &replica{name: "callbook-" + string(rune('1'+i)), addr: freeAddr(t)}
+		r := &replica{name: "callbook-" + string(rune('1'+i)), addr: storetest.FreeAddr(t)}
 		s.replicas = append(s.replicas, r)
 		s.start(r)
 	}
@@ -149,7 +149,7 @@ func startSite(t *testing.T) *site {
 		"CALLBOOK_UPSTREAM_1":  s.replicas[0].addr,
 		"CALLBOOK_UPSTREAM_2":  s.replicas[1].addr,
 		"CALLBOOK_UPSTREAM_3":  s.replicas[2].addr,
-		"CALLBOOK_CADDY_ADMIN": freeAddr(t), // not 2019: runs side by side
+		"CALLBOOK_CADDY_ADMIN": storetest.FreeAddr(t), // not 2019: runs side by side
 	})
 	caddyEnv = append(caddyEnv, "HOME="+caddyHome, "XDG_DATA_HOME="+caddyHome, "XDG_CONFIG_HOME="+caddyHome)
 	caddyfile, err := filepath.Abs(filepath.Join(deployDir, "Caddyfile"))

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // mailpit is a Mailpit (github.com/axllent/mailpit) the test runs as the
@@ -23,8 +25,8 @@ type mailpit struct {
 // outside lookups (no version check, no reverse DNS).
 func startMailpit(t *testing.T, bin string) *mailpit {
 	t.Helper()
-	m := &mailpit{smtpAddr: freeAddr(t)}
-	web := freeAddr(t)
+	m := &mailpit{smtpAddr: storetest.FreeAddr(t)}
+	web := storetest.FreeAddr(t)
 	m.api = "http://" + web
 	m.proc = startProc(t, "mailpit", bin, nil, "--smtp", m.smtpAddr, "--listen", web,
 		"--database", filepath.Join(t.TempDir(), "mailpit.db"), "--max", "0",

@@ -9,8 +9,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/callbook/callbook/store/storetest"
 )
 
 // proc is one process the test started, logging to a file.
@@ -98,13 +96,6 @@ func (p *proc) tail() string {
 		s = "…" + s[len(s)-6000:]
 	}
 	return s
-}
-
-// freeAddr returns a loopback address nothing listens on (yet), outside
-// the range outgoing connections take their ports from.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	return storetest.FreeAddr(t)
 }
 
 // waitFor checks cond every 50 ms until it holds, failing the test with

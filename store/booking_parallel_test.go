@@ -211,15 +211,21 @@ func TestBookSlot_PostgresBookingDoesNotWaitForAnotherTimeOfItsHost(t *testing.T
 }
 
 // lockWaitIn is closed once a connection of the store's application name
-// app waits for a lock held by another transaction.
+// app waits for a lock held by another transaction. It polls PostgreSQL's
+// own view of the sessions (no clock to inject: the wait is the server's).
+// A failing poll never counts as a wait: the channel then stays open and
+// the caller's deadline fails the test.
 func lockWaitIn(s *store.Store, app string) <-chan struct{} {
 	blocked := make(chan struct{})
 	go func() {
-		defer close(blocked)
 		for {
 			var n int64
 			if err := s.ReadDB().Raw("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'", app).
-				Scan(&n).Error; err != nil || n > 0 {
+				Scan(&n).Error; err != nil {
+				return
+			}
+			if n > 0 {
+				close(blocked)
 				return
 			}
 			time.Sleep(5 * time.Millisecond)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/callbook/callbook/store/storetest"
 )
 
 func mustGet(t *testing.T, url string, headers ...string) (int, string) {
@@ -30,7 +32,7 @@ func mustGet(t *testing.T, url string, headers ...string) (int, string) {
 // token for them, and the metrics listener closes with the service.
 func TestServe_MetricsOnTheirOwnListener(t *testing.T) {
 	clearEnv(t)
-	metricsAddr := freePort(t)
+	metricsAddr := storetest.FreeAddr(t)
 	t.Setenv("CALLBOOK_DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "callbook.db"))
 	t.Setenv("CALLBOOK_METRICS_ADDR", metricsAddr)
 	srv := serveInProcess(t)

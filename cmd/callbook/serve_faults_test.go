@@ -146,7 +146,7 @@ func TestServe_WaitsForADatabaseThatIsDownAtStart(t *testing.T) {
 // Stopped while still waiting for its database, serve exits 0 at once.
 func TestServe_StopsCleanlyWhileWaitingForTheDatabase(t *testing.T) {
 	clearEnv(t)
-	t.Setenv("CALLBOOK_DATABASE_URL", "postgres://callbook@"+freePort(t)+"/callbook?sslmode=disable")
+	t.Setenv("CALLBOOK_DATABASE_URL", "postgres://callbook@"+storetest.FreeAddr(t)+"/callbook?sslmode=disable")
 	t.Setenv("CALLBOOK_SECRET", "a-test-secret-that-is-long-enough-1234")
 	srv := serveInProcess(t)
 	waitStatus(t, srv.base+"/readyz", http.StatusServiceUnavailable, 20*time.Second, srv.logs)

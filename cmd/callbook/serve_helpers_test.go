@@ -5,13 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // syncBuffer collects serve's log from its goroutines.
@@ -31,17 +32,6 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 type lazyText func() string
 
 func (d lazyText) String() string { return d() }
-
-// freePort returns a local port nothing listens on (yet).
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // statusOf GETs url and returns the status, or 0 when nothing answers.
 func statusOf(url string) int {
@@ -135,7 +125,7 @@ func serveBinary(t *testing.T, bin string, env ...string) *served {
 }
 
 func newServed(t *testing.T) *served {
-	addr := freePort(t)
+	addr := storetest.FreeAddr(t)
 	return &served{addr: addr, base: "http://" + addr, logs: &syncBuffer{}, exited: make(chan struct{})}
 }
 
