@@ -69,4 +69,3 @@ func (s *Store) txNow(tx *gorm.DB) time.Time {
 	}
 	return s.Now()
 }
-
