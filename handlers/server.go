@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
@@ -53,6 +54,10 @@ type Options struct {
 	BaseURL        string
 	RateLimit      int      // submissions per client IP per minute; 0: off
 	TrustedProxies []string // CIDRs whose X-Forwarded-For is believed
+	// Require2FA says who must sign in with a second factor: a
+	// models.Require2FA value (CALLBOOK_REQUIRE_2FA); empty is off.
+	Require2FA string
+
 	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
 	// none: no page may be framed.
 	EmbedOrigins []string
@@ -95,6 +100,10 @@ type Server struct {
 	trusted []netip.Prefix
 	// embedOrigins may frame /embed/… (canonical origins).
 	embedOrigins []string
+	// require2FA: who must have a second factor (models.Require2FA…).
+	require2FA string
+	// webauthn checks passkeys for the base URL's host and origin.
+	webauthn *webauthn.WebAuthn
 
 	engine *gin.Engine
 }
@@ -111,7 +120,10 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
 		mailPause: opts.MailPause, noMailServer: opts.NoMailServer, clock: opts.Clock, log: opts.Log,
-		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
+		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https", require2FA: opts.Require2FA,
+	}
+	if s.webauthn, err = newWebAuthn(base); err != nil {
+		return nil, err
 	}
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
 		s.webhookTargets = httpsOnly

@@ -53,6 +53,8 @@ type config struct {
 	// every other request is still served, so a load balancer stops sending
 	// new requests before the listener closes.
 	ShutdownDelay time.Duration
+	// Require2FA says who must sign in with a second factor (models.Require2FA…).
+	Require2FA string
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -85,6 +87,7 @@ var settings = []setting{
 	{"CALLBOOK_WEBHOOK_ALLOW_PRIVATE", "false", "allow webhook targets on http and on loopback or private addresses", applyWebhookAllowPrivate},
 	{"CALLBOOK_CALENDAR_ALLOW_PRIVATE", "false", "allow calendar sources on loopback or private addresses, such as a company's own CalDAV server", applyCalendarAllowPrivate},
 	{"CALLBOOK_SHUTDOWN_DELAY", "5s", "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes; 0 closes it at once", applyShutdownDelay},
+	{"CALLBOOK_REQUIRE_2FA", "admins", "who must sign in with a second factor (authenticator app or passkey): admins, all or off", applyRequire2FA},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -351,6 +354,11 @@ func applyProxies(c *config, v string) error {
 		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	return nil
+}
+
+func applyRequire2FA(c *config, v string) (err error) {
+	c.Require2FA, err = models.ParseRequire2FA(v)
+	return err
 }
 
 func applyLogFormat(c *config, v string) error {

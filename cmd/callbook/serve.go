@@ -187,7 +187,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		WebhookTargets: func(ctx context.Context, u string) error {
 			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)
 		},
-		EmbedOrigins: cfg.EmbedOrigins,
+		EmbedOrigins: cfg.EmbedOrigins, Require2FA: cfg.Require2FA,
 	})
 	if err != nil {
 		return fail(err)
