@@ -32,7 +32,7 @@ func TestLoadConfig_DefaultsMatchTheContract(t *testing.T) {
 		c.SMTPURL != "" || c.MailFrom != "Callbook <no-reply@localhost>" || c.Timezone.String() != "America/New_York" ||
 		c.Tick != time.Minute || c.RateLimit != 30 || c.LogFormat != "text" || len(c.Reminders) != 2 ||
 		c.Reminders[0].Label != "24h" || c.Reminders[1].Before != time.Hour || c.DigestCron != "0 8 * * 1-5" ||
-		c.ShutdownDelay != 5*time.Second {
+		c.ShutdownDelay != 5*time.Second || c.Require2FA != "admins" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -104,6 +104,7 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_EMBED_ORIGINS":          "https://a.example,https://b.example/careers",
 		"CALLBOOK_SHUTDOWN_DELAY":         "soon",
 		"CALLBOOK_CALENDAR_ALLOW_PRIVATE": "sometimes",
+		"CALLBOOK_REQUIRE_2FA":            "admin",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
