@@ -60,7 +60,7 @@ func (s *Server) routes() {
 	r.POST("/admin/login", s.loginSubmit)
 	r.GET("/admin/login/code", s.codePage)
 	r.POST("/admin/login/code", s.codeSubmit)
-	r.POST("/admin/login/passkey/options", s.passkeyLoginOptions)
+	r.POST("/admin/login/passkey/options", s.rateLimited, s.passkeyLoginOptions)
 	r.POST("/admin/login/passkey", s.passkeyLogin)
 	staff := r.Group("/admin", s.requireStaff)
 	staff.POST("/logout", s.logout)
