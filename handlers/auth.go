@@ -197,7 +197,7 @@ func (s *Server) loginPage(c *gin.Context) {
 }
 
 func (s *Server) renderLogin(c *gin.Context, status int, email, next, msg string) {
-	s.render(c, status, "admin/login.html", gin.H{"Title": "Sign in", "Email": email, "Next": next, "Error": msg})
+	s.render(c, status, "admin/login.html", gin.H{"Title": "Sign in", "Email": email, "Next": next, "Error": msg, "Passkeys": s.webauthn != nil})
 }
 
 // loginSubmit checks the password, then completeSignIn asks for the

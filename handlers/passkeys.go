@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,14 +18,24 @@ import (
 )
 
 // newWebAuthn checks passkeys for the base URL: its host name is the
-// relying party id, its origin the only origin accepted.
-func newWebAuthn(base *url.URL) (*webauthn.WebAuthn, error) {
-	return webauthn.New(&webauthn.Config{
+// relying party id, its origin the only origin accepted. A base URL whose
+// host is an IP address cannot have passkeys (browsers need a domain):
+// nil, and the pages do not offer them.
+func newWebAuthn(base *url.URL, log *slog.Logger) *webauthn.WebAuthn {
+	w, err := webauthn.New(&webauthn.Config{
 		RPDisplayName: "Callbook",
 		RPID:          base.Hostname(),
 		RPOrigins:     []string{base.Scheme + "://" + base.Host},
 	})
+	if err != nil {
+		log.Info("passkeys are off: the base URL's host must be a domain name", "base_url", base.String(), "err", err)
+		return nil
+	}
+	return w
 }
+
+// errNoPasskeys answers a passkey request on a site that cannot have them.
+var errNoPasskeys = &apiError{http.StatusNotFound, "not_found", "passkeys need CALLBOOK_BASE_URL to name the site by a domain name", nil}
 
 // passkeyUser is a staff user as the WebAuthn library sees them: the user
 // handle is "u" and the user's id, so a passkey sign-in finds its user.
@@ -52,6 +63,10 @@ type passkeyOptions struct {
 
 // passkeyAddOptions begins adding a passkey for the signed-in user.
 func (s *Server) passkeyAddOptions(c *gin.Context) {
+	if s.webauthn == nil {
+		s.fail(c, errNoPasskeys)
+		return
+	}
 	u := staffUser(c)
 	ctx := c.Request.Context()
 	keys, err := s.store.Passkeys(ctx, u.ID)
@@ -106,6 +121,10 @@ func (s *Server) passkeySession(c *gin.Context, purpose string) (*models.SignInC
 // passkeyAdd finishes adding a passkey: the form carries the step, the
 // browser's answer (credential, as JSON) and the passkey's name.
 func (s *Server) passkeyAdd(c *gin.Context) {
+	if s.webauthn == nil {
+		s.fail(c, errNoPasskeys)
+		return
+	}
 	u := staffUser(c)
 	st, session, err := s.passkeySession(c, models.ChallengePasskeyAdd)
 	if err == nil && st.UserID != u.ID {
@@ -183,6 +202,10 @@ func (s *Server) passkeyRemove(c *gin.Context) {
 // passkeyLoginOptions begins a sign-in with a passkey: any passkey of this
 // site the browser holds, no email asked.
 func (s *Server) passkeyLoginOptions(c *gin.Context) {
+	if s.webauthn == nil {
+		s.fail(c, errNoPasskeys)
+		return
+	}
 	assertion, session, err := s.webauthn.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		s.fail(c, err)
@@ -196,6 +219,10 @@ func (s *Server) passkeyLoginOptions(c *gin.Context) {
 // the device by something they know or are).
 func (s *Server) passkeyLogin(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
+	if s.webauthn == nil {
+		s.fail(c, errNoPasskeys)
+		return
+	}
 	st, session, err := s.passkeySession(c, models.ChallengePasskeyLogin)
 	if errors.Is(err, models.ErrChallengeGone) {
 		s.renderLogin(c, http.StatusUnauthorized, "", staffHome, "The passkey sign-in took too long; try again.")

@@ -37,7 +37,7 @@ func (s *Server) renderSecurity(c *gin.Context, status int, data gin.H) {
 		return
 	}
 	data["Title"], data["Nav"], data["Factors"] = "Security", "security", f
-	data["PasskeyName"] = passkeyName(c.Request.UserAgent())
+	data["PasskeyName"], data["Passkeys"] = passkeyName(c.Request.UserAgent()), s.webauthn != nil
 	data["MustEnrol"] = models.MustHaveSecondFactor(s.require2FA, u) && !f.Any()
 	if f.TOTPPending {
 		secret, err := s.store.PendingTOTPSecret(ctx, u.ID)

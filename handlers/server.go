@@ -102,7 +102,8 @@ type Server struct {
 	embedOrigins []string
 	// require2FA: who must have a second factor (models.Require2FA…).
 	require2FA string
-	// webauthn checks passkeys for the base URL's host and origin.
+	// webauthn checks passkeys for the base URL's host and origin; nil
+	// when the base URL's host is an address, where browsers refuse them.
 	webauthn *webauthn.WebAuthn
 
 	engine *gin.Engine
@@ -122,9 +123,7 @@ func New(opts Options) (*Server, error) {
 		mailPause: opts.MailPause, noMailServer: opts.NoMailServer, clock: opts.Clock, log: opts.Log,
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https", require2FA: opts.Require2FA,
 	}
-	if s.webauthn, err = newWebAuthn(base); err != nil {
-		return nil, err
-	}
+	s.webauthn = newWebAuthn(base, s.log)
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
 		s.webhookTargets = httpsOnly
 	}
