@@ -17,7 +17,6 @@ import (
 const (
 	signInPassword = "password"
 	signInPasskey  = "passkey"
-	signInSSO      = "sso"
 )
 
 // securityPage is the staff area's Security page, the one page a user who
