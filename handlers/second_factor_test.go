@@ -282,3 +282,29 @@ func TestSecondFactor_RequiredUntilEnrolledByPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondFactor_PasskeyOnlyUserMustUseIt: an admin who must have a
+// second factor and whose only one is a passkey cannot sign in with the
+// password alone; where none is required, the password still works.
+func TestSecondFactor_PasskeyOnlyUserMustUseIt(t *testing.T) {
+	for _, policy := range []string{models.Require2FAAdmins, models.Require2FAOff} {
+		t.Run(policy, func(t *testing.T) {
+			e := newTestServer(t, "sqlite", func(o *Options) { o.Require2FA = policy })
+			st := e.mustStaff("boss@example.com", models.RoleAdmin)
+			if _, err := e.store.AddPasskey(t.Context(), st.User.ID, "Laptop", "cred-1", "{}"); err != nil {
+				t.Fatal(err)
+			}
+			w, _ := e.signInPassword("boss@example.com", staffPassword)
+			session := cookieValue(w.Header(), sessionCookie)
+			if policy == models.Require2FAOff {
+				if w.Code != http.StatusSeeOther || session == "" {
+					t.Fatalf("password sign-in with no second factor required: %d", w.Code)
+				}
+				return
+			}
+			if w.Code != http.StatusUnauthorized || session != "" || !strings.Contains(w.Body.String(), "Sign in with a passkey") {
+				t.Fatalf("password alone for a passkey-only admin: %d, session %q", w.Code, session)
+			}
+		})
+	}
+}

@@ -38,7 +38,8 @@ const (
 // short-lived cookie (store.SignInStepTTL), bound to the user. Otherwise
 // the session starts now; a user who must have a second factor and has
 // none lands on the Security page, the only page requireStaff lets them
-// use until they set one up.
+// use until they set one up. A user who must have one and whose only one
+// is a passkey must sign in with it: their password alone is refused.
 func (s *Server) completeSignIn(c *gin.Context, u *models.User, next string, method string) {
 	ctx := c.Request.Context()
 	f, err := s.store.SecondFactors(ctx, u.ID)
@@ -56,7 +57,15 @@ func (s *Server) completeSignIn(c *gin.Context, u *models.User, next string, met
 		c.Redirect(http.StatusSeeOther, signInStepPath+"/code")
 		return
 	}
-	if models.MustHaveSecondFactor(s.require2FA, u) && !f.Any() {
+	must := models.MustHaveSecondFactor(s.require2FA, u)
+	if must && method != signInPasskey && len(f.Passkeys) > 0 {
+		// Their only second factor is a passkey, which signs in alone;
+		// a password without it would be one factor.
+		s.renderLogin(c, http.StatusUnauthorized, "", next,
+			"Your account signs in with its passkey: choose \"Sign in with a passkey\". Lost it? An admin can reset your second factors.")
+		return
+	}
+	if must && !f.Any() {
 		next = securityPage
 	}
 	s.startSession(c, u, next)
