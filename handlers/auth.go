@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/store"
 )
 
 // Staff session cookie names. With an https base URL the cookie is Secure
@@ -203,16 +202,7 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if old, err := c.Cookie(s.sessionCookieName()); err == nil && old != "" {
-		_ = s.store.DeleteSession(c.Request.Context(), old)
-	}
-	ns, err := s.store.CreateSession(c.Request.Context(), u, c.ClientIP(), c.Request.UserAgent())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.setSessionCookie(c, ns.Token, int(store.SessionAbsolute.Seconds()))
-	c.Redirect(http.StatusSeeOther, next)
+	s.completeSignIn(c, u, next, "password")
 }
 
 // logout ends the session in the database and clears the cookie.
