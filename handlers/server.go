@@ -56,6 +56,9 @@ type Options struct {
 	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
 	// none: no page may be framed.
 	EmbedOrigins []string
+	// SSO lets staff sign in through an OpenID Connect identity provider;
+	// nil: password sign-in only.
+	SSO *SSOSettings
 }
 
 // MailRenderer is what the handlers need of the mailer: the calendar file of
@@ -95,6 +98,8 @@ type Server struct {
 	trusted []netip.Prefix
 	// embedOrigins may frame /embed/… (canonical origins).
 	embedOrigins []string
+	// sso signs staff in through an identity provider (nil: off).
+	sso *sso
 
 	engine *gin.Engine
 }
@@ -130,6 +135,9 @@ func New(opts Options) (*Server, error) {
 	s.metrics = newMetrics(reg)
 	if s.embedOrigins, err = ParseEmbedOrigins(strings.Join(opts.EmbedOrigins, ",")); err != nil {
 		return nil, fmt.Errorf("handlers: EmbedOrigins: %w", err)
+	}
+	if opts.SSO != nil {
+		s.sso = newSSO(*opts.SSO, s.absURL("/admin/oidc/callback"))
 	}
 	if opts.RateLimit > 0 {
 		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)
