@@ -196,12 +196,13 @@ func (s *Server) ssoStart(c *gin.Context) {
 // used at most once. ok is false when there is none, or it was changed or
 // has expired.
 func (s *Server) ssoFlowOf(c *gin.Context) (flow ssoFlow, ok bool) {
-	ck, err := c.Cookie(s.ssoCookieName())
-	if err != nil || ck == "" {
+	// Not c.Cookie, which would unescape the sealed value's '+' to ' '.
+	ck, err := c.Request.Cookie(s.ssoCookieName())
+	if err != nil || ck.Value == "" {
 		return flow, false
 	}
 	s.setSSOCookie(c, "")
-	plain, err := s.store.OpenFromBrowser(ssoCookiePurpose, ck)
+	plain, err := s.store.OpenFromBrowser(ssoCookiePurpose, ck.Value)
 	if err != nil || json.Unmarshal([]byte(plain), &flow) != nil || flow.State == "" {
 		return flow, false
 	}
