@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -11,100 +10,41 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
-	"github.com/zitadel/oidc/v3/pkg/op"
-
+	"github.com/callbook/callbook/handlers/ssotest"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
 )
 
 // The identity provider in these tests is zitadel's OpenID Connect
-// provider (pkg/op with its example storage and login page), served on a
-// loopback port; Callbook is served on another, and a browser with a
-// cookie jar goes back and forth between them.
+// provider (ssotest), served on a loopback port; Callbook is served on
+// another, and a browser with a cookie jar goes back and forth between them.
 
-const (
-	idpClientID     = "callbook"
-	idpClientSecret = "idp-client-secret"
-	idpPassword     = "idp-password"
-)
-
-// idpUsers are the provider's accounts, by username.
-var idpUsers = map[string]*storage.User{
-	"ana":     {Email: "Ana@Firm.Test", EmailVerified: true, FirstName: "Ana", LastName: "Lima"},
-	"bo":      {Email: "bo@firm.test", EmailVerified: false, FirstName: "Bo", LastName: "Berg"},
-	"newbie":  {Email: "New.Person@Partner.Test", EmailVerified: true, FirstName: "New", LastName: "Person"},
-	"dora":    {Email: "dora@firm.test", EmailVerified: true, FirstName: "Dora", LastName: "Diaz"},
-	"outside": {Email: "eve@elsewhere.test", EmailVerified: true, FirstName: "Eve", LastName: "Else"},
+// idpAccounts are the provider's accounts.
+var idpAccounts = []ssotest.Account{
+	{Username: "ana", Email: "Ana@Firm.Test", EmailVerified: true, FirstName: "Ana", LastName: "Lima"},
+	{Username: "bo", Email: "bo@firm.test", EmailVerified: false, FirstName: "Bo", LastName: "Berg"},
+	{Username: "newbie", Email: "New.Person@Partner.Test", EmailVerified: true, FirstName: "New", LastName: "Person"},
+	{Username: "dora", Email: "dora@firm.test", EmailVerified: true, FirstName: "Dora", LastName: "Diaz"},
+	{Username: "outside", Email: "eve@elsewhere.test", EmailVerified: true, FirstName: "Eve", LastName: "Else"},
 }
-
-type idpUserStore struct{}
-
-func (idpUserStore) GetUserByID(id string) *storage.User { return idpUserStore{}.GetUserByUsername(id) }
-func (idpUserStore) GetUserByUsername(name string) *storage.User {
-	u, ok := idpUsers[name]
-	if !ok {
-		return nil
-	}
-	c := *u
-	c.ID, c.Username, c.Password = name, name, idpPassword
-	return &c
-}
-func (idpUserStore) ExampleClientID() string { return "service" }
-
-// claimsInIDToken makes the provider put the email and profile claims in
-// the ID token, as most providers do; without it they are only in its
-// userinfo answer.
-type claimsInIDToken struct{ *storage.Storage }
-
-func (s claimsInIDToken) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
-	c, err := s.Storage.GetClientByClientID(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return assertingClient{c}, nil
-}
-
-type assertingClient struct{ op.Client }
-
-func (assertingClient) IDTokenUserinfoClaimsAssertion() bool { return true }
 
 // lateHandler serves a handler set after its server's URL is known.
 type lateHandler struct{ h http.Handler }
 
 func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { l.h.ServeHTTP(w, r) }
 
+// startIDP serves the provider at addr, with Callbook at base as its client.
+func startIDP(t *testing.T, addr, base string, claimsInToken bool) string {
+	t.Helper()
+	return ssotest.Start(t, addr, base+"/admin/oidc/callback", claimsInToken, idpAccounts...)
+}
+
 // ssoEnv is Callbook and an identity provider, both listening.
 type ssoEnv struct {
 	*testEnv
 	base   string // Callbook's URL
 	issuer string
-}
-
-// startIDP serves the provider at addr (a free loopback address), with
-// Callbook at base as its one client.
-func startIDP(t *testing.T, addr, base string, claimsInToken bool) string {
-	t.Helper()
-	issuer := "http://" + addr
-	st := storage.NewStorageWithClients(idpUserStore{}, map[string]*storage.Client{
-		idpClientID: storage.WebClient(idpClientID, idpClientSecret, base+"/admin/oidc/callback"),
-	})
-	var provStorage exampleop.Storage = st
-	if claimsInToken {
-		provStorage = claimsInIDToken{st}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(exampleop.SetupServer(issuer, provStorage, nil, false))
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return issuer
 }
 
 // newSSOEnv starts Callbook with single sign-on through a provider it
@@ -115,7 +55,7 @@ func newSSOEnv(t *testing.T, claimsInToken bool, tweak ...func(*SSOSettings)) *s
 	cb := httptest.NewServer(late)
 	t.Cleanup(cb.Close)
 	issuer := startIDP(t, storetest.FreeAddr(t), cb.URL, claimsInToken)
-	set := SSOSettings{Issuer: issuer, ClientID: idpClientID, ClientSecret: idpClientSecret, Name: "Firm Login"}
+	set := SSOSettings{Issuer: issuer, ClientID: ssotest.ClientID, ClientSecret: ssotest.ClientSecret, Name: "Firm Login"}
 	for _, f := range tweak {
 		f(&set)
 	}
@@ -199,12 +139,12 @@ func (e *ssoEnv) toCallback(b *browser, username, next string) string {
 	}
 	form := b.post(e.base+"/admin/oidc/login", url.Values{"next": {next}})
 	id := form.url.Query().Get("authRequestID")
-	if form.status != http.StatusOK || !strings.HasPrefix(form.url.String(), e.issuer+"/login/username") || id == "" {
+	if form.status != http.StatusOK || !strings.HasPrefix(form.url.String(), e.issuer+ssotest.LoginPath) || id == "" {
 		e.t.Fatalf("not at the provider's login form: %d %s\n%s", form.status, form.url, form.body)
 	}
 	b.stopAtCallback = true
 	defer func() { b.stopAtCallback = false }()
-	back := b.post(e.issuer+"/login/username", url.Values{"id": {id}, "username": {username}, "password": {idpPassword}})
+	back := b.post(e.issuer+ssotest.LoginPath, url.Values{"id": {id}, "username": {username}, "password": {ssotest.Password}})
 	loc := back.header.Get("Location")
 	if back.status != http.StatusFound || !strings.HasPrefix(loc, e.base+"/admin/oidc/callback?") {
 		e.t.Fatalf("provider did not send the browser back: %d %q\n%s", back.status, loc, back.body)
@@ -386,7 +326,7 @@ func TestSSO_ProviderDownAtStartIsFoundLater(t *testing.T) {
 	cb := httptest.NewServer(late)
 	t.Cleanup(cb.Close)
 	addr := storetest.FreeAddr(t) // nothing listens here yet
-	set := SSOSettings{Issuer: "http://" + addr, ClientID: idpClientID, ClientSecret: idpClientSecret}
+	set := SSOSettings{Issuer: "http://" + addr, ClientID: ssotest.ClientID, ClientSecret: ssotest.ClientSecret}
 	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.BaseURL, o.SSO = cb.URL, &set })
 	late.h = e.srv
 	b := newBrowser(t)
@@ -400,7 +340,7 @@ func TestSSO_ProviderDownAtStartIsFoundLater(t *testing.T) {
 		t.Fatalf("want discovery not retried at once, got %d", p.status)
 	}
 	e.clock.Advance(ssoRetryAfter)
-	if p := b.post(cb.URL+"/admin/oidc/login", nil); p.status != http.StatusOK || !strings.HasPrefix(p.url.String(), "http://"+addr+"/login/username") {
+	if p := b.post(cb.URL+"/admin/oidc/login", nil); p.status != http.StatusOK || !strings.HasPrefix(p.url.String(), "http://"+addr+ssotest.LoginPath) {
 		t.Fatalf("want the provider's login form, got %d at %s", p.status, p.url)
 	}
 }
