@@ -58,7 +58,7 @@ func (s *Server) routes() {
 	// API a 401. requireAdmin, always after requireStaff, gives sales 403.
 	r.GET("/admin/login", s.loginPage)
 	r.POST("/admin/login", s.loginSubmit)
-	r.POST("/admin/oidc/login", s.ssoStart)      // single sign-on: off to the identity provider
+	r.GET("/admin/oidc/login", s.ssoStart)       // single sign-on: off to the identity provider
 	r.GET("/admin/oidc/callback", s.ssoCallback) // and back
 	staff := r.Group("/admin", s.requireStaff)
 	staff.POST("/logout", s.logout)

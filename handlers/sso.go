@@ -166,14 +166,17 @@ func (s *Server) ssoName() string {
 
 // ssoStart begins a sign-in through the identity provider: it keeps a new
 // state, nonce and PKCE verifier in a sealed cookie of this browser and
-// sends the browser to the provider.
+// sends the browser to the provider. It answers a link (GET), not a form:
+// the pages' form-action policy would stop a form's redirect to the
+// provider, and starting a sign-in changes nothing but this browser's own
+// flow cookie.
 func (s *Server) ssoStart(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	if s.sso == nil {
 		s.fail(c, errRouteNotFound)
 		return
 	}
-	next := safeNext(c.PostForm("next"))
+	next := safeNext(c.Query("next"))
 	prov, err := s.sso.discover(c.Request.Context(), s.now())
 	if err != nil {
 		s.log.Warn("single sign-on: identity provider unreachable", "issuer", s.sso.settings.Issuer, "err", err)

@@ -134,10 +134,11 @@ func (b *browser) post(u string, form url.Values) page {
 func (e *ssoEnv) toCallback(b *browser, username, next string) string {
 	e.t.Helper()
 	login := b.get(e.base + "/admin/login?next=" + url.QueryEscape(next))
-	if !strings.Contains(login.body, `action="/admin/oidc/login"`) || !strings.Contains(login.body, "Sign in with Firm Login") {
-		e.t.Fatalf("sign-in page has no single sign-on button:\n%s", login.body)
+	link := `href="/admin/oidc/login?next=` + url.QueryEscape(next) + `">Sign in with Firm Login</a>`
+	if !strings.Contains(strings.ToLower(login.body), strings.ToLower(link)) { // %2f or %2F
+		e.t.Fatalf("sign-in page has no %s:\n%s", link, login.body)
 	}
-	form := b.post(e.base+"/admin/oidc/login", url.Values{"next": {next}})
+	form := b.get(e.base + "/admin/oidc/login?next=" + url.QueryEscape(next))
 	id := form.url.Query().Get("authRequestID")
 	if form.status != http.StatusOK || !strings.HasPrefix(form.url.String(), e.issuer+ssotest.LoginPath) || id == "" {
 		e.t.Fatalf("not at the provider's login form: %d %s\n%s", form.status, form.url, form.body)
@@ -330,17 +331,17 @@ func TestSSO_ProviderDownAtStartIsFoundLater(t *testing.T) {
 	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.BaseURL, o.SSO = cb.URL, &set })
 	late.h = e.srv
 	b := newBrowser(t)
-	p := b.post(cb.URL+"/admin/oidc/login", url.Values{"next": {"/admin"}})
+	p := b.get(cb.URL + "/admin/oidc/login?next=/admin")
 	if p.status != http.StatusServiceUnavailable || !strings.Contains(p.body, "Signing in with SSO is not possible right now: its identity provider cannot be reached") {
 		t.Fatalf("want 503 with a message, got %d:\n%s", p.status, p.body)
 	}
 
 	startIDP(t, addr, cb.URL, true)
-	if p := b.post(cb.URL+"/admin/oidc/login", nil); p.status != http.StatusServiceUnavailable {
+	if p := b.get(cb.URL + "/admin/oidc/login"); p.status != http.StatusServiceUnavailable {
 		t.Fatalf("want discovery not retried at once, got %d", p.status)
 	}
 	e.clock.Advance(ssoRetryAfter)
-	if p := b.post(cb.URL+"/admin/oidc/login", nil); p.status != http.StatusOK || !strings.HasPrefix(p.url.String(), "http://"+addr+ssotest.LoginPath) {
+	if p := b.get(cb.URL + "/admin/oidc/login"); p.status != http.StatusOK || !strings.HasPrefix(p.url.String(), "http://"+addr+ssotest.LoginPath) {
 		t.Fatalf("want the provider's login form, got %d at %s", p.status, p.url)
 	}
 }
