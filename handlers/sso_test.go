@@ -354,3 +354,17 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// Without single sign-on settings the sign-in page has no such link and
+// its routes are not there.
+func TestSSO_OffWithoutSettings(t *testing.T) {
+	e := newTestServer(t, store.DialectSQLite)
+	if w := e.do(http.MethodGet, "/admin/login", nil); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "/admin/oidc/") {
+		t.Fatalf("sign-in page: %d\n%s", w.Code, w.Body.String())
+	}
+	for _, path := range []string{"/admin/oidc/login?next=/admin", "/admin/oidc/callback?code=x&state=y"} {
+		if w := e.do(http.MethodGet, path, nil); w.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, w.Code)
+		}
+	}
+}
