@@ -195,16 +195,14 @@ func (s *Server) ssoStart(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, s.sso.oauth(prov).AuthCodeURL(flow.State, oidc.Nonce(flow.Nonce), oauth2.S256ChallengeOption(flow.Verifier)))
 }
 
-// ssoFlowOf opens this browser's flow cookie and deletes it, so a flow is
-// used at most once. ok is false when there is none, or it was changed or
-// has expired.
+// ssoFlowOf opens this browser's flow cookie. ok is false when there is
+// none, or it was changed or has expired.
 func (s *Server) ssoFlowOf(c *gin.Context) (flow ssoFlow, ok bool) {
 	// Not c.Cookie, which would unescape the sealed value's '+' to ' '.
 	ck, err := c.Request.Cookie(s.ssoCookieName())
 	if err != nil || ck.Value == "" {
 		return flow, false
 	}
-	s.setSSOCookie(c, "")
 	plain, err := s.store.OpenFromBrowser(ssoCookiePurpose, ck.Value)
 	if err != nil || json.Unmarshal([]byte(plain), &flow) != nil || flow.State == "" {
 		return flow, false

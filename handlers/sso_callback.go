@@ -36,8 +36,10 @@ func (cl ssoClaims) verified() bool {
 }
 
 // ssoCallback finishes a sign-in through the identity provider: the
-// browser's flow cookie must be there (it is deleted now, so it works
-// once), the state must be its own and not taken before, the code is
+// browser's flow cookie must be there and the state must be its own (a
+// callback with another state leaves the flow alone, so nobody can cancel
+// someone else's sign-in with a link); then the cookie is deleted, so it
+// works once, and the state must not have been taken before. The code is
 // exchanged with the PKCE verifier, and the ID token must be the
 // provider's, for this client, unexpired and carry the flow's nonce. Then
 // ssoSignIn decides who signs in. Every refusal shows the sign-in page.
@@ -49,15 +51,18 @@ func (s *Server) ssoCallback(c *gin.Context) {
 	}
 	name := s.ssoName()
 	flow, ok := s.ssoFlowOf(c)
+	if ok && sameState(c.Query("state"), flow.State) {
+		s.setSSOCookie(c, "")
+	}
 	switch {
 	case !ok:
 		s.renderLogin(c, http.StatusBadRequest, "", staffHome, "That sign-in with "+name+" has expired or was already used. Please start again.")
 		return
-	case c.Query("error") != "":
-		s.renderLogin(c, http.StatusUnauthorized, "", flow.Next, fmt.Sprintf("%s did not sign you in (%.60s). Please start again.", name, c.Query("error")))
-		return
 	case !sameState(c.Query("state"), flow.State):
 		s.renderLogin(c, http.StatusBadRequest, "", flow.Next, "That sign-in with "+name+" was not started in this browser. Please start again.")
+		return
+	case c.Query("error") != "":
+		s.renderLogin(c, http.StatusUnauthorized, "", flow.Next, fmt.Sprintf("%s did not sign you in (%.60s). Please start again.", name, c.Query("error")))
 		return
 	case !s.sso.takeState(flow.State, time.Unix(flow.Expires, 0), s.now()):
 		s.renderLogin(c, http.StatusBadRequest, "", flow.Next, "That sign-in with "+name+" was already used. Please start again.")

@@ -220,6 +220,7 @@ func TestSSO_RefusesAWrongState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	genuine := cb.String()
 	q := cb.Query()
 	q.Set("state", q.Get("state")+"x")
 	cb.RawQuery = q.Encode()
@@ -227,6 +228,17 @@ func TestSSO_RefusesAWrongState(t *testing.T) {
 
 	// A browser that never started a sign-in is refused too.
 	e.mustRefused(newBrowser(t), newBrowser(t).get(cb.String()), http.StatusBadRequest, "has expired or was already used")
+
+	// The wrong state did not cancel the browser's own sign-in.
+	if p := b.get(genuine); p.status != http.StatusOK || !e.signedIn(b) {
+		t.Fatalf("the genuine callback after a forged one: %d at %s\n%s", p.status, p.url, p.body)
+	}
+
+	// The provider's own refusal, with this browser's state, is shown.
+	b2 := newBrowser(t)
+	cb2 := mustURL(t, e.toCallback(b2, "ana", "/admin"))
+	cb2.RawQuery = url.Values{"state": {cb2.Query().Get("state")}, "error": {"access_denied"}}.Encode()
+	e.mustRefused(b2, b2.get(cb2.String()), http.StatusUnauthorized, "Firm Login did not sign you in (access_denied)")
 }
 
 func TestSSO_RefusesAReplayedCallback(t *testing.T) {
