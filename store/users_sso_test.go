@@ -24,7 +24,9 @@ func TestSingleSignOnUser_CreatesOneSalesUserOnce(t *testing.T) {
 		created := make([]bool, 2)
 		errs := make([]error, 2)
 		for i := range users {
-			wg.Go(func() { users[i], created[i], errs[i] = s.SingleSignOnUser(ctx, "New@Partner.Test", "  New   Person ", true) })
+			wg.Go(func() {
+				users[i], created[i], errs[i] = s.SingleSignOnUser(ctx, "New@Partner.Test", "  New   Person ", true)
+			})
 		}
 		wg.Wait()
 		for _, err := range errs {
