@@ -56,9 +56,11 @@ type sso struct {
 	redirect string // {base}/admin/oidc/callback
 	client   *http.Client
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards provider and failedAt, held while discovering
 	provider *oidc.Provider
 	failedAt time.Time // last failed discovery; zero after a success
+
+	usedMu sync.Mutex
 	// used holds the states of callbacks already taken, until their flow
 	// would have expired, so one callback is never accepted twice.
 	used map[string]time.Time
@@ -111,8 +113,8 @@ func (p *sso) oauth(prov *oidc.Provider) *oauth2.Config {
 // takeState records that the callback of state has been taken and reports
 // whether it had been before. Entries leave once their flow has expired.
 func (p *sso) takeState(state string, expires, now time.Time) (fresh bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.usedMu.Lock()
+	defer p.usedMu.Unlock()
 	for k, exp := range p.used {
 		if now.After(exp) {
 			delete(p.used, k)
