@@ -197,7 +197,14 @@ func (s *Server) loginPage(c *gin.Context) {
 }
 
 func (s *Server) renderLogin(c *gin.Context, status int, email, next, msg string) {
-	s.render(c, status, "admin/login.html", gin.H{"Title": "Sign in", "Email": email, "Next": next, "Error": msg, "Passkeys": s.webauthn != nil})
+	s.render(c, status, "admin/login.html", gin.H{"Title": "Sign in", "Email": email, "Next": next, "Error": msg, "SSO": s.ssoName(), "Passkeys": s.webauthn != nil})
+}
+
+// renderThrottled refuses a sign-in step the throttle stops: 429 with
+// Retry-After.
+func (s *Server) renderThrottled(c *gin.Context, te *models.ThrottledError, email, next string) {
+	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
+	s.renderLogin(c, http.StatusTooManyRequests, email, next, "Too many failed sign-ins: "+te.Error()+".")
 }
 
 // loginSubmit checks the password, then completeSignIn asks for the
@@ -210,8 +217,7 @@ func (s *Server) loginSubmit(c *gin.Context) {
 	var te *models.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
-		s.renderLogin(c, http.StatusTooManyRequests, email, next, "Too many failed sign-ins: "+te.Error()+".")
+		s.renderThrottled(c, te, email, next)
 		return
 	case errors.Is(err, models.ErrBadCredentials):
 		s.renderLogin(c, http.StatusUnauthorized, email, next, "That email and password do not match an active staff account.")

@@ -62,6 +62,8 @@ func (s *Server) routes() {
 	r.POST("/admin/login/code", s.codeSubmit)
 	r.POST("/admin/login/passkey/options", s.rateLimited, s.passkeyLoginOptions)
 	r.POST("/admin/login/passkey", s.passkeyLogin)
+	r.GET("/admin/oidc/login", s.ssoStart)       // single sign-on: off to the identity provider
+	r.GET("/admin/oidc/callback", s.ssoCallback) // and back
 	staff := r.Group("/admin", s.requireStaff)
 	staff.POST("/logout", s.logout)
 	// Second factors: the one page a user who must set one up and has

@@ -61,6 +61,9 @@ type Options struct {
 	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
 	// none: no page may be framed.
 	EmbedOrigins []string
+	// SSO lets staff sign in through an OpenID Connect identity provider;
+	// nil: password sign-in only.
+	SSO *SSOSettings
 }
 
 // MailRenderer is what the handlers need of the mailer: the calendar file of
@@ -105,6 +108,8 @@ type Server struct {
 	// webauthn checks passkeys for the base URL's host and origin; nil
 	// when the base URL's host is an address, where browsers refuse them.
 	webauthn *webauthn.WebAuthn
+	// sso signs staff in through an identity provider (nil: off).
+	sso *sso
 
 	engine *gin.Engine
 }
@@ -141,6 +146,9 @@ func New(opts Options) (*Server, error) {
 	s.metrics = newMetrics(reg)
 	if s.embedOrigins, err = ParseEmbedOrigins(strings.Join(opts.EmbedOrigins, ",")); err != nil {
 		return nil, fmt.Errorf("handlers: EmbedOrigins: %w", err)
+	}
+	if opts.SSO != nil {
+		s.sso = newSSO(*opts.SSO, s.absURL("/admin/oidc/callback"))
 	}
 	if opts.RateLimit > 0 {
 		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)

@@ -215,8 +215,9 @@ func checkEveryStaffRouteListed(t *testing.T, e *testEnv, routes []staffRoute) {
 	}
 	for _, ri := range e.srv.engine.Routes() {
 		staff := strings.HasPrefix(ri.Path, "/admin") || strings.HasPrefix(ri.Path, "/api/v1/admin")
-		// The sign-in steps (password, code, passkey) come before a session.
-		signIn := ri.Path == "/admin/login" || strings.HasPrefix(ri.Path, "/admin/login/")
+		// The sign-in steps (password, code, passkey, the identity
+		// provider) come before a session and are open to everyone.
+		signIn := ri.Path == "/admin/login" || strings.HasPrefix(ri.Path, "/admin/login/") || strings.HasPrefix(ri.Path, "/admin/oidc/")
 		if !staff || signIn || listed[ri.Method+" "+ri.Path] {
 			continue
 		}

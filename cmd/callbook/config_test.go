@@ -105,6 +105,8 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_SHUTDOWN_DELAY":         "soon",
 		"CALLBOOK_CALENDAR_ALLOW_PRIVATE": "sometimes",
 		"CALLBOOK_REQUIRE_2FA":            "admin",
+		"CALLBOOK_OIDC_ISSUER":            "login.example.com",
+		"CALLBOOK_OIDC_DOMAINS":           "example.com,@example.org",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -232,5 +234,38 @@ func TestLoadConfig_CalendarAllowPrivate(t *testing.T) {
 	}
 	if c.WebhookAllowPrivate {
 		t.Fatal("the calendar setting allowed private webhook targets too")
+	}
+}
+
+func TestLoadConfig_SingleSignOnNeedsIssuerClientAndSecret(t *testing.T) {
+	clearEnv(t)
+	c, err := loadConfig(nil, true)
+	if err != nil || c.ssoSettings() != nil || c.SSO.Name != "SSO" {
+		t.Fatalf("default: %+v, %v", c.SSO, err)
+	}
+	secret := filepath.Join(t.TempDir(), "oidc-secret")
+	if err := os.WriteFile(secret, []byte("client-secret-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CALLBOOK_OIDC_ISSUER", "https://login.example.com/realms/staff")
+	t.Setenv("CALLBOOK_OIDC_CLIENT_ID", "callbook")
+	t.Setenv("CALLBOOK_OIDC_DOMAINS", "Example.com, example.org")
+	if _, err := loadConfig(nil, true); err == nil || !strings.HasPrefix(err.Error(), "CALLBOOK_OIDC_CLIENT_SECRET:") {
+		t.Fatalf("without a secret: %v", err)
+	}
+	t.Setenv("CALLBOOK_OIDC_CLIENT_SECRET_FILE", secret)
+	t.Setenv("CALLBOOK_OIDC_NAME", "Acme Login")
+	if c, err = loadConfig(nil, true); err != nil {
+		t.Fatal(err)
+	}
+	got := c.ssoSettings()
+	if got == nil || got.Issuer != "https://login.example.com/realms/staff" || got.ClientID != "callbook" ||
+		got.ClientSecret != "client-secret-from-a-file" || got.Name != "Acme Login" || strings.Join(got.Domains, ",") != "example.com,example.org" {
+		t.Fatalf("settings: %+v", got)
+	}
+	clearEnv(t)
+	t.Setenv("CALLBOOK_OIDC_DOMAINS", "example.com")
+	if _, err := loadConfig(nil, true); err == nil || !strings.HasPrefix(err.Error(), "CALLBOOK_OIDC_DOMAINS:") {
+		t.Fatalf("domains alone: %v", err)
 	}
 }
