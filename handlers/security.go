@@ -39,6 +39,11 @@ func (s *Server) renderSecurity(c *gin.Context, status int, data gin.H) {
 	data["Title"], data["Nav"], data["Factors"] = "Security", "security", f
 	data["PasskeyName"], data["Passkeys"] = passkeyName(c.Request.UserAgent()), s.webauthn != nil
 	data["MustEnrol"] = models.MustHaveSecondFactor(s.require2FA, u) && !f.Any()
+	if data["Sessions"], err = s.store.LiveSessions(ctx, u.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["CurrentSession"] = c.GetString(ctxSessionID)
 	if f.TOTPPending {
 		secret, err := s.store.PendingTOTPSecret(ctx, u.ID)
 		if err != nil {
