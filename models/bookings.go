@@ -22,6 +22,10 @@ type BookingRequest struct {
 	// Hosts are the host emails the answers route the call to (see
 	// routeHosts); empty: any host.
 	Hosts []string
+	// Call is the kind of call asked for; nil: the discovery call of the
+	// shared length. Link is the private link's token it came through.
+	Call *CallKind
+	Link string
 	// Disqualified is set when the answers turn the visitor away: such a
 	// request books nothing (see DisqualifyLead).
 	Disqualified *Disqualification

@@ -66,8 +66,14 @@ type User struct {
 	MeetingKind    string `gorm:"size:16;not null;default:''"`
 	MeetingURL     string `gorm:"column:meeting_url;size:2000;not null;default:''"`
 	MeetingAddress string `gorm:"size:500;not null;default:''"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// How the host is chosen among free hosts: the highest priority (0–3)
+	// first, then the fewest calls per weight (1–100); MaxPerWeek caps the
+	// host's calls of all kinds per business week (0: none).
+	Weight     int `gorm:"not null;default:10"`
+	Priority   int `gorm:"not null;default:1"`
+	MaxPerWeek int `gorm:"not null;default:0"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // AvailabilityOverride replaces a host's weekly hours on one business date.
@@ -150,9 +156,41 @@ type Booking struct {
 	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
 	// RouteHosts lists the host emails (comma-separated) the answers routed
 	// the call to; empty: any host. A reschedule stays within them.
-	RouteHosts string    `gorm:"type:text;not null;default:''"`
-	CreatedAt  time.Time `gorm:"not null"`
-	UpdatedAt  time.Time `gorm:"not null"`
+	RouteHosts string `gorm:"type:text;not null;default:''"`
+	// CallID and CallTitle are the kind of call as booked; an empty id is
+	// the discovery call of a role without kinds.
+	CallID    string `gorm:"size:40;not null;default:''"`
+	CallTitle string `gorm:"size:120;not null;default:''"`
+	// Collective marks a call every host of BookingHost joins; HostID is
+	// the first of them.
+	Collective bool `gorm:"not null;default:false"`
+	// LinkID is the private link the call was booked through, if any.
+	LinkID    *uint
+	CreatedAt time.Time `gorm:"not null"`
+	UpdatedAt time.Time `gorm:"not null"`
+}
+
+// BookingHost is one host of a collective call. Each host's time is
+// claimed in booking_claims like a one-host call's.
+type BookingHost struct {
+	BookingID uint `gorm:"primaryKey;autoIncrement:false"`
+	HostID    uint `gorm:"primaryKey;autoIncrement:false"`
+}
+
+// BookingLink is a private link to book one kind of call: a number of
+// uses, an expiry, and optionally the lead it was made for. Only a hash of
+// its token is kept.
+type BookingLink struct {
+	ID          uint      `gorm:"primaryKey"`
+	TokenHash   string    `gorm:"size:64;not null;uniqueIndex"`
+	RoleSlug    string    `gorm:"size:80;not null"`
+	CallID      string    `gorm:"size:40;not null"`
+	LeadID      *uint     `gorm:"index"`
+	UsesLeft    int       `gorm:"not null"`
+	ExpiresAt   time.Time `gorm:"not null"`
+	DeletedAt   *time.Time
+	CreatedByID uint      `gorm:"not null;default:0"`
+	CreatedAt   time.Time `gorm:"not null"`
 }
 
 // BookingClaim reserves one ClaimUnit of a host's time for a confirmed
@@ -273,6 +311,6 @@ func Tables() []any {
 		&Reminder{}, &OutboxMessage{}, &Event{}, &Note{}, &IdempotencyKey{}, &Session{},
 		&APIToken{}, &LoginAttempt{}, &CalendarSource{}, &CalendarBusy{}, &HostFeed{},
 		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
-		&TOTPFactor{}, &RecoveryCode{}, &Passkey{}, &SignInChallenge{},
+		&TOTPFactor{}, &RecoveryCode{}, &Passkey{}, &SignInChallenge{}, &BookingHost{}, &BookingLink{},
 	}
 }

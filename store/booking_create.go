@@ -266,37 +266,52 @@ func (s *Store) newBookingIDs() bookingIDs {
 
 // placeBooking picks a free host for req.Start, claims its time and inserts
 // the booking. A booking that loses the host's time to a racing one picks
-// another host when one is free (placeOnAHost).
+// another host when one is free (placeOnAHost). A collective call is
+// placed on all of its hosts or none (placeCollective).
 func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
 	now := s.txNow(tx)
-	bs, err := s.bookingSettings(tx)
+	shared, err := s.bookingSettings(tx)
 	if err != nil {
 		return nil, nil, err
 	}
+	bs := settingsFor(shared, req.Call)
 	hosts, err := s.enabledHosts(tx)
 	if err != nil {
 		return nil, nil, err
 	}
 	routed := normalizeEmails(req.Hosts)
-	hosts = routeHosts(hosts, routed, func(u *models.User) string { return u.Email })
+	hosts = kindHosts(hosts, req.Call, routed)
 	var b *models.Booking
-	host, err := s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
-		return s.pickHostFor(tx, hosts, req, bs)
-	}, func(host *models.User) error {
+	insert := func(host *models.User) (*models.Booking, error) {
 		b = &models.Booking{
 			UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
 			Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
 			Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
 			AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
+			CallID: req.Call.StoredID(), Collective: bs.kind.Collective,
+		}
+		if b.CallID != "" {
+			b.CallTitle = req.Call.Title
 		}
 		s.setBookingMeeting(b, host)
 		id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
 			b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
-			b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CreatedAt, b.UpdatedAt)
+			b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CallID, b.CallTitle, b.Collective, b.CreatedAt, b.UpdatedAt)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b.ID = id
+		return b, nil
+	}
+	if bs.kind.Collective {
+		return s.placeCollective(tx, hosts, req, bs, insert)
+	}
+	host, err := s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
+		return s.pickHostFor(tx, hosts, req, bs)
+	}, func(host *models.User) error {
+		if _, err := insert(host); err != nil {
+			return err
+		}
 		return s.claimTime(tx, b, bs)
 	})
 	if err != nil {
@@ -308,19 +323,25 @@ func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint
 // bookingInsertSQL inserts a new confirmed call.
 const bookingInsertSQL = "INSERT INTO bookings (uid, token_hash, lead_id, host_id, status, start_at, end_at, timezone, " +
 	"target_title, role_slug, message, meeting_kind, meeting_url, meeting_address, answers_json, route_hosts, " +
-	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	"call_id, call_title, collective, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
-// claimTime inserts b's claims. A unique violation means another booking
+// claimTime inserts b's claims on its host, or on hostIDs when given (the
+// hosts of a collective call). A unique violation means another booking
 // holds part of that time: ErrSlotTaken.
-func (s *Store) claimTime(tx *gorm.DB, b *models.Booking, bs models.BookingSettings) error {
+func (s *Store) claimTime(tx *gorm.DB, b *models.Booking, bs callSettings, hostIDs ...uint) error {
+	if len(hostIDs) == 0 {
+		hostIDs = []uint{b.HostID}
+	}
 	units := claimUnits(b.StartAt, b.EndAt.Sub(b.StartAt)+bs.Buffer())
-	args := make([]any, 0, 3*len(units))
-	host, booking := int64(b.HostID), int64(b.ID)
-	for _, u := range units {
-		args = append(args, host, u, booking)
+	args := make([]any, 0, 3*len(units)*len(hostIDs))
+	booking := int64(b.ID)
+	for _, h := range hostIDs {
+		for _, u := range units {
+			args = append(args, int64(h), u, booking)
+		}
 	}
 	if _, err := s.exec(tx, "INSERT INTO booking_claims (host_id, unit, booking_id) VALUES "+
-		placeholders(len(units), 3), args...); err != nil {
+		placeholders(len(units)*len(hostIDs), 3), args...); err != nil {
 		if isUniqueViolation(err) {
 			return models.ErrSlotTaken
 		}
@@ -329,12 +350,21 @@ func (s *Store) claimTime(tx *gorm.DB, b *models.Booking, bs models.BookingSetti
 	return nil
 }
 
-// releaseTime frees b's claims. They are b's host's units from b's start
+// releaseTime frees b's claims. They are b's hosts' units from b's start
 // to its end plus the buffer of the day it was booked, at most
-// maxBufferMinutes: a range of the claims' key.
+// maxBufferMinutes: a range of the claims' key per host.
 func releaseTime(tx *gorm.DB, b *models.Booking) error {
-	return tx.Where("host_id = ? AND unit >= ? AND unit < ? AND booking_id = ?", b.HostID, claimUnitOf(b.StartAt),
-		b.EndAt.Add(maxBufferMinutes*time.Minute).Unix(), b.ID).Delete(&models.BookingClaim{}).Error
+	ids, err := bookingHostIDs(tx, b)
+	if err != nil {
+		return err
+	}
+	for _, h := range ids {
+		if err := tx.Where("host_id = ? AND unit >= ? AND unit < ? AND booking_id = ?", h, claimUnitOf(b.StartAt),
+			b.EndAt.Add(maxBufferMinutes*time.Minute).Unix(), b.ID).Delete(&models.BookingClaim{}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scheduleReminders writes one reminder per configured offset for b, due at

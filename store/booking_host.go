@@ -32,12 +32,12 @@ func (s *Store) enabledHosts(tx *gorm.DB) ([]models.User, error) {
 
 // pickHost returns the free host for start with the fewest upcoming calls,
 // ignoring booking skip (the one being moved). ErrSlotTaken when none is.
-func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs models.BookingSettings, now time.Time, skip uint) (*models.User, error) {
+func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, now time.Time, skip uint) (*models.User, error) {
 	scheds, err := s.schedulesAround(tx, hosts, start, bs, skip)
 	if err != nil {
 		return nil, err
 	}
-	rules := models.SlotRules{Settings: bs, Loc: s.loc, Now: now}
+	rules := bs.rules(s.loc, now)
 	var free []*models.HostSchedule
 	for _, h := range scheds {
 		if models.HostCanTake(h, start, rules) {
@@ -66,22 +66,23 @@ func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs m
 // deciding that one slot needs: whether another call holds any of its claim
 // units, and the count of calls on its business day. It reads a few rows by
 // primary key, not a calendar.
-func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Time, bs models.BookingSettings, skip uint) ([]*models.HostSchedule, error) {
+func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, skip uint) ([]*models.HostSchedule, error) {
 	local := start.In(s.loc)
 	date := local.Format(time.DateOnly)
 	byID := map[uint]*models.HostSchedule{}
 	var ids []uint
-	capped := false
+	capped, weekCapped := false, false
 	for _, u := range hosts {
 		// Overrides and PerDay stay nil (read as empty) unless filled below.
-		byID[u.ID] = &models.HostSchedule{ID: u.ID, Weekly: s.weekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay}
+		byID[u.ID] = &models.HostSchedule{ID: u.ID, Weekly: s.weekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay, MaxPerWeek: u.MaxPerWeek}
 		ids = append(ids, u.ID)
-		capped = capped || u.MaxPerDay > 0
+		capped = capped || u.MaxPerDay > 0 || bs.kind.MaxPerDay > 0
+		weekCapped = weekCapped || u.MaxPerWeek > 0
 	}
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	if err := s.lockForPick(tx, byID, ids, local); err != nil {
+	if err := s.lockForPick(tx, byID, ids, local, bs.kind.MaxPerDay > 0); err != nil {
 		return nil, err
 	}
 	// One statement reads what deciding needs: the day's overrides, and
@@ -120,7 +121,7 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 	if err != nil {
 		return nil, err
 	}
-	rules := models.SlotRules{Settings: bs, Loc: s.loc}
+	rules := bs.rules(s.loc, time.Time{})
 	var out []*models.HostSchedule
 	var onGridIDs []uint
 	for _, id := range ids {
@@ -140,23 +141,68 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 			return nil, err
 		}
 	}
+	if weekCapped {
+		if err := countWeek(tx, byID, onGridIDs, local, skip); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
 }
 
-// countDay fills PerDay[date] with each host's confirmed calls that day.
+// countWeek fills PerWeek with each host's calls of the business week of
+// local, in which it holds the host's time (as its host or one of a
+// collective call's).
+func countWeek(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, skip uint) error {
+	week := models.WeekOf(local)
+	monday, _ := time.ParseInLocation(time.DateOnly, week, local.Location())
+	counts, err := hostCallCounts(tx, ids, monday, monday.AddDate(0, 0, 7), skip)
+	for id, n := range counts {
+		byID[id].PerWeek = map[string]int{week: n}
+	}
+	return err
+}
+
+// hostCallCounts counts each host's confirmed calls starting in [from, to),
+// those of collective calls included, leaving out booking skip.
+func hostCallCounts(tx *gorm.DB, ids []uint, from, to time.Time, skip uint) (map[uint]int, error) {
+	var rows []struct {
+		HostID uint
+		N      int
+	}
+	err := tx.Raw("SELECT h, COUNT(*) AS n FROM (SELECT b.host_id AS h, b.id FROM bookings b WHERE b.host_id IN ? AND b.status = ? "+
+		"AND b.start_at >= ? AND b.start_at < ? AND b.id <> ? UNION SELECT bh.host_id AS h, b.id FROM bookings b "+
+		"JOIN booking_hosts bh ON bh.booking_id = b.id WHERE bh.host_id IN ? AND b.status = ? AND b.start_at >= ? "+
+		"AND b.start_at < ? AND b.id <> ?) x GROUP BY h", ids, models.BookingConfirmed, from.UTC(), to.UTC(), skip,
+		ids, models.BookingConfirmed, from.UTC(), to.UTC(), skip).Scan(&rows).Error
+	out := map[uint]int{}
+	for _, r := range rows {
+		out[r.HostID] = r.N
+	}
+	return out, err
+}
+
+// countDay fills PerDay[date] with each host's confirmed calls that day,
+// and KindPerDay with them by kind. (A collective call counts toward its
+// first host's day.)
 func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, date string, skip uint) error {
 	y, m, d := local.Date()
 	dayStart := time.Date(y, m, d, 0, 0, 0, 0, local.Location())
 	var rows []struct {
 		HostID uint
+		CallID string
 		N      int
 	}
-	err := tx.Model(&models.Booking{}).Select("host_id, COUNT(*) AS n").
+	err := tx.Model(&models.Booking{}).Select("host_id, call_id, COUNT(*) AS n").
 		Where("host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ?", ids, models.BookingConfirmed,
 			dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC(), skip).
-		Group("host_id").Scan(&rows).Error
+		Group("host_id, call_id").Scan(&rows).Error
 	for _, r := range rows {
-		byID[r.HostID].PerDay = map[string]int{date: r.N}
+		h := byID[r.HostID]
+		if h.PerDay == nil {
+			h.PerDay, h.KindPerDay = map[string]int{}, map[string]int{}
+		}
+		h.PerDay[date] += r.N
+		h.KindPerDay[models.KindDayKey(r.CallID, date)] += r.N
 	}
 	return err
 }
@@ -203,7 +249,7 @@ func (s *Store) hostsTaking(hosts []models.User, phone string) (takes, phoning [
 // pickHostFor is pickHost for a visitor's request among the hosts who can
 // take them. When only hosts who phone are free at that time, the number
 // is required: a ValidationError on "phone".
-func (s *Store) pickHostFor(tx *gorm.DB, hosts []models.User, req models.BookingRequest, bs models.BookingSettings) (*models.User, error) {
+func (s *Store) pickHostFor(tx *gorm.DB, hosts []models.User, req models.BookingRequest, bs callSettings) (*models.User, error) {
 	now := s.txNow(tx)
 	takes, phoning := s.hostsTaking(hosts, req.Phone)
 	host, err := s.pickHost(tx, takes, req.Start, bs, now, 0)

@@ -132,10 +132,12 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 		if err != nil {
 			return err
 		}
-		bs, err := s.bookingSettings(tx)
+		shared, err := s.bookingSettings(tx)
 		if err != nil {
 			return err
 		}
+		kind := s.bookingKind(b)
+		bs := settingsFor(shared, kind)
 		if err := checkNewStart(b, newStart, bs, now); err != nil {
 			return err
 		}
@@ -147,12 +149,18 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 		if err != nil {
 			return err
 		}
-		hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(u *models.User) string { return u.Email })
+		hosts = kindHosts(hosts, kind, splitRouteHosts(b.RouteHosts))
 		// Only hosts who can take the visitor: one who left no number never
 		// gets a host who phones.
 		hosts, _ = s.hostsTaking(hosts, visitor.Phone)
 		before := *b
-		host, err := s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
+		var host *models.User
+		if b.Collective {
+			// Every host of the call moves with it, or the move fails.
+			if host, err = s.moveCollective(tx, b, newStart, bs, now); err != nil {
+				return err
+			}
+		} else if host, err = s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
 			return s.pickRescheduleHost(tx, hosts, b, newStart, bs, now)
 		}, func(host *models.User) error {
 			*b = before // a retry starts from the call as it was
@@ -160,8 +168,7 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 				s.setBookingMeeting(b, host) // a new host, its own room
 			}
 			return s.moveBooking(tx, b, host.ID, newStart, bs, now)
-		})
-		if err != nil {
+		}); err != nil {
 			return err
 		}
 		lead, _, err := bookingParties(tx, b)
@@ -187,7 +194,7 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 // checkNewStart refuses a move to the call's own time or inside the minimum
 // notice, with a message the visitor can act on. Whether the time is
 // offered at all is pickHost's to say.
-func checkNewStart(b *models.Booking, start time.Time, bs models.BookingSettings, now time.Time) error {
+func checkNewStart(b *models.Booking, start time.Time, bs callSettings, now time.Time) error {
 	switch {
 	case start.Equal(b.StartAt):
 		return models.Invalid("start", "is already the time of this call; pick another time")
@@ -219,7 +226,7 @@ func noticeText(minutes int) string {
 // at start (the visitor keeps their coach), else takes the least-loaded
 // free host among hosts (already narrowed to the route and to hosts who
 // can take the visitor).
-func (s *Store) pickRescheduleHost(tx *gorm.DB, hosts []models.User, b *models.Booking, start time.Time, bs models.BookingSettings, now time.Time) (*models.User, error) {
+func (s *Store) pickRescheduleHost(tx *gorm.DB, hosts []models.User, b *models.Booking, start time.Time, bs callSettings, now time.Time) (*models.User, error) {
 	for i := range hosts {
 		if hosts[i].ID != b.HostID {
 			continue
@@ -236,14 +243,18 @@ func (s *Store) pickRescheduleHost(tx *gorm.DB, hosts []models.User, b *models.B
 // time (a clash is ErrSlotTaken and the caller's transaction rolls back),
 // raises the sequence, moves the reminders and withdraws the unsent
 // reminders, confirmation and earlier reschedule emails about the old time.
-func (s *Store) moveBooking(tx *gorm.DB, b *models.Booking, hostID uint, start time.Time, bs models.BookingSettings, now time.Time) error {
+func (s *Store) moveBooking(tx *gorm.DB, b *models.Booking, hostID uint, start time.Time, bs callSettings, now time.Time) error {
 	if err := releaseTime(tx, b); err != nil {
 		return err
 	}
 	b.HostID, b.StartAt, b.EndAt = hostID, start, start.Add(bs.Duration())
 	b.Sequence++
 	b.UpdatedAt = now
-	if err := s.claimTime(tx, b, bs); err != nil {
+	ids, err := bookingHostIDs(tx, b)
+	if err != nil {
+		return err
+	}
+	if err := s.claimTime(tx, b, bs, ids...); err != nil {
 		return err
 	}
 	if err := tx.Model(&models.Booking{}).Where("id = ?", b.ID).Updates(map[string]any{

@@ -43,6 +43,8 @@ const (
 	hostLockSpace = 0x4348
 	// capLockSpace: a host's daily cap on one business date.
 	capLockSpace = 0x4342
+	// weekLockSpace: a host's weekly cap on one business week.
+	weekLockSpace = 0x4357
 )
 
 // hostLockKey is the advisory lock key of host hostID.
@@ -59,6 +61,13 @@ func capLockKey(hostID uint, local time.Time) int64 {
 	return capLockSpace<<48 | int64(hostID&(1<<28-1))<<20 | day&(1<<20-1)
 }
 
+// weekLockKey is capLockKey for the host's business week of local, named
+// by its Monday.
+func weekLockKey(hostID uint, local time.Time) int64 {
+	monday, _ := time.Parse(time.DateOnly, models.WeekOf(local))
+	return weekLockSpace<<48 | int64(hostID&(1<<28-1))<<20 | (monday.Unix()/86400)&(1<<20-1)
+}
+
 // lockForPick takes, on PostgreSQL and in one statement, what a booking
 // needs before it reads whether the hosts among ids are free at a start
 // on local's business date, in id order:
@@ -69,12 +78,13 @@ func capLockKey(hostID uint, local time.Time) int64 {
 //     either commits first or sees the change;
 //   - each capped host's lock for that date: two bookings that could both
 //     be the cap's last call of the day count one after the other, and
-//     the second sees the first. A weekly cap would lock its week the
-//     same way, after the day.
+//     the second sees the first; likewise, when the kind of call has a
+//     daily cap (kindCapped), every host's date; then each host with a
+//     weekly cap, its week.
 //
 // The locks last until the transaction ends. SQLite's writer already runs
 // one booking at a time.
-func (s *Store) lockForPick(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time) error {
+func (s *Store) lockForPick(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, kindCapped bool) error {
 	if s.dialect != DialectPostgres || len(ids) == 0 {
 		return nil
 	}
@@ -85,9 +95,15 @@ func (s *Store) lockForPick(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids
 		args = append(args, hostLockKey(id))
 	}
 	for _, id := range ids {
-		if byID[id].MaxPerDay > 0 {
+		if byID[id].MaxPerDay > 0 || kindCapped {
 			calls = append(calls, "pg_advisory_xact_lock(?)")
 			args = append(args, capLockKey(id, local))
+		}
+	}
+	for _, id := range ids {
+		if byID[id].MaxPerWeek > 0 {
+			calls = append(calls, "pg_advisory_xact_lock(?)")
+			args = append(args, weekLockKey(id, local))
 		}
 	}
 	// A SELECT list is evaluated left to right.

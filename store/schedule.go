@@ -54,7 +54,15 @@ func (s *Store) Slots(ctx context.Context, from, to time.Time) ([]models.Slot, m
 // routeHosts; none: every host), as the booking will pick among them. A
 // subset's list is computed once from the cached schedules, not read again.
 func (s *Store) RoutedSlots(ctx context.Context, from, to time.Time, hosts []string) ([]models.Slot, models.BookingSettings, error) {
-	offered, bs, err := s.cachedOffered(ctx, normalizeEmails(hosts))
+	return s.KindSlots(ctx, from, to, nil, hosts)
+}
+
+// KindSlots is RoutedSlots for one kind of call (nil: the discovery call
+// of the shared length): its length and step, its hosts narrowed by the
+// route, its daily cap, and for a collective call only the times every
+// one of its hosts is free. The settings returned carry the kind's length.
+func (s *Store) KindSlots(ctx context.Context, from, to time.Time, kind *models.CallKind, hosts []string) ([]models.Slot, models.BookingSettings, error) {
+	offered, bs, err := s.cachedOffered(ctx, kind, normalizeEmails(hosts))
 	if err != nil {
 		return nil, models.BookingSettings{}, err
 	}
@@ -89,20 +97,22 @@ func (s *Store) SlotsMoving(ctx context.Context, b *models.Booking, from, to tim
 	if err != nil {
 		return nil, models.BookingSettings{}, err
 	}
-	hosts = routeHosts(hosts, splitRouteHosts(b.RouteHosts), func(h **models.HostSchedule) string { return (*h).Email })
-	all := models.ComputeSlots(hosts, from, to, models.SlotRules{Settings: bs, Loc: s.loc, Now: now})
+	kind := s.bookingKind(b)
+	cs := settingsFor(bs, kind)
+	hosts = kindSchedules(hosts, kind, splitRouteHosts(b.RouteHosts))
+	all := models.ComputeSlots(hosts, from, to, cs.rules(s.loc, now))
 	out := all[:0]
 	for _, sl := range all {
 		if !sl.Start.Equal(b.StartAt) {
 			out = append(out, sl)
 		}
 	}
-	return out, bs, nil
+	return out, cs.BookingSettings, nil
 }
 
 // cachedOffered returns the cached free starts, reloading them when the
 // availability version moved or the cache is a minute old.
-func (s *Store) cachedOffered(ctx context.Context, emails []string) ([]models.Slot, models.BookingSettings, error) {
+func (s *Store) cachedOffered(ctx context.Context, kind *models.CallKind, emails []string) ([]models.Slot, models.BookingSettings, error) {
 	db := s.read.WithContext(ctx)
 	var v models.Setting
 	err := s.queryRow(db, s.availabilityVersionSQL(), []any{settingAvailVersion}, &v.Value)
@@ -114,7 +124,7 @@ func (s *Store) cachedOffered(ctx context.Context, emails []string) ([]models.Sl
 	defer c.mu.Unlock()
 	now := s.Now()
 	if c.hosts != nil && c.version == v.Value && now.Sub(c.loadedAt) < cacheMaxAge && !now.Before(c.loadedAt) {
-		return c.subset(emails), c.settings, nil
+		return c.subset(kind, emails), settingsFor(c.settings, kind).BookingSettings, nil
 	}
 	bs, err := s.bookingSettings(db)
 	if err != nil {
@@ -133,27 +143,39 @@ func (s *Store) cachedOffered(ctx context.Context, emails []string) ([]models.Sl
 	offered := models.ComputeSlots(hosts, wide.Now, to, wide)
 	c.version, c.loadedAt, c.settings, c.hosts, c.offered = v.Value, now, bs, hosts, offered
 	c.wide, c.from, c.to, c.routed = wide, wide.Now, to, map[string][]models.Slot{}
-	return c.subset(emails), bs, nil
+	return c.subset(kind, emails), settingsFor(bs, kind).BookingSettings, nil
 }
 
-// subset returns the cached free starts of the hosts routed to by emails.
-// The caller holds c.mu.
-func (c *availabilityCache) subset(emails []string) []models.Slot {
-	hosts := routeHosts(c.hosts, emails, func(h **models.HostSchedule) string { return (*h).Email })
-	if len(hosts) == len(c.hosts) {
+// subset returns the cached free starts of kind for the hosts routed to
+// by emails. The caller holds c.mu.
+func (c *availabilityCache) subset(kind *models.CallKind, emails []string) []models.Slot {
+	hosts := kindSchedules(c.hosts, kind, emails)
+	if len(hosts) == len(c.hosts) && kind.IsDiscovery() {
 		return c.offered
 	}
 	ids := make([]string, len(hosts))
 	for i, h := range hosts {
 		ids[i] = strconv.FormatUint(uint64(h.ID), 10)
 	}
-	key := strings.Join(ids, ",")
+	key := kind.Key() + "|" + strings.Join(ids, ",")
 	if sl, ok := c.routed[key]; ok {
 		return sl
 	}
-	sl := models.ComputeSlots(hosts, c.from, c.to, c.wide)
+	rules := c.wide
+	rules.Settings, rules.Kind = kind.Settings(rules.Settings)
+	sl := models.ComputeSlots(hosts, c.from, c.to, rules)
 	c.routed[key] = sl
 	return sl
+}
+
+// kindSchedules is kindHosts for schedules.
+func kindSchedules(hosts []*models.HostSchedule, kind *models.CallKind, routed []string) []*models.HostSchedule {
+	email := func(h **models.HostSchedule) string { return (*h).Email }
+	hosts = routeHosts(hosts, kind.HostEmails(), email)
+	if kind != nil && kind.Collective() {
+		return hosts
+	}
+	return routeHosts(hosts, routed, email)
 }
 
 // loadSchedules reads enabled hosts (all, or those in ids) with their
@@ -176,7 +198,8 @@ func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs models.BookingSettings
 	out := make([]*models.HostSchedule, 0, len(users))
 	for _, u := range users {
 		h := &models.HostSchedule{ID: u.ID, Email: u.Email, Weekly: decodeWeekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay,
-			Overrides: map[string][]models.Window{}, PerDay: map[string]int{}}
+			Overrides: map[string][]models.Window{}, PerDay: map[string]int{}, MaxPerWeek: u.MaxPerWeek,
+			PerWeek: map[string]int{}, KindPerDay: map[string]int{}}
 		byID[u.ID] = h
 		hostIDs = append(hostIDs, u.ID)
 		out = append(out, h)
@@ -193,9 +216,10 @@ func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs models.BookingSettings
 	type busyRow struct {
 		HostID         uint
 		StartAt, EndAt time.Time
+		CallID         string
 	}
 	var rows []busyRow
-	q = db.Model(&models.Booking{}).Select("host_id, start_at, end_at").
+	q = db.Model(&models.Booking{}).Select("host_id, start_at, end_at, call_id").
 		Where("status = ? AND host_id IN ? AND start_at >= ? AND id <> ?", models.BookingConfirmed, hostIDs, from, skip)
 	if !to.IsZero() {
 		q = q.Where("start_at < ?", to)
@@ -203,10 +227,26 @@ func (s *Store) loadSchedules(db *gorm.DB, ids []uint, bs models.BookingSettings
 	if err := q.Order("start_at").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
-	for _, r := range rows {
+	// The other hosts of collective calls are busy then too.
+	var others []busyRow
+	q = db.Table("booking_hosts bh").Joins("JOIN bookings b ON b.id = bh.booking_id").
+		Select("bh.host_id AS host_id, b.start_at AS start_at, b.end_at AS end_at, b.call_id AS call_id").
+		Where("b.collective = ? AND b.status = ? AND bh.host_id <> b.host_id AND bh.host_id IN ? AND b.start_at >= ? AND b.id <> ?",
+			true, models.BookingConfirmed, hostIDs, from, skip)
+	if !to.IsZero() {
+		q = q.Where("b.start_at < ?", to)
+	}
+	if err := q.Scan(&others).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range append(rows, others...) {
 		h := byID[r.HostID]
 		h.Busy = append(h.Busy, models.Interval{Start: r.StartAt, End: r.EndAt.Add(bs.Buffer())})
-		h.PerDay[r.StartAt.In(s.loc).Format(time.DateOnly)]++
+		local := r.StartAt.In(s.loc)
+		date := local.Format(time.DateOnly)
+		h.PerDay[date]++
+		h.KindPerDay[models.KindDayKey(r.CallID, date)]++
+		h.PerWeek[models.WeekOf(local)]++
 	}
 	if err := addCalendarBusy(db, byID, hostIDs, bs, from); err != nil {
 		return nil, err

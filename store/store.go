@@ -89,6 +89,7 @@ type Store struct {
 	closeOnce     sync.Once
 	webhookSignal chan struct{}
 	webhookRender models.WebhookRenderer
+	callKinds     func(roleSlug, callID string) *models.CallKind // see SetCallKinds
 
 	weeklyMu sync.Mutex
 	weeklies map[string]models.Weekly // see weekly

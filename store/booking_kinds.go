@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
+)
+
+// callSettings are the shared settings as one kind of call uses them
+// (its length), with the kind's own rules.
+type callSettings struct {
+	models.BookingSettings
+	kind models.CallRules
+}
+
+// settingsFor is callSettings for kind (nil: the discovery call).
+func settingsFor(bs models.BookingSettings, kind *models.CallKind) callSettings {
+	b, k := kind.Settings(bs)
+	return callSettings{b, k}
+}
+
+// rules are the slot rules of these settings at now.
+func (c callSettings) rules(loc *time.Location, now time.Time) models.SlotRules {
+	return models.SlotRules{Settings: c.BookingSettings, Loc: loc, Now: now, Kind: c.kind}
+}
+
+// SetCallKinds tells the store where the role pages' kinds of call are
+// found, so a reschedule uses the kind's step and hosts. Without it (or
+// for a kind no longer offered) a call keeps its own length and moves on
+// its length's grid among any hosts.
+func (s *Store) SetCallKinds(find func(roleSlug, callID string) *models.CallKind) { s.callKinds = find }
+
+// bookingKind is the kind of call b was booked as; nil: the discovery
+// call of the shared length.
+func (s *Store) bookingKind(b *models.Booking) *models.CallKind {
+	if b.CallID == "" {
+		return nil
+	}
+	if s.callKinds != nil {
+		if k := s.callKinds(b.RoleSlug, b.CallID); k != nil {
+			return k
+		}
+	}
+	mode := models.ModeOneHost
+	if b.Collective {
+		mode = models.ModeCollective
+	}
+	m := int(b.EndAt.Sub(b.StartAt) / time.Minute)
+	return &models.CallKind{ID: b.CallID, Title: b.CallTitle, Minutes: m, StepMinutes: m, Mode: mode}
+}
+
+// kindHosts narrows hosts to those the kind names, then to those the
+// route names (routed); each step keeps every host when it would leave
+// none, as routes do. A collective call has exactly the kind's hosts.
+func kindHosts(hosts []models.User, kind *models.CallKind, routed []string) []models.User {
+	email := func(u *models.User) string { return u.Email }
+	hosts = routeHosts(hosts, kind.HostEmails(), email)
+	if kind != nil && kind.Collective() {
+		return hosts
+	}
+	return routeHosts(hosts, routed, email)
+}
+
+// bookingHostIDs are the hosts whose time b holds: its host, or every
+// host of a collective call.
+func bookingHostIDs(tx *gorm.DB, b *models.Booking) ([]uint, error) {
+	if !b.Collective {
+		return []uint{b.HostID}, nil
+	}
+	var ids []uint
+	err := tx.Model(&models.BookingHost{}).Where("booking_id = ?", b.ID).Order("host_id").Pluck("host_id", &ids).Error
+	return ids, err
+}
+
+// placeCollective books a collective call on every one of hosts, or on
+// none: each must be free at req.Start, and each host's time is claimed
+// in the booking's transaction, so a racing call on any of them makes the
+// whole booking fail with ErrSlotTaken.
+func (s *Store) placeCollective(tx *gorm.DB, hosts []models.User, req models.BookingRequest, bs callSettings,
+	insert func(host *models.User) (*models.Booking, error)) (*models.Booking, *models.User, error) {
+	if len(hosts) == 0 {
+		return nil, nil, models.ErrSlotTaken
+	}
+	if err := s.allFree(tx, hosts, req.Start, bs, 0); err != nil {
+		return nil, nil, err
+	}
+	b, err := insert(&hosts[0])
+	if err != nil {
+		return nil, nil, err
+	}
+	ids := make([]uint, len(hosts))
+	for i, h := range hosts {
+		ids[i] = h.ID
+	}
+	if err := setBookingHosts(tx, b.ID, ids); err != nil {
+		return nil, nil, err
+	}
+	if err := s.claimTime(tx, b, bs, ids...); err != nil {
+		return nil, nil, err
+	}
+	return b, &hosts[0], nil
+}
+
+// allFree is ErrSlotTaken unless every one of hosts can take a call at
+// start, leaving booking skip out of their calls.
+func (s *Store) allFree(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, skip uint) error {
+	scheds, err := s.schedulesAround(tx, hosts, start, bs, skip)
+	if err != nil {
+		return err
+	}
+	if len(scheds) != len(hosts) {
+		return models.ErrSlotTaken
+	}
+	rules := bs.rules(s.loc, s.txNow(tx))
+	for _, h := range scheds {
+		if !models.HostCanTake(h, start, rules) {
+			return models.ErrSlotTaken
+		}
+	}
+	return nil
+}
+
+// setBookingHosts records the hosts of a collective call.
+func setBookingHosts(tx *gorm.DB, bookingID uint, hostIDs []uint) error {
+	rows := make([]models.BookingHost, len(hostIDs))
+	for i, id := range hostIDs {
+		rows[i] = models.BookingHost{BookingID: bookingID, HostID: id}
+	}
+	return tx.Create(&rows).Error
+}
+
+// HostsOf lists the hosts of booking b: its host, or every host of a
+// collective call, in id order.
+func (s *Store) HostsOf(ctx context.Context, b *models.Booking) ([]models.User, error) {
+	return bookingHosts(s.read.WithContext(ctx), b)
+}
+
+func bookingHosts(tx *gorm.DB, b *models.Booking) ([]models.User, error) {
+	ids, err := bookingHostIDs(tx, b)
+	if err != nil {
+		return nil, err
+	}
+	var hosts []models.User
+	err = tx.Where("id IN ?", ids).Order("id").Find(&hosts).Error
+	return hosts, err
+}
+
+// moveCollective moves collective call b to start with every one of its
+// hosts, each of whom must be free then.
+func (s *Store) moveCollective(tx *gorm.DB, b *models.Booking, start time.Time, bs callSettings, now time.Time) (*models.User, error) {
+	hosts, err := bookingHosts(tx, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.allFree(tx, hosts, start, bs, b.ID); err != nil {
+		return nil, err
+	}
+	if err := s.moveBooking(tx, b, b.HostID, start, bs, now); err != nil {
+		return nil, err
+	}
+	for i := range hosts {
+		if hosts[i].ID == b.HostID {
+			return &hosts[i], nil
+		}
+	}
+	return &hosts[0], nil
+}
