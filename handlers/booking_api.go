@@ -26,6 +26,8 @@ type bookingJSON struct {
 	TargetTitle string         `json:"target_title"`
 	RoleSlug    string         `json:"role_slug"`
 	Host        hostJSON       `json:"host"`
+	Hosts       []hostRef      `json:"hosts"`
+	Call        callJSON       `json:"call"`
 	Meeting     models.Meeting `json:"meeting"`
 	ManageURL   string         `json:"manage_url"`
 	ICSURL      string         `json:"ics_url"`
@@ -35,6 +37,29 @@ type bookingJSON struct {
 
 type hostJSON struct {
 	Name string `json:"name"`
+}
+
+// hostRef is one host of a call in the Booking JSON.
+type hostRef struct {
+	ID   uint   `json:"id"`
+	Name string `json:"name"`
+}
+
+// bookingHosts lists b's hosts: its host, or every host of a collective
+// call. A failed lookup lists the first host alone.
+func (s *Server) bookingHosts(b *models.Booking, hostName string) []hostRef {
+	if b.Collective {
+		hosts, err := s.store.HostsOf(context.Background(), b)
+		if err == nil && len(hosts) > 0 {
+			out := make([]hostRef, len(hosts))
+			for i, h := range hosts {
+				out[i] = hostRef{h.ID, h.Name}
+			}
+			return out
+		}
+		s.log.Warn("hosts of a collective call", "booking_id", b.ID, "err", err)
+	}
+	return []hostRef{{b.HostID, hostName}}
 }
 
 // toBookingJSON presents b with times in the visitor's zone.
@@ -51,7 +76,8 @@ func (s *Server) bookingJSONWithToken(b *models.Booking, hostName, token string)
 	return bookingJSON{
 		ID: b.ID, Status: b.Status, Start: b.StartAt.In(loc).Format(time.RFC3339), End: b.EndAt.In(loc).Format(time.RFC3339),
 		Timezone: b.Timezone, TargetTitle: b.TargetTitle, RoleSlug: b.RoleSlug, Host: hostJSON{hostName},
-		Meeting:   s.store.BookingMeeting(b),
+		Hosts: s.bookingHosts(b, hostName), Call: bookingCall(b),
+		Meeting: s.store.BookingMeeting(b),
 		ManageURL: s.absURL("/bookings/" + token), ICSURL: s.absURL("/bookings/" + token + "/invite.ics"),
 		CreatedAt: b.CreatedAt.UTC().Format(time.RFC3339),
 	}
@@ -176,7 +202,7 @@ func (s *Server) apiSlots(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	hosts, err := s.slotRoute(c.Query("role_slug"), c.Request.URL.Query())
+	kind, hosts, err := s.slotKind(c)
 	var ne notEligible
 	if errors.As(err, &ne) {
 		s.notEligibleJSON(c, ne.Disqualification)
@@ -185,7 +211,7 @@ func (s *Server) apiSlots(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	slots, bs, err := s.store.RoutedSlots(c.Request.Context(), from, to, hosts)
+	slots, bs, err := s.store.KindSlots(c.Request.Context(), from, to, kind, hosts)
 	if err != nil {
 		s.fail(c, err)
 		return

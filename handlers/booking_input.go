@@ -29,6 +29,13 @@ type bookingInput struct {
 	// Answers to the role page's questions: strings, or numbers and
 	// booleans for the number and yes_no kinds.
 	Answers map[string]any `json:"answers"`
+	// Call is the kind of call (default: the role's first public kind);
+	// Link a private link's token, which may name a kind that is not public.
+	Call string `json:"call"`
+	Link string `json:"link"`
+	// private lets Call name a kind that is not public: the request came
+	// through a private link.
+	private bool
 }
 
 type utmInput struct {
@@ -124,6 +131,8 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 		v.Add("consent", "please agree to be contacted about your call")
 	}
 	in.route(v, content.Role(req.RoleSlug), &req)
+	req.Call = kindOf(v, content.Role(req.RoleSlug), strings.TrimSpace(in.Call), in.private)
+	req.Link = in.Link
 	return req, v.Err()
 }
 

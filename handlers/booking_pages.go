@@ -45,7 +45,7 @@ type slotPicker struct {
 // For a booking being moved, pass it: its own time is then not offered and
 // does not block its neighbours. hosts limits the times to those of the
 // hosts a route names (nil: every host).
-func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen string, moving *models.Booking, hosts []string) (slotPicker, error) {
+func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen string, moving *models.Booking, kind *models.CallKind, hosts []string) (slotPicker, error) {
 	now := s.now().In(loc)
 	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	// The store cuts the list at the horizon, so ask for the longest one.
@@ -55,7 +55,7 @@ func (s *Server) buildPicker(c *gin.Context, loc *time.Location, wantDay, chosen
 	if moving != nil {
 		slots, _, err = s.store.SlotsMoving(c.Request.Context(), moving, from, to)
 	} else {
-		slots, _, err = s.store.RoutedSlots(c.Request.Context(), from, to, hosts)
+		slots, _, err = s.store.KindSlots(c.Request.Context(), from, to, kind, hosts)
 	}
 	if err != nil {
 		return slotPicker{}, err
@@ -111,6 +111,10 @@ func (s *Server) bookPage(c *gin.Context) {
 	}
 	in.UTM = utmInput{q.Get("utm_source"), q.Get("utm_medium"), q.Get("utm_campaign"), q.Get("utm_term"), q.Get("utm_content")}
 	in.Answers = formAnswers(q)
+	in.prefill(q)
+	if done := s.chooseCall(c, role, &in); done {
+		return
+	}
 	if len(role.Questions) == 0 {
 		s.showBookForm(c, http.StatusOK, role, in, q.Get("tz"), q.Get("date"), nil, "")
 		return
@@ -142,6 +146,15 @@ func (in bookingInput) keepParams(role *Role) url.Values {
 		if v != "" {
 			keep.Set(k, v)
 		}
+	}
+	for k, v := range map[string]string{"call": in.Call, "link": in.Link, "name": in.Name, "email": in.Email,
+		"phone": in.Phone, "current_title": in.CurrentTitle} {
+		if v != "" {
+			keep.Set(k, v)
+		}
+	}
+	if in.TargetTitle != "" && in.TargetTitle != role.Title {
+		keep.Set("target_title", in.TargetTitle)
 	}
 	if len(role.Questions) > 0 {
 		keep.Set("step", "times")
@@ -229,7 +242,8 @@ func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in booking
 	}
 	var routed models.BookingRequest
 	in.route(&models.ValidationError{}, role, &routed)
-	picker, err := s.buildPicker(c, loc, day, in.Start, nil, routed.Hosts)
+	kind := kindOf(&models.ValidationError{}, role, in.Call, in.private)
+	picker, err := s.buildPicker(c, loc, day, in.Start, nil, kind, routed.Hosts)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -240,17 +254,23 @@ func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in booking
 		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Picker": picker, "Step": "times",
 		"Errors": errs, "Message": msg, "Keep": keep, "TZKnown": detected, "FormKey": store.RandomToken(16),
 		"PageScript": "book.js", "Answers": in.answerStrings(), "Change": "/roles/" + role.Slug + "/book?" + in.changeAnswersQuery(role),
-		"SlotsQuery": slotsQuery(role, in),
+		"SlotsQuery": slotsQuery(role, in), "Kind": kind, "ChoosesCall": role.ChoosesCall() && in.Link == "",
+		"ChangeCall": "/roles/" + role.Slug + "/book?" + in.changeCallQuery(role),
 	})
 }
 
 // slotsQuery is what the picker's script adds to its /api/v1/slots calls
 // so it lists the same routed hosts' times as the page.
 func slotsQuery(role *Role, in bookingInput) string {
-	if len(role.Questions) == 0 {
+	if len(role.Questions) == 0 && in.Call == "" && in.Link == "" {
 		return ""
 	}
 	q := url.Values{"role_slug": {role.Slug}}
+	if in.Link != "" {
+		q.Set("link", in.Link)
+	} else if in.Call != "" {
+		q.Set("call", in.Call)
+	}
 	for id, a := range in.answerStrings() {
 		q.Set("answers."+id, a)
 	}
@@ -285,7 +305,12 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		TargetTitle: f.Get("target_title"), RoleSlug: role.Slug, Start: f.Get("start"), Timezone: f.Get("timezone"),
 		Message: f.Get("message"), Consent: f.Get("consent") != "", Referrer: f.Get("referrer"),
 		UTM:     utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
-		Answers: formAnswers(f),
+		Answers: formAnswers(f), Call: f.Get("call"), Link: f.Get("link"),
+	}
+	if in.Link != "" {
+		if done := s.openLinkFor(c, role, &in); done {
+			return
+		}
 	}
 	// The page wrote the key itself: one that breaks the rule was not
 	// made by it, so the request is refused as malformed.
@@ -335,6 +360,8 @@ func (s *Server) bookSubmit(c *gin.Context) {
 			"Sorry — that time was just taken. Here are the times still free.")
 	case errors.As(err, &ve): // the host picked phones: the number is needed
 		s.showBookForm(c, http.StatusUnprocessableEntity, role, in, "", "", ve.Fields, "")
+	case errors.Is(err, models.ErrLinkUsed):
+		s.linkGone(c, role)
 	case errors.Is(err, models.ErrIdempotencyConflict):
 		in.Start = ""
 		s.showBookForm(c, http.StatusConflict, role, in, "", "", nil, "This form was already used. Please check the details and pick a time again.")

@@ -65,6 +65,8 @@ func classify(err error) *apiError {
 	case errors.Is(err, models.ErrBookingClosed):
 		return &apiError{http.StatusUnprocessableEntity, "validation_failed", models.ErrBookingClosed.Error(),
 			map[string]string{"booking": "was canceled, or the call has begun or ended"}}
+	case errors.Is(err, models.ErrLinkUsed):
+		return &apiError{http.StatusGone, "link_used", models.ErrLinkUsed.Error(), nil}
 	case errors.Is(err, models.ErrNotEligible):
 		return &apiError{http.StatusUnprocessableEntity, "not_eligible", models.ErrNotEligible.Error(), nil}
 	case errors.As(err, &se):

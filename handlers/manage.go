@@ -91,7 +91,7 @@ func (s *Server) showReschedule(c *gin.Context, status int, b *models.Booking, f
 	if !ok {
 		loc = s.store.Location()
 	}
-	picker, err := s.buildPicker(c, loc, f.Day, f.Chosen, b, nil)
+	picker, err := s.buildPicker(c, loc, f.Day, f.Chosen, b, nil, nil)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -120,8 +120,14 @@ func (s *Server) apiRole(c *gin.Context) {
 	if qs == nil {
 		qs = []Question{}
 	}
+	bs, err := s.store.BookingSettings(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"role": struct {
 		roleJSON
-		Questions []Question `json:"questions"`
-	}{s.toRoleJSON(r), qs}})
+		Questions []Question     `json:"questions"`
+		Calls     []roleCallJSON `json:"calls"`
+	}{s.toRoleJSON(r), qs, roleCalls(r, bs.DurationMinutes)}})
 }

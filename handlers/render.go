@@ -106,6 +106,7 @@ var templateFuncs = template.FuncMap{
 	"rfc3339":     func(t time.Time) string { return t.Format(time.RFC3339) },
 	"thousands":   thousands,
 	"join":        strings.Join,
+	"lower":       strings.ToLower,
 	"hasPrefix":   strings.HasPrefix,
 	"query":       func(v url.Values) string { return v.Encode() },
 	"add":         func(a, b int) int { return a + b },

@@ -27,6 +27,7 @@ func (s *Server) routes() {
 	r.GET("/roles/:slug", s.rolePage)
 	r.GET("/roles/:slug/book", s.bookPage)
 	r.POST("/roles/:slug/book", s.rateLimited, s.bookSubmit)
+	r.GET("/l/:token", s.linkPage) // a private booking link
 	r.GET("/bookings/:token", s.bookingPage)
 	r.GET("/bookings/:token/invite.ics", s.bookingICS)
 	r.GET("/calendars/:token", s.hostFeed) // {token}.ics, a host's private feed

@@ -129,6 +129,8 @@ func New(opts Options) (*Server, error) {
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https", require2FA: opts.Require2FA,
 	}
 	s.webauthn = newWebAuthn(base, s.log)
+	// A reschedule moves a call on its kind's grid, among its kind's hosts.
+	opts.Store.SetCallKinds(opts.Content.CallKind)
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
 		s.webhookTargets = httpsOnly
 	}

@@ -18,6 +18,9 @@ var (
 	ErrBookingClosed = errors.New("this call can no longer be changed")
 	// ErrNotEligible: the role page's routes turn these answers away.
 	ErrNotEligible = errors.New("these answers do not lead to a call")
+	// ErrLinkUsed: a private booking link was used up, has expired or was
+	// deleted.
+	ErrLinkUsed = errors.New("this booking link has been used, has expired or was withdrawn")
 )
 
 // ValidationError names each field that is wrong and what is wrong with it.

@@ -31,6 +31,14 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 				return err
 			}
 		}
+		var linkID uint
+		if req.Link != "" {
+			id, err := s.useBookingLink(tx, req.Link)
+			if err != nil {
+				return err
+			}
+			linkID = id
+		}
 		lead, isNew, leadStats, err := s.upsertLead(tx, req)
 		if err != nil {
 			return err
@@ -43,6 +51,12 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 		b, host, err := s.placeBooking(tx, req, lead.ID, ids)
 		if err != nil {
 			return err
+		}
+		if linkID != 0 {
+			b.LinkID = &linkID
+			if err := tx.Model(&models.Booking{}).Where("id = ?", b.ID).Update("link_id", linkID).Error; err != nil {
+				return err
+			}
 		}
 		if err := s.assignFirstCallOwner(tx, lead, isNew, b, host); err != nil {
 			return err
