@@ -77,7 +77,7 @@ func (s *Server) bookingJSONWithToken(b *models.Booking, hostName, token string)
 		ID: b.ID, Status: b.Status, Start: b.StartAt.In(loc).Format(time.RFC3339), End: b.EndAt.In(loc).Format(time.RFC3339),
 		Timezone: b.Timezone, TargetTitle: b.TargetTitle, RoleSlug: b.RoleSlug, Host: hostJSON{hostName},
 		Hosts: s.bookingHosts(b, hostName), Call: bookingCall(b),
-		Meeting: s.store.BookingMeeting(b),
+		Meeting:   s.store.BookingMeeting(b),
 		ManageURL: s.absURL("/bookings/" + token), ICSURL: s.absURL("/bookings/" + token + "/invite.ics"),
 		CreatedAt: b.CreatedAt.UTC().Format(time.RFC3339),
 	}
