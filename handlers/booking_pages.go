@@ -189,6 +189,11 @@ func (s *Server) showQuestions(c *gin.Context, status int, role *Role, in bookin
 	if in.Timezone != "" {
 		keep.Set("tz", in.Timezone)
 	}
+	var calls []models.CallKind
+	if role.ChoosesCall() && in.Link == "" {
+		calls = role.PublicCalls() // the kind is asked first, on this step
+		keep.Del("call")
+	}
 	s.keepEmbedState(c, keep)
 	// Only the answers are on this step; an unknown question's problem is
 	// listed on its own.
@@ -207,6 +212,7 @@ func (s *Server) showQuestions(c *gin.Context, status int, role *Role, in bookin
 	s.render(c, status, "public/book.html", gin.H{
 		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Step": "questions",
 		"Answers": in.answerStrings(), "Errors": answerErrs, "OtherErrors": other, "Keep": keep, "PageScript": "book.js",
+		"Calls": calls,
 	})
 }
 

@@ -171,7 +171,8 @@ func (s *Server) chooseCall(c *gin.Context, role *Role, in *bookingInput) bool {
 	if in.Link != "" {
 		return s.openLinkFor(c, role, in)
 	}
-	if _, ok := role.Call(in.Call, false); ok && (in.Call != "" || !role.ChoosesCall()) {
+	// A role with questions asks for the kind with them, on its first step.
+	if _, ok := role.Call(in.Call, false); ok && (in.Call != "" || !role.ChoosesCall() || len(role.Questions) > 0) {
 		return false
 	}
 	status := http.StatusOK
