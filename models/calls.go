@@ -14,6 +14,13 @@ const (
 	ModeCollective = "collective"
 )
 
+// A host's share of calls: weight 1–100 (default 10), priority 0–3
+// (default 1, the highest first).
+const (
+	DefaultHostWeight   = 10
+	DefaultHostPriority = 1
+)
+
 // DiscoveryCallID is the one kind a role without its own kinds offers: a
 // discovery call of the shared length, given to one free host.
 const DiscoveryCallID = "discovery"

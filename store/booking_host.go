@@ -30,8 +30,9 @@ func (s *Store) enabledHosts(tx *gorm.DB) ([]models.User, error) {
 	return slices.Clone(hosts), err
 }
 
-// pickHost returns the free host for start with the fewest upcoming calls,
-// ignoring booking skip (the one being moved). ErrSlotTaken when none is.
+// pickHost returns the free host whose turn it is for a call at start (see
+// orderByTurn), ignoring booking skip (the one being moved). ErrSlotTaken
+// when none is free.
 func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, now time.Time, skip uint) (*models.User, error) {
 	scheds, err := s.schedulesAround(tx, hosts, start, bs, skip)
 	if err != nil {
@@ -48,11 +49,9 @@ func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs c
 		return nil, models.ErrSlotTaken
 	}
 	if len(free) > 1 {
-		upcoming, err := upcomingCalls(tx, free, now)
-		if err != nil {
+		if err := s.orderByTurn(tx, hosts, free, start, now); err != nil {
 			return nil, err
 		}
-		sort.SliceStable(free, func(i, j int) bool { return upcoming[free[i].ID] < upcoming[free[j].ID] })
 	}
 	for i := range hosts {
 		if hosts[i].ID == free[0].ID {
@@ -207,24 +206,60 @@ func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local
 	return err
 }
 
-// upcomingCalls counts each host's confirmed calls still to come.
-func upcomingCalls(tx *gorm.DB, hosts []*models.HostSchedule, now time.Time) (map[uint]int, error) {
-	ids := make([]uint, len(hosts))
-	for i, h := range hosts {
+// orderByTurn sorts free hosts by whose turn it is: the highest priority
+// first; among those, the fewest calls (those in the 30 days before start,
+// and every upcoming one) per unit of weight; then the one booked least
+// recently, then the lowest id. With two always-free hosts of weights 20
+// and 10, the first takes two calls for each of the second's.
+func (s *Store) orderByTurn(tx *gorm.DB, hosts []models.User, free []*models.HostSchedule, start, now time.Time) error {
+	users := make(map[uint]*models.User, len(hosts))
+	for i := range hosts {
+		users[hosts[i].ID] = &hosts[i]
+	}
+	ids := make([]uint, len(free))
+	for i, h := range free {
 		ids[i] = h.ID
+	}
+	since := start.AddDate(0, 0, -30)
+	if now.Before(since) {
+		since = now
 	}
 	var rows []struct {
 		HostID uint
 		N      int
+		Last   int64
 	}
-	err := tx.Model(&models.Booking{}).Select("host_id, COUNT(*) AS n").
-		Where("status = ? AND host_id IN ? AND start_at > ?", models.BookingConfirmed, ids, now).
+	err := tx.Model(&models.Booking{}).Select("host_id, COUNT(*) AS n, MAX(id) AS last").
+		Where("host_id IN ? AND status <> ? AND start_at >= ?", ids, models.BookingCanceled, since.UTC()).
 		Group("host_id").Scan(&rows).Error
-	out := map[uint]int{}
-	for _, r := range rows {
-		out[r.HostID] = r.N
+	if err != nil {
+		return err
 	}
-	return out, err
+	calls, last := map[uint]int{}, map[uint]int64{}
+	for _, r := range rows {
+		calls[r.HostID], last[r.HostID] = r.N, r.Last
+	}
+	weight := func(id uint) int {
+		if w := users[id].Weight; w > 0 {
+			return w
+		}
+		return models.DefaultHostWeight
+	}
+	sort.SliceStable(free, func(i, j int) bool {
+		a, b := free[i].ID, free[j].ID
+		if pa, pb := users[a].Priority, users[b].Priority; pa != pb {
+			return pa > pb
+		}
+		// calls[a]/weight(a) < calls[b]/weight(b), without division.
+		if la, lb := calls[a]*weight(b), calls[b]*weight(a); la != lb {
+			return la < lb
+		}
+		if last[a] != last[b] {
+			return last[a] < last[b]
+		}
+		return a < b
+	})
+	return nil
 }
 
 // takesVisitor is the phone rule, the one every booking path applies: a
