@@ -168,7 +168,7 @@ func hostCallCounts(tx *gorm.DB, ids []uint, from, to time.Time, skip uint) (map
 		HostID uint
 		N      int
 	}
-	err := tx.Raw("SELECT h, COUNT(*) AS n FROM (SELECT b.host_id AS h, b.id FROM bookings b WHERE b.host_id IN ? AND b.status = ? "+
+	err := tx.Raw("SELECT h AS host_id, COUNT(*) AS n FROM (SELECT b.host_id AS h, b.id FROM bookings b WHERE b.host_id IN ? AND b.status = ? "+
 		"AND b.start_at >= ? AND b.start_at < ? AND b.id <> ? UNION SELECT bh.host_id AS h, b.id FROM bookings b "+
 		"JOIN booking_hosts bh ON bh.booking_id = b.id WHERE bh.host_id IN ? AND b.status = ? AND b.start_at >= ? "+
 		"AND b.start_at < ? AND b.id <> ?) x GROUP BY h", ids, models.BookingConfirmed, from.UTC(), to.UTC(), skip,
