@@ -138,8 +138,8 @@ func assertNoOverlap(t *testing.T, s *store.Store) {
 		HostID         uint
 		StartAt, EndAt time.Time
 	}
-	err := s.DB().Raw("SELECT b.host_id AS host_id, b.start_at AS start_at, b.end_at AS end_at FROM bookings b WHERE b.status = ? " +
-		"UNION ALL SELECT bh.host_id, b.start_at, b.end_at FROM bookings b JOIN booking_hosts bh ON bh.booking_id = b.id " +
+	err := s.DB().Raw("SELECT b.host_id AS host_id, b.start_at AS start_at, b.end_at AS end_at FROM bookings b WHERE b.status = ? "+
+		"UNION ALL SELECT bh.host_id, b.start_at, b.end_at FROM bookings b JOIN booking_hosts bh ON bh.booking_id = b.id "+
 		"WHERE b.status = ? AND bh.host_id <> b.host_id", models.BookingConfirmed, models.BookingConfirmed).Scan(&rows).Error
 	if err != nil {
 		t.Fatal(err)
