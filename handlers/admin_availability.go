@@ -52,6 +52,14 @@ var settingFields = []struct{ Name, Label, Hint string }{
 	{"max_per_day", "Daily cap for this host", "0 means no cap."},
 }
 
+// shareFields are the number inputs of the host's share of calls; one
+// left empty keeps its value.
+var shareFields = []struct{ Name, Label, Hint string }{
+	{"weight", "Weight", "1 to 100, default 10: a host of weight 20 gets about twice the calls of one of weight 10."},
+	{"priority", "Priority", "0 to 3, default 1: free hosts of the highest priority get the calls first."},
+	{"max_per_week", "Weekly cap for this host", "Calls of all kinds per week, Monday to Sunday; 0 means no cap."},
+}
+
 // formFromConfig fills the form from saved availability.
 func formFromConfig(cfg models.AvailabilityConfig) *availForm {
 	f := &availForm{HostID: cfg.HostID, Errors: map[string]string{}}
@@ -59,6 +67,14 @@ func formFromConfig(cfg models.AvailabilityConfig) *availForm {
 		"min_notice_minutes": cfg.MinNoticeMinutes, "horizon_days": cfg.HorizonDays, "max_per_day": cfg.MaxPerDay}
 	for _, sf := range settingFields {
 		f.Settings = append(f.Settings, availSetting{Name: sf.Name, Label: sf.Label, Hint: sf.Hint, Value: strconv.Itoa(vals[sf.Name])})
+	}
+	share := map[string]*int{"weight": cfg.Weight, "priority": cfg.Priority, "max_per_week": cfg.MaxPerWeek}
+	for _, sf := range shareFields {
+		v := ""
+		if p := share[sf.Name]; p != nil {
+			v = strconv.Itoa(*p)
+		}
+		f.Settings = append(f.Settings, availSetting{Name: sf.Name, Label: sf.Label, Hint: sf.Hint, Value: v})
 	}
 	for _, d := range availDays {
 		day := availDay{Key: d.Key, Label: d.Label}
@@ -131,6 +147,18 @@ func readAvailForm(c *gin.Context, hostID uint) (*availForm, models.Availability
 			verr.Add(sf.Name, "must be a whole number")
 		}
 		*nums[sf.Name] = n
+		f.Settings = append(f.Settings, availSetting{Name: sf.Name, Label: sf.Label, Hint: sf.Hint, Value: v})
+	}
+	share := map[string]**int{"weight": &cfg.Weight, "priority": &cfg.Priority, "max_per_week": &cfg.MaxPerWeek}
+	for _, sf := range shareFields {
+		v := strings.TrimSpace(c.PostForm(sf.Name))
+		if v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				verr.Add(sf.Name, "must be a whole number")
+			}
+			*share[sf.Name] = &n
+		}
 		f.Settings = append(f.Settings, availSetting{Name: sf.Name, Label: sf.Label, Hint: sf.Hint, Value: v})
 	}
 	for _, d := range availDays {

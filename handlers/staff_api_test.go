@@ -234,7 +234,7 @@ func TestStaffAPI_AvailabilityUsersAndOutbox(t *testing.T) {
 		e.mustBookLead("ada@example.com", 0, nil)
 
 		w := e.api(sales, http.MethodGet, "/api/v1/admin/availability", "")
-		if w.Code != 200 || keysOf(t, w.Body.Bytes()) != "buffer_minutes,duration_minutes,horizon_days,host_id,max_per_day,meeting,min_notice_minutes,overrides,weekly" {
+		if w.Code != 200 || keysOf(t, w.Body.Bytes()) != "buffer_minutes,duration_minutes,horizon_days,host_id,max_per_day,max_per_week,meeting,min_notice_minutes,overrides,priority,weekly,weight" {
 			t.Fatalf("availability: %d %s", w.Code, w.Body.String())
 		}
 		body := `{"duration_minutes":45,"buffer_minutes":15,"min_notice_minutes":60,"horizon_days":14,"max_per_day":3,

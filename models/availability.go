@@ -69,9 +69,14 @@ type HoursJSON [][2]string
 type AvailabilityConfig struct {
 	HostID uint `json:"host_id"`
 	BookingSettings
-	MaxPerDay int                  `json:"max_per_day"`
-	Weekly    map[string]HoursJSON `json:"weekly"`
-	Overrides []OverrideJSON       `json:"overrides"`
+	MaxPerDay int `json:"max_per_day"`
+	// The host's share of calls (see the host choice): weight 1–100,
+	// priority 0–3, weekly cap (0: none). Saving without one keeps it.
+	Weight     *int                 `json:"weight"`
+	Priority   *int                 `json:"priority"`
+	MaxPerWeek *int                 `json:"max_per_week"`
+	Weekly     map[string]HoursJSON `json:"weekly"`
+	Overrides  []OverrideJSON       `json:"overrides"`
 	// Meeting is where the host's calls happen: its own place, or the
 	// default one. Saving without it leaves the host's place as it is.
 	Meeting *Meeting `json:"meeting"`

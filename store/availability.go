@@ -193,7 +193,8 @@ func (s *Store) Availability(ctx context.Context, hostID uint) (models.Availabil
 		return models.AvailabilityConfig{}, err
 	}
 	cfg := models.AvailabilityConfig{HostID: h.ID, BookingSettings: bs, MaxPerDay: h.MaxPerDay,
-		Weekly: decodeWeekly(h.WeeklyJSON).ToJSON(), Overrides: []models.OverrideJSON{}}
+		Weekly: decodeWeekly(h.WeeklyJSON).ToJSON(), Overrides: []models.OverrideJSON{},
+		Weight: &h.Weight, Priority: &h.Priority, MaxPerWeek: &h.MaxPerWeek}
 	m := s.HostMeeting(&h)
 	cfg.Meeting, cfg.MeetingIsDefault = &m, h.MeetingKind == ""
 	for _, o := range ovs {
@@ -247,6 +248,7 @@ func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConf
 		overrides = append(overrides, models.AvailabilityOverride{Date: o.Date, HoursJSON: encodeJSON(models.ToHours(ws))})
 	}
 	upd := map[string]any{"weekly_json": encodeJSON(weekly.ToJSON()), "max_per_day": cfg.MaxPerDay, "updated_at": now}
+	checkShare(verr, cfg, upd)
 	if cfg.Meeting != nil {
 		m := checkMeeting(verr, *cfg.Meeting)
 		upd["meeting_kind"], upd["meeting_url"], upd["meeting_address"] = m.Kind, m.URL, m.Address
@@ -296,4 +298,27 @@ func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConf
 		return models.AvailabilityConfig{}, err
 	}
 	return s.Availability(ctx, hostID)
+}
+
+// checkShare validates the host's share of calls given in cfg and adds
+// those given to upd.
+func checkShare(verr *models.ValidationError, cfg models.AvailabilityConfig, upd map[string]any) {
+	for _, f := range []struct {
+		name     string
+		v        *int
+		min, max int
+		msg      string
+	}{
+		{"weight", cfg.Weight, 1, 100, "must be from 1 to 100"},
+		{"priority", cfg.Priority, 0, 3, "must be from 0 to 3 (3 is the highest)"},
+		{"max_per_week", cfg.MaxPerWeek, 0, 500, "must be from 0 (no cap) to 500"},
+	} {
+		switch {
+		case f.v == nil:
+		case *f.v < f.min || *f.v > f.max:
+			verr.Add(f.name, f.msg)
+		default:
+			upd[f.name] = *f.v
+		}
+	}
 }
