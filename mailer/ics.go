@@ -75,6 +75,13 @@ func (r *Renderer) invite(d models.MailData, method string, stamp time.Time) ([]
 		string(ics.ParameterCutype): {string(ics.CalendarUserTypeIndividual)},
 		string(ics.ParameterRsvp):   {"FALSE"},
 	})
+	for _, h := range d.Hosts { // every host of a collective call
+		addCalAddress(ev, ics.ComponentPropertyAttendee, h.Email, h.Name, map[string][]string{
+			string(ics.ParameterRole):   {string(ics.ParticipationRoleReqParticipant)},
+			string(ics.ParameterCutype): {string(ics.CalendarUserTypeIndividual)},
+			string(ics.ParameterRsvp):   {"FALSE"},
+		})
+	}
 	if method == MethodCancel {
 		ev.SetStatus(ics.ObjectStatusCancelled)
 	} else {
@@ -93,13 +100,13 @@ func (r *Renderer) InviteUID(bookingUID string) string { return bookingUID + "@"
 
 func inviteSummary(d models.MailData) string {
 	if d.Kind == models.MailHostNotice {
-		s := "Discovery call: " + d.Name
+		s := d.CallName() + ": " + d.Name
 		if d.TargetTitle != "" {
 			s += " (" + d.TargetTitle + ")"
 		}
 		return s
 	}
-	s := "Discovery call with Callbook"
+	s := d.CallName() + " with Callbook"
 	if d.TargetTitle != "" {
 		s += ": " + d.TargetTitle
 	}
@@ -128,10 +135,11 @@ func (r *Renderer) inviteDescription(d models.MailData, method string) string {
 		b.WriteString("\n\n")
 	}
 	if d.Kind == models.MailHostNotice {
-		fmt.Fprintf(&b, "Discovery call with %s <%s>", d.Name, d.Email)
+		fmt.Fprintf(&b, "%s with %s <%s>", d.CallName(), d.Name, d.Email)
 	} else {
-		fmt.Fprintf(&b, "Your discovery call with %s", d.HostName)
+		fmt.Fprintf(&b, "Your %s with %s", strings.ToLower(d.CallName()), d.HostName)
 	}
+	fmt.Fprintf(&b, " (%s)", formatDuration(d.End.Sub(d.Start)))
 	if d.TargetTitle != "" {
 		fmt.Fprintf(&b, " about %s", d.TargetTitle)
 	}

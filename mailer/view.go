@@ -28,9 +28,12 @@ type view struct {
 	HostZone      string
 	PreviousWhen  string // a moved call's old time, in the reader's zone
 	Duration      string
-	OffsetText    string // a reminder's offset in words: "24 hours"
-	Where         string // where the call happens, one line
-	JoinURL       string // the video call's link, for a video call
+	// Call is the kind of call ("Discovery call"), CallLower the same in
+	// running text, ACall with its article ("an intro call").
+	Call, CallLower, ACall string
+	OffsetText             string // a reminder's offset in words: "24 hours"
+	Where                  string // where the call happens, one line
+	JoinURL                string // the video call's link, for a video call
 
 	ManageURL, InviteURL, BookURL string
 	LeadURL, RoleURL              string
@@ -58,6 +61,12 @@ func (r *Renderer) view(d models.MailData) view {
 		Canceled: d.Kind == models.MailCancellation,
 		AdminURL: r.baseURL + "/admin", LeadsURL: r.baseURL + "/admin/leads",
 		BookURL: r.baseURL + "/",
+	}
+	v.Call = d.CallName()
+	v.CallLower = strings.ToLower(v.Call)
+	v.ACall = "a " + v.CallLower
+	if strings.ContainsAny(v.CallLower[:1], "aeiou") {
+		v.ACall = "an " + v.CallLower
 	}
 	if !d.Start.IsZero() {
 		v.When, v.WhenShort = formatCall(d.Start, d.End, visitorZone)

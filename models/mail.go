@@ -45,6 +45,10 @@ type MailData struct {
 
 	HostName  string `json:"host_name,omitempty"`
 	HostEmail string `json:"host_email,omitempty"`
+	// CallTitle is the kind of call ("" : a discovery call); Hosts are
+	// every host of a collective call, each an attendee of its invite.
+	CallTitle string     `json:"call_title,omitempty"`
+	Hosts     []MailHost `json:"hosts,omitempty"`
 	// HostTeam marks a host without an address of its own (the default
 	// team host, which borrows the sender's): calendars then show the
 	// sender as the call's organizer.
@@ -61,6 +65,21 @@ type MailData struct {
 	// the staff member who assigned the lead ("" when its first call did).
 	OwnerName  string `json:"owner_name,omitempty"`
 	AssignedBy string `json:"assigned_by,omitempty"`
+}
+
+// MailHost is one host of a collective call.
+type MailHost struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// CallName is the kind of call's title: "Discovery call" unless the
+// booking was of another kind.
+func (d MailData) CallName() string {
+	if d.CallTitle == "" {
+		return DiscoveryCallTitle
+	}
+	return d.CallTitle
 }
 
 // DigestData is the content of a daily digest.

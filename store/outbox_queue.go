@@ -18,7 +18,7 @@ func (s *Store) bookingMail(kind string, b *models.Booking, l *models.Lead, host
 		Start: b.StartAt.UTC(), End: b.EndAt.UTC(), Timezone: b.Timezone,
 		LeadID: l.ID, Name: l.Name, Email: l.Email, Phone: l.Phone, CurrentTitle: l.CurrentTitle,
 		TargetTitle: b.TargetTitle, RoleSlug: b.RoleSlug, Message: b.Message,
-		HostName: host.Name, HostEmail: host.Email,
+		HostName: host.Name, HostEmail: host.Email, CallTitle: b.CallTitle,
 	}
 }
 
@@ -73,18 +73,33 @@ func (s *Store) newMessageID() string {
 }
 
 // queueBookingMails queues the visitor's email of kind and the host notice
-// for a change to booking b.
+// for a change to booking b: to its host, or to every host of a collective
+// call, each with the invite naming them all.
 func (s *Store) queueBookingMails(tx *gorm.DB, kind, change string, b *models.Booking, l *models.Lead, host *models.User, mod func(*models.MailData)) error {
 	visitor := s.bookingMail(kind, b, l, host)
+	hosts := []models.User{*host}
+	if b.Collective {
+		var err error
+		if hosts, err = bookingHosts(tx, b); err != nil {
+			return err
+		}
+		for _, h := range hosts {
+			visitor.Hosts = append(visitor.Hosts, models.MailHost{Name: h.Name, Email: h.Email})
+		}
+	}
 	if mod != nil {
 		mod(&visitor)
 	}
 	notice := visitor
 	notice.Kind, notice.Change = models.MailHostNotice, change
 	notice.ReplyTo = visitorReplyTo(l)
-	to, err := s.noticeRecipients(tx, host)
-	if err != nil {
-		return err
+	var to []recipient
+	for i := range hosts {
+		rs, err := s.noticeRecipients(tx, &hosts[i])
+		if err != nil {
+			return err
+		}
+		to = append(to, rs...)
 	}
 	visitor.ReplyTo = replyTo(to)
 	rows := make([]models.OutboxMessage, 0, 1+len(to))
