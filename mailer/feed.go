@@ -34,9 +34,11 @@ func (r *Renderer) HostFeedICS(host *models.User, calls []models.FeedCall) ([]by
 		ev.SetModifiedAt(b.UpdatedAt)
 		ev.SetStartAt(b.StartAt)
 		ev.SetEndAt(b.EndAt)
-		ev.SetSummary(icsText(fmt.Sprintf("Discovery call: %s (%s)", c.Name, b.TargetTitle)))
+		call := models.MailData{CallTitle: b.CallTitle}.CallName()
+		ev.SetSummary(icsText(fmt.Sprintf("%s: %s (%s)", call, c.Name, b.TargetTitle)))
 		lead := r.leadURL(c.LeadID)
-		desc := []string{"Visitor: " + c.Name, "Target title: " + b.TargetTitle}
+		desc := []string{"Visitor: " + c.Name, "Target title: " + b.TargetTitle,
+			"Call: " + call + ", " + formatDuration(b.EndAt.Sub(b.StartAt))}
 		if c.Location != "" {
 			ev.SetLocation(icsText(c.Location))
 			desc = append(desc, "Where: "+c.Location)

@@ -98,7 +98,9 @@ const feedPast = 60 * 24 * time.Hour
 func (s *Store) HostFeedCalls(ctx context.Context, hostID uint) ([]models.FeedCall, error) {
 	db := s.read.WithContext(ctx)
 	var bs []models.Booking
-	if err := db.Where("host_id = ? AND status <> ? AND start_at >= ?", hostID, models.BookingCanceled, s.Now().Add(-feedPast)).
+	// Its own calls and the collective calls it joins.
+	if err := db.Where("(host_id = ? OR id IN (SELECT booking_id FROM booking_hosts WHERE host_id = ?)) AND status <> ? AND start_at >= ?",
+		hostID, hostID, models.BookingCanceled, s.Now().Add(-feedPast)).
 		Order("start_at").Limit(5000).Find(&bs).Error; err != nil {
 		return nil, err
 	}
