@@ -48,8 +48,13 @@ func (s *Server) adminCalls(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	hosts, err := s.store.Hosts(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	loc := s.store.Location()
-	s.render(c, http.StatusOK, "admin/calls.html", gin.H{"FeedURL": feed, "FeedReplaced": c.Query("feed") != "",
+	s.render(c, http.StatusOK, "admin/calls.html", gin.H{"Hosts": hosts,"FeedURL": feed, "FeedReplaced": c.Query("feed") != "",
 		"Title": "Calls", "Nav": "calls", "Waiting": waiting, "Days": groupByDay(upcoming, loc, &s.zones), "DayCount": days,
 		"Now": now, "Back": c.Request.URL.RequestURI(), "Upcoming": len(upcoming),
 	})

@@ -101,8 +101,17 @@ func (s *Server) adminLead(c *gin.Context) {
 	s.renderLead(c, http.StatusOK, nil, nil)
 }
 
+// renderLeadWith shows the lead page with extra data (a link just made).
+func (s *Server) renderLeadWith(c *gin.Context, extra gin.H) {
+	s.renderLeadData(c, http.StatusOK, nil, nil, extra)
+}
+
 // renderLead shows the lead page; form and errors redisplay a failed post.
 func (s *Server) renderLead(c *gin.Context, status int, form *leadPageForm, errs map[string]string) {
+	s.renderLeadData(c, status, form, errs, nil)
+}
+
+func (s *Server) renderLeadData(c *gin.Context, status int, form *leadPageForm, errs map[string]string, extra gin.H) {
 	id, err := pathID(c, "id")
 	if err != nil {
 		s.fail(c, err)
@@ -141,6 +150,10 @@ func (s *Server) renderLead(c *gin.Context, status int, form *leadPageForm, errs
 	data["Events"] = newTimeline(d, staff, s.store.Location(), s.now()).views(d.Events)
 	data["FirstTouch"], data["LatestTouch"], data["TouchesDiffer"] = leadTouches(&d.Lead.Lead)
 	data["Answers"] = s.answerRows(d.Lead.RoleSlug, d.Lead.AnswersJSON)
+	data["LinkCalls"] = s.linkCalls(d.Lead.RoleSlug)
+	for k, v := range extra {
+		data[k] = v
+	}
 	s.render(c, status, "admin/lead.html", data)
 }
 

@@ -22,7 +22,7 @@ const (
 // so the call appears, moves and disappears in the host's calendar too.
 func inviteMethod(d models.MailData) string {
 	switch d.Kind {
-	case models.MailConfirmation, models.MailReschedule:
+	case models.MailConfirmation, models.MailReschedule, models.MailHostChanged:
 		return MethodRequest
 	case models.MailCancellation:
 		return MethodCancel

@@ -33,7 +33,7 @@ func templateBase(kind string) string {
 func templateBases() []string {
 	return []string{
 		models.MailConfirmation, models.MailHostNotice, models.MailReschedule,
-		models.MailCancellation, models.MailDigest, models.MailLeadAssigned, "reminder",
+		models.MailCancellation, models.MailDigest, models.MailLeadAssigned, models.MailHostChanged, "reminder",
 	}
 }
 

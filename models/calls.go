@@ -174,3 +174,14 @@ func (r SlotRules) Step() time.Duration {
 	}
 	return r.Settings.Duration()
 }
+
+// CallName is the kind of call a booking was booked as.
+func (b Booking) CallName() string {
+	if b.CallTitle == "" {
+		return DiscoveryCallTitle
+	}
+	return b.CallTitle
+}
+
+// Minutes is the call's length.
+func (b Booking) Minutes() int { return int(b.EndAt.Sub(b.StartAt) / time.Minute) }

@@ -12,6 +12,7 @@ const (
 	MailReschedule     = "reschedule"
 	MailCancellation   = "cancellation"
 	MailDigest         = "digest"
+	MailHostChanged    = "host-changed" // the visitor's call was given to another host
 	MailReminderPrefix = "reminder-"
 )
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -167,4 +168,84 @@ func (s *Store) moveCollective(tx *gorm.DB, b *models.Booking, start time.Time, 
 		}
 	}
 	return &hosts[0], nil
+}
+
+// ReassignBooking gives confirmed call id to host hostID at the same time:
+// ErrSlotTaken when that host is not free then (its hours, its calls, its
+// calendar and caps; minimum notice aside). The old host gets a CANCEL,
+// the new one a REQUEST, and the visitor an email of kind host-changed
+// with the updated invite. A collective call keeps its hosts.
+func (s *Store) ReassignBooking(ctx context.Context, id, hostID uint, by *models.User) (*models.BookingResult, error) {
+	actor := models.ActorUser(by)
+	var res *models.BookingResult
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		now := s.txNow(tx)
+		b, err := s.lockOpenBooking(tx, idKey(id), now)
+		if err != nil {
+			return err
+		}
+		switch {
+		case b.Collective:
+			return models.Invalid("host_id", "a collective call keeps its hosts; move or cancel it instead")
+		case b.HostID == hostID:
+			return models.Invalid("host_id", "already hosts this call")
+		}
+		var host models.User
+		if err := tx.Where("id = ? AND host = ? AND disabled = ?", hostID, true, false).Take(&host).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return models.Invalid("host_id", "no such host")
+			}
+			return err
+		}
+		shared, err := s.bookingSettings(tx)
+		if err != nil {
+			return err
+		}
+		bs := settingsFor(shared, s.bookingKind(b))
+		bs.MinNoticeMinutes = 0 // staff may hand over a call about to start
+		bs.HorizonDays = models.MaxHorizonDays
+		if err := s.allFree(tx, []models.User{host}, b.StartAt, bs, b.ID); err != nil {
+			return err
+		}
+		before := *b
+		s.setBookingMeeting(b, &host)
+		if err := s.moveBooking(tx, b, host.ID, b.StartAt, bs, now); err != nil {
+			return err
+		}
+		lead, old, err := bookingParties(tx, &before)
+		if err != nil {
+			return err
+		}
+		if err := s.announceHostChange(tx, &before, b, lead, old, &host); err != nil {
+			return err
+		}
+		if err := s.addEvent(tx, lead.ID, b.ID, "booking.host_changed", actor, map[string]any{
+			"booking_id": b.ID, "from": old.Name, "to": host.Name, "actor": actor}); err != nil {
+			return err
+		}
+		res = &models.BookingResult{Booking: b, Lead: lead, Host: &host, Token: s.BookingToken(b.UID)}
+		if err := s.bumpAvailability(tx); err != nil {
+			return err
+		}
+		return s.queueWebhooks(tx, lead.ID, b.ID, models.WebhookBookingRescheduled)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.signalOutbox()
+	return res, nil
+}
+
+// announceHostChange queues the emails of a call given to another host:
+// the visitor's host-changed email with the updated invite, a REQUEST to
+// the new host and a CANCEL to the old one.
+func (s *Store) announceHostChange(tx *gorm.DB, before, b *models.Booking, lead *models.Lead, old, host *models.User) error {
+	if err := s.queueBookingMails(tx, models.MailHostChanged, "booked", b, lead, host, nil); err != nil {
+		return err
+	}
+	notice := s.bookingMail(models.MailHostNotice, before, lead, old)
+	notice.Change, notice.Reason = "canceled", "given to "+host.Name
+	notice.Sequence = b.Sequence
+	notice.ReplyTo = visitorReplyTo(lead)
+	return s.queueHostNotice(tx, old, notice)
 }
