@@ -54,7 +54,7 @@ func (s *Server) adminCalls(c *gin.Context) {
 		return
 	}
 	loc := s.store.Location()
-	s.render(c, http.StatusOK, "admin/calls.html", gin.H{"Hosts": hosts,"FeedURL": feed, "FeedReplaced": c.Query("feed") != "",
+	s.render(c, http.StatusOK, "admin/calls.html", gin.H{"Hosts": hosts, "FeedURL": feed, "FeedReplaced": c.Query("feed") != "",
 		"Title": "Calls", "Nav": "calls", "Waiting": waiting, "Days": groupByDay(upcoming, loc, &s.zones), "DayCount": days,
 		"Now": now, "Back": c.Request.URL.RequestURI(), "Upcoming": len(upcoming),
 	})
