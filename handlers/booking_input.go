@@ -182,6 +182,19 @@ func hasAnswerErrors(v *models.ValidationError) bool {
 // takes the call, and so whether a number is needed at that time, is the
 // store's to say when it books.
 func (s *Server) bookingRequest(ctx context.Context, in bookingInput) (models.BookingRequest, error) {
+	if in.Link != "" {
+		// A private link books its own role's kind, public or not.
+		link, err := s.store.OpenBookingLink(ctx, in.Link)
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			return models.BookingRequest{}, models.Invalid("link", "not a booking link")
+		case err != nil:
+			return models.BookingRequest{}, err
+		case in.RoleSlug != "" && in.RoleSlug != link.RoleSlug:
+			return models.BookingRequest{}, models.Invalid("link", "is a link for another role")
+		}
+		in.RoleSlug, in.Call, in.private = link.RoleSlug, link.CallID, true
+	}
 	req, err := in.validate(s.content, &s.zones)
 	var ve *models.ValidationError
 	if err != nil && !errors.As(err, &ve) {

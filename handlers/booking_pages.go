@@ -190,9 +190,12 @@ func (s *Server) showQuestions(c *gin.Context, status int, role *Role, in bookin
 		keep.Set("tz", in.Timezone)
 	}
 	var calls []models.CallKind
+	var kind *models.CallKind
 	if role.ChoosesCall() && in.Link == "" {
 		calls = role.PublicCalls() // the kind is asked first, on this step
 		keep.Del("call")
+	} else if in.Call != "" {
+		kind = kindOf(&models.ValidationError{}, role, in.Call, in.private)
 	}
 	s.keepEmbedState(c, keep)
 	// Only the answers are on this step; an unknown question's problem is
@@ -212,7 +215,7 @@ func (s *Server) showQuestions(c *gin.Context, status int, role *Role, in bookin
 	s.render(c, status, "public/book.html", gin.H{
 		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Step": "questions",
 		"Answers": in.answerStrings(), "Errors": answerErrs, "OtherErrors": other, "Keep": keep, "PageScript": "book.js",
-		"Calls": calls,
+		"Calls": calls, "Kind": kind,
 	})
 }
 
