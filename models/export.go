@@ -12,6 +12,8 @@ var ExportColumns = []string{
 	"recommended_title", "role_slug", "status", "owner_email", "bookings_count", "next_call_at",
 	"last_call_at", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer",
 	"first_utm_source", "first_utm_medium", "first_utm_campaign", "first_utm_term", "first_utm_content", "first_referrer",
+	// The kind of call (its id) of the lead's latest call not canceled.
+	"call",
 	// Always last: the latest answer to each role-page question, a JSON object.
 	"answers",
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/callbook/callbook/models"
 )
 
 // exportPage is how many leads one keyset page reads. It bounds the memory
@@ -55,6 +57,9 @@ func (e *exportReader) readAll(pages chan<- []exportLead) error {
 				return err
 			}
 			if err := e.fillAnswers(page); err != nil {
+				return err
+			}
+			if err := e.fillCallKinds(page); err != nil {
 				return err
 			}
 			after = page[n-1].id // before the writer owns the page
@@ -107,6 +112,38 @@ func (e *exportReader) fillAnswers(page []exportLead) error {
 		page[i].answers = "{}"
 		if a, ok := byID[page[i].id]; ok {
 			page[i].answers = a
+		}
+	}
+	return nil
+}
+
+// fillCallKinds gives the leads of a page the kind of their latest call
+// that was not canceled, from one range read over the page's ids.
+func (e *exportReader) fillCallKinds(page []exportLead) error {
+	var rows []struct {
+		LeadID  uint
+		CallID  string
+		StartAt time.Time
+	}
+	err := e.tx.Table("bookings").Select("lead_id, call_id, start_at").
+		Where("lead_id BETWEEN ? AND ? AND status <> ?", page[len(page)-1].id, page[0].id, models.BookingCanceled).
+		Scan(&rows).Error
+	if err != nil {
+		return err
+	}
+	latest := make(map[uint]int, len(rows))
+	for i, r := range rows {
+		if j, ok := latest[r.LeadID]; !ok || r.StartAt.After(rows[j].StartAt) {
+			latest[r.LeadID] = i
+		}
+	}
+	for i := range page {
+		page[i].call = ""
+		if j, ok := latest[page[i].id]; ok {
+			page[i].call = rows[j].CallID
+			if page[i].call == "" {
+				page[i].call = models.DiscoveryCallID
+			}
 		}
 	}
 	return nil
@@ -207,6 +244,7 @@ type exportLead struct {
 	firstReferrer                      string
 	calls                              callFigures
 	answers                            string // JSON object, "{}" when none
+	call                               string // the kind of the latest call not canceled, "" when none
 	hasCalls                           bool   // calls was read with the lead
 	packed                             string // SQLite: the row, for the writer to unpack
 }
