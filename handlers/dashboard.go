@@ -42,8 +42,13 @@ func (s *Server) dashboard(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	kinds, err := s.store.CallsByKind(c.Request.Context(), p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	u := staffUser(c)
-	s.render(c, http.StatusOK, "admin/dashboard.html", gin.H{
+	s.render(c, http.StatusOK, "admin/dashboard.html", gin.H{"Kinds": kinds,
 		"Title": "Dashboard", "Nav": "dashboard", "Days": days, "Periods": dashboardPeriods,
 		"D": newDashboardView(st), "Answers": answers,
 		"IsAdmin": u != nil && u.Role == models.RoleAdmin, "NoMailServer": s.noMailServer,

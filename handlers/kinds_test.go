@@ -289,3 +289,30 @@ func TestPrivateLink_BooksItsKindOnceFilledInAndThenAnswers410(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func TestKinds_DashboardAndExportShowTheKind(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		e := newTestServer(t, dialect)
+		admin := e.mustStaff("admin@example.com", models.RoleAdmin)
+		e.mustBookLead("ada@example.com", 0, func(b map[string]any) {
+			b["call"] = "strategy"
+			starts, _ := e.kindSlots("call=strategy")
+			b["start"] = starts[0]
+		})
+		e.mustBookLead("bob@example.com", 0, func(b map[string]any) { b["call"] = "intro" })
+		w := e.page(admin, http.MethodGet, "/admin?days=7", nil)
+		page := w.Body.String()
+		for _, want := range []string{`<tr data-kind="strategy"><th scope="row">Strategy session</th><td class="num">1</td>`,
+			`<tr data-kind="intro"><th scope="row">Intro call</th><td class="num">1</td>`} {
+			if !strings.Contains(page, want) {
+				t.Fatalf("the dashboard lacks %s", want)
+			}
+		}
+		w = e.api(admin, http.MethodGet, "/api/v1/admin/leads/export.csv", "")
+		lines := strings.Split(strings.TrimSpace(w.Body.String()), "\n")
+		if !strings.HasSuffix(lines[0], ",call,answers") || !strings.Contains(w.Body.String(), ",strategy,") ||
+			!strings.Contains(w.Body.String(), ",intro,") {
+			t.Fatalf("export: %s", w.Body.String())
+		}
+	})
+}

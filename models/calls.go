@@ -185,3 +185,13 @@ func (b Booking) CallName() string {
 
 // Minutes is the call's length.
 func (b Booking) Minutes() int { return int(b.EndAt.Sub(b.StartAt) / time.Minute) }
+
+// KindCount is one kind of call's figures on the dashboard.
+type KindCount struct {
+	CallID    string
+	Title     string
+	Booked    int
+	Completed int
+	NoShow    int
+	Canceled  int
+}

@@ -249,3 +249,25 @@ func (s *Store) announceHostChange(tx *gorm.DB, before, b *models.Booking, lead 
 	notice.ReplyTo = visitorReplyTo(lead)
 	return s.queueHostNotice(tx, old, notice)
 }
+
+// CallsByKind counts the calls booked in period p by kind of call and
+// by what became of them, for the dashboard: booked (not canceled),
+// completed, no-shows and canceled, the kinds in order of their calls.
+func (s *Store) CallsByKind(ctx context.Context, p Period) ([]models.KindCount, error) {
+	var rows []models.KindCount
+	err := s.read.WithContext(ctx).Model(&models.Booking{}).
+		Select("call_id, MAX(call_title) AS title, "+
+			"SUM(CASE WHEN status <> ? THEN 1 ELSE 0 END) AS booked, "+
+			"SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS completed, "+
+			"SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS no_show, "+
+			"SUM(CASE WHEN status = ? THEN 1 ELSE 0 END) AS canceled",
+			models.BookingCanceled, models.BookingCompleted, models.BookingNoShow, models.BookingCanceled).
+		Where("created_at >= ? AND created_at < ?", p.Start.UTC(), p.End.UTC()).
+		Group("call_id").Order("booked DESC, call_id").Scan(&rows).Error
+	for i := range rows {
+		if rows[i].CallID == "" {
+			rows[i].CallID, rows[i].Title = models.DiscoveryCallID, models.DiscoveryCallTitle
+		}
+	}
+	return rows, err
+}
