@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -268,6 +269,13 @@ func TestBookSlot_CollectiveCallIsAllOrNothingAgainstAOneHostRace(t *testing.T) 
 		hosts, err := s.HostsOf(ctx, &panel)
 		if err != nil || len(hosts) != 2 {
 			t.Fatalf("panel hosts %v, %v", hosts, err)
+		}
+		// Each host gets the notice, with the invite naming them both.
+		var notices []models.OutboxMessage
+		s.DB().Where("booking_id = ? AND kind = ?", panel.ID, models.MailHostNotice).Order("to_addr").Find(&notices)
+		if len(notices) != 2 || notices[0].ToAddr != "ana@callbook.test" || notices[1].ToAddr != "ben@callbook.test" ||
+			!strings.Contains(notices[0].Payload, `"hosts":[{"name":"ana","email":"ana@callbook.test"},{"name":"ben","email":"ben@callbook.test"}]`) {
+			t.Fatalf("panel notices %+v", notices)
 		}
 		next := time.Date(2026, 12, 2, 9, 0, 0, 0, newYorkLoc)
 		if _, err := s.RescheduleBookingByID(ctx, panel.ID, next, "test"); err != nil {
