@@ -62,8 +62,10 @@ func staffUser(c *gin.Context) *models.User {
 // the CSRF token under ctxCSRF. Without valid credentials an API request
 // gets 401 and a page a 303 to /admin/login. A form sent with the session
 // cookie must carry the session's CSRF token (on top of the cross-origin
-// check every state-changing request gets), or it gets 403. Staff answers
-// are never cached.
+// check every state-changing request gets), or it gets 403. The user and
+// the client address become the request context's actor (store.WithActor),
+// which the audit log records for every change. Staff answers are never
+// cached.
 func (s *Server) requireStaff(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	u, sess, err := s.authenticate(c)
@@ -76,6 +78,8 @@ func (s *Server) requireStaff(c *gin.Context) {
 		return
 	}
 	c.Set(ctxUser, u)
+	// Every change this request makes is audited as this user's.
+	c.Request = c.Request.WithContext(store.WithActor(c.Request.Context(), models.UserActor(u, c.ClientIP())))
 	if sess != nil {
 		c.Set(ctxCSRF, sess.CSRFToken)
 		c.Set(ctxAuthVia, "session")

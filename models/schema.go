@@ -273,5 +273,6 @@ func Tables() []any {
 		&Reminder{}, &OutboxMessage{}, &Event{}, &Note{}, &IdempotencyKey{}, &Session{},
 		&APIToken{}, &LoginAttempt{}, &CalendarSource{}, &CalendarBusy{}, &HostFeed{},
 		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
+		&AuditEntry{},
 	}
 }

@@ -212,11 +212,16 @@ func (f LeadFilter) Describe() map[string]any {
 	return m
 }
 
-// RecordExport writes the lead.exported event: who exported, with which
-// filters, how many rows, and whether the export ran to its end.
+// RecordExport writes the lead.exported event and the leads.exported
+// audit entry, in one transaction: who exported (the entry's actor is
+// ctx's, see WithActor), with which filters, how many rows, and whether
+// the export ran to its end.
 func (s *Store) RecordExport(ctx context.Context, actor string, f LeadFilter, rows int64, complete bool) error {
 	data := map[string]any{"filters": f.Describe(), "rows": rows, "complete": complete}
 	return s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return s.addEvent(tx, 0, 0, "lead.exported", actor, data)
+		if err := s.addEvent(tx, 0, 0, "lead.exported", actor, data); err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditLeadsExported, models.AuditTarget{Type: models.AuditTargetLeads}, data)
 	})
 }

@@ -103,11 +103,9 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	err = finish(err)
 	prog.done(n, err)
-	actor := "callbook export"
-	if u := os.Getenv("USER"); u != "" {
-		actor += " (" + u + ")"
-	}
-	if rerr := db.RecordExport(context.WithoutCancel(ctx), actor, filter, n, err == nil); rerr != nil && err == nil {
+	actor := commandActor("callbook export")
+	rctx := store.WithActor(context.WithoutCancel(ctx), models.CLIActor(actor))
+	if rerr := db.RecordExport(rctx, actor, filter, n, err == nil); rerr != nil && err == nil {
 		err = fmt.Errorf("exported %d leads but could not record the export: %w", n, rerr)
 	}
 	return err
