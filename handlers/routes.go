@@ -120,4 +120,9 @@ func (s *Server) routes() {
 	adminAPI.DELETE("/webhooks/:id", s.apiDeleteWebhook)
 	adminAPI.GET("/webhooks/:id/deliveries", s.apiWebhookDeliveries)
 	adminAPI.POST("/webhooks/:id/deliveries/:delivery_id/retry", s.apiRetryDelivery)
+
+	// The audit log: read only, for admins.
+	admin.GET("/audit", s.adminAudit)
+	adminAPI.GET("/audit", s.apiAudit)
+	adminAPI.GET("/audit/export.csv", s.apiAuditCSV)
 }

@@ -56,6 +56,8 @@ type Options struct {
 	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
 	// none: no page may be framed.
 	EmbedOrigins []string
+	// Retention is the data-retention policy the audit page shows.
+	Retention Retention
 }
 
 // MailRenderer is what the handlers need of the mailer: the calendar file of
@@ -95,6 +97,7 @@ type Server struct {
 	trusted []netip.Prefix
 	// embedOrigins may frame /embed/… (canonical origins).
 	embedOrigins []string
+	retention    Retention
 
 	engine *gin.Engine
 }
@@ -111,7 +114,10 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
 		mailPause: opts.MailPause, noMailServer: opts.NoMailServer, clock: opts.Clock, log: opts.Log,
-		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
+		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https", retention: opts.Retention,
+	}
+	if s.retention.Audit == 0 {
+		s.retention.Audit = models.DefaultAuditRetention
 	}
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
 		s.webhookTargets = httpsOnly

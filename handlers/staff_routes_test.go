@@ -131,6 +131,11 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"POST", "/admin/webhooks/:id/delete", id("/admin/webhooks/:id/delete", f.spareWebhook), "", true},
 		{"DELETE", "/api/v1/admin/webhooks/:id", id("/api/v1/admin/webhooks/:id", f.spareWebhook), "", true},
 
+		// The audit log, admin only.
+		{"GET", "/admin/audit", "/admin/audit?action=user.created", "", true},
+		{"GET", "/api/v1/admin/audit", "/api/v1/admin/audit?limit=5", "", true},
+		{"GET", "/api/v1/admin/audit/export.csv", "/api/v1/admin/audit/export.csv?target_type=lead", "", true},
+
 		{"POST", "/admin/logout", "/admin/logout", "", false}, // last: it ends the session
 	}
 }

@@ -66,6 +66,7 @@ const (
 	AuditOutcomeRecorded      = "booking.outcome_recorded"
 	AuditLeadErased           = "lead.erased"
 	AuditLeadsExported        = "leads.exported"
+	AuditLogExported          = "audit.exported"
 )
 
 // AuditActions lists every action, for the staff page's filter.
@@ -74,7 +75,7 @@ var AuditActions = []string{
 	AuditUserPasswordChanged, AuditUserDisabled, AuditUserEnabled, AuditTokenCreated, AuditTokenRevoked,
 	AuditAvailabilityChanged, AuditCalendarConnected, AuditCalendarDisconnected, AuditCalendarUpdated,
 	AuditFeedLinkReplaced, AuditWebhookCreated, AuditWebhookDeleted, AuditWebhookEnabled, AuditWebhookRetried,
-	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported,
+	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported,
 }
 
 // Kinds of thing an audit entry is about.
@@ -86,6 +87,7 @@ const (
 	AuditTargetBooking = "booking"
 	AuditTargetEmail   = "email"
 	AuditTargetLeads   = "leads" // the lead list as a whole (exports)
+	AuditTargetAudit   = "audit" // the audit log as a whole (downloads)
 )
 
 // AuditTarget is what an entry is about: a type and, for one row, its id.

@@ -212,16 +212,36 @@ func (f LeadFilter) Describe() map[string]any {
 	return m
 }
 
-// RecordExport writes the lead.exported event and the leads.exported
-// audit entry, in one transaction: who exported (the entry's actor is
-// ctx's, see WithActor), with which filters, how many rows, and whether
-// the export ran to its end.
+// RecordExport writes the lead.exported event: who exported, with which
+// filters, how many rows, and whether the export ran to its end.
 func (s *Store) RecordExport(ctx context.Context, actor string, f LeadFilter, rows int64, complete bool) error {
 	data := map[string]any{"filters": f.Describe(), "rows": rows, "complete": complete}
 	return s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.addEvent(tx, 0, 0, "lead.exported", actor, data); err != nil {
-			return err
+		return s.addEvent(tx, 0, 0, "lead.exported", actor, data)
+	})
+}
+
+// AuditExport writes the leads.exported audit entry for an export of the
+// leads matching f by ctx's actor (WithActor). Callers write it before the
+// first row leaves, so no export goes unrecorded: when it fails, nothing
+// is exported.
+func (s *Store) AuditExport(ctx context.Context, f LeadFilter) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, models.AuditLeadsExported, models.AuditTarget{Type: models.AuditTargetLeads},
+			map[string]any{"filters": f.Describe()})
+	})
+}
+
+// RecordAuditExport writes the audit.exported entry for a download of the
+// audit log with filters, before its first row leaves.
+func (s *Store) RecordAuditExport(ctx context.Context, filters map[string][]string) error {
+	f := map[string]any{}
+	for k, v := range filters {
+		if len(v) > 0 {
+			f[k] = v[0]
 		}
-		return s.audit(tx, models.AuditLeadsExported, models.AuditTarget{Type: models.AuditTargetLeads}, data)
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, models.AuditLogExported, models.AuditTarget{Type: models.AuditTargetAudit}, map[string]any{"filters": f})
 	})
 }

@@ -57,12 +57,14 @@ func (s *Store) setFeedKey(ctx context.Context, hostID uint, replace bool) (stri
 		}
 		key := RandomToken(16)
 		token = s.feedToken(key)
-		if f.FeedKey != "" {
-			if err := tx.Model(&models.HostFeed{}).Where("host_id = ?", hostID).
-				Updates(map[string]any{"feed_key": key, "token_hash": hashToken(token), "created_at": s.txNow(tx)}).Error; err != nil {
+		if replace {
+			if err := s.audit(tx, models.AuditFeedLinkReplaced, models.AuditTarget{Type: models.AuditTargetUser, ID: hostID}, nil); err != nil {
 				return err
 			}
-			return s.audit(tx, models.AuditFeedLinkReplaced, models.AuditTarget{Type: models.AuditTargetUser, ID: hostID}, nil)
+		}
+		if f.FeedKey != "" {
+			return tx.Model(&models.HostFeed{}).Where("host_id = ?", hostID).
+				Updates(map[string]any{"feed_key": key, "token_hash": hashToken(token), "created_at": s.txNow(tx)}).Error
 		}
 		return tx.Create(&models.HostFeed{HostID: hostID, FeedKey: key, TokenHash: hashToken(token), CreatedAt: s.txNow(tx)}).Error
 	})

@@ -53,6 +53,10 @@ type config struct {
 	// every other request is still served, so a load balancer stops sending
 	// new requests before the listener closes.
 	ShutdownDelay time.Duration
+	// AuditRetention is how long audit entries are kept.
+	AuditRetention time.Duration
+	// RetentionLeads erases leads inactive this long, every night; 0: off.
+	RetentionLeads time.Duration
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -85,6 +89,8 @@ var settings = []setting{
 	{"CALLBOOK_WEBHOOK_ALLOW_PRIVATE", "false", "allow webhook targets on http and on loopback or private addresses", applyWebhookAllowPrivate},
 	{"CALLBOOK_CALENDAR_ALLOW_PRIVATE", "false", "allow calendar sources on loopback or private addresses, such as a company's own CalDAV server", applyCalendarAllowPrivate},
 	{"CALLBOOK_SHUTDOWN_DELAY", "5s", "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes; 0 closes it at once", applyShutdownDelay},
+	{"CALLBOOK_AUDIT_RETENTION", "8760h", "how long audit entries are kept; older ones are removed every night", applyAuditRetention},
+	{"CALLBOOK_RETENTION_LEADS", "", "erase, every night, leads with no call, note or change for this long and no call to come (a Go duration such as 17520h); empty: off", applyRetentionLeads},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -305,6 +311,32 @@ func applyShutdownDelay(c *config, v string) error {
 		return fmt.Errorf("must be a Go duration from 0 to %v, such as 5s", maxShutdownDelay)
 	}
 	c.ShutdownDelay = d
+	return nil
+}
+
+// minRetention is the shortest retention either setting accepts, so a
+// mistyped unit (24m for 24h) cannot erase what was written today.
+const minRetention = 24 * time.Hour
+
+func applyAuditRetention(c *config, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minRetention {
+		return fmt.Errorf("must be a Go duration of at least %v, such as 8760h (a year)", minRetention)
+	}
+	c.AuditRetention = d
+	return nil
+}
+
+func applyRetentionLeads(c *config, v string) error {
+	if v == "" {
+		c.RetentionLeads = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minRetention {
+		return fmt.Errorf("must be empty (off) or a Go duration of at least %v, such as 17520h (two years)", minRetention)
+	}
+	c.RetentionLeads = d
 	return nil
 }
 

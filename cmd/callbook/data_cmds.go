@@ -91,6 +91,11 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	defer db.Close()
 
+	actor := commandActor("callbook export")
+	ctx = store.WithActor(ctx, models.CLIActor(actor))
+	if err := db.AuditExport(ctx, filter); err != nil {
+		return fmt.Errorf("could not record the export in the audit log, so nothing was exported: %w", err)
+	}
 	dest, finish, err := exportDestination(flags.out, stdout)
 	if err != nil {
 		return err
@@ -103,9 +108,7 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	err = finish(err)
 	prog.done(n, err)
-	actor := commandActor("callbook export")
-	rctx := store.WithActor(context.WithoutCancel(ctx), models.CLIActor(actor))
-	if rerr := db.RecordExport(rctx, actor, filter, n, err == nil); rerr != nil && err == nil {
+	if rerr := db.RecordExport(context.WithoutCancel(ctx), actor, filter, n, err == nil); rerr != nil && err == nil {
 		err = fmt.Errorf("exported %d leads but could not record the export: %w", n, rerr)
 	}
 	return err

@@ -173,7 +173,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	}
 	cals := calendars.New(calendars.Options{Store: db, Log: log, AllowPrivate: cfg.CalendarAllowPrivate})
 	sched, err := scheduler.New(scheduler.Options{Store: db, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg,
-		Calendars: cals, CalendarSync: cfg.CalendarSync})
+		Calendars: cals, CalendarSync: cfg.CalendarSync, RetentionLeads: cfg.RetentionLeads})
 	if err != nil {
 		return fail(err)
 	}
@@ -188,6 +188,8 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)
 		},
 		EmbedOrigins: cfg.EmbedOrigins,
+		Retention: handlers.Retention{Audit: cfg.AuditRetention, Leads: cfg.RetentionLeads,
+			NextRun: func() time.Time { return sched.NextRun(scheduler.JobCleanup) }},
 	})
 	if err != nil {
 		return fail(err)
