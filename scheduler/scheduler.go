@@ -132,7 +132,8 @@ func New(opts Options) (*Scheduler, error) {
 	}
 	cleanup, err := cron.ParseStandard(opts.CleanupSpec)
 	if err != nil {
-		return nil, fmt.Errorf("scheduler: clean-up schedule %q: %w", opts.CleanupSpec, err)
+		return nil, fmt.Errorf("CALLBOOK_CLEANUP_CRON %q is not a cron schedule (for example %q): %w",
+			opts.CleanupSpec, DefaultCleanupSpec, err)
 	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {

@@ -39,6 +39,7 @@ type config struct {
 	TrustedProxies []string
 	LogFormat      string
 	DigestCron     string
+	CleanupCron    string
 	MailLease      time.Duration // 0: the mailer's default
 	MetricsAddr    string        // separate /metrics listener; empty: none
 	CalendarSync   time.Duration
@@ -92,6 +93,7 @@ var settings = []setting{
 	{"CALLBOOK_AUDIT_RETENTION", "8760h", "how long audit entries are kept; older ones are removed every night", applyAuditRetention},
 	{"CALLBOOK_RETENTION_LEADS", "", "erase, every night, leads with no call, note or change for this long and no call to come (a Go duration such as 17520h); empty: off", applyRetentionLeads},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
+	{"CALLBOOK_CLEANUP_CRON", "30 3 * * *", "when the nightly clean-up and lead retention run (cron syntax, business zone)", func(c *config, v string) error { c.CleanupCron = v; return nil }},
 }
 
 // flagName turns CALLBOOK_BASE_URL into base-url.

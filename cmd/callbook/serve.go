@@ -172,7 +172,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return fail(err)
 	}
 	cals := calendars.New(calendars.Options{Store: db, Log: log, AllowPrivate: cfg.CalendarAllowPrivate})
-	sched, err := scheduler.New(scheduler.Options{Store: db, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg,
+	sched, err := scheduler.New(scheduler.Options{Store: db, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, CleanupSpec: cfg.CleanupCron, Log: log, Registerer: reg,
 		Calendars: cals, CalendarSync: cfg.CalendarSync, RetentionLeads: cfg.RetentionLeads})
 	if err != nil {
 		return fail(err)
