@@ -104,6 +104,8 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_EMBED_ORIGINS":          "https://a.example,https://b.example/careers",
 		"CALLBOOK_SHUTDOWN_DELAY":         "soon",
 		"CALLBOOK_CALENDAR_ALLOW_PRIVATE": "sometimes",
+		"CALLBOOK_AUDIT_RETENTION":        "1h",
+		"CALLBOOK_RETENTION_LEADS":        "two years",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -231,5 +233,21 @@ func TestLoadConfig_CalendarAllowPrivate(t *testing.T) {
 	}
 	if c.WebhookAllowPrivate {
 		t.Fatal("the calendar setting allowed private webhook targets too")
+	}
+}
+
+func TestLoadConfig_RetentionSettings(t *testing.T) {
+	clearEnv(t)
+	c, err := loadConfig(nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuditRetention != 8760*time.Hour || c.RetentionLeads != 0 || c.CleanupCron != "30 3 * * *" {
+		t.Fatalf("defaults: audit %v, leads %v, clean-up %q; want a year, off, 03:30", c.AuditRetention, c.RetentionLeads, c.CleanupCron)
+	}
+	t.Setenv("CALLBOOK_AUDIT_RETENTION", "720h")
+	t.Setenv("CALLBOOK_RETENTION_LEADS", "17520h")
+	if c, err = loadConfig(nil, true); err != nil || c.AuditRetention != 720*time.Hour || c.RetentionLeads != 17520*time.Hour {
+		t.Fatalf("set: %v, %+v", err, c)
 	}
 }
