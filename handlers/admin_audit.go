@@ -100,25 +100,9 @@ func (s *Server) apiAudit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	limit, err := queryLimit(c.Query("limit"), auditPageLimit, store.MaxAuditPage)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	rows, next, err := s.store.ListAudit(c.Request.Context(), f, limit, q.Cursor)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var cursor *string
-	if next != "" {
-		cursor = &next
-	}
-	entries := make([]models.AuditEntryJSON, len(rows))
-	for i := range rows {
-		entries[i] = rows[i].JSON()
-	}
-	c.JSON(http.StatusOK, gin.H{"entries": entries, "next_cursor": cursor})
+	servePage(s, c, "entries", auditPageLimit, store.MaxAuditPage, func(limit int) ([]models.AuditEntry, string, error) {
+		return s.store.ListAudit(c.Request.Context(), f, limit, q.Cursor)
+	}, (*models.AuditEntry).JSON)
 }
 
 // apiAuditCSV downloads the audit entries matching the filters as CSV

@@ -25,6 +25,19 @@ func bookLeads(t *testing.T, s *store.Store, emails ...string) []*models.Booking
 	return out
 }
 
+// storeWithAdmin opens a fresh store on a test clock, with an admin.
+func storeWithAdmin(t *testing.T, dialect string) (*store.Store, *storetest.Clock, *models.User) {
+	t.Helper()
+	clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	s := storetest.MustOpen(t, dialect, storetest.Options(clock))
+	admin, err := s.CreateUser(context.Background(), models.NewUser{Email: "admin@example.com", Name: "Admin", Role: models.RoleAdmin,
+		Password: "plum-otter-violin-42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, clock, admin
+}
+
 func auditOf(t *testing.T, s *store.Store, where string, args ...any) []models.AuditEntry {
 	t.Helper()
 	var rows []models.AuditEntry
@@ -36,13 +49,8 @@ func auditOf(t *testing.T, s *store.Store, where string, args ...any) []models.A
 
 func TestEraseLead_ScrubsThePersonFromAuditDetails(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
-		clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-		s := storetest.MustOpen(t, dialect, storetest.Options(clock))
+		s, _, admin := storeWithAdmin(t, dialect)
 		ctx := context.Background()
-		admin, err := s.CreateUser(ctx, models.NewUser{Email: "admin@example.com", Name: "Admin", Role: models.RoleAdmin, Password: "plum-otter-violin-42"})
-		if err != nil {
-			t.Fatal(err)
-		}
 		res := bookLeads(t, s, "ada.lovelace@example.com", "bob@example.com")
 		ada, bob := res[0].Lead.ID, res[1].Lead.ID
 		actx := store.WithActor(ctx, models.UserActor(admin, "203.0.113.9"))
@@ -113,13 +121,8 @@ func TestCleanUp_RemovesAuditEntriesOlderThanTheRetention(t *testing.T) {
 
 func TestEraseInactiveLeads_ErasesOnlyLeadsIdleForThePolicyOncePerNight(t *testing.T) {
 	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
-		clock := storetest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-		s := storetest.MustOpen(t, dialect, storetest.Options(clock))
+		s, clock, admin := storeWithAdmin(t, dialect)
 		ctx := context.Background()
-		admin, err := s.CreateUser(ctx, models.NewUser{Email: "admin@example.com", Name: "Admin", Role: models.RoleAdmin, Password: "plum-otter-violin-42"})
-		if err != nil {
-			t.Fatal(err)
-		}
 		res := bookLeads(t, s, "idle@example.com", "noted@example.com", "changed@example.com", "coming@example.com")
 		idle, noted, changed, coming := res[0].Lead.ID, res[1].Lead.ID, res[2].Lead.ID, res[3].Lead.ID
 
