@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/models"
@@ -53,9 +54,16 @@ type Options struct {
 	BaseURL        string
 	RateLimit      int      // submissions per client IP per minute; 0: off
 	TrustedProxies []string // CIDRs whose X-Forwarded-For is believed
+	// Require2FA says who must sign in with a second factor: a
+	// models.Require2FA value (CALLBOOK_REQUIRE_2FA); empty is off.
+	Require2FA string
+
 	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
 	// none: no page may be framed.
 	EmbedOrigins []string
+	// SSO lets staff sign in through an OpenID Connect identity provider;
+	// nil: password sign-in only.
+	SSO *SSOSettings
 	// Retention is the data-retention policy the audit page shows.
 	Retention Retention
 }
@@ -97,7 +105,14 @@ type Server struct {
 	trusted []netip.Prefix
 	// embedOrigins may frame /embed/… (canonical origins).
 	embedOrigins []string
-	retention    Retention
+	// require2FA: who must have a second factor (models.Require2FA…).
+	require2FA string
+	// webauthn checks passkeys for the base URL's host and origin; nil
+	// when the base URL's host is an address, where browsers refuse them.
+	webauthn *webauthn.WebAuthn
+	// sso signs staff in through an identity provider (nil: off).
+	sso       *sso
+	retention Retention
 
 	engine *gin.Engine
 }
@@ -114,11 +129,13 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
 		mailPause: opts.MailPause, noMailServer: opts.NoMailServer, clock: opts.Clock, log: opts.Log,
-		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https", retention: opts.Retention,
+		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https", require2FA: opts.Require2FA,
+		retention: opts.Retention,
 	}
 	if s.retention.Audit == 0 {
 		s.retention.Audit = models.DefaultAuditRetention
 	}
+	s.webauthn = newWebAuthn(base, s.log)
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
 		s.webhookTargets = httpsOnly
 	}
@@ -136,6 +153,9 @@ func New(opts Options) (*Server, error) {
 	s.metrics = newMetrics(reg)
 	if s.embedOrigins, err = ParseEmbedOrigins(strings.Join(opts.EmbedOrigins, ",")); err != nil {
 		return nil, fmt.Errorf("handlers: EmbedOrigins: %w", err)
+	}
+	if opts.SSO != nil {
+		s.sso = newSSO(*opts.SSO, s.absURL("/admin/oidc/callback"))
 	}
 	if opts.RateLimit > 0 {
 		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)

@@ -49,6 +49,11 @@ const (
 	AuditUserPasswordChanged  = "user.password_changed"
 	AuditUserDisabled         = "user.disabled"
 	AuditUserEnabled          = "user.enabled"
+	AuditFactorAdded          = "user.factor_added"   // details.factor: totp or passkey
+	AuditFactorRenamed        = "user.factor_renamed" // a passkey's name
+	AuditFactorRemoved        = "user.factor_removed"
+	AuditRecoveryCodesRenewed = "user.recovery_codes_renewed"
+	AuditFactorsReset         = "user.factors_reset" // callbook user reset-2fa
 	AuditTokenCreated         = "token.created"
 	AuditTokenRevoked         = "token.revoked"
 	AuditAvailabilityChanged  = "availability.changed"
@@ -72,7 +77,8 @@ const (
 // AuditActions lists every action, for the staff page's filter.
 var AuditActions = []string{
 	AuditSignInSucceeded, AuditSignInFailed, AuditUserCreated, AuditUserUpdated, AuditUserRoleChanged,
-	AuditUserPasswordChanged, AuditUserDisabled, AuditUserEnabled, AuditTokenCreated, AuditTokenRevoked,
+	AuditUserPasswordChanged, AuditUserDisabled, AuditUserEnabled, AuditFactorAdded, AuditFactorRenamed, AuditFactorRemoved,
+	AuditRecoveryCodesRenewed, AuditFactorsReset, AuditTokenCreated, AuditTokenRevoked,
 	AuditAvailabilityChanged, AuditCalendarConnected, AuditCalendarDisconnected, AuditCalendarUpdated,
 	AuditFeedLinkReplaced, AuditWebhookCreated, AuditWebhookDeleted, AuditWebhookEnabled, AuditWebhookRetried,
 	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported,

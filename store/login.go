@@ -156,13 +156,14 @@ func accountLimits() []models.SignInLimit {
 	return out
 }
 
-// countLoginFailure writes the failed sign-in's audit entry and keeps a
+// countLoginFailure writes the failed sign-in's audit entry (with why it
+// failed: "bad_credentials", "bad_code") and keeps a
 // known account's failure count and, when the account is locked out from
 // every address, until when, for the staff users page; the attempt itself
 // was recorded by reserveLogin.
-func (s *Store) countLoginFailure(ctx context.Context, email, ip string, u *models.User) error {
+func (s *Store) countLoginFailure(ctx context.Context, email, ip, reason string, u *models.User) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := s.auditSignInFailed(tx, email, ip, u, "bad_credentials"); err != nil || u == nil {
+		if err := s.auditSignInFailed(tx, email, ip, u, reason); err != nil || u == nil {
 			return err
 		}
 		wait, err := s.loginThrottle(tx, email, "", accountLimits())

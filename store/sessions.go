@@ -51,7 +51,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 		return nil, err
 	}
 	if u == nil || u.PasswordHash == "" || u.Disabled || !match {
-		if err := s.countLoginFailure(ctx, email, ip, u); err != nil {
+		if err := s.countLoginFailure(ctx, email, ip, "bad_credentials", u); err != nil {
 			return nil, err
 		}
 		return nil, models.ErrBadCredentials
