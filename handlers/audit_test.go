@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -104,7 +105,8 @@ type auditCase struct {
 	targetID     uint // 0: any id (a row the request creates)
 	actorID      uint // who the entry names; 0: the admin
 	setup        func()
-	okCode       int // an answer other than 2xx or 3xx that is still the change done
+	okCode       int           // an answer other than 2xx or 3xx that is still the change done
+	bodyFunc     func() string // the body, when it is only known once setup ran
 	// leaveOut are tables a failed attempt may change on purpose: a
 	// sign-in's reservation is recorded before the password is checked.
 	leaveOut []string
@@ -112,6 +114,16 @@ type auditCase struct {
 
 func (e *testEnv) sendAuditCase(c auditCase) (int, string) {
 	e.t.Helper()
+	if c.bodyFunc != nil {
+		c.body = c.bodyFunc()
+	}
+	if strings.Contains(c.path, ":passkey") {
+		var p models.Passkey
+		if err := e.store.DB().Order("id DESC").Take(&p).Error; err != nil {
+			e.t.Fatal(err)
+		}
+		c.path = strings.Replace(c.path, ":passkey", fmt.Sprint(p.ID), 1)
+	}
 	if strings.HasPrefix(c.path, "/api/") {
 		w := e.api(c.as, c.method, c.path, c.body)
 		return w.Code, w.Body.String()
@@ -142,6 +154,7 @@ func TestAudit_EveryActionWritesOneEntryInTheTransactionOfTheChange(t *testing.T
 		}
 		availJSON := `{"duration_minutes":30,"buffer_minutes":0,"min_notice_minutes":240,"horizon_days":30,"max_per_day":2,"weekly":{"mon":[["09:00","17:00"]]},"overrides":[]}`
 		lead := models.AuditTargetLead
+		const totpSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 		cases := []auditCase{
 			{action: models.AuditSignInSucceeded, method: "POST", path: "/admin/login", body: login(staffPassword),
 				targetType: models.AuditTargetUser, targetID: f.sales, actorID: f.sales, leaveOut: []string{"login_attempts"}},
@@ -192,6 +205,27 @@ func TestAudit_EveryActionWritesOneEntryInTheTransactionOfTheChange(t *testing.T
 						t.Fatal(err)
 					}
 				}},
+			{action: models.AuditFactorRemoved, as: admin, method: "POST", path: "/admin/security/totp/remove",
+				targetType: models.AuditTargetUser, targetID: admin.User.ID, setup: func() {
+					// An app waiting for its first code goes without one.
+					if err := e.store.BeginTOTP(context.Background(), admin.User.ID, totpSecret); err != nil {
+						t.Fatal(err)
+					}
+				}},
+			{action: models.AuditFactorAdded, as: admin, method: "POST", path: "/admin/security/totp/confirm",
+				targetType: models.AuditTargetUser, targetID: admin.User.ID, setup: func() {
+					if err := e.store.BeginTOTP(context.Background(), admin.User.ID, totpSecret); err != nil {
+						t.Fatal(err)
+					}
+				}, bodyFunc: func() string { return "code=" + e.code(totpSecret) }},
+			{action: models.AuditFactorRenamed, as: admin, method: "POST", path: "/admin/security/passkeys/:passkey",
+				body: "name=Office+key", targetType: models.AuditTargetUser, targetID: admin.User.ID, setup: func() {
+					if _, err := e.store.AddPasskey(context.Background(), admin.User.ID, "Key", "Y3JlZA", "{}"); err != nil {
+						t.Fatal(err)
+					}
+				}},
+			{action: models.AuditFactorRemoved, as: admin, method: "POST", path: "/admin/security/passkeys/:passkey/remove",
+				targetType: models.AuditTargetUser, targetID: admin.User.ID},
 			// Last: disabling sales revokes their credentials.
 			{action: models.AuditUserDisabled, as: admin, method: "POST", path: id("/admin/users/:id", f.sales), body: "active=no",
 				targetType: models.AuditTargetUser, targetID: f.sales},

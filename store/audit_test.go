@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/store/storetest"
@@ -171,6 +173,48 @@ func TestEraseInactiveLeads_ErasesOnlyLeadsIdleForThePolicyOncePerNight(t *testi
 		}
 		if n, err := s.EraseInactiveLeads(ctx, 0); err != nil || n != 0 {
 			t.Errorf("off: %d (%v)", n, err)
+		}
+	})
+}
+
+func TestSecondFactorChanges_AreAuditedWithTheirUser(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, _, admin := storeWithAdmin(t, dialect)
+		ctx := store.WithActor(context.Background(), models.UserActor(admin, "203.0.113.9"))
+		const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+		if err := s.BeginTOTP(ctx, admin.ID, secret); err != nil {
+			t.Fatal(err)
+		}
+		code, err := totp.GenerateCode(secret, s.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ConfirmTOTP(ctx, admin.ID, code); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.NewRecoveryCodes(ctx, admin.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.VerifySecondFactor(context.Background(), admin, "000000", "198.51.100.4"); err == nil {
+			t.Fatal("a wrong code was accepted")
+		}
+		if err := s.ResetSecondFactors(store.WithActor(context.Background(), models.CLIActor("callbook user reset-2fa")), admin.Email); err != nil {
+			t.Fatal(err)
+		}
+		rows := auditOf(t, s, "target_type = ? AND target_id = ? AND action <> ?", models.AuditTargetUser, admin.ID, models.AuditUserCreated)
+		var got []string
+		for _, r := range rows {
+			got = append(got, r.Action+" "+r.ActorKind+" "+r.IP)
+		}
+		want := []string{
+			"user.factor_added user 203.0.113.9", "user.recovery_codes_renewed user 203.0.113.9",
+			"signin.failed user 198.51.100.4", "user.factors_reset cli ",
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if !strings.Contains(rows[2].Details, `"reason":"bad_code"`) {
+			t.Errorf("signin.failed details %s, want the reason bad_code", rows[2].Details)
 		}
 	})
 }

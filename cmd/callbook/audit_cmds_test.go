@@ -8,7 +8,7 @@ import (
 )
 
 // TestCommands_AuditTheirChangesAsTheOperator checks that user add, user
-// passwd, token create and export each write their entry with an actor of
+// passwd, token create, export and user reset-2fa each write their entry with an actor of
 // kind cli that names the command and the operator.
 func TestCommands_AuditTheirChangesAsTheOperator(t *testing.T) {
 	s, _ := mustDataDB(t)
@@ -22,6 +22,7 @@ func TestCommands_AuditTheirChangesAsTheOperator(t *testing.T) {
 		{"new-plum-otter-violin\n", []string{"user", "passwd", "--email", "ana@example.com"}, models.AuditUserPasswordChanged},
 		{"", []string{"token", "create", "--email", "ana@example.com", "--name", "CRM sync"}, models.AuditTokenCreated},
 		{"", []string{"export", "--status", "client"}, models.AuditLeadsExported},
+		{"", []string{"user", "reset-2fa", "--email", "ana@example.com"}, models.AuditFactorsReset},
 	}
 	for _, st := range steps {
 		if code, _, stderr := runIn(t, st.stdin, st.args...); code != 0 {
