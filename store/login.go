@@ -189,3 +189,12 @@ func (s *Store) auditSignInFailed(tx *gorm.DB, email, ip string, u *models.User,
 	}
 	return s.auditAs(tx, a, models.AuditSignInFailed, target, map[string]any{"reason": reason})
 }
+
+// RecordSignInFailure writes the signin.failed audit entry of a sign-in
+// refused other than by a wrong password or code (an identity the provider
+// vouched for that may not sign in, a passkey that does not), with why,
+// and counts it on u's account (nil: not a staff user) as a failure.
+func (s *Store) RecordSignInFailure(ctx context.Context, email, ip, reason string, u *models.User) error {
+	email, ip = signInKey(email, ip)
+	return s.countLoginFailure(ctx, email, ip, reason, u)
+}
