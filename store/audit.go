@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -197,15 +195,6 @@ func (s *Store) EachAudit(ctx context.Context, f AuditFilter, fn func(*models.Au
 	}
 }
 
-func encodeAuditCursor(id uint) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("a" + strconv.FormatUint(uint64(id), 10)))
-}
+func encodeAuditCursor(id uint) string { return encodeKeyCursor('a', id) }
 
-func decodeAuditCursor(c string) (uint, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 2 || b[0] != 'a' {
-		return 0, models.ErrNotFound
-	}
-	n, err := strconv.ParseUint(string(b[1:]), 10, 64)
-	return uint(n), err
-}
+func decodeAuditCursor(c string) (uint, error) { return decodeKeyCursor('a', c) }
