@@ -29,6 +29,10 @@ type bookingInput struct {
 	// Answers to the role page's questions: strings, or numbers and
 	// booleans for the number and yes_no kinds.
 	Answers map[string]any `json:"answers"`
+	// Language is the visitor's language (en, de, es): the booking's
+	// emails are written in it, and the answers are checked against the
+	// role page's version in it.
+	Language string `json:"language"`
 }
 
 type utmInput struct {
@@ -105,6 +109,7 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 	if req.Phone != "" && !validPhone(req.Phone) {
 		v.Add("phone", "must be a phone number: digits, spaces and + - ( ) only")
 	}
+	req.Language = in.Language
 	if req.RoleSlug != "" && content.Role(req.RoleSlug) == nil {
 		v.Add("role_slug", "no such role page")
 	}
@@ -123,7 +128,7 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 	if !in.Consent {
 		v.Add("consent", "please agree to be contacted about your call")
 	}
-	in.route(v, content.Role(req.RoleSlug), &req)
+	in.route(v, content.RoleIn(req.RoleSlug, in.Language), &req)
 	return req, v.Err()
 }
 
