@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 )
 
@@ -110,6 +111,9 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 		v.Add("phone", "must be a phone number: digits, spaces and + - ( ) only")
 	}
 	req.Language = in.Language
+	if req.Language != "" && !locale.Supported(req.Language) {
+		v.Add("language", "must be one of "+strings.Join(locale.Languages, ", "))
+	}
 	if req.RoleSlug != "" && content.Role(req.RoleSlug) == nil {
 		v.Add("role_slug", "no such role page")
 	}

@@ -381,7 +381,7 @@ func (s *Server) googleCalendarURL(l *locale.Lang, b *models.Booking, token stri
 	const f = "20060102T150405Z"
 	q := url.Values{}
 	q.Set("action", "TEMPLATE")
-	q.Set("text", l.T("invite_summary", "Title", b.TargetTitle))
+	q.Set("text", l.T("google_text", "Title", b.TargetTitle))
 	q.Set("dates", b.StartAt.UTC().Format(f)+"/"+b.EndAt.UTC().Format(f))
 	q.Set("details", l.T("google_details", "URL", s.absURL("/bookings/"+token)))
 	return "https://calendar.google.com/calendar/render?" + q.Encode()

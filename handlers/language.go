@@ -64,15 +64,16 @@ func (s *Server) lang(c *gin.Context) *locale.Lang { return s.catalog.Lang(s.cho
 
 // apiLanguage is the language of a booking made through the API: the
 // body's "language", else the best match of Accept-Language, else the
-// default. A language the service does not speak is a validation problem.
-func (s *Server) apiLanguage(c *gin.Context, body string) (string, bool) {
-	if body != "" {
-		return body, locale.Supported(body)
+// default. A language the service does not speak is the booking's
+// validation problem (validate).
+func (s *Server) apiLanguage(c *gin.Context, body string) string {
+	if body = strings.TrimSpace(body); body != "" {
+		return body
 	}
 	if m := s.catalog.Match(c.GetHeader("Accept-Language")); m != "" {
-		return m, true
+		return m
 	}
-	return s.defaultLang, true
+	return s.defaultLang
 }
 
 // langLink is one entry of the language switch.

@@ -147,9 +147,16 @@ var templateFuncs = template.FuncMap{
 	"rfc3339":     func(t time.Time) string { return t.Format(time.RFC3339) },
 	"thousands":   thousands,
 	"join":        strings.Join,
-	"hasPrefix":   strings.HasPrefix,
-	"query":       func(v url.Values) string { return v.Encode() },
-	"add":         func(a, b int) int { return a + b },
+	// languageName names a visitor's language for staff, in English.
+	"languageName": func(code string) string {
+		if n, ok := map[string]string{"en": "English", "de": "German", "es": "Spanish"}[code]; ok {
+			return n
+		}
+		return code
+	},
+	"hasPrefix": strings.HasPrefix,
+	"query":     func(v url.Values) string { return v.Encode() },
+	"add":       func(a, b int) int { return a + b },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
