@@ -1,0 +1,189 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/callbook/callbook/store"
+)
+
+// languageContent is a folder of two role pages: "spanish-first" declares
+// language: es, "plain" declares none and has a German version.
+func languageContent(t *testing.T) *Content {
+	t.Helper()
+	role := func(slug, title, extra string) []byte {
+		return []byte("slug: " + slug + "\ntitle: " + title + "\ntagline: " + title + " tagline.\nmonthly_openings: 100\n" +
+			"pay: {low_k: 100, high_k: 200}\n" + extra)
+	}
+	c, err := LoadContent(fstest.MapFS{
+		"spanish-first.yaml": {Data: role("spanish-first", "Ingeniera de datos", "language: es\n")},
+		"plain.yaml":         {Data: role("plain", "Platform Engineer", "")},
+		"plain.de.yaml":      {Data: role("plain", "Plattform-Ingenieurin", "")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// htmlLang is a page's <html lang>.
+func htmlLang(t *testing.T, body string) string {
+	t.Helper()
+	return regexpFind(t, body, `<html lang="([a-z]+)"`)
+}
+
+// TestLanguage_ChosenInOrder: ?lang= (kept in a cookie) beats the role
+// file's language:, which beats Accept-Language, which beats the default;
+// an unsupported Accept-Language or ?lang= falls through to the next rule.
+func TestLanguage_ChosenInOrder(t *testing.T) {
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.Content = languageContent(t) })
+	for _, tc := range []struct {
+		name, path, accept, cookie, want string
+	}{
+		{"nothing says: the default", "/roles/plain", "", "", "en"},
+		{"Accept-Language", "/roles/plain", "de-DE,de;q=0.9,en;q=0.5", "", "de"},
+		{"Accept-Language, second choice", "/roles/plain", "fr-FR,es;q=0.8", "", "es"},
+		{"unsupported Accept-Language: the default", "/roles/plain", "fr-FR,fr;q=0.9", "", "en"},
+		{"the role's language beats Accept-Language", "/roles/spanish-first", "de", "", "es"},
+		{"the cookie beats the role's language", "/roles/spanish-first", "de", "de", "de"},
+		{"?lang= beats the cookie", "/roles/spanish-first?lang=en", "de", "de", "en"},
+		{"an unknown ?lang= is ignored", "/roles/plain?lang=fr", "es", "", "es"},
+		{"an unknown cookie is ignored", "/roles/plain", "es", "xx", "es"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h []string
+			if tc.accept != "" {
+				h = append(h, "Accept-Language", tc.accept)
+			}
+			if tc.cookie != "" {
+				h = append(h, "Cookie", langCookie+"="+tc.cookie)
+			}
+			w := e.do(http.MethodGet, tc.path, nil, h...)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%d", w.Code)
+			}
+			if got := htmlLang(t, w.Body.String()); got != tc.want {
+				t.Fatalf("<html lang=%q>, want %q", got, tc.want)
+			}
+			if got := w.Header().Get("Content-Language"); got != tc.want {
+				t.Fatalf("Content-Language %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	// The default itself is configurable.
+	es := newTestServer(t, store.DialectSQLite, func(o *Options) { o.Content = languageContent(t); o.DefaultLanguage = "es" })
+	if got := htmlLang(t, es.do(http.MethodGet, "/", nil, "Accept-Language", "fr").Body.String()); got != "es" {
+		t.Fatalf("default es: <html lang=%q>", got)
+	}
+}
+
+// TestLanguage_QueryIsKeptInACookie: ?lang= sets a cookie that later
+// pages without ?lang= follow, over what the browser prefers.
+func TestLanguage_QueryIsKeptInACookie(t *testing.T) {
+	e := newTestServer(t, store.DialectSQLite)
+	w := e.do(http.MethodGet, "/roles/backend-engineer?lang=es", nil, "Accept-Language", "de")
+	var kept *http.Cookie
+	for _, c := range w.Result().Cookies() {
+		if c.Name == langCookie {
+			kept = c
+		}
+	}
+	if kept == nil || kept.Value != "es" || kept.Path != "/" || kept.MaxAge <= 0 || !kept.HttpOnly {
+		t.Fatalf("cookie %+v", kept)
+	}
+	w = e.do(http.MethodGet, "/roles/backend-engineer/book", nil, "Accept-Language", "de", "Cookie", kept.Name+"="+kept.Value)
+	body := w.Body.String()
+	if htmlLang(t, body) != "es" || !strings.Contains(body, "Reserve una llamada de orientación gratuita") {
+		t.Fatalf("booking page after ?lang=es is not in Spanish:\n%s", body)
+	}
+	if w := e.do(http.MethodGet, "/", nil, "Accept-Language", "de"); len(w.Result().Cookies()) != 0 {
+		t.Fatal("a page without ?lang= set a language cookie")
+	}
+}
+
+// TestLanguage_SwitchAndHreflang: every public page links its other
+// languages with plain links, and role pages name their language versions
+// with hreflang.
+func TestLanguage_SwitchAndHreflang(t *testing.T) {
+	e := newTestServer(t, store.DialectSQLite)
+	body := e.do(http.MethodGet, "/roles/backend-engineer?utm_source=x", nil, "Accept-Language", "de").Body.String()
+	for _, want := range []string{
+		`<link rel="alternate" hreflang="en" href="http://callbook.test/roles/backend-engineer?lang=en">`,
+		`<link rel="alternate" hreflang="de" href="http://callbook.test/roles/backend-engineer?lang=de">`,
+		`<link rel="alternate" hreflang="es" href="http://callbook.test/roles/backend-engineer?lang=es">`,
+		`<nav class="lang-switch" aria-label="Sprache">`,
+		`href="/roles/backend-engineer?lang=es&amp;utm_source=x" hreflang="es" lang="es">Español</a>`,
+		`hreflang="de" lang="de" aria-current="true">Deutsch</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("role page lacks %s", want)
+		}
+	}
+	for _, path := range []string{"/", "/roles/backend-engineer/book", "/nowhere"} {
+		b := e.do(http.MethodGet, path, nil, "Accept-Language", "es").Body.String()
+		if htmlLang(t, b) != "es" || !strings.Contains(b, `lang="de">Deutsch</a>`) {
+			t.Errorf("%s: no Spanish page with a language switch", path)
+		}
+	}
+}
+
+// TestRoleContent_PerLanguageWithFallback: <slug>.<lang>.yaml is the role
+// page in that language; a language without its own file gets <slug>.yaml.
+func TestRoleContent_PerLanguageWithFallback(t *testing.T) {
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.Content = languageContent(t) })
+	for lang, want := range map[string]string{"de": "Plattform-Ingenieurin", "es": "Platform Engineer", "en": "Platform Engineer"} {
+		body := e.do(http.MethodGet, "/roles/plain?lang="+lang, nil).Body.String()
+		if !strings.Contains(body, "<h1>"+want+"</h1>") {
+			t.Errorf("%s: role page title is not %q", lang, want)
+		}
+	}
+	// The built-in pages have German versions, written as such and
+	// labelled as US figures.
+	b := newTestServer(t, store.DialectSQLite)
+	for slug, tagline := range map[string]string{
+		"backend-engineer":  "Sie bauen die Dienste, APIs und Datenschichten, auf denen Produkte laufen.",
+		"software-engineer": "Der breiteste Weg in die Softwareentwicklung",
+	} {
+		body := b.do(http.MethodGet, "/roles/"+slug+"?lang=de", nil).Body.String()
+		if !strings.Contains(body, tagline) || !strings.Contains(body, "Gesamtvergütung in den USA") {
+			t.Errorf("%s in German: not the German role page", slug)
+		}
+		if !strings.Contains(body, "Offene Stellen pro Monat (USA)") {
+			t.Errorf("%s in German: openings not labelled as US figures", slug)
+		}
+	}
+	if _, err := LoadContent(fstest.MapFS{"plain.de.yaml": {Data: []byte("title: X\n")}}); err == nil {
+		t.Error("a language version without its default file was accepted")
+	}
+}
+
+// TestLanguage_BookingFormProblemsInGerman: the form's problems are said
+// in the visitor's language, next to their fields and in the summary.
+func TestLanguage_BookingFormProblemsInGerman(t *testing.T) {
+	e := newTestServer(t, store.DialectSQLite)
+	form := url.Values{"email": {"nicht-gültig"}, "target_title": {"Backend Engineer"}, "timezone": {"Europe/Berlin"},
+		"answers.experience": {"1-2"}}
+	w := e.postForm("/roles/backend-engineer/book", form, "Accept-Language", "de-DE")
+	body := w.Body.String()
+	if w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("%d", w.Code)
+	}
+	for _, want := range []string{
+		"Bei Ihrer Buchung gibt es 4 Probleme",
+		"Bitte wählen Sie Tag und Uhrzeit für Ihr Gespräch",
+		"Bitte geben Sie Ihren Namen ein",
+		"E-Mail-Adresse: ist keine gültige Adresse",
+		"Bitte setzen Sie das Häkchen",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("German form lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "not a valid address") || strings.Contains(body, "Enter your name") {
+		t.Error("German form shows English problems")
+	}
+}
