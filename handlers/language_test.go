@@ -187,3 +187,71 @@ func TestLanguage_BookingFormProblemsInGerman(t *testing.T) {
 		t.Error("German form shows English problems")
 	}
 }
+
+// TestAPIBooking_LanguageFromBodyHeaderOrDefault: an API booking takes
+// "language" from its body, else the best match of Accept-Language, else
+// the default; the booking, the lead and the CSV keep it; a language the
+// service does not speak is a validation problem.
+func TestAPIBooking_LanguageFromBodyHeaderOrDefault(t *testing.T) {
+	e := newTestServer(t, store.DialectSQLite, func(o *Options) { o.DefaultLanguage = "es" })
+	starts := e.firstSlots(4, "Europe/Berlin")
+	book := func(i int, lang string, headers ...string) (int, string) {
+		body := bookingBody("visitor"+itoa(i)+"@example.com", starts[i])
+		if lang != "" {
+			body["language"] = lang
+		}
+		w := e.postJSON("/api/v1/bookings", body, headers...)
+		return w.Code, w.Body.String()
+	}
+	for i, tc := range []struct {
+		lang, accept, want string
+	}{
+		{"de", "es-ES", "de"},
+		{"", "de-CH,de;q=0.9", "de"},
+		{"", "fr-FR", "es"},
+		{"", "", "es"},
+	} {
+		var h []string
+		if tc.accept != "" {
+			h = []string{"Accept-Language", tc.accept}
+		}
+		code, body := book(i, tc.lang, h...)
+		if code != http.StatusCreated || !strings.Contains(body, `"language":"`+tc.want+`"`) {
+			t.Fatalf("body %q, Accept-Language %q: %d %s, want language %s", tc.lang, tc.accept, code, body, tc.want)
+		}
+	}
+	code, body := book(3, "fr")
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `"language":"must be one of en, de, es"`) {
+		t.Fatalf("language fr: %d %s", code, body)
+	}
+
+	admin := e.mustStaff("admin@example.com", "admin")
+	w := e.api(admin, http.MethodGet, "/api/v1/admin/leads?q=visitor1", "")
+	if !strings.Contains(w.Body.String(), `"language":"de"`) {
+		t.Fatalf("lead JSON: %s", w.Body.String())
+	}
+	csv := e.api(admin, http.MethodGet, "/api/v1/admin/leads/export.csv", "").Body.String()
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	header := strings.Split(strings.TrimSpace(lines[0]), ",")
+	col := -1
+	for i, h := range header {
+		if h == "language" {
+			col = i
+		}
+	}
+	if col < 20 || header[len(header)-1] != "answers" {
+		t.Fatalf("CSV header %v: language must follow the contract's columns, before answers", header)
+	}
+	langs := map[string]int{}
+	for _, l := range lines[1:] {
+		cells := strings.Split(l, ",")
+		langs[cells[col]]++
+	}
+	if langs["de"] != 2 || langs["es"] != 2 {
+		t.Fatalf("CSV languages %v", langs)
+	}
+	lead := e.page(admin, http.MethodGet, "/admin/leads/1", nil).Body.String()
+	if !strings.Contains(lead, "<dt>Language</dt><dd>German") {
+		t.Fatalf("staff lead page does not show the language")
+	}
+}
