@@ -127,6 +127,7 @@ func localFuncs(l *locale.Lang) template.FuncMap {
 		"fmtWeekday":  l.Weekday,
 		"fmtMonth":    l.Month,
 		"weekdays":    l.WeekdayNames,
+		"thousands":   l.Thousands,
 		"localError":  func(msg string) string { return visitorProblem(l, msg) },
 	}
 }

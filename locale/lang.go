@@ -2,6 +2,7 @@ package locale
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,4 +108,22 @@ func (l *Lang) WeekdayNames() []string {
 		out[i] = l.Weekday(monday.AddDate(0, 0, i))
 	}
 	return out
+}
+
+// Thousands writes a count with the language's thousands separator:
+// "5,786" in English, "5.786" in German and Spanish.
+func (l *Lang) Thousands(n int) string {
+	sep := byte('.')
+	if l.Code == "en" {
+		sep = ','
+	}
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 && s[i-1] != '-' {
+			b.WriteByte(sep)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

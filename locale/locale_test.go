@@ -175,6 +175,12 @@ func TestCatalog_MatchesAcceptLanguage(t *testing.T) {
 	if got := cat.Lang("de").N("times_count", 3); got != "3 Termine" {
 		t.Errorf("German plural: %q", got)
 	}
+	if got := cat.Lang("de").Thousands(5786); got != "5.786" {
+		t.Errorf("German thousands: %q", got)
+	}
+	if got := cat.Lang("en").Thousands(-12345); got != "-12,345" {
+		t.Errorf("English thousands: %q", got)
+	}
 	if got := cat.Lang("es").T("how_by", "Means", "teléfono"); got != "por teléfono" {
 		t.Errorf("Spanish placeholder: %q", got)
 	}
