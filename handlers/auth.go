@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
-	"github.com/callbook/callbook/store"
 )
 
 // Staff session cookie names. With an https base URL the cookie is Secure
@@ -59,7 +58,10 @@ func staffUser(c *gin.Context) *models.User {
 // requireStaff lets a request through only for an enabled staff user,
 // signed in by an API token (Authorization: Bearer) or the session cookie.
 // It puts the user in the context under ctxUser, and for cookie sessions
-// the CSRF token under ctxCSRF. Without valid credentials an API request
+// the CSRF token under ctxCSRF. A session user who must have a second
+// factor and has none may only use the Security page (and sign out):
+// other pages send them there, the API answers 403; tokens are not
+// affected. Without valid credentials an API request
 // gets 401 and a page a 303 to /admin/login. A form sent with the session
 // cookie must carry the session's CSRF token (on top of the cross-origin
 // check every state-changing request gets), or it gets 403. Staff answers
@@ -82,6 +84,21 @@ func (s *Server) requireStaff(c *gin.Context) {
 		if !isAPI(c) && !safeMethod(c.Request.Method) && !validCSRF(c.PostForm(csrfField), sess.CSRFToken) {
 			s.fail(c, errCrossOrigin)
 			return
+		}
+		if !enrolOnlyPath(c.Request.URL.Path) {
+			must, err := s.mustEnrol(c, u)
+			switch {
+			case err != nil:
+				s.fail(c, err)
+				return
+			case must && isAPI(c):
+				s.fail(c, errEnrolFirst)
+				return
+			case must:
+				c.Redirect(http.StatusSeeOther, securityPage)
+				c.Abort()
+				return
+			}
 		}
 	} else {
 		c.Set(ctxAuthVia, "token")
@@ -180,12 +197,19 @@ func (s *Server) loginPage(c *gin.Context) {
 }
 
 func (s *Server) renderLogin(c *gin.Context, status int, email, next, msg string) {
-	s.render(c, status, "admin/login.html", gin.H{"Title": "Sign in", "Email": email, "Next": next, "Error": msg})
+	s.render(c, status, "admin/login.html", gin.H{"Title": "Sign in", "Email": email, "Next": next, "Error": msg, "SSO": s.ssoName(), "Passkeys": s.webauthn != nil})
 }
 
-// loginSubmit signs a staff user in: a new session with a new random id,
-// its cookie, and a 303 to the page they were going to. Failures show the
-// form again (401); too many failures 429 with Retry-After.
+// renderThrottled refuses a sign-in step the throttle stops: 429 with
+// Retry-After.
+func (s *Server) renderThrottled(c *gin.Context, te *models.ThrottledError, email, next string) {
+	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
+	s.renderLogin(c, http.StatusTooManyRequests, email, next, "Too many failed sign-ins: "+te.Error()+".")
+}
+
+// loginSubmit checks the password, then completeSignIn asks for the
+// second factor or starts the session. Failures show the form again
+// (401); too many failures 429 with Retry-After.
 func (s *Server) loginSubmit(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	email, next := strings.TrimSpace(c.PostForm("email")), safeNext(c.PostForm("next"))
@@ -193,8 +217,7 @@ func (s *Server) loginSubmit(c *gin.Context) {
 	var te *models.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
-		s.renderLogin(c, http.StatusTooManyRequests, email, next, "Too many failed sign-ins: "+te.Error()+".")
+		s.renderThrottled(c, te, email, next)
 		return
 	case errors.Is(err, models.ErrBadCredentials):
 		s.renderLogin(c, http.StatusUnauthorized, email, next, "That email and password do not match an active staff account.")
@@ -203,16 +226,7 @@ func (s *Server) loginSubmit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if old, err := c.Cookie(s.sessionCookieName()); err == nil && old != "" {
-		_ = s.store.DeleteSession(c.Request.Context(), old)
-	}
-	ns, err := s.store.CreateSession(c.Request.Context(), u, c.ClientIP(), c.Request.UserAgent())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.setSessionCookie(c, ns.Token, int(store.SessionAbsolute.Seconds()))
-	c.Redirect(http.StatusSeeOther, next)
+	s.completeSignIn(c, u, next, signInPassword)
 }
 
 // logout ends the session in the database and clears the cookie.

@@ -58,8 +58,25 @@ func (s *Server) routes() {
 	// API a 401. requireAdmin, always after requireStaff, gives sales 403.
 	r.GET("/admin/login", s.loginPage)
 	r.POST("/admin/login", s.loginSubmit)
+	r.GET("/admin/login/code", s.codePage)
+	r.POST("/admin/login/code", s.codeSubmit)
+	r.POST("/admin/login/passkey/options", s.rateLimited, s.passkeyLoginOptions)
+	r.POST("/admin/login/passkey", s.passkeyLogin)
+	r.GET("/admin/oidc/login", s.ssoStart)       // single sign-on: off to the identity provider
+	r.GET("/admin/oidc/callback", s.ssoCallback) // and back
 	staff := r.Group("/admin", s.requireStaff)
 	staff.POST("/logout", s.logout)
+	// Second factors: the one page a user who must set one up and has
+	// none may use (with sign-out).
+	staff.GET("/security", s.securityPage)
+	staff.POST("/security/totp", s.securityBeginTOTP)
+	staff.POST("/security/totp/confirm", s.securityConfirmTOTP)
+	staff.POST("/security/totp/remove", s.securityRemoveTOTP)
+	staff.POST("/security/recovery-codes", s.securityNewRecoveryCodes)
+	staff.POST("/security/passkeys/options", s.passkeyAddOptions)
+	staff.POST("/security/passkeys", s.passkeyAdd)
+	staff.POST("/security/passkeys/:id", s.passkeyRename)
+	staff.POST("/security/passkeys/:id/remove", s.passkeyRemove)
 	staff.GET("/leads", s.adminLeads)
 	staff.GET("/leads/:id", s.adminLead)
 	staff.POST("/leads/:id", s.adminUpdateLead)

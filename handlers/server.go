@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/callbook/callbook/locale"
@@ -54,6 +55,10 @@ type Options struct {
 	BaseURL        string
 	RateLimit      int      // submissions per client IP per minute; 0: off
 	TrustedProxies []string // CIDRs whose X-Forwarded-For is believed
+	// Require2FA says who must sign in with a second factor: a
+	// models.Require2FA value (CALLBOOK_REQUIRE_2FA); empty is off.
+	Require2FA string
+
 	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
 	// none: no page may be framed.
 	EmbedOrigins []string
@@ -62,6 +67,9 @@ type Options struct {
 	// DefaultLanguage is the visitors' language when nothing else decides
 	// ("en" when empty).
 	DefaultLanguage string
+	// SSO lets staff sign in through an OpenID Connect identity provider;
+	// nil: password sign-in only.
+	SSO *SSOSettings
 }
 
 // MailRenderer is what the handlers need of the mailer: the calendar file of
@@ -104,6 +112,13 @@ type Server struct {
 	trusted []netip.Prefix
 	// embedOrigins may frame /embed/… (canonical origins).
 	embedOrigins []string
+	// require2FA: who must have a second factor (models.Require2FA…).
+	require2FA string
+	// webauthn checks passkeys for the base URL's host and origin; nil
+	// when the base URL's host is an address, where browsers refuse them.
+	webauthn *webauthn.WebAuthn
+	// sso signs staff in through an identity provider (nil: off).
+	sso *sso
 
 	engine *gin.Engine
 }
@@ -120,8 +135,9 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
 		mailPause: opts.MailPause, noMailServer: opts.NoMailServer, clock: opts.Clock, log: opts.Log,
-		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https",
+		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https", require2FA: opts.Require2FA,
 	}
+	s.webauthn = newWebAuthn(base, s.log)
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
 		s.webhookTargets = httpsOnly
 	}
@@ -139,6 +155,9 @@ func New(opts Options) (*Server, error) {
 	s.metrics = newMetrics(reg)
 	if s.embedOrigins, err = ParseEmbedOrigins(strings.Join(opts.EmbedOrigins, ",")); err != nil {
 		return nil, fmt.Errorf("handlers: EmbedOrigins: %w", err)
+	}
+	if opts.SSO != nil {
+		s.sso = newSSO(*opts.SSO, s.absURL("/admin/oidc/callback"))
 	}
 	if opts.RateLimit > 0 {
 		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)

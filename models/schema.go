@@ -278,5 +278,6 @@ func Tables() []any {
 		&Reminder{}, &OutboxMessage{}, &Event{}, &Note{}, &IdempotencyKey{}, &Session{},
 		&APIToken{}, &LoginAttempt{}, &CalendarSource{}, &CalendarBusy{}, &HostFeed{},
 		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
+		&TOTPFactor{}, &RecoveryCode{}, &Passkey{}, &SignInChallenge{},
 	}
 }

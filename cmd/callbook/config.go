@@ -56,6 +56,10 @@ type config struct {
 	// every other request is still served, so a load balancer stops sending
 	// new requests before the listener closes.
 	ShutdownDelay time.Duration
+	// Require2FA says who must sign in with a second factor (models.Require2FA…).
+	Require2FA string
+	// SSO is staff single sign-on; off without an issuer.
+	SSO ssoConfig
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -89,6 +93,12 @@ var settings = []setting{
 	{"CALLBOOK_CALENDAR_ALLOW_PRIVATE", "false", "allow calendar sources on loopback or private addresses, such as a company's own CalDAV server", applyCalendarAllowPrivate},
 	{"CALLBOOK_SHUTDOWN_DELAY", "5s", "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes; 0 closes it at once", applyShutdownDelay},
 	{"CALLBOOK_DEFAULT_LANGUAGE", "en", "language of public pages and visitor emails when nothing else decides: en, de or es", applyDefaultLanguage},
+	{"CALLBOOK_REQUIRE_2FA", "admins", "who must sign in with a second factor (authenticator app or passkey): admins, all or off", applyRequire2FA},
+	{"CALLBOOK_OIDC_ISSUER", "", "OpenID Connect issuer URL for staff single sign-on; empty: off", applySSOIssuer},
+	{"CALLBOOK_OIDC_CLIENT_ID", "", "client id Callbook has at the identity provider", func(c *config, v string) error { c.SSO.ClientID = v; return nil }},
+	{"CALLBOOK_OIDC_CLIENT_SECRET", "", "client secret Callbook has at the identity provider", func(c *config, v string) error { c.SSO.ClientSecret = v; return nil }},
+	{"CALLBOOK_OIDC_NAME", "SSO", `what the sign-in page calls the identity provider: "Sign in with NAME"`, func(c *config, v string) error { c.SSO.Name = v; return nil }},
+	{"CALLBOOK_OIDC_DOMAINS", "", "comma-separated email domains whose people become sales users at their first single sign-on; empty: only existing staff users", applySSODomains},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
 }
 
@@ -146,6 +156,9 @@ func loadConfig(args []string, withFlags bool) (*config, error) {
 	}
 	if c.Secret == "" && strings.HasPrefix(c.DatabaseURL, "postgres") {
 		return nil, errors.New("CALLBOOK_SECRET: required with PostgreSQL (set it, or CALLBOOK_SECRET_FILE, on every replica)")
+	}
+	if err := c.checkSSO(); err != nil {
+		return nil, err
 	}
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return nil, errors.New("CALLBOOK_ADMIN_EMAIL and CALLBOOK_ADMIN_PASSWORD: set both or neither")
@@ -363,6 +376,11 @@ func applyProxies(c *config, v string) error {
 		c.TrustedProxies = append(c.TrustedProxies, p)
 	}
 	return nil
+}
+
+func applyRequire2FA(c *config, v string) (err error) {
+	c.Require2FA, err = models.ParseRequire2FA(v)
+	return err
 }
 
 func applyLogFormat(c *config, v string) error {

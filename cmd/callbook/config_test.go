@@ -32,7 +32,7 @@ func TestLoadConfig_DefaultsMatchTheContract(t *testing.T) {
 		c.SMTPURL != "" || c.MailFrom != "Callbook <no-reply@localhost>" || c.Timezone.String() != "America/New_York" ||
 		c.Tick != time.Minute || c.RateLimit != 30 || c.LogFormat != "text" || len(c.Reminders) != 2 ||
 		c.Reminders[0].Label != "24h" || c.Reminders[1].Before != time.Hour || c.DigestCron != "0 8 * * 1-5" ||
-		c.ShutdownDelay != 5*time.Second {
+		c.ShutdownDelay != 5*time.Second || c.Require2FA != "admins" {
 		t.Fatalf("defaults: %+v", c)
 	}
 }
@@ -104,6 +104,9 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_EMBED_ORIGINS":          "https://a.example,https://b.example/careers",
 		"CALLBOOK_SHUTDOWN_DELAY":         "soon",
 		"CALLBOOK_CALENDAR_ALLOW_PRIVATE": "sometimes",
+		"CALLBOOK_REQUIRE_2FA":            "admin",
+		"CALLBOOK_OIDC_ISSUER":            "login.example.com",
+		"CALLBOOK_OIDC_DOMAINS":           "example.com,@example.org",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -231,5 +234,38 @@ func TestLoadConfig_CalendarAllowPrivate(t *testing.T) {
 	}
 	if c.WebhookAllowPrivate {
 		t.Fatal("the calendar setting allowed private webhook targets too")
+	}
+}
+
+func TestLoadConfig_SingleSignOnNeedsIssuerClientAndSecret(t *testing.T) {
+	clearEnv(t)
+	c, err := loadConfig(nil, true)
+	if err != nil || c.ssoSettings() != nil || c.SSO.Name != "SSO" {
+		t.Fatalf("default: %+v, %v", c.SSO, err)
+	}
+	secret := filepath.Join(t.TempDir(), "oidc-secret")
+	if err := os.WriteFile(secret, []byte("client-secret-from-a-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CALLBOOK_OIDC_ISSUER", "https://login.example.com/realms/staff")
+	t.Setenv("CALLBOOK_OIDC_CLIENT_ID", "callbook")
+	t.Setenv("CALLBOOK_OIDC_DOMAINS", "Example.com, example.org")
+	if _, err := loadConfig(nil, true); err == nil || !strings.HasPrefix(err.Error(), "CALLBOOK_OIDC_CLIENT_SECRET:") {
+		t.Fatalf("without a secret: %v", err)
+	}
+	t.Setenv("CALLBOOK_OIDC_CLIENT_SECRET_FILE", secret)
+	t.Setenv("CALLBOOK_OIDC_NAME", "Acme Login")
+	if c, err = loadConfig(nil, true); err != nil {
+		t.Fatal(err)
+	}
+	got := c.ssoSettings()
+	if got == nil || got.Issuer != "https://login.example.com/realms/staff" || got.ClientID != "callbook" ||
+		got.ClientSecret != "client-secret-from-a-file" || got.Name != "Acme Login" || strings.Join(got.Domains, ",") != "example.com,example.org" {
+		t.Fatalf("settings: %+v", got)
+	}
+	clearEnv(t)
+	t.Setenv("CALLBOOK_OIDC_DOMAINS", "example.com")
+	if _, err := loadConfig(nil, true); err == nil || !strings.HasPrefix(err.Error(), "CALLBOOK_OIDC_DOMAINS:") {
+		t.Fatalf("domains alone: %v", err)
 	}
 }

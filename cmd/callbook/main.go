@@ -80,6 +80,7 @@ var commandHelp = [][2]string{
 	{"migrate", "apply pending migrations"},
 	{"user add", "--email E --name N --role admin|sales [--host]: create a staff user (password on standard input)"},
 	{"user passwd", "--email E: set a new password (standard input)"},
+	{"user reset-2fa", "--email E: remove the user's second factors (authenticator app, recovery codes, passkeys)"},
 	{"token create", "--email E --name LABEL: print a new API token once"},
 	{"export", "[--out FILE] [--status S] [--target-title T] [--from DATE] [--to DATE]: write the leads CSV"},
 	{"backup", "--out FILE: consistent copy of a running SQLite database"},

@@ -68,6 +68,10 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 		log.Info("CALLBOOK_BASE_URL is not set: emails, invites and links point at the listen address; set it to the address visitors use",
 			"base_url", cfg.BaseURL)
 	}
+	if sso := cfg.ssoSettings(); sso != nil {
+		log.Info("staff may sign in through the identity provider; register this redirect URI with it",
+			"issuer", sso.Issuer, "redirect_uri", cfg.BaseURL+"/admin/oidc/callback")
+	}
 
 	select {
 	case <-ctx.Done():
@@ -188,7 +192,8 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		WebhookTargets: func(ctx context.Context, u string) error {
 			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)
 		},
-		EmbedOrigins: cfg.EmbedOrigins,
+		EmbedOrigins: cfg.EmbedOrigins, Require2FA: cfg.Require2FA,
+		SSO: cfg.ssoSettings(),
 	})
 	if err != nil {
 		return fail(err)

@@ -20,23 +20,26 @@ import (
 
 // Usage lines of the staff commands (README.md, Commands).
 const (
-	userAddUsage    = "user add --email E --name N --role admin|sales [--host] (password on standard input)"
-	userPasswdUsage = "user passwd --email E [--revoke-tokens] (password on standard input)"
-	tokenUsage      = "token create --email E --name LABEL"
+	userAddUsage      = "user add --email E --name N --role admin|sales [--host] (password on standard input)"
+	userPasswdUsage   = "user passwd --email E [--revoke-tokens] (password on standard input)"
+	tokenUsage        = "token create --email E --name LABEL"
+	userReset2FAUsage = "user reset-2fa --email E"
 )
 
 // cmdUser runs `callbook user add` and `callbook user passwd`.
 func cmdUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{errors.New("use " + userAddUsage + ", or " + userPasswdUsage)}
+		return usageError{errors.New("use " + userAddUsage + ", " + userPasswdUsage + ", or " + userReset2FAUsage)}
 	}
 	switch args[0] {
 	case "add":
 		return userAdd(ctx, args[1:], stdin, stdout, stderr)
 	case "passwd":
 		return userPasswd(ctx, args[1:], stdin, stdout, stderr)
+	case "reset-2fa":
+		return userReset2FA(ctx, args[1:], stderr)
 	}
-	return usageError{fmt.Errorf("unknown subcommand %q; use %s, or %s", args[0], userAddUsage, userPasswdUsage)}
+	return usageError{fmt.Errorf("unknown subcommand %q; use %s, %s, or %s", args[0], userAddUsage, userPasswdUsage, userReset2FAUsage)}
 }
 
 // userAdd creates a staff user and prints its id alone on one line of
@@ -126,6 +129,32 @@ func userPasswd(ctx context.Context, args []string, stdin io.Reader, _, stderr i
 			fmt.Fprintf(stderr, "password set; signed out everywhere; %d API token%s still valid (revoke with --revoke-tokens)\n", n, plural(n))
 		}
 	}
+	return nil
+}
+
+// userReset2FA removes every second factor of a user (authenticator app,
+// recovery codes, passkeys), for someone who lost their phone: they sign
+// in with their password and, if they must have a second factor, set one
+// up again.
+func userReset2FA(ctx context.Context, args []string, stderr io.Writer) error {
+	var email string
+	fs := newFlags("user reset-2fa")
+	fs.StringVar(&email, "email", "", "the user's email")
+	if err := parseFlags(fs, args, userReset2FAUsage, "email"); err != nil {
+		return err
+	}
+	db, err := openMigratedStore(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.ResetSecondFactors(ctx, email); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return noSuchUser(email)
+		}
+		return err
+	}
+	fmt.Fprintf(stderr, "second factors of %s removed (authenticator app, recovery codes, passkeys); they sign in with their password and set one up again\n", email)
 	return nil
 }
 
