@@ -141,8 +141,8 @@ func TestRoleContent_PerLanguageWithFallback(t *testing.T) {
 			t.Errorf("%s: role page title is not %q", lang, want)
 		}
 	}
-	// The built-in pages have German versions, written as such and
-	// labelled as US figures.
+	// The built-in pages have German (and Spanish) versions, written as
+	// such and labelled as US figures.
 	b := newTestServer(t, store.DialectSQLite)
 	for slug, tagline := range map[string]string{
 		"backend-engineer":  "Sie bauen die Dienste, APIs und Datenschichten, auf denen Produkte laufen.",
@@ -155,6 +155,10 @@ func TestRoleContent_PerLanguageWithFallback(t *testing.T) {
 		if !strings.Contains(body, "Offene Stellen pro Monat (USA)") {
 			t.Errorf("%s in German: openings not labelled as US figures", slug)
 		}
+	}
+	if body := b.do(http.MethodGet, "/roles/backend-engineer?lang=es", nil).Body.String(); !strings.Contains(body,
+		"Construya los servicios, las APIs y la capa de datos") || !strings.Contains(body, "Retribución total en EE. UU.") {
+		t.Error("backend-engineer in Spanish: not the Spanish role page")
 	}
 	if _, err := LoadContent(fstest.MapFS{"plain.de.yaml": {Data: []byte("title: X\n")}}); err == nil {
 		t.Error("a language version without its default file was accepted")
