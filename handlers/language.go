@@ -27,7 +27,7 @@ func (s *Server) chooseLanguage(c *gin.Context, own string) string {
 	if v, ok := c.Get(ctxLang); ok {
 		return v.(string)
 	}
-	c.Header("Vary", "Accept-Language, Cookie")
+	c.Writer.Header().Add("Vary", "Accept-Language, Cookie")
 	lang := ""
 	if q := c.Query("lang"); locale.Supported(q) {
 		lang = q
