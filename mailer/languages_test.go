@@ -162,3 +162,49 @@ func TestGermanVisitor_EveryEmailAndInviteInGerman(t *testing.T) {
 func icsLines(s string) string {
 	return strings.Join(unfold(strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")), "\n")
 }
+
+// TestRender_VisitorEmailsInTheBookingsLanguage: each visitor email kind,
+// text, HTML and invite, is written in the booking's language with dates
+// as that language writes them; the host's notice stays English.
+func TestRender_VisitorEmailsInTheBookingsLanguage(t *testing.T) {
+	r := mustRenderer(t)
+	prev := time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		lang, kind, subject, text, html, summary string
+	}{
+		{"es", models.MailConfirmation, "Su llamada de orientación está reservada: mar, 1 dic, 15:00 (CET)",
+			"Cuándo:   martes, 1 de diciembre de 2026, 15:00 – 15:30 (Europe/Berlin, CET)", `<html lang="es">`,
+			"SUMMARY:Llamada de orientación con Callbook: Backend Engineer"},
+		{"es", models.MailReschedule, "Su llamada de orientación ha cambiado al mar, 1 dic, 15:00 (CET)",
+			"(Antes era el lunes, 30 de noviembre de 2026, 15:00 – 15:30 (Europe/Berlin, CET).)", "Su llamada ha cambiado de hora", ""},
+		{"es", models.MailCancellation, "Su llamada de orientación del mar, 1 dic, 15:00 (CET) se ha cancelado",
+			"Motivo indicado: Ya no me viene bien", "Su llamada se ha cancelado", "Esta llamada se ha cancelado."},
+		{"es", "reminder-1h", "Recordatorio: su llamada de orientación es dentro de 1 hora",
+			"Duración: 30 minutos", "Unirse a la videollamada", ""},
+		{"de", models.MailCancellation, "Ihr Erstgespräch am Di., 1. Dez., 15:00 (CET) ist abgesagt",
+			"Angegebener Grund: Ya no me viene bien", "Ihr Gespräch ist abgesagt", "Dieses Gespräch wurde abgesagt."},
+		{"de", "reminder-24h", "Erinnerung: Ihr Erstgespräch beginnt in 24 Stunden",
+			"Wann:  Dienstag, 1. Dezember 2026, 15:00 – 15:30 (Europe/Berlin, CET)", "Am Videogespräch teilnehmen", ""},
+		{"es", models.MailHostNotice, "New discovery call: Ada Lovelace, Tue 1 Dec, 09:00 (EST)", "", `<html lang="en">`,
+			"SUMMARY:Discovery call: Ada Lovelace (Backend Engineer)"},
+	} {
+		d := sampleMail(tc.kind)
+		d.Language = tc.lang
+		d.Meeting = &models.Meeting{Kind: models.MeetingVideo, URL: "https://meet.example.com/x"}
+		d.PreviousStart = &prev
+		d.Reason = "Ya no me viene bien"
+		out := mustRender(t, r, d)
+		if out.Subject != tc.subject {
+			t.Errorf("%s %s: subject %q, want %q", tc.lang, tc.kind, out.Subject, tc.subject)
+		}
+		if !strings.Contains(out.Text, tc.text) {
+			t.Errorf("%s %s: text lacks %q:\n%s", tc.lang, tc.kind, tc.text, out.Text)
+		}
+		if !strings.Contains(out.HTML, tc.html) {
+			t.Errorf("%s %s: HTML lacks %q", tc.lang, tc.kind, tc.html)
+		}
+		if tc.summary != "" && !strings.Contains(icsLines(string(out.ICS)), tc.summary) {
+			t.Errorf("%s %s: invite lacks %q:\n%s", tc.lang, tc.kind, tc.summary, out.ICS)
+		}
+	}
+}
