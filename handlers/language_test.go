@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -257,5 +258,28 @@ func TestAPIBooking_LanguageFromBodyHeaderOrDefault(t *testing.T) {
 	lead := e.page(admin, http.MethodGet, "/admin/leads/1", nil).Body.String()
 	if !strings.Contains(lead, "<dt>Language</dt><dd>German") {
 		t.Fatalf("staff lead page does not show the language")
+	}
+}
+
+// TestLanguage_EmbeddedFlowCarriesItsLanguage: a frame on another site
+// may get no cookies, so the embedded flow's links and its form carry the
+// language itself, and the booking is made in it.
+func TestLanguage_EmbeddedFlowCarriesItsLanguage(t *testing.T) {
+	e := newEmbedServer(t, store.DialectSQLite)
+	body := e.do(http.MethodGet, "/embed/roles/software-engineer/book?lang=es&tz=Europe/Madrid", nil).Body.String()
+	if !strings.Contains(body, `action="/embed/roles/software-engineer/book?lang=es"`) ||
+		!regexp.MustCompile(`class="day[^"]*" href="[^"]*lang=es`).MatchString(body) {
+		t.Fatalf("embedded page does not carry its language:\n%s", body)
+	}
+	start := e.firstSlots(1, "Europe/Madrid")[0]
+	form := url.Values{"name": {"Lucía"}, "email": {"lucia@example.es"}, "target_title": {"Software Engineer"},
+		"start": {start}, "timezone": {"Europe/Madrid"}, "consent": {"yes"}}
+	if w := e.postForm("/embed/roles/software-engineer/book?lang=es", form, "Accept-Language", "en"); w.Code != http.StatusSeeOther {
+		t.Fatalf("book: %d", w.Code)
+	}
+	var lang string
+	e.store.DB().Table("bookings").Select("language").Scan(&lang)
+	if lang != "es" {
+		t.Fatalf("embedded booking made in %q, want es", lang)
 	}
 }
