@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	staff.POST("/security/passkeys", s.passkeyAdd)
 	staff.POST("/security/passkeys/:id", s.passkeyRename)
 	staff.POST("/security/passkeys/:id/remove", s.passkeyRemove)
+	staff.POST("/security/password", s.securityChangePassword)
 	staff.POST("/security/sessions/end-others", s.securityEndOtherSessions)
 	staff.POST("/security/sessions/:id/end", s.securityEndSession)
 	staff.GET("/leads", s.adminLeads)

@@ -142,6 +142,7 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"POST", "/admin/security/passkeys", "/admin/security/passkeys", "step=x&credential=%7B%7D&name=Key", false},
 		{"POST", "/admin/security/passkeys/:id", "/admin/security/passkeys/999999", "name=Key", false},
 		{"POST", "/admin/security/passkeys/:id/remove", "/admin/security/passkeys/999999/remove", "", false},
+		{"POST", "/admin/security/password", "/admin/security/password", "current_password=wrong&password=x", false},
 		{"POST", "/admin/security/sessions/end-others", "/admin/security/sessions/end-others", "", false},
 		{"POST", "/admin/security/sessions/:id/end", "/admin/security/sessions/no-such-session/end", "", false},
 

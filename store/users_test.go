@@ -58,6 +58,9 @@ func TestCheckPassword_RefusesWeakPasswords(t *testing.T) {
 		{"abababababababab", "too few"},
 		{"ana.souza-secure-1", "email address or name"},
 		{"two\nlines-password", "line breaks"},
+		{"Call-Book admin 2026", "name of this service"},
+		{"my discovery call pw", "name of this service"},
+		{"career coach, always", "name of this service"},
 		{"plum-otter-violin-42", ""},
 		{"Grüne Äpfel im Regen", ""},
 	}
