@@ -50,6 +50,8 @@ func TestCheckPassword_RefusesWeakPasswords(t *testing.T) {
 		{"passwordpassword", "commonly used"},
 		{"Password1234", "commonly used"},
 		{"sunshine2024!!", "commonly used"},
+		{"mercedes2024!", "commonly used"},
+		{"mailcreated5240", "commonly used"},
 		{"correct horse battery staple", "commonly used"},
 		{"qwertyuiopasdf", "commonly used"},
 		{"abcdefghijklmn", "sequence"},
