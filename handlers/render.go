@@ -240,4 +240,6 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 const (
 	ctxUser = "staff_user"
 	ctxCSRF = "csrf_token"
+	// ctxSessionID: the stored id of the request's session (cookie sign-ins only).
+	ctxSessionID = "staff_session_id"
 )
