@@ -226,6 +226,8 @@ func TestAudit_EveryActionWritesOneEntryInTheTransactionOfTheChange(t *testing.T
 				}},
 			{action: models.AuditFactorRemoved, as: admin, method: "POST", path: "/admin/security/passkeys/:passkey/remove",
 				targetType: models.AuditTargetUser, targetID: admin.User.ID},
+			{action: models.AuditSessionsEnded, as: admin, method: "POST", path: id("/admin/users/:id/sessions/end", f.sales),
+				targetType: models.AuditTargetUser, targetID: f.sales},
 			// Last: disabling sales revokes their credentials.
 			{action: models.AuditUserDisabled, as: admin, method: "POST", path: id("/admin/users/:id", f.sales), body: "active=no",
 				targetType: models.AuditTargetUser, targetID: f.sales},
@@ -237,6 +239,10 @@ func TestAudit_EveryActionWritesOneEntryInTheTransactionOfTheChange(t *testing.T
 				targetType: models.AuditTargetAudit},
 			{action: models.AuditLeadErased, as: admin, method: "DELETE", path: id("/api/v1/admin/leads/:id", f.spareLead),
 				targetType: lead, targetID: f.spareLead},
+			// Last: a new password signs the admin's other sessions out.
+			{action: models.AuditUserPasswordChanged, as: admin, method: "POST", path: "/admin/security/password",
+				body: url.Values{"current_password": {staffPassword}, "password": {"new-plum-otter-violin-43"}}.Encode(),
+				targetType: models.AuditTargetUser, targetID: admin.User.ID, leaveOut: []string{"login_attempts"}},
 		}
 		// The first request of each credential writes its last use; make
 		// those before comparing the database around failed requests.

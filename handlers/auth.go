@@ -85,6 +85,7 @@ func (s *Server) requireStaff(c *gin.Context) {
 	c.Request = c.Request.WithContext(store.WithActor(c.Request.Context(), models.UserActor(u, c.ClientIP())))
 	if sess != nil {
 		c.Set(ctxCSRF, sess.CSRFToken)
+		c.Set(ctxSessionID, sess.ID)
 		c.Set(ctxAuthVia, "session")
 		if !isAPI(c) && !safeMethod(c.Request.Method) && !validCSRF(c.PostForm(csrfField), sess.CSRFToken) {
 			s.fail(c, errCrossOrigin)

@@ -23,7 +23,11 @@ const totpIssuer = "Callbook"
 // authenticator app (set it up, confirm it, remove it), recovery codes
 // and passkeys.
 func (s *Server) securityPage(c *gin.Context) {
-	s.renderSecurity(c, http.StatusOK, gin.H{})
+	data := gin.H{}
+	if c.Query("changed") == "password" {
+		data["Notice"] = "Password changed. Every other session is signed out; this browser has a new one."
+	}
+	s.renderSecurity(c, http.StatusOK, data)
 }
 
 // renderSecurity renders the Security page with data's extras: Error,
@@ -39,6 +43,11 @@ func (s *Server) renderSecurity(c *gin.Context, status int, data gin.H) {
 	data["Title"], data["Nav"], data["Factors"] = "Security", "security", f
 	data["PasskeyName"], data["Passkeys"] = passkeyName(c.Request.UserAgent()), s.webauthn != nil
 	data["MustEnrol"] = models.MustHaveSecondFactor(s.require2FA, u) && !f.Any()
+	if data["Sessions"], err = s.store.LiveSessions(ctx, u.ID); err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["CurrentSession"] = c.GetString(ctxSessionID)
 	if f.TOTPPending {
 		secret, err := s.store.PendingTOTPSecret(ctx, u.ID)
 		if err != nil {

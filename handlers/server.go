@@ -19,6 +19,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
 	"github.com/callbook/callbook/store"
@@ -61,6 +62,11 @@ type Options struct {
 	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
 	// none: no page may be framed.
 	EmbedOrigins []string
+	// Catalog holds the visitors' languages; the built-in one when nil.
+	Catalog *locale.Catalog
+	// DefaultLanguage is the visitors' language when nothing else decides
+	// ("en" when empty).
+	DefaultLanguage string
 	// SSO lets staff sign in through an OpenID Connect identity provider;
 	// nil: password sign-in only.
 	SSO *SSOSettings
@@ -97,6 +103,9 @@ type Server struct {
 	limiter *ipLimiter
 	zones   zoneCache
 	pages   *pages
+	// catalog and defaultLang are the visitors' languages (language.go).
+	catalog     *locale.Catalog
+	defaultLang string
 	// openAPI is docs/openapi.yaml as JSON, converted on first use.
 	openAPI func() ([]byte, error)
 
@@ -160,7 +169,18 @@ func New(opts Options) (*Server, error) {
 	if opts.RateLimit > 0 {
 		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)
 	}
-	if s.pages, err = loadPages(); err != nil {
+	if s.catalog = opts.Catalog; s.catalog == nil {
+		if s.catalog, err = locale.Load(); err != nil {
+			return nil, err
+		}
+	}
+	if s.defaultLang = opts.DefaultLanguage; s.defaultLang == "" {
+		s.defaultLang = "en"
+	}
+	if !locale.Supported(s.defaultLang) {
+		return nil, fmt.Errorf("handlers: default language %q is not one of %s", s.defaultLang, strings.Join(locale.Languages, ", "))
+	}
+	if s.pages, err = loadPages(s.catalog); err != nil {
 		return nil, err
 	}
 	s.openAPI = sync.OnceValues(func() ([]byte, error) { return embeddedOpenAPI(s.baseURL.String()) })

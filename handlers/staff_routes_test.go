@@ -84,6 +84,7 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"POST", "/admin/users", "/admin/users", "email=new%40example.com&name=New&role=sales&password=short", true},
 		{"POST", "/admin/users/:id", id("/admin/users/:id", f.sales), "name=Sally", true},
 		{"POST", "/admin/users/:id/password", id("/admin/users/:id/password", f.sales), "password=plum-otter-violin-42&revoke_tokens=no", true},
+		{"POST", "/admin/users/:id/sessions/end", "/admin/users/999999/sessions/end", "", true},
 		{"POST", "/admin/tokens/:id/revoke", id("/admin/tokens/:id/revoke", f.token), "", true},
 		{"GET", "/admin/mail", "/admin/mail?status=pending", "", true},
 		{"GET", "/admin/mail/:id", id("/admin/mail/:id", f.mail), "", true},
@@ -141,6 +142,9 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"POST", "/admin/security/passkeys", "/admin/security/passkeys", "step=x&credential=%7B%7D&name=Key", false},
 		{"POST", "/admin/security/passkeys/:id", "/admin/security/passkeys/999999", "name=Key", false},
 		{"POST", "/admin/security/passkeys/:id/remove", "/admin/security/passkeys/999999/remove", "", false},
+		{"POST", "/admin/security/password", "/admin/security/password", "current_password=wrong&password=x", false},
+		{"POST", "/admin/security/sessions/end-others", "/admin/security/sessions/end-others", "", false},
+		{"POST", "/admin/security/sessions/:id/end", "/admin/security/sessions/no-such-session/end", "", false},
 		// The audit log, admin only.
 		{"GET", "/admin/audit", "/admin/audit?action=user.created", "", true},
 		{"GET", "/api/v1/admin/audit", "/api/v1/admin/audit?limit=5", "", true},

@@ -53,7 +53,8 @@ const (
 	AuditFactorRenamed        = "user.factor_renamed" // a passkey's name
 	AuditFactorRemoved        = "user.factor_removed"
 	AuditRecoveryCodesRenewed = "user.recovery_codes_renewed"
-	AuditFactorsReset         = "user.factors_reset" // callbook user reset-2fa
+	AuditFactorsReset         = "user.factors_reset"  // callbook user reset-2fa
+	AuditSessionsEnded        = "user.sessions_ended" // signed out of sessions by themselves or an admin
 	AuditTokenCreated         = "token.created"
 	AuditTokenRevoked         = "token.revoked"
 	AuditAvailabilityChanged  = "availability.changed"
@@ -78,7 +79,7 @@ const (
 var AuditActions = []string{
 	AuditSignInSucceeded, AuditSignInFailed, AuditUserCreated, AuditUserUpdated, AuditUserRoleChanged,
 	AuditUserPasswordChanged, AuditUserDisabled, AuditUserEnabled, AuditFactorAdded, AuditFactorRenamed, AuditFactorRemoved,
-	AuditRecoveryCodesRenewed, AuditFactorsReset, AuditTokenCreated, AuditTokenRevoked,
+	AuditRecoveryCodesRenewed, AuditFactorsReset, AuditSessionsEnded, AuditTokenCreated, AuditTokenRevoked,
 	AuditAvailabilityChanged, AuditCalendarConnected, AuditCalendarDisconnected, AuditCalendarUpdated,
 	AuditFeedLinkReplaced, AuditWebhookCreated, AuditWebhookDeleted, AuditWebhookEnabled, AuditWebhookRetried,
 	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported,

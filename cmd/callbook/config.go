@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
@@ -29,21 +30,23 @@ type config struct {
 	SMTPURL        string
 	MailFrom       string
 	Timezone       *time.Location
-	Secret         string
-	AdminEmail     string
-	AdminPassword  string
-	Reminders      []models.ReminderOffset
-	Tick           time.Duration
-	ContentDir     string
-	RateLimit      int
-	TrustedProxies []string
-	LogFormat      string
-	DigestCron     string
-	CleanupCron    string
-	MailLease      time.Duration // 0: the mailer's default
-	MetricsAddr    string        // separate /metrics listener; empty: none
-	CalendarSync   time.Duration
-	MeetingURL     string
+	// DefaultLanguage is the visitors' language when nothing else decides.
+	DefaultLanguage string
+	Secret          string
+	AdminEmail      string
+	AdminPassword   string
+	Reminders       []models.ReminderOffset
+	Tick            time.Duration
+	ContentDir      string
+	RateLimit       int
+	TrustedProxies  []string
+	LogFormat       string
+	DigestCron      string
+	CleanupCron     string
+	MailLease       time.Duration // 0: the mailer's default
+	MetricsAddr     string        // separate /metrics listener; empty: none
+	CalendarSync    time.Duration
+	MeetingURL      string
 	// WebhookAllowPrivate lets webhooks target http and non-public addresses.
 	WebhookAllowPrivate bool
 	// CalendarAllowPrivate lets hosts' calendars be read from non-public
@@ -94,6 +97,7 @@ var settings = []setting{
 	{"CALLBOOK_WEBHOOK_ALLOW_PRIVATE", "false", "allow webhook targets on http and on loopback or private addresses", applyWebhookAllowPrivate},
 	{"CALLBOOK_CALENDAR_ALLOW_PRIVATE", "false", "allow calendar sources on loopback or private addresses, such as a company's own CalDAV server", applyCalendarAllowPrivate},
 	{"CALLBOOK_SHUTDOWN_DELAY", "5s", "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes; 0 closes it at once", applyShutdownDelay},
+	{"CALLBOOK_DEFAULT_LANGUAGE", "en", "language of public pages and visitor emails when nothing else decides: en, de or es", applyDefaultLanguage},
 	{"CALLBOOK_REQUIRE_2FA", "admins", "who must sign in with a second factor (authenticator app or passkey): admins, all or off", applyRequire2FA},
 	{"CALLBOOK_OIDC_ISSUER", "", "OpenID Connect issuer URL for staff single sign-on; empty: off", applySSOIssuer},
 	{"CALLBOOK_OIDC_CLIENT_ID", "", "client id Callbook has at the identity provider", func(c *config, v string) error { c.SSO.ClientID = v; return nil }},
@@ -252,6 +256,14 @@ func applyMeetingURL(c *config, v string) error {
 		}
 	}
 	c.MeetingURL = v
+	return nil
+}
+
+func applyDefaultLanguage(c *config, v string) error {
+	if !locale.Supported(v) {
+		return fmt.Errorf("must be one of %s", strings.Join(locale.Languages, ", "))
+	}
+	c.DefaultLanguage = v
 	return nil
 }
 

@@ -188,6 +188,7 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	h, err := handlers.New(handlers.Options{
 		Store: db, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, NoMailServer: cfg.SMTPURL == "", Log: log,
 		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+		DefaultLanguage: cfg.DefaultLanguage,
 		WebhookTargets: func(ctx context.Context, u string) error {
 			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)
 		},
