@@ -241,7 +241,7 @@ func TestAudit_EveryActionWritesOneEntryInTheTransactionOfTheChange(t *testing.T
 				targetType: lead, targetID: f.spareLead},
 			// Last: a new password signs the admin's other sessions out.
 			{action: models.AuditUserPasswordChanged, as: admin, method: "POST", path: "/admin/security/password",
-				body: url.Values{"current_password": {staffPassword}, "password": {"new-plum-otter-violin-43"}}.Encode(),
+				body:       url.Values{"current_password": {staffPassword}, "password": {"new-plum-otter-violin-43"}}.Encode(),
 				targetType: models.AuditTargetUser, targetID: admin.User.ID, leaveOut: []string{"login_attempts"}},
 		}
 		// The first request of each credential writes its last use; make
