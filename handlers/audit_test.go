@@ -386,6 +386,11 @@ func TestAuditAPI_FiltersAndPagesNewestFirst(t *testing.T) {
 		if w := e.do("GET", "/admin/audit", nil, "Authorization", "Bearer "+sales.Token); w.Code != http.StatusForbidden {
 			t.Errorf("sales page: %d, want 403", w.Code)
 		}
+		// Both refusals are in the log, as the sales user's.
+		if p := get(fmt.Sprintf("action=access.denied&actor_id=%d", sales.User.ID)); len(p.Entries) != 2 ||
+			!strings.Contains(string(p.Entries[0].Details), `"path":"/admin/audit"`) || p.Entries[0].IP != "192.0.2.1" {
+			t.Errorf("access.denied entries: %+v, want the 2 refusals", p.Entries)
+		}
 		// The staff page shows the same entries with its filters.
 		w := e.do("GET", fmt.Sprintf("/admin/audit?target_type=lead&target_id=%d", leadA), nil, "Authorization", "Bearer "+admin.Token)
 		if w.Code != http.StatusOK || strings.Count(w.Body.String(), "<code>lead.note_added</code>") != 3 ||

@@ -121,10 +121,20 @@ func (s *Server) requireAdmin(c *gin.Context) {
 		s.unauthenticated(c)
 		return
 	case u.Role != models.RoleAdmin:
-		s.fail(c, errForbidden)
+		s.forbidden(c)
 		return
 	}
 	c.Next()
+}
+
+// forbidden answers 403 to a staff user asking for what their role does
+// not allow, and records it in the audit log (a failure to record it is
+// logged; the answer stays 403).
+func (s *Server) forbidden(c *gin.Context) {
+	if err := s.store.RecordAccessDenied(c.Request.Context(), c.Request.Method, c.Request.URL.Path); err != nil {
+		s.log.Error("record access denied", "err", err)
+	}
+	s.fail(c, errForbidden)
 }
 
 // authenticate finds the user of a bearer token or a session cookie. A

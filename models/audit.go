@@ -73,6 +73,7 @@ const (
 	AuditLeadErased           = "lead.erased"
 	AuditLeadsExported        = "leads.exported"
 	AuditLogExported          = "audit.exported"
+	AuditAccessDenied         = "access.denied" // a staff user asked for what their role does not allow
 )
 
 // AuditActions lists every action, for the staff page's filter.
@@ -82,7 +83,7 @@ var AuditActions = []string{
 	AuditRecoveryCodesRenewed, AuditFactorsReset, AuditSessionsEnded, AuditTokenCreated, AuditTokenRevoked,
 	AuditAvailabilityChanged, AuditCalendarConnected, AuditCalendarDisconnected, AuditCalendarUpdated,
 	AuditFeedLinkReplaced, AuditWebhookCreated, AuditWebhookDeleted, AuditWebhookEnabled, AuditWebhookRetried,
-	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported,
+	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported, AuditAccessDenied,
 }
 
 // Kinds of thing an audit entry is about.

@@ -110,6 +110,18 @@ func leadDetails(l *models.Lead) map[string]any {
 	return map[string]any{"lead_name": l.Name, "lead_email": l.Email}
 }
 
+// RecordAccessDenied writes an access.denied entry for ctx's actor, who
+// asked for method and path, which their role does not allow. There is no
+// change to join: it has a transaction of its own.
+func (s *Store) RecordAccessDenied(ctx context.Context, method, path string) error {
+	if len(path) > 500 {
+		path = path[:500]
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, models.AuditAccessDenied, models.AuditTarget{}, map[string]any{"method": method, "path": path})
+	})
+}
+
 // AuditFilter selects audit entries; zero fields select everything.
 type AuditFilter struct {
 	ActorID    *uint
