@@ -67,6 +67,11 @@ func (s *Server) passkeyAddOptions(c *gin.Context) {
 		s.fail(c, errNoPasskeys)
 		return
 	}
+	if !s.signedInRecently(c) {
+		// Read by passkeys.js, which shows the message under the form.
+		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": gin.H{"code": "forbidden", "message": staleSignIn}})
+		return
+	}
 	u := staffUser(c)
 	ctx := c.Request.Context()
 	keys, err := s.store.Passkeys(ctx, u.ID)
