@@ -192,6 +192,10 @@ func (s *Server) passkeyRename(c *gin.Context) {
 
 // passkeyRemove deletes one of the user's passkeys: it signs in no more.
 func (s *Server) passkeyRemove(c *gin.Context) {
+	if !s.signedInRecently(c) {
+		s.renderSecurity(c, http.StatusForbidden, gin.H{"Error": staleSignInRemove, "SignInAgain": true})
+		return
+	}
 	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
 	if err != nil {
 		s.fail(c, models.ErrNotFound)

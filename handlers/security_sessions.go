@@ -109,6 +109,9 @@ const freshSignInFor = 15 * time.Minute
 // told when adding a second factor.
 const staleSignIn = "To add a second factor, sign in again first: for your account's safety this needs a sign-in from the last 15 minutes."
 
+// staleSignInRemove is staleSignIn for removing a passkey.
+const staleSignInRemove = "To remove a passkey, sign in again first: for your account's safety this needs a sign-in from the last 15 minutes."
+
 // signedInRecently reports whether the request's session was signed in
 // within freshSignInFor.
 func (s *Server) signedInRecently(c *gin.Context) bool {

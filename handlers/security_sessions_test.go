@@ -161,6 +161,9 @@ func TestSecurity_AddingAFactorNeedsARecentSignIn(t *testing.T) {
 	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "sign in again") {
 		t.Fatalf("adding a passkey on an old sign-in: %d %s", w.Code, w.Body.String())
 	}
+	if w := e.page(ana, http.MethodPost, "/admin/security/passkeys/1/remove", nil); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "sign in again") {
+		t.Fatalf("removing a passkey on an old sign-in: %d", w.Code)
+	}
 	if f, err := e.store.SecondFactors(context.Background(), ana.User.ID); err != nil || f.Any() || f.TOTPPending {
 		t.Fatalf("a factor was started anyway: %+v %v", f, err)
 	}
