@@ -23,7 +23,11 @@ const totpIssuer = "Callbook"
 // authenticator app (set it up, confirm it, remove it), recovery codes
 // and passkeys.
 func (s *Server) securityPage(c *gin.Context) {
-	s.renderSecurity(c, http.StatusOK, gin.H{})
+	data := gin.H{}
+	if c.Query("changed") == "password" {
+		data["Notice"] = "Password changed. Every other session is signed out; this browser has a new one."
+	}
+	s.renderSecurity(c, http.StatusOK, data)
 }
 
 // renderSecurity renders the Security page with data's extras: Error,
@@ -82,6 +86,10 @@ func qrDataURI(key *otp.Key) (string, error) {
 // securityBeginTOTP starts setting up an authenticator app: a new secret,
 // waiting for its first code.
 func (s *Server) securityBeginTOTP(c *gin.Context) {
+	if !s.signedInRecently(c) {
+		s.renderSecurity(c, http.StatusForbidden, gin.H{"Error": staleSignIn, "SignInAgain": true})
+		return
+	}
 	u := staffUser(c)
 	key, err := models.NewTOTPKey(totpIssuer, u.Email)
 	if err != nil {

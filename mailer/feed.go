@@ -38,7 +38,7 @@ func (r *Renderer) HostFeedICS(host *models.User, calls []models.FeedCall) ([]by
 		ev.SetSummary(icsText(fmt.Sprintf("%s: %s (%s)", call, c.Name, b.TargetTitle)))
 		lead := r.leadURL(c.LeadID)
 		desc := []string{"Visitor: " + c.Name, "Target title: " + b.TargetTitle,
-			"Call: " + call + ", " + formatDuration(b.EndAt.Sub(b.StartAt))}
+			"Call: " + call + ", " + formatDuration(r.catalog.Lang("en"), b.EndAt.Sub(b.StartAt))}
 		if c.Location != "" {
 			ev.SetLocation(icsText(c.Location))
 			desc = append(desc, "Where: "+c.Location)

@@ -123,9 +123,11 @@ type Lead struct {
 	// AnswersJSON holds the latest answer to each role-page question the
 	// lead answered, as a JSON object by question id.
 	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
-	ErasedAt    *time.Time
-	CreatedAt   time.Time `gorm:"not null"` // indexed first in ix_leads_created_title
-	UpdatedAt   time.Time `gorm:"not null"`
+	// Language is the language of the lead's latest booking (en, de, es).
+	Language  string `gorm:"size:8;not null;default:'en'"`
+	ErasedAt  *time.Time
+	CreatedAt time.Time `gorm:"not null"` // indexed first in ix_leads_created_title
+	UpdatedAt time.Time `gorm:"not null"`
 }
 
 // Booking is one discovery call. Its visitor token is never stored: only a
@@ -165,7 +167,10 @@ type Booking struct {
 	// the first of them.
 	Collective bool `gorm:"not null;default:false"`
 	// LinkID is the private link the call was booked through, if any.
-	LinkID    *uint
+	LinkID *uint
+	// Language is the visitor's language when booked (en, de, es): every
+	// email about the call is written in it.
+	Language  string    `gorm:"size:8;not null;default:'en'"`
 	CreatedAt time.Time `gorm:"not null"`
 	UpdatedAt time.Time `gorm:"not null"`
 }
@@ -311,6 +316,7 @@ func Tables() []any {
 		&Reminder{}, &OutboxMessage{}, &Event{}, &Note{}, &IdempotencyKey{}, &Session{},
 		&APIToken{}, &LoginAttempt{}, &CalendarSource{}, &CalendarBusy{}, &HostFeed{},
 		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
-		&TOTPFactor{}, &RecoveryCode{}, &Passkey{}, &SignInChallenge{}, &BookingHost{}, &BookingLink{},
+		&TOTPFactor{}, &RecoveryCode{}, &Passkey{}, &SignInChallenge{},
+		&AuditEntry{}, &BookingHost{}, &BookingLink{},
 	}
 }
