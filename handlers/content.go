@@ -136,6 +136,9 @@ func LoadContent(fsys fs.FS) (*Content, error) {
 		if r.Order == 0 {
 			r.Order = base.Order
 		}
+		if err := translateCalls(r, base); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
 		r.Language = lang
 		if c.byLang[lang] == nil {
 			c.byLang[lang] = map[string]*Role{}
@@ -189,8 +192,10 @@ func readRole(fsys fs.FS, f, slug string) (*Role, error) {
 	if err := checkQuestions(&r); err != nil {
 		return nil, fmt.Errorf("%s: %w", f, err)
 	}
-	if err := models.CheckCallKinds(r.Calls); err != nil {
-		return nil, fmt.Errorf("%s: %w", f, err)
+	if _, lang := versionOf(f); lang == "" { // a version's kinds are the default file's (translateCalls)
+		if err := models.CheckCallKinds(r.Calls); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
 	}
 	return &r, nil
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -270,4 +271,28 @@ func (s *Server) linkPage(c *gin.Context) {
 		}
 	}
 	c.Redirect(http.StatusSeeOther, "/roles/"+role.Slug+"/book?"+q.Encode())
+}
+
+// translateCalls gives a role page's version in another language the
+// default file's kinds of call: the same ids, lengths, hosts and rules,
+// with the version's own titles and descriptions where it gives them.
+func translateCalls(version, base *Role) error {
+	if len(version.Calls) == 0 {
+		version.Calls = base.Calls
+		return nil
+	}
+	if len(version.Calls) != len(base.Calls) {
+		return fmt.Errorf("calls: list the same kinds as %s.yaml, in the same order", base.Slug)
+	}
+	out := make([]models.CallKind, len(base.Calls))
+	for i, k := range base.Calls {
+		v := version.Calls[i]
+		if v.ID != k.ID {
+			return fmt.Errorf("call %d: id %q, want %q as in %s.yaml", i+1, v.ID, k.ID, base.Slug)
+		}
+		out[i] = k
+		out[i].Title, out[i].Description = v.Title, v.Description
+	}
+	version.Calls = out
+	return nil
 }
