@@ -285,6 +285,12 @@ func TestPrivateLink_BooksItsKindOnceFilledInAndThenAnswers410(t *testing.T) {
 		if w := e.do(http.MethodGet, "/l/"+path.Base(l2.URL), nil); w.Code != http.StatusGone {
 			t.Fatalf("a withdrawn link: %d", w.Code)
 		}
+		var audited []models.AuditEntry
+		e.store.DB().Where("action LIKE ?", "link.%").Order("id").Find(&audited)
+		if len(audited) != 3 || audited[0].Action != models.AuditLinkCreated || audited[2].Action != models.AuditLinkDeleted ||
+			audited[0].ActorID == nil || *audited[0].ActorID != sales.User.ID {
+			t.Fatalf("audit entries of links: %+v", audited)
+		}
 	})
 }
 

@@ -70,6 +70,9 @@ const (
 	AuditLeadUpdated          = "lead.updated"
 	AuditLeadNoteAdded        = "lead.note_added"
 	AuditOutcomeRecorded      = "booking.outcome_recorded"
+	AuditBookingHostChanged   = "booking.host_changed" // staff gave a call to another host
+	AuditLinkCreated          = "link.created"         // a private booking link
+	AuditLinkDeleted          = "link.deleted"
 	AuditLeadErased           = "lead.erased"
 	AuditLeadsExported        = "leads.exported"
 	AuditLogExported          = "audit.exported"
@@ -83,7 +86,8 @@ var AuditActions = []string{
 	AuditRecoveryCodesRenewed, AuditFactorsReset, AuditSessionsEnded, AuditTokenCreated, AuditTokenRevoked,
 	AuditAvailabilityChanged, AuditCalendarConnected, AuditCalendarDisconnected, AuditCalendarUpdated,
 	AuditFeedLinkReplaced, AuditWebhookCreated, AuditWebhookDeleted, AuditWebhookEnabled, AuditWebhookRetried,
-	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported, AuditAccessDenied,
+	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded,
+	AuditBookingHostChanged, AuditLinkCreated, AuditLinkDeleted, AuditLeadErased, AuditLeadsExported, AuditLogExported, AuditAccessDenied,
 }
 
 // Kinds of thing an audit entry is about.
@@ -93,6 +97,7 @@ const (
 	AuditTargetWebhook = "webhook"
 	AuditTargetLead    = "lead"
 	AuditTargetBooking = "booking"
+	AuditTargetLink    = "link" // a private booking link
 	AuditTargetEmail   = "email"
 	AuditTargetLeads   = "leads" // the lead list as a whole (exports)
 	AuditTargetAudit   = "audit" // the audit log as a whole (downloads)

@@ -178,7 +178,7 @@ func (s *Store) moveCollective(tx *gorm.DB, b *models.Booking, start time.Time, 
 func (s *Store) ReassignBooking(ctx context.Context, id, hostID uint, by *models.User) (*models.BookingResult, error) {
 	actor := models.ActorUser(by)
 	var res *models.BookingResult
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(withUserActor(ctx, by), func(tx *gorm.DB) error {
 		now := s.txNow(tx)
 		b, err := s.lockOpenBooking(tx, idKey(id), now)
 		if err != nil {
@@ -221,6 +221,10 @@ func (s *Store) ReassignBooking(ctx context.Context, id, hostID uint, by *models
 		}
 		if err := s.addEvent(tx, lead.ID, b.ID, "booking.host_changed", actor, map[string]any{
 			"booking_id": b.ID, "from": old.Name, "to": host.Name, "actor": actor}); err != nil {
+			return err
+		}
+		if err := s.audit(tx, models.AuditBookingHostChanged, models.AuditTarget{Type: models.AuditTargetBooking, ID: b.ID},
+			map[string]any{"lead_id": lead.ID, "from_host_id": old.ID, "to_host_id": host.ID}); err != nil {
 			return err
 		}
 		res = &models.BookingResult{Booking: b, Lead: lead, Host: &host, Token: s.BookingToken(b.UID)}

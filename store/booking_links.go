@@ -51,6 +51,13 @@ func (s *Store) createBookingLink(tx *gorm.DB, spec models.LinkSpec) (*models.Bo
 	if err := tx.Create(l).Error; err != nil {
 		return nil, "", err
 	}
+	details := map[string]any{"role_slug": l.RoleSlug, "call": l.CallID, "uses": l.UsesLeft, "expires_at": l.ExpiresAt}
+	if l.LeadID != nil {
+		details["lead_id"] = *l.LeadID
+	}
+	if err := s.audit(tx, models.AuditLinkCreated, models.AuditTarget{Type: models.AuditTargetLink, ID: l.ID}, details); err != nil {
+		return nil, "", err
+	}
 	return l, token, nil
 }
 
@@ -107,6 +114,9 @@ func (s *Store) DeleteBookingLink(ctx context.Context, id uint) error {
 		if res.Error == nil && res.RowsAffected == 0 {
 			return models.ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return s.audit(tx, models.AuditLinkDeleted, models.AuditTarget{Type: models.AuditTargetLink, ID: id}, nil)
 	})
 }
