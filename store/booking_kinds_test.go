@@ -124,6 +124,12 @@ func TestKindSlots_LengthStepHostsAndCapsAcrossADaylightSavingChange(t *testing.
 		if st, _ := localStarts(list(ks["strategy"]), "2026-11-09"); len(st) == 0 {
 			t.Fatal("the next week's strategy sessions are gone too")
 		}
+		// Days later, the week's earlier calls still count.
+		clock.Set(time.Date(2026, 11, 4, 12, 0, 0, 0, newYorkLoc))
+		from = clock.Now()
+		if st, _ := localStarts(list(ks["strategy"]), "2026-11-05"); len(st) != 0 {
+			t.Fatalf("strategy offered on Thursday past Ana's weekly cap, counted on Wednesday: %v", st)
+		}
 	})
 }
 

@@ -93,7 +93,7 @@ func (s *Store) SlotsMoving(ctx context.Context, b *models.Booking, from, to tim
 		return nil, models.BookingSettings{}, err
 	}
 	now := s.Now()
-	hosts, err := s.loadSchedules(db, nil, bs, now.Add(-24*time.Hour), time.Time{}, b.ID)
+	hosts, err := s.loadSchedules(db, nil, bs, s.weekStart(now.Add(-24*time.Hour)), time.Time{}, b.ID)
 	if err != nil {
 		return nil, models.BookingSettings{}, err
 	}
@@ -130,7 +130,9 @@ func (s *Store) cachedOffered(ctx context.Context, kind *models.CallKind, emails
 	if err != nil {
 		return nil, models.BookingSettings{}, err
 	}
-	hosts, err := s.loadSchedules(db, nil, bs, now.Add(-24*time.Hour), time.Time{}, 0)
+	// From the start of the business week (or a day back, if earlier), so
+	// a host's weekly cap counts the week's earlier calls.
+	hosts, err := s.loadSchedules(db, nil, bs, s.weekStart(now.Add(-24*time.Hour)), time.Time{}, 0)
 	if err != nil {
 		return nil, models.BookingSettings{}, err
 	}
@@ -272,4 +274,14 @@ func mergeIntervals(in []models.Interval) []models.Interval {
 		out = append(out, iv)
 	}
 	return out
+}
+
+// weekStart is the midnight that begins the business week of t, or t when
+// that is later (no earlier call matters then).
+func (s *Store) weekStart(t time.Time) time.Time {
+	monday, err := time.ParseInLocation(time.DateOnly, models.WeekOf(t.In(s.loc)), s.loc)
+	if err != nil || monday.After(t) {
+		return t
+	}
+	return monday
 }
