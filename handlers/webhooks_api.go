@@ -32,6 +32,12 @@ func (s *Server) WebhookData(c models.WebhookChange) (json.RawMessage, error) {
 	data := map[string]any{"lead": toLeadJSON(c.Lead)}
 	if c.Booking != nil {
 		b := s.toBookingJSON(c.Booking, c.HostName)
+		if len(c.Hosts) > 0 {
+			b.Hosts = make([]hostRef, len(c.Hosts))
+			for i, h := range c.Hosts {
+				b.Hosts[i] = hostRef{h.ID, h.Name}
+			}
+		}
 		lead := c.Booking.LeadID
 		b.LeadID = &lead
 		data["booking"] = b

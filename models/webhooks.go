@@ -125,6 +125,8 @@ type WebhookChange struct {
 	// Booking is the booking the change concerns; nil for lead events.
 	Booking  *Booking
 	HostName string
+	// Hosts are every host of a collective call; nil for one host.
+	Hosts []User
 }
 
 // WebhookRenderer renders a change into the payload's "data" object, with

@@ -223,6 +223,13 @@ func (s *Store) webhookChange(tx *gorm.DB, leadID, bookingID uint) (*models.Webh
 			return nil, err
 		}
 		c.HostName = host.Name
+		if b.Collective { // every host, as this transaction sees them
+			hosts, err := bookingHosts(tx, &b)
+			if err != nil {
+				return nil, err
+			}
+			c.Hosts = hosts
+		}
 	}
 	return c, nil
 }
