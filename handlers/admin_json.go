@@ -27,6 +27,9 @@ type leadJSON struct {
 	UpdatedAt        string   `json:"updated_at"`
 	BookingsCount    int64    `json:"bookings_count"`
 	NextCallAt       *string  `json:"next_call_at"`
+	OpenTasks        int64    `json:"open_tasks"`
+	// UnsubscribedAt is when the visitor stopped follow-up emails.
+	UnsubscribedAt *string `json:"unsubscribed_at"`
 	// FirstTouch is the source of the lead's first booking; UTM and
 	// Referrer above are its latest.
 	FirstTouch touchJSON `json:"first_touch"`
@@ -68,6 +71,7 @@ func toLeadJSON(r *models.LeadRow) leadJSON {
 		OwnerID: l.OwnerID, Referrer: l.Referrer, Source: l.Source, PageURL: l.PageURL, CreatedAt: rfc3339(l.CreatedAt), UpdatedAt: rfc3339(l.UpdatedAt),
 		UTM:           utmInput{Source: l.UTMSource, Medium: l.UTMMedium, Campaign: l.UTMCampaign, Term: l.UTMTerm, Content: l.UTMContent},
 		BookingsCount: r.BookingsCount, NextCallAt: optRFC3339(r.NextCallAt),
+		OpenTasks: r.OpenTasks, UnsubscribedAt: optRFC3339(l.UnsubscribedAt),
 		FirstTouch: touchJSON{Referrer: l.FirstReferrer, UTM: utmInput{Source: l.FirstUTMSource, Medium: l.FirstUTMMedium,
 			Campaign: l.FirstUTMCampaign, Term: l.FirstUTMTerm, Content: l.FirstUTMContent}},
 		Answers: models.DecodeAnswers(l.AnswersJSON),

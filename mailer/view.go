@@ -39,6 +39,13 @@ type view struct {
 	DigestDay string
 	Calls     []digestCallView
 	NewLeads  []digestLeadView
+	Tasks     []digestTaskView
+}
+
+type digestTaskView struct {
+	Name, Body, LeadURL string
+	Overdue             bool
+	Due                 string
 }
 
 type digestCallView struct {
@@ -108,6 +115,15 @@ func (r *Renderer) digestView(v *view, dg *models.DigestData) {
 	for _, l := range dg.NewLeads {
 		v.NewLeads = append(v.NewLeads, digestLeadView{
 			Name: l.Name, TargetTitle: l.TargetTitle, RoleSlug: l.RoleSlug, LeadURL: r.leadURL(l.LeadID),
+		})
+	}
+	for _, t := range dg.Tasks {
+		due := t.Due
+		if day, err := time.Parse(time.DateOnly, t.Due); err == nil {
+			due = day.Format("Mon 2 Jan")
+		}
+		v.Tasks = append(v.Tasks, digestTaskView{
+			Name: t.Name, Body: t.Body, LeadURL: r.leadURL(t.LeadID), Overdue: t.Due < dg.Date, Due: due,
 		})
 	}
 }

@@ -68,6 +68,8 @@ type DigestData struct {
 	Date       string       `json:"date"` // business date, YYYY-MM-DD
 	TodayCalls []DigestCall `json:"today_calls"`
 	NewLeads   []DigestLead `json:"new_leads"`
+	// Tasks are the reader's own open tasks due that day or before.
+	Tasks []DigestTask `json:"tasks,omitempty"`
 }
 
 // DigestCall is one of today's calls in a digest.

@@ -36,6 +36,9 @@ const (
 	OutboxSent     = "sent"
 	OutboxFailed   = "failed"
 	OutboxCanceled = "canceled"
+	// OutboxSkipped is a follow-up email that something made pointless
+	// before it was due; SkipReason says what.
+	OutboxSkipped = "skipped"
 )
 
 // Reminder statuses.
@@ -118,8 +121,14 @@ type Lead struct {
 	// lead answered, as a JSON object by question id.
 	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
 	ErasedAt    *time.Time
-	CreatedAt   time.Time `gorm:"not null"` // indexed first in ix_leads_created_title
-	UpdatedAt   time.Time `gorm:"not null"`
+	// UnsubscribedAt is when the visitor asked for no more follow-up
+	// emails; emails about a booked call still go.
+	UnsubscribedAt *time.Time
+	// UnsubscribeToken is the random key of the visitor's unsubscribe link,
+	// made with the first follow-up email.
+	UnsubscribeToken *string   `gorm:"size:64;uniqueIndex"`
+	CreatedAt        time.Time `gorm:"not null"` // indexed first in ix_leads_created_title
+	UpdatedAt        time.Time `gorm:"not null"`
 }
 
 // Booking is one discovery call. Its visitor token is never stored: only a
@@ -195,9 +204,12 @@ type OutboxMessage struct {
 	NextAttemptAt time.Time `gorm:"not null;index:ix_outbox_status_next,priority:2"`
 	ClaimedUntil  *time.Time
 	LastError     string `gorm:"type:text;not null;default:''"`
-	SentAt        *time.Time
-	CreatedAt     time.Time `gorm:"not null"`
-	UpdatedAt     time.Time `gorm:"not null"`
+	// SkipReason says why a follow-up email was skipped before it was due
+	// (status skipped): the lead booked again, unsubscribed, and so on.
+	SkipReason string `gorm:"size:40;not null;default:''"`
+	SentAt     *time.Time
+	CreatedAt  time.Time `gorm:"not null"`
+	UpdatedAt  time.Time `gorm:"not null"`
 }
 
 // TableName keeps the outbox table name short and stable.
@@ -274,5 +286,6 @@ func Tables() []any {
 		&APIToken{}, &LoginAttempt{}, &CalendarSource{}, &CalendarBusy{}, &HostFeed{},
 		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
 		&TOTPFactor{}, &RecoveryCode{}, &Passkey{}, &SignInChallenge{},
+		&Task{},
 	}
 }

@@ -38,6 +38,7 @@ var migrations = []migration{
 	{16, "lighter booking writes: drop unused indexes, claims keyed by host and time", "0016_lighter_booking_writes"},
 	{17, "bookings side by side on PostgreSQL: roll-up parts, availability sequence", "0017_bookings_side_by_side"},
 	{19, "second factors: authenticator apps, recovery codes, passkeys, sign-in steps", "0019_second_factors"},
+	{23, "after the call: tasks, unsubscribing from follow-ups, why a follow-up was skipped", "0023_after_the_call"},
 }
 
 // latestMigration is the newest schema version this binary knows.
