@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/callbook/callbook/models"
 )
 
 // Role is one role page, as written in a content file (web/content/<slug>.yaml).
@@ -33,6 +35,10 @@ type Role struct {
 	// named hosts or turn them away (see questions.go).
 	Questions []Question `yaml:"questions" json:"questions"`
 	Routes    []Route    `yaml:"routes" json:"-"`
+	// FollowupFiles are the emails sent after a call's outcome, a cancel
+	// or a turn-away, as written; Followups the same, checked.
+	FollowupFiles []followupFile    `yaml:"followups" json:"-"`
+	Followups     []models.Followup `yaml:"-" json:"-"`
 }
 
 // Pay is a role's total compensation range, in thousands of US dollars.
@@ -105,6 +111,9 @@ func LoadContent(fsys fs.FS) (*Content, error) {
 			return nil, fmt.Errorf("%s: needs a lower-case slug and a title", f)
 		}
 		if err := checkQuestions(&r); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		if err := checkFollowups(&r); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		if c.bySlug[r.Slug] != nil {

@@ -34,6 +34,10 @@ func (s *Server) routes() {
 	r.POST("/bookings/:token/reschedule", s.rateLimited, s.rescheduleSubmit)
 	r.GET("/bookings/:token/cancel", s.cancelPage)
 	r.POST("/bookings/:token/cancel", s.rateLimited, s.cancelSubmit)
+	// One-click unsubscribe from follow-up emails: GET shows a button,
+	// POST (RFC 8058, no session or CSRF token) unsubscribes.
+	r.GET("/u/:token", s.unsubscribePage)
+	r.POST("/u/:token", s.unsubscribeSubmit)
 
 	// The booking flow for frames on other sites: the same pages without
 	// the site's header and footer, framable by CALLBOOK_EMBED_ORIGINS.

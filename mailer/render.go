@@ -26,6 +26,9 @@ func templateBase(kind string) string {
 	if strings.HasPrefix(kind, models.MailReminderPrefix) {
 		return "reminder"
 	}
+	if strings.HasPrefix(kind, models.MailFollowupPrefix) {
+		return "followup"
+	}
 	return kind
 }
 
@@ -33,7 +36,7 @@ func templateBase(kind string) string {
 func templateBases() []string {
 	return []string{
 		models.MailConfirmation, models.MailHostNotice, models.MailReschedule,
-		models.MailCancellation, models.MailDigest, models.MailLeadAssigned, "reminder",
+		models.MailCancellation, models.MailDigest, models.MailLeadAssigned, "reminder", "followup",
 	}
 }
 
@@ -82,6 +85,9 @@ type Rendered struct {
 	ICSMethod string
 	// ReplyTo are the addresses the Reply-To header names, if any.
 	ReplyTo []string
+	// UnsubscribeURL is the one-click unsubscribe link of a follow-up
+	// email, for its List-Unsubscribe header; "" for every other kind.
+	UnsubscribeURL string
 }
 
 // NewRenderer parses every email template from web.FS, so a broken template
@@ -196,7 +202,7 @@ func (r *Renderer) Render(d models.MailData, stamp time.Time) (Rendered, error) 
 	if err := kt.html.ExecuteTemplate(&html, "layout", v); err != nil {
 		return Rendered{}, fmt.Errorf("render %s HTML: %w", d.Kind, err)
 	}
-	out := Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String(), ReplyTo: d.ReplyTo}
+	out := Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String(), ReplyTo: d.ReplyTo, UnsubscribeURL: v.UnsubscribeURL}
 	if method := inviteMethod(d); method != "" && d.BookingUID != "" {
 		ics, err := r.invite(d, method, stamp)
 		if err != nil {

@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"fmt"
+	htmltemplate "html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,6 +36,12 @@ type view struct {
 	ManageURL, InviteURL, BookURL string
 	LeadURL, RoleURL              string
 	AdminURL, LeadsURL            string
+
+	// A follow-up email's text with every placeholder filled, and its
+	// unsubscribe link.
+	FollowupSubjectText, FollowupText string
+	FollowupHTML                      htmltemplate.HTML
+	UnsubscribeURL                    string
 
 	DigestDay string
 	Calls     []digestCallView
@@ -94,6 +101,9 @@ func (r *Renderer) view(d models.MailData) view {
 		offset = strings.TrimPrefix(d.Kind, models.MailReminderPrefix)
 	}
 	v.OffsetText = offsetWords(offset)
+	if strings.HasPrefix(d.Kind, models.MailFollowupPrefix) {
+		r.followupView(&v)
+	}
 	v.meetingView()
 	if d.Digest != nil {
 		r.digestView(&v, d.Digest)

@@ -207,9 +207,12 @@ type OutboxMessage struct {
 	// SkipReason says why a follow-up email was skipped before it was due
 	// (status skipped): the lead booked again, unsubscribed, and so on.
 	SkipReason string `gorm:"size:40;not null;default:''"`
-	SentAt     *time.Time
-	CreatedAt  time.Time `gorm:"not null"`
-	UpdatedAt  time.Time `gorm:"not null"`
+	// TriggerStatus is the status the booking had when its follow-up was
+	// written; a follow-up whose booking has moved on is skipped.
+	TriggerStatus string `gorm:"size:16;not null;default:''"`
+	SentAt        *time.Time
+	CreatedAt     time.Time `gorm:"not null"`
+	UpdatedAt     time.Time `gorm:"not null"`
 }
 
 // TableName keeps the outbox table name short and stable.

@@ -129,6 +129,9 @@ func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, 
 			"booking_id": b.ID, "from": b.Status, "to": outcome}); err != nil {
 			return err
 		}
+		if err := s.followOutcome(tx, &b, outcome); err != nil {
+			return err
+		}
 		return s.queueWebhooks(tx, b.LeadID, b.ID, models.WebhookBookingOutcome)
 	})
 	if err != nil {

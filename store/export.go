@@ -114,7 +114,7 @@ type exportWriter struct {
 	progress func(int64)
 	rows     int64
 	parts    [packedFields]string
-	record   [27]string
+	record   [28]string
 }
 
 // writeAll writes every page it receives, flushing after each.
@@ -181,6 +181,7 @@ func (wr *exportWriter) csvRecord(l *exportLead) []string {
 		r[20+i] = models.SafeCell(v)
 	}
 	r[25] = models.SafeCell(l.firstReferrer)
+	r[26] = l.unsubscribed
 	r[len(r)-1] = l.answers
 	return r
 }

@@ -34,7 +34,7 @@ func (s *Store) EraseLead(ctx context.Context, id uint, actor *models.User) erro
 			return err
 		}
 		steps := []func(*gorm.DB, *models.Lead, time.Time) error{
-			scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL, eraseAnswers,
+			s.skipErasedFollowups, scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL, eraseAnswers,
 		}
 		err := s.trackLead(tx, l.ID, func() error {
 			for _, step := range steps {
@@ -107,6 +107,12 @@ func scrubEvents(tx *gorm.DB, l *models.Lead, _ time.Time) error {
 		Where("lead_id = ? AND (type LIKE ? OR type LIKE ? OR type IN ?)", l.ID, "email.%", "reminder.%",
 			[]string{"booking.canceled", "lead.details_changed"}).
 		Update("data", "{}").Error
+}
+
+// skipErasedFollowups skips the lead's follow-up emails still waiting,
+// visibly, before scrubOutbox withdraws the rest of its unsent mail.
+func (s *Store) skipErasedFollowups(tx *gorm.DB, l *models.Lead, _ time.Time) error {
+	return s.skipFollowups(tx, l.ID, 0, models.SkipErased)
 }
 
 // scrubOutbox withdraws the lead's unsent emails and removes the person's

@@ -27,7 +27,10 @@ func outboxStatuses() []string {
 // lease ran out (it crashed). Each returned row is now "sending", counted as
 // one more attempt, and held until now+lease; no other caller can claim it
 // until then, in this process or another (SKIP LOCKED on PostgreSQL, the
-// single writer on SQLite). Rows come oldest due first.
+// single writer on SQLite). Rows come oldest due first. Follow-up emails
+// that must no longer go (the lead booked again, unsubscribed, …) are
+// skipped in the same transaction first, so a follow-up is claimed only
+// while nothing has stopped it.
 func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]models.OutboxMessage, error) {
 	ctx, now := s.withTxNow(ctx)
 	if limit <= 0 {
@@ -37,6 +40,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 	var rows []models.OutboxMessage
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := withdrawLateReminders(tx, now); err != nil {
+			return err
+		}
+		if err := s.retireFollowups(tx, now); err != nil {
 			return err
 		}
 		due := func(q *gorm.DB) *gorm.DB {

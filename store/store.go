@@ -80,6 +80,8 @@ type Store struct {
 	log        *slog.Logger
 	mailFrom   string // the team address alone, without a display name
 	meetingURL string
+	// followups are the roles' follow-up emails by role slug (SetFollowups).
+	followups atomic.Pointer[map[string][]models.Followup]
 
 	outboxSignal  chan struct{}
 	passwords     passwordGate
