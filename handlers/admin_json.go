@@ -145,12 +145,15 @@ type outboxJSON struct {
 	CreatedAt     string  `json:"created_at"`
 	NextAttemptAt string  `json:"next_attempt_at"`
 	SentAt        *string `json:"sent_at"`
+	// SkipReason says why a follow-up email was skipped: rebooked,
+	// outcome_changed, unsubscribed or erased; "" otherwise.
+	SkipReason string `json:"skip_reason"`
 }
 
 func toOutboxJSON(m *models.OutboxMessage) outboxJSON {
 	return outboxJSON{
 		ID: m.ID, Kind: m.Kind, To: m.ToAddr, Status: m.Status, Attempts: m.Attempts, LastError: m.LastError,
 		BookingID: m.BookingID, LeadID: m.LeadID, MessageID: m.MessageID, CreatedAt: rfc3339(m.CreatedAt),
-		NextAttemptAt: rfc3339(m.NextAttemptAt), SentAt: optRFC3339(m.SentAt),
+		NextAttemptAt: rfc3339(m.NextAttemptAt), SentAt: optRFC3339(m.SentAt), SkipReason: m.SkipReason,
 	}
 }

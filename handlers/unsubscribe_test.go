@@ -37,6 +37,9 @@ func TestUnsubscribe_OneClickPostStopsFollowupsAndGetChangesNothing(t *testing.T
 		if m := rebook(); m.Status != models.OutboxPending || !m.NextAttemptAt.Equal(e.clock.Now().Add(30*time.Minute)) {
 			t.Fatalf("rebook follow-up %s due %s", m.Status, m.NextAttemptAt)
 		}
+		if w := e.page(admin, http.MethodGet, "/admin/mail", nil); !strings.Contains(w.Body.String(), "Waiting until ") {
+			t.Fatalf("the mail page does not say the follow-up is waiting:\n%s", w.Body.String())
+		}
 		var l models.Lead
 		e.store.DB().Where("id = ?", lead).Take(&l)
 		if l.UnsubscribeToken == nil {
@@ -62,6 +65,16 @@ func TestUnsubscribe_OneClickPostStopsFollowupsAndGetChangesNothing(t *testing.T
 		}
 		if m := rebook(); m.Status != models.OutboxSkipped || m.SkipReason != models.SkipUnsubscribed {
 			t.Fatalf("follow-up after unsubscribing: %s %q", m.Status, m.SkipReason)
+		}
+		if w := e.page(admin, http.MethodGet, "/admin/mail?status=skipped", nil); !strings.Contains(w.Body.String(), "Skipped: the lead unsubscribed") {
+			t.Fatalf("the mail page does not say why the follow-up was skipped:\n%s", w.Body.String())
+		}
+		page := e.page(sales, http.MethodGet, "/admin/leads/"+itoa(int(lead)), nil).Body.String()
+		for _, want := range []string{"Follow-up email “rebook” will go on ", "after the missed call",
+			"Follow-up email “rebook” was skipped: the lead unsubscribed", "unsubscribed from follow-up emails"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the lead's timeline does not say %q", want)
+			}
 		}
 		w = e.api(sales, http.MethodGet, "/api/v1/admin/leads/"+itoa(int(lead)), "")
 		got := decode[struct {

@@ -99,3 +99,18 @@ func FirstName(name string) string {
 	}
 	return name
 }
+
+// SkipReasonText says why a follow-up was skipped, for staff.
+func SkipReasonText(reason string) string {
+	switch reason {
+	case SkipRebooked:
+		return "the lead booked again"
+	case SkipOutcomeChanged:
+		return "the call's outcome changed"
+	case SkipUnsubscribed:
+		return "the lead unsubscribed"
+	case SkipErased:
+		return "the lead was erased"
+	}
+	return reason
+}

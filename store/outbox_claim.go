@@ -19,7 +19,7 @@ const (
 
 // outboxStatuses lists every outbox status, for filters and counts.
 func outboxStatuses() []string {
-	return []string{models.OutboxPending, models.OutboxSending, models.OutboxSent, models.OutboxFailed, models.OutboxCanceled}
+	return []string{models.OutboxPending, models.OutboxSending, models.OutboxSent, models.OutboxFailed, models.OutboxCanceled, models.OutboxSkipped}
 }
 
 // ClaimOutbox hands the caller up to limit emails that are due: pending rows
@@ -245,7 +245,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint) error {
 // ValidationError.
 func (s *Store) ListOutbox(ctx context.Context, status string, limit int) ([]models.OutboxMessage, error) {
 	if status != "" && !slices.Contains(outboxStatuses(), status) {
-		return nil, models.Invalid("status", "must be pending, sending, sent, failed or canceled")
+		return nil, models.Invalid("status", "must be pending, sending, sent, failed, canceled or skipped")
 	}
 	if limit <= 0 {
 		limit = defaultOutboxLimit
