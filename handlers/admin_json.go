@@ -35,6 +35,8 @@ type leadJSON struct {
 	FirstTouch touchJSON `json:"first_touch"`
 	// Answers is the latest answer to each role-page question.
 	Answers models.Answers `json:"answers"`
+	// Language is the language of the lead's latest booking.
+	Language string `json:"language"`
 }
 
 // touchJSON is where a visitor came from on one visit.
@@ -74,7 +76,7 @@ func toLeadJSON(r *models.LeadRow) leadJSON {
 		OpenTasks: r.OpenTasks, UnsubscribedAt: optRFC3339(l.UnsubscribedAt),
 		FirstTouch: touchJSON{Referrer: l.FirstReferrer, UTM: utmInput{Source: l.FirstUTMSource, Medium: l.FirstUTMMedium,
 			Campaign: l.FirstUTMCampaign, Term: l.FirstUTMTerm, Content: l.FirstUTMContent}},
-		Answers: models.DecodeAnswers(l.AnswersJSON),
+		Answers: models.DecodeAnswers(l.AnswersJSON), Language: l.Language,
 	}
 }
 

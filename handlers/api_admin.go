@@ -26,12 +26,21 @@ func (s *Server) apiLeads(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	limit, err := queryLimit(c.Query("limit"), apiLeadLimit, apiMaxLeadLimit)
+	servePage(s, c, "leads", apiLeadLimit, apiMaxLeadLimit, func(limit int) ([]models.LeadRow, string, error) {
+		return s.store.ListLeads(c.Request.Context(), f, limit, q.Cursor)
+	}, toLeadJSON)
+}
+
+// servePage answers one page of a keyset-paged list: ?limit= (def when
+// absent, at most max), the rows list reads shaped for JSON under key, and
+// "next_cursor", null on the last page.
+func servePage[R, J any](s *Server, c *gin.Context, key string, def, max int, list func(limit int) ([]R, string, error), shape func(*R) J) {
+	limit, err := queryLimit(c.Query("limit"), def, max)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	rows, next, err := s.store.ListLeads(c.Request.Context(), f, limit, q.Cursor)
+	rows, next, err := list(limit)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -40,7 +49,7 @@ func (s *Server) apiLeads(c *gin.Context) {
 	if next != "" {
 		cursor = &next
 	}
-	c.JSON(http.StatusOK, gin.H{"leads": each(rows, toLeadJSON), "next_cursor": cursor})
+	c.JSON(http.StatusOK, gin.H{key: each(rows, shape), "next_cursor": cursor})
 }
 
 // apiLead returns one lead with its bookings, notes and timeline

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // Staff session cookie names. With an https base URL the cookie is Secure
@@ -64,8 +65,10 @@ func staffUser(c *gin.Context) *models.User {
 // affected. Without valid credentials an API request
 // gets 401 and a page a 303 to /admin/login. A form sent with the session
 // cookie must carry the session's CSRF token (on top of the cross-origin
-// check every state-changing request gets), or it gets 403. Staff answers
-// are never cached.
+// check every state-changing request gets), or it gets 403. The user and
+// the client address become the request context's actor (store.WithActor),
+// which the audit log records for every change. Staff answers are never
+// cached.
 func (s *Server) requireStaff(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	u, sess, err := s.authenticate(c)
@@ -78,6 +81,8 @@ func (s *Server) requireStaff(c *gin.Context) {
 		return
 	}
 	c.Set(ctxUser, u)
+	// Every change this request makes is audited as this user's.
+	c.Request = c.Request.WithContext(store.WithActor(c.Request.Context(), models.UserActor(u, c.ClientIP())))
 	if sess != nil {
 		c.Set(ctxCSRF, sess.CSRFToken)
 		c.Set(ctxSessionID, sess.ID)
@@ -116,10 +121,20 @@ func (s *Server) requireAdmin(c *gin.Context) {
 		s.unauthenticated(c)
 		return
 	case u.Role != models.RoleAdmin:
-		s.fail(c, errForbidden)
+		s.forbidden(c)
 		return
 	}
 	c.Next()
+}
+
+// forbidden answers 403 to a staff user asking for what their role does
+// not allow, and records it in the audit log (a failure to record it is
+// logged; the answer stays 403).
+func (s *Server) forbidden(c *gin.Context) {
+	if err := s.store.RecordAccessDenied(c.Request.Context(), c.Request.Method, c.Request.URL.Path); err != nil {
+		s.log.Error("record access denied", "err", err)
+	}
+	s.fail(c, errForbidden)
 }
 
 // authenticate finds the user of a bearer token or a session cookie. A

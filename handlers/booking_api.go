@@ -30,7 +30,10 @@ type bookingJSON struct {
 	ManageURL   string         `json:"manage_url"`
 	ICSURL      string         `json:"ics_url"`
 	CreatedAt   string         `json:"created_at"`
-	LeadID      *uint          `json:"lead_id,omitempty"`
+	// Language is the visitor's language, which every email about the
+	// call is written in.
+	Language string `json:"language"`
+	LeadID   *uint  `json:"lead_id,omitempty"`
 }
 
 type hostJSON struct {
@@ -53,7 +56,7 @@ func (s *Server) bookingJSONWithToken(b *models.Booking, hostName, token string)
 		Timezone: b.Timezone, TargetTitle: b.TargetTitle, RoleSlug: b.RoleSlug, Host: hostJSON{hostName},
 		Meeting:   s.store.BookingMeeting(b),
 		ManageURL: s.absURL("/bookings/" + token), ICSURL: s.absURL("/bookings/" + token + "/invite.ics"),
-		CreatedAt: b.CreatedAt.UTC().Format(time.RFC3339),
+		CreatedAt: b.CreatedAt.UTC().Format(time.RFC3339), Language: b.Language,
 	}
 }
 
@@ -91,6 +94,7 @@ func (s *Server) apiCreateBooking(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	in.Language = s.apiLanguage(c, in.Language)
 	req, err := s.bookingRequest(c.Request.Context(), in)
 	key, kerr := idempotencyKey(c.GetHeader("Idempotency-Key"))
 	if kerr != nil {

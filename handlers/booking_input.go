@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 )
 
@@ -29,6 +30,10 @@ type bookingInput struct {
 	// Answers to the role page's questions: strings, or numbers and
 	// booleans for the number and yes_no kinds.
 	Answers map[string]any `json:"answers"`
+	// Language is the visitor's language (en, de, es): the booking's
+	// emails are written in it, and the answers are checked against the
+	// role page's version in it.
+	Language string `json:"language"`
 }
 
 type utmInput struct {
@@ -105,6 +110,10 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 	if req.Phone != "" && !validPhone(req.Phone) {
 		v.Add("phone", "must be a phone number: digits, spaces and + - ( ) only")
 	}
+	req.Language = in.Language
+	if req.Language != "" && !locale.Supported(req.Language) {
+		v.Add("language", "must be one of "+strings.Join(locale.Languages, ", "))
+	}
 	if req.RoleSlug != "" && content.Role(req.RoleSlug) == nil {
 		v.Add("role_slug", "no such role page")
 	}
@@ -123,7 +132,7 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 	if !in.Consent {
 		v.Add("consent", "please agree to be contacted about your call")
 	}
-	in.route(v, content.Role(req.RoleSlug), &req)
+	in.route(v, content.RoleIn(req.RoleSlug, in.Language), &req)
 	return req, v.Err()
 }
 

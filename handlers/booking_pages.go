@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
 )
@@ -97,13 +98,13 @@ func (s *Server) visitorZone(raw string) (*time.Location, bool) {
 // JavaScript); their answers come back here with step=times and pick the
 // hosts whose times the picker shows.
 func (s *Server) bookPage(c *gin.Context) {
-	role := s.content.Role(c.Param("slug"))
+	role, lang := s.roleInLanguage(c)
 	if role == nil {
 		s.fail(c, errRouteNotFound)
 		return
 	}
 	q := c.Request.URL.Query()
-	in := bookingInput{TargetTitle: role.Title, RoleSlug: role.Slug, Referrer: q.Get("ref"), Timezone: q.Get("tz")}
+	in := bookingInput{TargetTitle: role.Title, RoleSlug: role.Slug, Referrer: q.Get("ref"), Timezone: q.Get("tz"), Language: lang}
 	if in.Referrer == "" {
 		// Landing here straight from another site: the steps after this
 		// carry its address on as ?ref= and the form's referrer field.
@@ -192,7 +193,7 @@ func (s *Server) showQuestions(c *gin.Context, status int, role *Role, in bookin
 		answerErrs = nil
 	}
 	s.render(c, status, "public/book.html", gin.H{
-		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Step": "questions",
+		"Title": s.lang(c).T("book_title", "Role", role.Title), "Role": role, "In": in, "Step": "questions",
 		"Answers": in.answerStrings(), "Errors": answerErrs, "OtherErrors": other, "Keep": keep, "PageScript": "book.js",
 	})
 }
@@ -202,7 +203,7 @@ func (s *Server) showQuestions(c *gin.Context, status int, role *Role, in bookin
 // for their details so a coach can follow up.
 func (s *Server) showGuide(c *gin.Context, status int, role *Role, in bookingInput, d *models.Disqualification, kept bool, errs map[string]string) {
 	s.render(c, status, "public/guide.html", gin.H{
-		"Title": "Before you book — " + role.Title, "Role": role, "In": in, "Guide": d, "Kept": kept, "Errors": errs,
+		"Title": s.lang(c).T("guide_title", "Role", role.Title), "Role": role, "In": in, "Guide": d, "Kept": kept, "Errors": errs,
 		"GuideURL": d.URL,
 		"Answers":  in.answerStrings(), "Change": "/roles/" + role.Slug + "/book?" + in.changeAnswersQuery(role),
 	})
@@ -237,7 +238,7 @@ func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in booking
 	keep := in.keepParams(role)
 	s.keepEmbedState(c, keep)
 	s.render(c, status, "public/book.html", gin.H{
-		"Title": "Book a discovery call — " + role.Title, "Role": role, "In": in, "Picker": picker, "Step": "times",
+		"Title": s.lang(c).T("book_title", "Role", role.Title), "Role": role, "In": in, "Picker": picker, "Step": "times",
 		"Errors": errs, "Message": msg, "Keep": keep, "TZKnown": detected, "FormKey": store.RandomToken(16),
 		"PageScript": "book.js", "Answers": in.answerStrings(), "Change": "/roles/" + role.Slug + "/book?" + in.changeAnswersQuery(role),
 		"SlotsQuery": slotsQuery(role, in),
@@ -250,7 +251,7 @@ func slotsQuery(role *Role, in bookingInput) string {
 	if len(role.Questions) == 0 {
 		return ""
 	}
-	q := url.Values{"role_slug": {role.Slug}}
+	q := url.Values{"role_slug": {role.Slug}, "language": {in.Language}}
 	for id, a := range in.answerStrings() {
 		q.Set("answers."+id, a)
 	}
@@ -259,7 +260,7 @@ func slotsQuery(role *Role, in bookingInput) string {
 
 // bookSubmit takes the booking form (POST /roles/{slug}/book).
 func (s *Server) bookSubmit(c *gin.Context) {
-	role := s.content.Role(c.Param("slug"))
+	role, lang := s.roleInLanguage(c)
 	if role == nil {
 		s.fail(c, errRouteNotFound)
 		return
@@ -285,7 +286,7 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		TargetTitle: f.Get("target_title"), RoleSlug: role.Slug, Start: f.Get("start"), Timezone: f.Get("timezone"),
 		Message: f.Get("message"), Consent: f.Get("consent") != "", Referrer: f.Get("referrer"),
 		UTM:     utmInput{f.Get("utm_source"), f.Get("utm_medium"), f.Get("utm_campaign"), f.Get("utm_term"), f.Get("utm_content")},
-		Answers: formAnswers(f),
+		Answers: formAnswers(f), Language: lang,
 	}
 	// The page wrote the key itself: one that breaks the rule was not
 	// made by it, so the request is refused as malformed.
@@ -332,12 +333,12 @@ func (s *Server) bookSubmit(c *gin.Context) {
 		s.countBookingError(err)
 		in.Start = ""
 		s.showBookForm(c, http.StatusConflict, role, in, "", "", map[string]string{"start": "pick another time"},
-			"Sorry — that time was just taken. Here are the times still free.")
+			s.lang(c).T("slot_taken"))
 	case errors.As(err, &ve): // the host picked phones: the number is needed
 		s.showBookForm(c, http.StatusUnprocessableEntity, role, in, "", "", ve.Fields, "")
 	case errors.Is(err, models.ErrIdempotencyConflict):
 		in.Start = ""
-		s.showBookForm(c, http.StatusConflict, role, in, "", "", nil, "This form was already used. Please check the details and pick a time again.")
+		s.showBookForm(c, http.StatusConflict, role, in, "", "", nil, s.lang(c).T("form_used"))
 	case err != nil:
 		s.fail(c, err)
 	default:
@@ -365,23 +366,24 @@ func (s *Server) bookingPage(c *gin.Context) {
 		loc = time.UTC
 	}
 	host := s.hostName(c.Request.Context(), b.HostID)
-	role := s.content.Role(b.RoleSlug)
+	lang := s.chooseLanguage(c, b.Language)
+	role := s.content.RoleIn(b.RoleSlug, lang)
 	s.render(c, http.StatusOK, "public/booking.html", gin.H{
-		"Title": "Your discovery call", "Booking": b, "Token": token, "Start": b.StartAt.In(loc), "End": b.EndAt.In(loc),
-		"HostName": host, "Role": role, "GoogleURL": s.googleCalendarURL(b, token),
+		"Title": s.lang(c).T("your_discovery_call"), "Booking": b, "Token": token, "Start": b.StartAt.In(loc), "End": b.EndAt.In(loc),
+		"HostName": host, "Role": role, "GoogleURL": s.googleCalendarURL(s.lang(c), b, token),
 		"Changeable": b.Status == models.BookingConfirmed && b.StartAt.After(s.now()),
 		"Just":       c.Query("done"),
 	})
 }
 
 // googleCalendarURL pre-fills an event in Google Calendar.
-func (s *Server) googleCalendarURL(b *models.Booking, token string) string {
+func (s *Server) googleCalendarURL(l *locale.Lang, b *models.Booking, token string) string {
 	const f = "20060102T150405Z"
 	q := url.Values{}
 	q.Set("action", "TEMPLATE")
-	q.Set("text", "Discovery call — "+b.TargetTitle)
+	q.Set("text", l.T("google_text", "Title", b.TargetTitle))
 	q.Set("dates", b.StartAt.UTC().Format(f)+"/"+b.EndAt.UTC().Format(f))
-	q.Set("details", "Manage or reschedule: "+s.absURL("/bookings/"+token))
+	q.Set("details", l.T("google_details", "URL", s.absURL("/bookings/"+token)))
 	return "https://calendar.google.com/calendar/render?" + q.Encode()
 }
 

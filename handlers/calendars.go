@@ -285,7 +285,7 @@ func (s *Server) adminReplaceFeed(c *gin.Context) {
 		return
 	}
 	if u := staffUser(c); u.Role != models.RoleAdmin && u.ID != id {
-		s.fail(c, errForbidden)
+		s.forbidden(c)
 		return
 	}
 	if _, err := s.store.ReplaceHostFeedToken(c.Request.Context(), id); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 )
 
@@ -39,6 +40,9 @@ type Role struct {
 	// or a turn-away, as written; Followups the same, checked.
 	FollowupFiles []followupFile    `yaml:"followups" json:"-"`
 	Followups     []models.Followup `yaml:"-" json:"-"`
+	// Language is the language the role's pages are shown in when the
+	// visitor has not picked one (en, de or es; empty: no preference).
+	Language string `yaml:"language" json:"-"`
 }
 
 // Pay is a role's total compensation range, in thousands of US dollars.
@@ -76,16 +80,22 @@ type Recommendation struct {
 	Note string `yaml:"note"`
 }
 
-// Content is the set of role pages, by slug and in display order.
+// Content is the set of role pages, by slug and in display order, and
+// their versions in other languages (<slug>.<lang>.yaml).
 type Content struct {
 	bySlug map[string]*Role
 	list   []*Role
+	// byLang holds each language's versions by slug.
+	byLang map[string]map[string]*Role
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // LoadContent reads every *.yaml file at the root of fsys as a role page and
 // checks them: a slug, a title, unique slugs, recommendations that exist.
+// A file named <slug>.<lang>.yaml (lang one of locale.Languages) is that
+// role page's text in that language; a role without one is shown from
+// <slug>.yaml in every language.
 func LoadContent(fsys fs.FS) (*Content, error) {
 	files, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
@@ -94,37 +104,51 @@ func LoadContent(fsys fs.FS) (*Content, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no role pages (*.yaml) found")
 	}
-	c := &Content{bySlug: map[string]*Role{}}
+	c := &Content{bySlug: map[string]*Role{}, byLang: map[string]map[string]*Role{}}
+	var versions []string
 	for _, f := range files {
-		b, err := fs.ReadFile(fsys, f)
+		if _, lang := versionOf(f); lang != "" {
+			versions = append(versions, f)
+			continue
+		}
+		r, err := readRole(fsys, f, strings.TrimSuffix(path.Base(f), ".yaml"))
 		if err != nil {
 			return nil, err
-		}
-		var r Role
-		if err := yaml.UnmarshalWithOptions(b, &r, yaml.Strict()); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		if r.Slug == "" {
-			r.Slug = strings.TrimSuffix(path.Base(f), ".yaml")
-		}
-		if !slugPattern.MatchString(r.Slug) || r.Title == "" {
-			return nil, fmt.Errorf("%s: needs a lower-case slug and a title", f)
-		}
-		if err := checkQuestions(&r); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
-		}
-		if err := checkFollowups(&r); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
 		}
 		if c.bySlug[r.Slug] != nil {
 			return nil, fmt.Errorf("%s: slug %q is used twice", f, r.Slug)
 		}
-		c.bySlug[r.Slug] = &r
-		c.list = append(c.list, &r)
+		c.bySlug[r.Slug] = r
+		c.list = append(c.list, r)
+	}
+	for _, f := range versions {
+		slug, lang := versionOf(f)
+		base := c.bySlug[slug]
+		if base == nil {
+			return nil, fmt.Errorf("%s: no %s.yaml to be a version of", f, slug)
+		}
+		r, err := readRole(fsys, f, slug)
+		if err != nil {
+			return nil, err
+		}
+		if r.Slug != slug {
+			return nil, fmt.Errorf("%s: slug must be %q, as in the file name", f, slug)
+		}
+		if r.Order == 0 {
+			r.Order = base.Order
+		}
+		r.Language = lang
+		if c.byLang[lang] == nil {
+			c.byLang[lang] = map[string]*Role{}
+		}
+		c.byLang[lang][slug] = r
 	}
 	for _, r := range c.list {
 		if r.Recommend != nil && c.bySlug[r.Recommend.Slug] == nil {
 			return nil, fmt.Errorf("role %s recommends %q, which does not exist", r.Slug, r.Recommend.Slug)
+		}
+		if r.Language != "" && !locale.Supported(r.Language) {
+			return nil, fmt.Errorf("role %s: language %q is not one of %s", r.Slug, r.Language, strings.Join(locale.Languages, ", "))
 		}
 	}
 	sort.SliceStable(c.list, func(i, j int) bool {
@@ -136,8 +160,67 @@ func LoadContent(fsys fs.FS) (*Content, error) {
 	return c, nil
 }
 
+// versionOf splits "backend-engineer.de.yaml" into its slug and language;
+// lang is "" for a role page's default file.
+func versionOf(file string) (slug, lang string) {
+	name := strings.TrimSuffix(path.Base(file), ".yaml")
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || !locale.Supported(name[i+1:]) {
+		return name, ""
+	}
+	return name[:i], name[i+1:]
+}
+
+// readRole reads and checks one role page file.
+func readRole(fsys fs.FS, f, slug string) (*Role, error) {
+	b, err := fs.ReadFile(fsys, f)
+	if err != nil {
+		return nil, err
+	}
+	var r Role
+	if err := yaml.UnmarshalWithOptions(b, &r, yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("%s: %w", f, err)
+	}
+	if r.Slug == "" {
+		r.Slug = slug
+	}
+	if !slugPattern.MatchString(r.Slug) || r.Title == "" {
+		return nil, fmt.Errorf("%s: needs a lower-case slug and a title", f)
+	}
+	if err := checkQuestions(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w", f, err)
+	}
+	if err := checkFollowups(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w", f, err)
+	}
+	return &r, nil
+}
+
 // Role returns the role page with slug, or nil.
 func (c *Content) Role(slug string) *Role { return c.bySlug[slug] }
 
 // Roles lists the role pages in display order.
 func (c *Content) Roles() []*Role { return c.list }
+
+// RoleIn returns the role page with slug in lang: its <slug>.<lang>.yaml
+// version when there is one, else the default; nil when there is no such
+// role page.
+func (c *Content) RoleIn(slug, lang string) *Role {
+	if r := c.byLang[lang][slug]; r != nil {
+		return r
+	}
+	return c.bySlug[slug]
+}
+
+// RolesIn lists the role pages in display order, each in lang where it
+// has a version in lang.
+func (c *Content) RolesIn(lang string) []*Role {
+	if len(c.byLang[lang]) == 0 {
+		return c.list
+	}
+	out := make([]*Role, len(c.list))
+	for i, r := range c.list {
+		out[i] = c.RoleIn(r.Slug, lang)
+	}
+	return out
+}

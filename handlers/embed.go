@@ -110,6 +110,9 @@ func (s *Server) embedViewOf(c *gin.Context) *embedView {
 // picker's links and forms carry.
 func (s *Server) keepEmbedState(c *gin.Context, keep url.Values) {
 	if v := s.embedViewOf(c); v != nil {
+		// A frame on another site may not keep cookies: its links carry
+		// the language instead.
+		keep.Set("lang", s.chooseLanguage(c, ""))
 		if v.Origin != "" {
 			keep.Set("origin", v.Origin)
 		}

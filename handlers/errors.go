@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -108,6 +109,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 	}
 	c.Abort()
 	page, data := errorPage(c, ae)
+	if page == "public/error.html" {
+		s.localErrorPage(c, ae, data)
+	}
 	s.render(c, ae.Status, page, data)
 }
 
@@ -129,6 +133,31 @@ func errorPage(c *gin.Context, ae *apiError) (string, gin.H) {
 			"copying the whole address, or book a new call from one of the guides below."
 	}
 	return "public/error.html", data
+}
+
+// localErrorPage words a visitor's error page in their language. English
+// keeps the error's own message; the other languages say what the status
+// means, since the message is the API's English.
+func (s *Server) localErrorPage(c *gin.Context, ae *apiError, data gin.H) {
+	l := s.lang(c)
+	if l.Code == "en" {
+		return
+	}
+	status := ae.Status
+	switch status {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
+	default:
+		if status < 500 {
+			status = http.StatusBadRequest
+		} else {
+			status = http.StatusInternalServerError
+		}
+	}
+	data["Title"] = l.T(fmt.Sprintf("status_%d", status))
+	data["Message"] = l.T(fmt.Sprintf("status_%d_message", status))
+	if ae.Status == http.StatusNotFound && strings.HasPrefix(c.Request.URL.Path, "/bookings/") {
+		data["Title"], data["Message"] = l.T("booking_not_found"), l.T("booking_not_found_message")
+	}
 }
 
 func isAPI(c *gin.Context) bool { return strings.HasPrefix(c.Request.URL.Path, "/api/") }

@@ -12,11 +12,16 @@ import (
 
 // apiExportLeads streams the leads matching the lead list's filters as
 // CSV (GET /api/v1/admin/leads/export.csv, admin; docs/API.md, CSV export). Rows leave
-// as they are read; a client that goes away stops the query. Every export,
+// as they are read; a client that goes away stops the query. Every export
+// writes its leads.exported audit entry before the first row leaves, and,
 // finished or not, is recorded as a lead.exported event.
 func (s *Server) apiExportLeads(c *gin.Context) {
 	f, err := readLeadListQuery(c.Request.URL.Query()).filter(s.store.Location())
 	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.store.AuditExport(c.Request.Context(), f); err != nil {
 		s.fail(c, err)
 		return
 	}

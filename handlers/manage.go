@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 )
 
@@ -20,11 +21,11 @@ func (s *Server) changeable(b *models.Booking) bool {
 }
 
 // closedMessage says why b can no longer be changed.
-func (s *Server) closedMessage(b *models.Booking) string {
+func (s *Server) closedMessage(l *locale.Lang, b *models.Booking) string {
 	if b.Status == models.BookingCanceled {
-		return "This call was canceled, so it can no longer be moved or canceled. You are welcome to book a new time."
+		return l.T("closed_canceled")
 	}
-	return "This call has already begun or ended, so it can no longer be moved or canceled."
+	return l.T("closed_past")
 }
 
 // openBooking loads the booking of the URL's token for a page. It renders
@@ -36,6 +37,7 @@ func (s *Server) openBooking(c *gin.Context, page string) (*models.Booking, bool
 		s.fail(c, err)
 		return nil, false
 	}
+	s.chooseLanguage(c, b.Language)
 	if !s.changeable(b) {
 		s.showClosed(c, page, b)
 		return nil, false
@@ -46,7 +48,7 @@ func (s *Server) openBooking(c *gin.Context, page string) (*models.Booking, bool
 // showClosed renders page in its closed state.
 func (s *Server) showClosed(c *gin.Context, page string, b *models.Booking) {
 	s.render(c, http.StatusUnprocessableEntity, page, gin.H{
-		"Title": "This call can no longer be changed", "Booking": b, "Token": c.Param("token"), "Closed": s.closedMessage(b),
+		"Title": s.lang(c).T("closed_title"), "Booking": b, "Token": c.Param("token"), "Closed": s.closedMessage(s.lang(c), b),
 	})
 }
 
@@ -98,7 +100,7 @@ func (s *Server) showReschedule(c *gin.Context, status int, b *models.Booking, f
 	}
 	token := c.Param("token")
 	s.render(c, status, "public/reschedule.html", gin.H{
-		"Title": "Reschedule your call", "Booking": b, "Token": token,
+		"Title": s.lang(c).T("reschedule_title"), "Booking": b, "Token": token,
 		"Start": b.StartAt.In(loc), "End": b.EndAt.In(loc), "HostName": s.hostName(c.Request.Context(), b.HostID),
 		"Picker": picker, "Action": "/bookings/" + token + "/reschedule", "Keep": url.Values{},
 		"Errors": f.Errors, "Message": f.Message, "PageScript": "book.js",
@@ -133,7 +135,7 @@ func (s *Server) rescheduleSubmit(c *gin.Context) {
 	case errors.Is(err, models.ErrSlotTaken):
 		s.countBookingError(err)
 		f.Chosen, f.Errors = "", map[string]string{"start": "pick another time"}
-		f.Message = "Sorry — that time was just taken. Here are the times still free."
+		f.Message = s.lang(c).T("slot_taken")
 		s.showReschedule(c, http.StatusConflict, b, f)
 	case errors.As(err, &ve):
 		f.Chosen, f.Errors = "", ve.Fields
@@ -152,6 +154,7 @@ func (s *Server) showClosedNow(c *gin.Context, page string) {
 		s.fail(c, err)
 		return
 	}
+	s.chooseLanguage(c, b.Language)
 	s.showClosed(c, page, b)
 }
 
@@ -172,7 +175,7 @@ func (s *Server) showCancel(c *gin.Context, status int, b *models.Booking, reaso
 		loc = s.store.Location()
 	}
 	s.render(c, status, "public/cancel.html", gin.H{
-		"Title": "Cancel your call", "Booking": b, "Token": c.Param("token"), "Start": b.StartAt.In(loc),
+		"Title": s.lang(c).T("cancel_title"), "Booking": b, "Token": c.Param("token"), "Start": b.StartAt.In(loc),
 		"End": b.EndAt.In(loc), "HostName": s.hostName(c.Request.Context(), b.HostID), "Reason": reason, "Errors": errs,
 	})
 }

@@ -1,36 +1,41 @@
 package handlers
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 )
 
 // callHow says how calls happen, from what the enabled hosts offer: "by
-// video", "by phone", "in person", or a choice of them.
-func callHow(kinds []string) string {
-	words := map[string]string{models.MeetingVideo: "video", models.MeetingPhone: "phone", models.MeetingInPerson: "in person"}
+// video", "by phone", "in person", or a choice of them ("by video or
+// phone"), in the visitor's language.
+func callHow(l *locale.Lang, kinds []string) string {
+	words := map[string]string{models.MeetingVideo: l.T("how_video"), models.MeetingPhone: l.T("how_phone"),
+		models.MeetingInPerson: l.T("how_in_person")}
 	var ws []string
 	for _, k := range kinds {
 		ws = append(ws, words[k])
 	}
+	by := func(s string) string { return l.T("how_by", "Means", s) }
 	switch len(ws) {
 	case 0:
-		return "by phone"
+		return by(words[models.MeetingPhone])
 	case 1:
-		if ws[0] == "in person" {
+		if kinds[0] == models.MeetingInPerson {
 			return ws[0]
 		}
-		return "by " + ws[0]
+		return by(ws[0])
 	}
 	last := ws[len(ws)-1]
-	text := strings.Join(ws[:len(ws)-1], ", ") + " or " + last
-	if ws[0] == "in person" {
+	text := l.T("how_choice", "List", strings.Join(ws[:len(ws)-1], ", "), "Last", last)
+	if kinds[0] == models.MeetingInPerson {
 		return text
 	}
-	return "by " + text
+	return by(text)
 }
 
 // addMeetingData gives public pages how calls happen and, on a booking's
@@ -43,18 +48,20 @@ func (s *Server) addMeetingData(c *gin.Context, data gin.H) {
 	if err != nil {
 		s.log.Warn("meeting kinds", "err", err)
 	}
-	data["CallHow"] = callHow(kinds)
+	l := s.lang(c)
+	data["CallHow"] = callHow(l, kinds)
 	data["PhoneRequired"] = models.PhoneOnly(kinds)
+	data["PhoneHint"] = phoneHint(l, kinds, models.PhoneOnly(kinds))
 }
 
 // phoneHint says why the booking form asks for a phone number, when it
 // matters: always for calls by phone, sometimes when some hosts phone.
-func phoneHint(how string, required bool) string {
+func phoneHint(l *locale.Lang, kinds []string, required bool) string {
 	switch {
 	case required:
-		return "Your coach calls you on this number."
-	case strings.Contains(how, "phone"):
-		return "Needed when your coach is to call you by phone."
+		return l.T("phone_hint_always")
+	case slices.Contains(kinds, models.MeetingPhone) || len(kinds) == 0:
+		return l.T("phone_hint_sometimes")
 	}
 	return ""
 }

@@ -278,7 +278,7 @@ func TestOpenAPI_ConvertedOnFirstRequest(t *testing.T) {
 func TestOpenAPI_CheckCatchesDrift(t *testing.T) {
 	booking := `{"id": 1, "status": "confirmed", "start": "2026-12-01T15:00:00+01:00", "end": "2026-12-01T15:30:00+01:00",
 		"timezone": "Europe/Berlin", "target_title": "x", "role_slug": "", "host": {"name": "h"}, "meeting": {"kind": "phone"},
-		"manage_url": "http://x/bookings/t", "ics_url": "http://x/bookings/t/invite.ics", "created_at": "2026-11-30T13:00:00Z"%s}`
+		"manage_url": "http://x/bookings/t", "ics_url": "http://x/bookings/t/invite.ics", "created_at": "2026-11-30T13:00:00Z", "language": "en"%s}`
 	for name, tc := range map[string]struct {
 		method, path, reqBody string
 		code                  int

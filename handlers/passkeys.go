@@ -264,6 +264,14 @@ func (s *Server) passkeyLogin(c *gin.Context) {
 	}
 	if err != nil {
 		s.log.Info("passkey sign-in refused", "err", err)
+		email := ""
+		if user != nil {
+			email = user.Email
+		}
+		if err := s.store.RecordSignInFailure(ctx, email, c.ClientIP(), "bad_passkey", user); err != nil {
+			s.fail(c, err)
+			return
+		}
 		s.renderLogin(c, http.StatusUnauthorized, "", safeNext(st.Next), "That passkey does not sign in to an active staff account here.")
 		return
 	}

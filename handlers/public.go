@@ -10,14 +10,14 @@ import (
 
 // index lists the role pages.
 func (s *Server) index(c *gin.Context) {
-	s.render(c, http.StatusOK, "public/index.html", gin.H{"Title": "Career guides and discovery calls"})
+	s.render(c, http.StatusOK, "public/index.html", gin.H{"Title": s.lang(c).T("home_title"), "Alternates": s.alternates("/")})
 }
 
 // rolePage shows one role page. Its booking links carry the visit's UTM
 // parameters and the page's own referrer, so the lead records where the
 // reader really came from.
 func (s *Server) rolePage(c *gin.Context) {
-	role := s.content.Role(c.Param("slug"))
+	role, lang := s.roleInLanguage(c)
 	if role == nil {
 		s.fail(c, errRouteNotFound)
 		return
@@ -37,11 +37,11 @@ func (s *Server) rolePage(c *gin.Context) {
 	}
 	var rec *Role
 	if role.Recommend != nil {
-		rec = s.content.Role(role.Recommend.Slug)
+		rec = s.content.RoleIn(role.Recommend.Slug, lang)
 	}
 	s.render(c, http.StatusOK, "public/role.html", gin.H{
-		"Title": role.Title + " — career guide", "Role": role, "BookURL": bookURL, "Recommended": rec,
-		"Description": role.Tagline,
+		"Title": s.lang(c).T("role_title", "Role", role.Title), "Role": role, "BookURL": bookURL, "Recommended": rec,
+		"Description": role.Tagline, "Alternates": s.alternates("/roles/" + role.Slug),
 	})
 }
 

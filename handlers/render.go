@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/web"
 )
 
@@ -30,13 +31,16 @@ var pageSets = []struct{ name, pages string }{{"public", "public"}, {"admin", "a
 // one of its pages, and cloned for each page. The templates are built into
 // the binary and TestPages_EveryPageParses parses every page, so a broken
 // one fails the tests rather than a visitor's request.
+// Public pages are parsed once per language, with the language's
+// messages and date formats as template functions (localFuncs); staff
+// pages only in English.
 type pages struct {
-	byName map[string]func() (*template.Template, error) // "public/book.html"
+	byName map[string]map[string]func() (*template.Template, error) // "public/book.html" → "de"
 }
 
 // loadPages lists every page of every set; parsing waits for page.
-func loadPages() (*pages, error) {
-	p := &pages{byName: map[string]func() (*template.Template, error){}}
+func loadPages(cat *locale.Catalog) (*pages, error) {
+	p := &pages{byName: map[string]map[string]func() (*template.Template, error){}}
 	partials, err := fs.Glob(web.FS, "templates/partials/*.html")
 	if err != nil {
 		return nil, err
@@ -47,45 +51,85 @@ func loadPages() (*pages, error) {
 			return nil, err
 		}
 		layout := "templates/" + ps.name + "/layout.html"
-		base := sync.OnceValues(func() (*template.Template, error) {
-			t, err := template.New(path.Base(layout)).Funcs(templateFuncs).ParseFS(web.FS, append([]string{layout}, partials...)...)
-			if err != nil {
-				return nil, fmt.Errorf("template %s: %w", layout, err)
-			}
-			return t, nil
-		})
-		for _, f := range files {
-			if path.Base(f) == "layout.html" {
-				continue
-			}
-			p.byName[ps.name+"/"+path.Base(f)] = sync.OnceValues(func() (*template.Template, error) {
-				b, err := base()
-				if err != nil {
-					return nil, err
-				}
-				// A page must not be parsed into the shared set: its
-				// "title" and "content" would replace another page's.
-				t, err := b.Clone()
-				if err == nil {
-					t, err = t.ParseFS(web.FS, f)
-				}
-				if err != nil {
-					return nil, fmt.Errorf("template %s: %w", f, err)
-				}
-				return t, nil
-			})
+		langs := locale.Languages
+		if ps.name == "admin" {
+			langs = []string{"en"}
+		}
+		for _, code := range langs {
+			p.addSet(ps.name, layout, partials, files, cat.Lang(code))
 		}
 	}
 	return p, nil
 }
 
-// page returns the named page, parsing it on first use.
-func (p *pages) page(name string) (*template.Template, error) {
-	load := p.byName[name]
+// addSet lists the pages of one set in one language.
+func (p *pages) addSet(set, layout string, partials, files []string, lang *locale.Lang) {
+	base := sync.OnceValues(func() (*template.Template, error) {
+		t, err := template.New(path.Base(layout)).Funcs(templateFuncs).Funcs(localFuncs(lang)).
+			ParseFS(web.FS, append([]string{layout}, partials...)...)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", layout, err)
+		}
+		return t, nil
+	})
+	for _, f := range files {
+		if path.Base(f) == "layout.html" {
+			continue
+		}
+		name := set + "/" + path.Base(f)
+		if p.byName[name] == nil {
+			p.byName[name] = map[string]func() (*template.Template, error){}
+		}
+		p.byName[name][lang.Code] = sync.OnceValues(func() (*template.Template, error) {
+			b, err := base()
+			if err != nil {
+				return nil, err
+			}
+			// A page must not be parsed into the shared set: its
+			// "title" and "content" would replace another page's.
+			t, err := b.Clone()
+			if err == nil {
+				t, err = t.ParseFS(web.FS, f)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("template %s: %w", f, err)
+			}
+			return t, nil
+		})
+	}
+}
+
+// page returns the named page in English, parsing it on first use.
+func (p *pages) page(name string) (*template.Template, error) { return p.pageIn(name, "en") }
+
+// pageIn returns the named page in a language, parsing it on first use;
+// staff pages exist only in English.
+func (p *pages) pageIn(name, lang string) (*template.Template, error) {
+	byLang := p.byName[name]
+	load := byLang[lang]
+	if load == nil {
+		load = byLang["en"]
+	}
 	if load == nil {
 		return nil, errors.New("no such template")
 	}
 	return load()
+}
+
+// localFuncs are the template functions that speak a language: t and tn
+// (messages, see locale.Lang.T and N) and the date formats.
+func localFuncs(l *locale.Lang) template.FuncMap {
+	return template.FuncMap{
+		"t":           l.T,
+		"tn":          l.N,
+		"fmtDay":      l.Day,
+		"fmtShortDay": l.ShortDay,
+		"fmtWeekday":  l.Weekday,
+		"fmtMonth":    l.Month,
+		"weekdays":    l.WeekdayNames,
+		"thousands":   l.Thousands,
+		"localError":  func(msg string) string { return visitorProblem(l, msg) },
+	}
 }
 
 // templateFuncs are the helpers every page template may call.
@@ -96,8 +140,6 @@ var templateFuncs = template.FuncMap{
 		}
 		return t
 	},
-	"fmtDay":      func(t time.Time) string { return t.Format("Monday, 2 January 2006") },
-	"fmtShortDay": func(t time.Time) string { return t.Format("Mon 2 Jan") },
 	"fmtTime":     func(t time.Time) string { return t.Format("15:04") },
 	"fmtDateTime": func(t time.Time) string { return t.Format("Mon 2 Jan 2006, 15:04") },
 	"fmtZone":     func(t time.Time) string { z, _ := t.Zone(); return z },
@@ -106,10 +148,16 @@ var templateFuncs = template.FuncMap{
 	"rfc3339":     func(t time.Time) string { return t.Format(time.RFC3339) },
 	"thousands":   thousands,
 	"join":        strings.Join,
-	"hasPrefix":   strings.HasPrefix,
-	"query":       func(v url.Values) string { return v.Encode() },
-	"add":         func(a, b int) int { return a + b },
-	"phoneHint":   phoneHint,
+	// languageName names a visitor's language for staff, in English.
+	"languageName": func(code string) string {
+		if n, ok := map[string]string{"en": "English", "de": "German", "es": "Spanish"}[code]; ok {
+			return n
+		}
+		return code
+	},
+	"hasPrefix": strings.HasPrefix,
+	"query":     func(v url.Values) string { return v.Encode() },
+	"add":       func(a, b int) int { return a + b },
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -148,17 +196,24 @@ func (s *Server) render(c *gin.Context, status int, page string, data gin.H) {
 		data["Embed"] = v
 		page = "embed/" + path.Base(page)
 	}
-	t, err := s.pages.page(page)
+	lang := "en"
+	public := strings.HasPrefix(page, "public/") || strings.HasPrefix(page, "embed/")
+	if public {
+		lang = s.chooseLanguage(c, "")
+	}
+	t, err := s.pages.pageIn(page, lang)
 	if err != nil {
 		s.log.Error("render", "page", page, "err", err)
 		c.String(500, "internal error")
 		return
 	}
-	data["Roles"] = s.content.Roles()
+	data["Lang"] = lang
+	data["Roles"] = s.content.RolesIn(lang)
 	data["Path"] = c.Request.URL.Path
 	data["Year"] = s.now().Year()
 	switch {
-	case strings.HasPrefix(page, "public/") || strings.HasPrefix(page, "embed/"):
+	case public:
+		data["Languages"] = s.languageLinks(c, lang)
 		s.addMeetingData(c, data)
 	case strings.HasPrefix(page, "admin/"):
 		// Staff pages show times in the business zone, named as people

@@ -5,6 +5,7 @@ import (
 	"path"
 	"testing"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/web"
 )
 
@@ -13,7 +14,11 @@ import (
 // on a visitor's request. Each page must keep its own title and content
 // beside its set's layout and the partials.
 func TestPages_EveryPageParses(t *testing.T) {
-	p, err := loadPages()
+	cat, err := locale.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := loadPages(cat)
 	if err != nil {
 		t.Fatal(err)
 	}

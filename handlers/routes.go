@@ -81,6 +81,7 @@ func (s *Server) routes() {
 	staff.POST("/security/passkeys", s.passkeyAdd)
 	staff.POST("/security/passkeys/:id", s.passkeyRename)
 	staff.POST("/security/passkeys/:id/remove", s.passkeyRemove)
+	staff.POST("/security/password", s.securityChangePassword)
 	staff.POST("/security/sessions/end-others", s.securityEndOtherSessions)
 	staff.POST("/security/sessions/:id/end", s.securityEndSession)
 	staff.GET("/leads", s.adminLeads)
@@ -150,4 +151,9 @@ func (s *Server) routes() {
 	adminAPI.DELETE("/webhooks/:id", s.apiDeleteWebhook)
 	adminAPI.GET("/webhooks/:id/deliveries", s.apiWebhookDeliveries)
 	adminAPI.POST("/webhooks/:id/deliveries/:delivery_id/retry", s.apiRetryDelivery)
+
+	// The audit log: read only, for admins.
+	admin.GET("/audit", s.adminAudit)
+	adminAPI.GET("/audit", s.apiAudit)
+	adminAPI.GET("/audit/export.csv", s.apiAuditCSV)
 }

@@ -52,7 +52,9 @@ func (s *Server) slotRoute(slug string, q url.Values) ([]string, error) {
 		return nil, nil
 	}
 	v := &models.ValidationError{}
-	role := s.content.Role(slug)
+	// The booking page's own picker names its language, whose version of
+	// the role page holds the answers' wording.
+	role := s.content.RoleIn(slug, q.Get("language"))
 	if role == nil {
 		v.Add("role_slug", "no such role page")
 	}

@@ -23,7 +23,11 @@ const totpIssuer = "Callbook"
 // authenticator app (set it up, confirm it, remove it), recovery codes
 // and passkeys.
 func (s *Server) securityPage(c *gin.Context) {
-	s.renderSecurity(c, http.StatusOK, gin.H{})
+	data := gin.H{}
+	if c.Query("changed") == "password" {
+		data["Notice"] = "Password changed. Every other session is signed out; this browser has a new one."
+	}
+	s.renderSecurity(c, http.StatusOK, data)
 }
 
 // renderSecurity renders the Security page with data's extras: Error,

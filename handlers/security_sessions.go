@@ -1,9 +1,14 @@
 package handlers
 
 import (
+	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/callbook/callbook/models"
 )
 
 // securityEndSession signs the signed-in user out of one of their other
@@ -58,4 +63,38 @@ func (s *Server) adminEndUserSessions(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/admin/users?saved=signed-out")
+}
+
+// securityChangePassword changes the signed-in user's own password, given
+// the current one (a wrong one counts toward the sign-in throttle like any
+// other), then signs them out everywhere and starts a new session here
+// (POST /admin/security/password). API tokens keep working.
+func (s *Server) securityChangePassword(c *gin.Context) {
+	u := staffUser(c)
+	ctx := c.Request.Context()
+	_, err := s.store.Authenticate(ctx, u.Email, c.PostForm("current_password"), c.ClientIP())
+	var te *models.ThrottledError
+	switch {
+	case errors.As(err, &te):
+		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
+		s.renderSecurity(c, http.StatusTooManyRequests, gin.H{"PasswordError": "Too many failed sign-ins: " + te.Error() + "."})
+		return
+	case errors.Is(err, models.ErrBadCredentials):
+		s.renderSecurity(c, http.StatusUnprocessableEntity, gin.H{"PasswordError": "Your current password is not right."})
+		return
+	case err != nil:
+		s.fail(c, err)
+		return
+	}
+	_, err = s.store.SetUserPassword(ctx, u.ID, models.PasswordChange{Password: c.PostForm("password"), Actor: models.ActorUser(u)})
+	var verr *models.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		s.renderSecurity(c, http.StatusUnprocessableEntity, gin.H{"PasswordError": "The new password " + verr.Fields["password"] + "."})
+		return
+	case err != nil:
+		s.fail(c, err)
+		return
+	}
+	s.startSession(c, u, securityPage+"?changed=password", signInPassword)
 }

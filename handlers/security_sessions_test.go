@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -104,4 +106,40 @@ func mustLiveSessions(t *testing.T, e *testEnv, userID uint) []models.Session {
 		t.Fatalf("live sessions: %v %v", rows, err)
 	}
 	return rows
+}
+
+// Staff change their own password with the current one; the change signs
+// every other session out and gives this browser a new one.
+func TestSecurity_ChangeOwnPasswordNeedsTheCurrentOneAndRenewsTheSession(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	ana := e.mustStaff("ana@example.com", models.RoleSales)
+	phone, err := e.store.CreateSession(context.Background(), ana.User, "198.51.100.7", "Phone browser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(current, next string) *httptest.ResponseRecorder {
+		return e.page(ana, http.MethodPost, "/admin/security/password", url.Values{"current_password": {current}, "password": {next}})
+	}
+	if w := change("not-my-password-at-all", "plum-otter-violin-42"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "current password is not right") {
+		t.Fatalf("wrong current password: %d", w.Code)
+	}
+	if w := change(staffPassword, "callbook-rocks-2026"); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "name of this service") {
+		t.Fatalf("weak new password: %d", w.Code)
+	}
+	w := change(staffPassword, "plum-otter-violin-42")
+	fresh := cookieValue(w.Header(), sessionCookie)
+	if w.Code != http.StatusSeeOther || location(w) != "/admin/security?changed=password" || fresh == "" || fresh == ana.Cookie {
+		t.Fatalf("change: %d to %q, new session %v", w.Code, location(w), fresh != "")
+	}
+	for name, cookie := range map[string]string{"the old session here": ana.Cookie, "the phone": phone.Token} {
+		if w := e.page(&staffer{Cookie: cookie}, http.MethodGet, "/admin/leads", nil); w.Code != http.StatusSeeOther {
+			t.Errorf("%s still signed in after the change: %d", name, w.Code)
+		}
+	}
+	if w := e.page(&staffer{Cookie: fresh}, http.MethodGet, "/admin/security?changed=password", nil); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Password changed") {
+		t.Fatalf("new session: %d", w.Code)
+	}
+	if _, err := e.store.Authenticate(context.Background(), "ana@example.com", "plum-otter-violin-42", "192.0.2.1"); err != nil {
+		t.Fatalf("the new password does not sign in: %v", err)
+	}
 }

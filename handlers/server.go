@@ -19,6 +19,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/pause"
 	"github.com/callbook/callbook/store"
@@ -61,9 +62,16 @@ type Options struct {
 	// EmbedOrigins may frame the embedded booking flow (ParseEmbedOrigins);
 	// none: no page may be framed.
 	EmbedOrigins []string
+	// Catalog holds the visitors' languages; the built-in one when nil.
+	Catalog *locale.Catalog
+	// DefaultLanguage is the visitors' language when nothing else decides
+	// ("en" when empty).
+	DefaultLanguage string
 	// SSO lets staff sign in through an OpenID Connect identity provider;
 	// nil: password sign-in only.
 	SSO *SSOSettings
+	// Retention is the data-retention policy the audit page shows.
+	Retention Retention
 }
 
 // MailRenderer is what the handlers need of the mailer: the calendar file of
@@ -95,6 +103,9 @@ type Server struct {
 	limiter *ipLimiter
 	zones   zoneCache
 	pages   *pages
+	// catalog and defaultLang are the visitors' languages (language.go).
+	catalog     *locale.Catalog
+	defaultLang string
 	// openAPI is docs/openapi.yaml as JSON, converted on first use.
 	openAPI func() ([]byte, error)
 
@@ -109,7 +120,8 @@ type Server struct {
 	// when the base URL's host is an address, where browsers refuse them.
 	webauthn *webauthn.WebAuthn
 	// sso signs staff in through an identity provider (nil: off).
-	sso *sso
+	sso       *sso
+	retention Retention
 
 	engine *gin.Engine
 }
@@ -128,6 +140,10 @@ func New(opts Options) (*Server, error) {
 		store: opts.Store, content: opts.Content, mail: opts.Mail, mailView: opts.MailViewer, calendars: opts.Calendars,
 		mailPause: opts.MailPause, noMailServer: opts.NoMailServer, clock: opts.Clock, log: opts.Log,
 		gather: opts.Gatherer, baseURL: base, secure: base.Scheme == "https", require2FA: opts.Require2FA,
+		retention: opts.Retention,
+	}
+	if s.retention.Audit == 0 {
+		s.retention.Audit = models.DefaultAuditRetention
 	}
 	s.webauthn = newWebAuthn(base, s.log)
 	if s.webhookTargets = opts.WebhookTargets; s.webhookTargets == nil {
@@ -154,7 +170,18 @@ func New(opts Options) (*Server, error) {
 	if opts.RateLimit > 0 {
 		s.limiter = newIPLimiter(opts.RateLimit, time.Minute)
 	}
-	if s.pages, err = loadPages(); err != nil {
+	if s.catalog = opts.Catalog; s.catalog == nil {
+		if s.catalog, err = locale.Load(); err != nil {
+			return nil, err
+		}
+	}
+	if s.defaultLang = opts.DefaultLanguage; s.defaultLang == "" {
+		s.defaultLang = "en"
+	}
+	if !locale.Supported(s.defaultLang) {
+		return nil, fmt.Errorf("handlers: default language %q is not one of %s", s.defaultLang, strings.Join(locale.Languages, ", "))
+	}
+	if s.pages, err = loadPages(s.catalog); err != nil {
 		return nil, err
 	}
 	s.openAPI = sync.OnceValues(func() ([]byte, error) { return embeddedOpenAPI(s.baseURL.String()) })

@@ -68,13 +68,15 @@ func (s *Server) completeSignIn(c *gin.Context, u *models.User, next string, met
 	if must && !f.Any() {
 		next = securityPage
 	}
-	s.startSession(c, u, next)
+	s.startSession(c, u, next, method)
 }
 
 // startSession ends the browser's old session, starts a new one with a
-// fresh id, sets its cookie and sends the user on to next.
-func (s *Server) startSession(c *gin.Context, u *models.User, next string) {
-	ctx := c.Request.Context()
+// fresh id, sets its cookie and sends the user on to next. The session's
+// signin.succeeded audit entry names method, how the user proved who they
+// are ("password", "passkey", "sso", "password+code").
+func (s *Server) startSession(c *gin.Context, u *models.User, next, method string) {
+	ctx := store.WithSignInMethod(c.Request.Context(), method)
 	if old, err := c.Cookie(s.sessionCookieName()); err == nil && old != "" {
 		_ = s.store.DeleteSession(ctx, old)
 	}
@@ -180,7 +182,7 @@ func (s *Server) codeSubmit(c *gin.Context) {
 		return
 	}
 	s.setSignInStepCookie(c, "", -1)
-	s.startSession(c, u, safeNext(st.Next))
+	s.startSession(c, u, safeNext(st.Next), st.Data+"+code")
 }
 
 // mustEnrol reports whether u, signed in with a session, must set up a

@@ -150,23 +150,23 @@ func (s *Server) ssoSignIn(c *gin.Context, cl ssoClaims, next string) {
 		s.fail(c, err)
 		return
 	case !cl.verified():
-		s.renderLogin(c, http.StatusUnauthorized, "", next, name+" has not verified the email address "+email+", so it cannot sign you in.")
+		s.refuseSSO(c, email, "email_not_verified", nil, next, name+" has not verified the email address "+email+", so it cannot sign you in.")
 		return
 	}
 	u, created, err := s.store.SingleSignOnUser(ctx, email, cl.Name, models.EmailInDomains(email, s.sso.settings.Domains))
 	var verr *models.ValidationError
 	switch {
 	case errors.Is(err, models.ErrNotFound), errors.As(err, &verr):
-		s.renderLogin(c, http.StatusUnauthorized, "", next, "No staff account uses "+email+". Ask an admin to add you.")
+		s.refuseSSO(c, email, "unknown_email", nil, next, "No staff account uses "+email+". Ask an admin to add you.")
 		return
 	case err != nil:
 		s.fail(c, err)
 		return
 	case u.Disabled:
-		s.renderLogin(c, http.StatusUnauthorized, "", next, "The staff account "+email+" is disabled. Ask an admin to enable it.")
+		s.refuseSSO(c, email, "disabled", u, next, "The staff account "+email+" is disabled. Ask an admin to enable it.")
 		return
 	case u.PasswordHash == "":
-		s.renderLogin(c, http.StatusUnauthorized, "", next, email+" may not sign in to the staff area. Ask an admin to give it a password first.")
+		s.refuseSSO(c, email, "no_staff_access", u, next, email+" may not sign in to the staff area. Ask an admin to give it a password first.")
 		return
 	}
 	if created {
@@ -177,4 +177,15 @@ func (s *Server) ssoSignIn(c *gin.Context, cl ssoClaims, next string) {
 		return
 	}
 	s.completeSignIn(c, u, next, "sso")
+}
+
+// refuseSSO answers a single sign-on the service refuses with msg, after
+// recording it as a failed sign-in of email (u: its staff user, if any)
+// for reason.
+func (s *Server) refuseSSO(c *gin.Context, email, reason string, u *models.User, next, msg string) {
+	if err := s.store.RecordSignInFailure(c.Request.Context(), email, c.ClientIP(), "sso_"+reason, u); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.renderLogin(c, http.StatusUnauthorized, "", next, msg)
 }

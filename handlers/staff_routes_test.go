@@ -153,8 +153,13 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"POST", "/admin/security/passkeys", "/admin/security/passkeys", "step=x&credential=%7B%7D&name=Key", false},
 		{"POST", "/admin/security/passkeys/:id", "/admin/security/passkeys/999999", "name=Key", false},
 		{"POST", "/admin/security/passkeys/:id/remove", "/admin/security/passkeys/999999/remove", "", false},
+		{"POST", "/admin/security/password", "/admin/security/password", "current_password=wrong&password=x", false},
 		{"POST", "/admin/security/sessions/end-others", "/admin/security/sessions/end-others", "", false},
 		{"POST", "/admin/security/sessions/:id/end", "/admin/security/sessions/no-such-session/end", "", false},
+		// The audit log, admin only.
+		{"GET", "/admin/audit", "/admin/audit?action=user.created", "", true},
+		{"GET", "/api/v1/admin/audit", "/api/v1/admin/audit?limit=5", "", true},
+		{"GET", "/api/v1/admin/audit/export.csv", "/api/v1/admin/audit/export.csv?target_type=lead", "", true},
 
 		{"POST", "/admin/logout", "/admin/logout", "", false}, // last: it ends the session
 	}

@@ -81,6 +81,8 @@ type clusterOptions struct {
 	mailDelay time.Duration // spent by the SMTP server in each DATA
 	viaProxy  bool          // reach PostgreSQL through a storetest.Proxy
 	env       []string      // more variables for every replica
+	// seed, when set, writes to the migrated database before the replicas start.
+	seed func(dbURL string)
 }
 
 // cluster is one schema, one SMTP server and the replicas serving both.
@@ -131,6 +133,9 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 		t.Fatalf("callbook migrate: %v\n%s", err, out)
 	}
 	c.seedHosts(direct, o.hosts)
+	if o.seed != nil {
+		o.seed(direct)
+	}
 
 	env := []string{"CALLBOOK_SECRET=" + secret, "CALLBOOK_TICK=1s", "CALLBOOK_RATE_LIMIT=0",
 		"CALLBOOK_MEETING_URL=https://meet.example.com/{booking}"}
@@ -383,6 +388,11 @@ func waitFor(t *testing.T, within time.Duration, cond func() bool) bool {
 // jobRuns reads from r's metrics how many runs of a scheduled job have
 // finished.
 func (r *replica) jobRuns(job string) (float64, error) {
+	return r.jobCounter("callbook_job_runs_total", job)
+}
+
+// jobCounter reads one of r's per-job counters from its metrics.
+func (r *replica) jobCounter(name, job string) (float64, error) {
 	resp, err := httpClient.Get(r.metricsURL)
 	if err != nil {
 		return 0, err
@@ -392,7 +402,7 @@ func (r *replica) jobRuns(job string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	series := `callbook_job_runs_total{job="` + job + `"} `
+	series := name + `{job="` + job + `"} `
 	for line := range strings.Lines(string(body)) {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), series); ok {
 			return strconv.ParseFloat(v, 64)

@@ -8,6 +8,7 @@ import (
 
 	ics "github.com/arran4/golang-ical"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 )
 
@@ -59,11 +60,12 @@ func (r *Renderer) invite(d models.MailData, method string, stamp time.Time) ([]
 	ev.SetDtStampTime(stamp)
 	ev.SetStartAt(d.Start)
 	ev.SetEndAt(d.End)
-	ev.SetSummary(icsText(inviteSummary(d)))
-	ev.SetDescription(icsText(r.inviteDescription(d, method)))
+	l := r.langOf(d)
+	ev.SetSummary(icsText(inviteSummary(l, d)))
+	ev.SetDescription(icsText(r.inviteDescription(l, d, method)))
 	ev.SetURL(r.ManageURL(d.BookingUID))
 	if m := d.Meeting; m != nil {
-		ev.SetLocation(icsText(m.Location(d.Phone)))
+		ev.SetLocation(icsText(inviteLocation(l, *m, d.Phone)))
 		if m.Kind == models.MeetingVideo && m.URL != "" {
 			ev.SetURL(m.URL)
 		}
@@ -91,7 +93,9 @@ func (r *Renderer) invite(d models.MailData, method string, stamp time.Time) ([]
 // host, the same in every invite about that booking.
 func (r *Renderer) InviteUID(bookingUID string) string { return bookingUID + "@" + r.uidHost }
 
-func inviteSummary(d models.MailData) string {
+// inviteSummary is the event's title: the visitor's in their language, the
+// host's in English.
+func inviteSummary(l *locale.Lang, d models.MailData) string {
 	if d.Kind == models.MailHostNotice {
 		s := "Discovery call: " + d.Name
 		if d.TargetTitle != "" {
@@ -99,11 +103,22 @@ func inviteSummary(d models.MailData) string {
 		}
 		return s
 	}
-	s := "Discovery call with Callbook"
 	if d.TargetTitle != "" {
-		s += ": " + d.TargetTitle
+		return l.T("invite_summary", "Title", d.TargetTitle)
 	}
-	return s
+	return l.T("invite_summary_plain")
+}
+
+// inviteLocation is the event's LOCATION: the room's link, the address, or
+// the phone call in the reader's language.
+func inviteLocation(l *locale.Lang, m models.Meeting, phone string) string {
+	if m.Kind == models.MeetingVideo || m.Kind == models.MeetingInPerson {
+		return m.Location(phone)
+	}
+	if phone != "" {
+		return l.T("invite_phone_to", "Phone", phone)
+	}
+	return l.T("invite_phone")
 }
 
 // organizer is who the call's event is organized by: the host, or the
@@ -118,34 +133,38 @@ func (r *Renderer) organizer(d models.MailData) (addr, name string) {
 	return r.from.Address, organizerName(r.from)
 }
 
-func (r *Renderer) inviteDescription(d models.MailData, method string) string {
+// inviteDescription is the event's text: the visitor's in l, the host's
+// (l is then English) about the lead.
+func (r *Renderer) inviteDescription(l *locale.Lang, d models.MailData, method string) string {
 	var b strings.Builder
 	if method == MethodCancel {
-		b.WriteString("This call was canceled.")
+		b.WriteString(l.T("invite_canceled"))
 		if d.Reason != "" {
-			b.WriteString(" Reason: " + d.Reason)
+			b.WriteString(" " + l.T("invite_reason", "Reason", d.Reason))
 		}
 		b.WriteString("\n\n")
 	}
-	if d.Kind == models.MailHostNotice {
-		fmt.Fprintf(&b, "Discovery call with %s <%s>", d.Name, d.Email)
-	} else {
-		fmt.Fprintf(&b, "Your discovery call with %s", d.HostName)
+	switch {
+	case d.Kind == models.MailHostNotice && d.TargetTitle != "":
+		fmt.Fprintf(&b, "Discovery call with %s <%s> about %s.", d.Name, d.Email, d.TargetTitle)
+	case d.Kind == models.MailHostNotice:
+		fmt.Fprintf(&b, "Discovery call with %s <%s>.", d.Name, d.Email)
+	case d.TargetTitle != "":
+		b.WriteString(l.T("invite_your_call_about", "Host", d.HostName, "Title", d.TargetTitle))
+	default:
+		b.WriteString(l.T("invite_your_call", "Host", d.HostName))
 	}
-	if d.TargetTitle != "" {
-		fmt.Fprintf(&b, " about %s", d.TargetTitle)
-	}
-	b.WriteString(".\n\n")
+	b.WriteString("\n\n")
 	if d.Meeting != nil {
-		b.WriteString(meetingText(*d.Meeting, d, d.Kind == models.MailHostNotice) + "\n\n")
+		b.WriteString(meetingText(l, *d.Meeting, d, d.Kind == models.MailHostNotice) + "\n\n")
 	}
 	switch {
 	case d.Kind == models.MailHostNotice && d.LeadID != 0:
 		b.WriteString("The lead: " + r.leadURL(d.LeadID))
 	case method == MethodCancel:
-		b.WriteString("Your booking: " + r.ManageURL(d.BookingUID))
+		b.WriteString(l.T("invite_your_booking", "URL", r.ManageURL(d.BookingUID)))
 	default:
-		b.WriteString("Reschedule or cancel: " + r.ManageURL(d.BookingUID))
+		b.WriteString(l.T("invite_manage", "URL", r.ManageURL(d.BookingUID)))
 	}
 	return b.String()
 }

@@ -3,28 +3,31 @@ package mailer
 import (
 	"strings"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 )
 
 // meetingText says where and how the call happens, for the visitor or, with
 // staff, for the host: "Video call: https://…", "Phone: Ana calls you on
 // +1 555 0100", "In person: 1 Main St".
-func meetingText(m models.Meeting, d models.MailData, staff bool) string {
+// The visitor reads it in l, staff in English.
+func meetingText(l *locale.Lang, m models.Meeting, d models.MailData, staff bool) string {
 	switch m.Kind {
 	case models.MeetingVideo:
-		return "Video call: " + m.URL
+		return l.T("mail_where_video", "URL", m.URL)
 	case models.MeetingInPerson:
-		return "In person: " + strings.Join(strings.Fields(m.Address), " ")
+		return l.T("mail_where_in_person", "Address", strings.Join(strings.Fields(m.Address), " "))
 	}
+	host := orDefault(d.HostName, l.T("your_coach"))
 	switch {
 	case staff && d.Phone != "":
 		return "Phone: call " + d.Name + " on " + d.Phone
 	case staff:
 		return "Phone: call " + d.Name + " (no number given; write to " + d.Email + ")"
 	case d.Phone != "":
-		return "Phone: " + orDefault(d.HostName, "your coach") + " calls you on " + d.Phone
+		return l.T("mail_where_phone_number", "Host", host, "Phone", d.Phone)
 	}
-	return "Phone: " + orDefault(d.HostName, "your coach") + " calls you"
+	return l.T("mail_where_phone", "Host", host)
 }
 
 // meetingView fills the view's meeting lines from d's meeting place.
@@ -32,7 +35,7 @@ func (v *view) meetingView() {
 	if v.Meeting == nil || v.Meeting.Kind == "" {
 		return
 	}
-	v.Where = meetingText(*v.Meeting, v.MailData, v.Staff)
+	v.Where = meetingText(v.lang, *v.Meeting, v.MailData, v.Staff)
 	if v.Meeting.Kind == models.MeetingVideo {
 		v.JoinURL = v.Meeting.URL
 	}

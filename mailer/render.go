@@ -7,12 +7,14 @@ import (
 	htmltemplate "html/template"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/web"
 )
@@ -34,10 +36,13 @@ func templateBase(kind string) string {
 
 // templateBases lists every template pair the Renderer parses at start.
 func templateBases() []string {
-	return []string{
-		models.MailConfirmation, models.MailHostNotice, models.MailReschedule,
-		models.MailCancellation, models.MailDigest, models.MailLeadAssigned, "reminder", "followup",
-	}
+	return append(visitorBases(), models.MailHostNotice, models.MailDigest, models.MailLeadAssigned)
+}
+
+// visitorBases are the emails to visitors, written in each of their
+// languages; the others go to staff, in English.
+func visitorBases() []string {
+	return []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, "reminder", "followup"}
 }
 
 // RendererOptions configure a Renderer.
@@ -53,6 +58,8 @@ type RendererOptions struct {
 	Token func(uid string) string
 	// Now stamps calendar files made by InviteICS; time.Now when nil.
 	Now func() time.Time
+	// Catalog holds the visitors' languages; the built-in one when nil.
+	Catalog *locale.Catalog
 }
 
 // Renderer turns MailData snapshots into emails and calendar files. It is
@@ -64,8 +71,9 @@ type Renderer struct {
 	loc     *time.Location
 	token   func(string) string
 	now     func() time.Time
-	kinds   map[string]kindTemplates
-	zones   sync.Map // IANA name → *time.Location, so tzdata is read once per zone
+	catalog *locale.Catalog
+	kinds   map[string]kindTemplates // by base name and language: "confirmation/de"
+	zones   sync.Map                 // IANA name → *time.Location, so tzdata is read once per zone
 }
 
 type kindTemplates struct {
@@ -115,22 +123,43 @@ func NewRenderer(opts RendererOptions) (*Renderer, error) {
 	if r.now == nil {
 		r.now = time.Now
 	}
-	for _, b := range templateBases() {
-		kt, err := parseKind(b)
-		if err != nil {
+	if r.catalog = opts.Catalog; r.catalog == nil {
+		if r.catalog, err = locale.Load(); err != nil {
 			return nil, err
 		}
-		r.kinds[b] = kt
+	}
+	for _, b := range templateBases() {
+		langs := []string{"en"}
+		if slices.Contains(visitorBases(), b) {
+			langs = locale.Languages
+		}
+		for _, code := range langs {
+			kt, err := parseKind(b, r.catalog.Lang(code))
+			if err != nil {
+				return nil, err
+			}
+			r.kinds[b+"/"+code] = kt
+		}
 	}
 	return r, nil
 }
 
-func parseKind(base string) (kindTemplates, error) {
-	text, err := texttemplate.New(base).ParseFS(web.FS, templateDir+"footer.txt", templateDir+base+".txt")
+// langOf is the language an email is written in: the visitor's for
+// emails and invites to visitors, English for staff.
+func (r *Renderer) langOf(d models.MailData) *locale.Lang {
+	if d.Kind == models.MailHostNotice || d.Kind == models.MailDigest || d.Kind == models.MailLeadAssigned {
+		return r.catalog.Lang("en")
+	}
+	return r.catalog.Lang(d.Language)
+}
+
+func parseKind(base string, l *locale.Lang) (kindTemplates, error) {
+	words := map[string]any{"t": l.T, "tn": l.N}
+	text, err := texttemplate.New(base).Funcs(words).ParseFS(web.FS, templateDir+"footer.txt", templateDir+base+".txt")
 	if err != nil {
 		return kindTemplates{}, fmt.Errorf("email template %s.txt: %w", base, err)
 	}
-	html, err := htmltemplate.New(base).Funcs(htmlFuncs()).ParseFS(web.FS, templateDir+"layout.html", templateDir+base+".html")
+	html, err := htmltemplate.New(base).Funcs(htmlFuncs()).Funcs(words).ParseFS(web.FS, templateDir+"layout.html", templateDir+base+".html")
 	if err != nil {
 		return kindTemplates{}, fmt.Errorf("email template %s.html: %w", base, err)
 	}
@@ -186,11 +215,12 @@ func breakable(s string) htmltemplate.HTML {
 // it happened (the outbox row's creation): it dates the calendar file, so
 // rendering the same row again gives the same bytes.
 func (r *Renderer) Render(d models.MailData, stamp time.Time) (Rendered, error) {
-	kt, ok := r.kinds[templateBase(d.Kind)]
+	l := r.langOf(d)
+	kt, ok := r.kinds[templateBase(d.Kind)+"/"+l.Code]
 	if !ok {
 		return Rendered{}, fmt.Errorf("no template for email kind %q", d.Kind)
 	}
-	v := r.view(d)
+	v := r.view(d, l)
 	var subj, text, html bytes.Buffer
 	if err := kt.text.ExecuteTemplate(&subj, "subject", v); err != nil {
 		return Rendered{}, fmt.Errorf("render %s subject: %w", d.Kind, err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/models"
 )
 
@@ -15,6 +16,9 @@ import (
 // derived from it (times in the right zones, links).
 type view struct {
 	models.MailData
+	// lang is the reader's language; Lang its code, for <html lang>.
+	lang    *locale.Lang
+	Lang    string
 	Subject string
 	// Staff is true for emails to the team (host notices, digests).
 	Staff bool
@@ -63,10 +67,11 @@ type digestLeadView struct {
 	Name, TargetTitle, RoleSlug, LeadURL string
 }
 
-func (r *Renderer) view(d models.MailData) view {
+func (r *Renderer) view(d models.MailData, l *locale.Lang) view {
 	visitorZone := r.zone(d.Timezone)
+	en := r.catalog.Lang("en")
 	v := view{
-		MailData: d,
+		MailData: d, lang: l, Lang: l.Code,
 		Staff:    d.Kind == models.MailHostNotice || d.Kind == models.MailDigest || d.Kind == models.MailLeadAssigned,
 		HostZone: zoneName(r.loc),
 		Canceled: d.Kind == models.MailCancellation,
@@ -74,16 +79,16 @@ func (r *Renderer) view(d models.MailData) view {
 		BookURL: r.baseURL + "/",
 	}
 	if !d.Start.IsZero() {
-		v.When, v.WhenShort = formatCall(d.Start, d.End, visitorZone)
-		v.HostWhen, v.HostWhenShort = formatCall(d.Start, d.End, r.loc)
-		v.Duration = formatDuration(d.End.Sub(d.Start))
+		v.When, v.WhenShort = formatCall(l, d.Start, d.End, visitorZone)
+		v.HostWhen, v.HostWhenShort = formatCall(en, d.Start, d.End, r.loc)
+		v.Duration = formatDuration(l, d.End.Sub(d.Start))
 	}
 	if d.PreviousStart != nil {
 		zone := visitorZone
 		if v.Staff {
 			zone = r.loc
 		}
-		v.PreviousWhen, _ = formatCall(*d.PreviousStart, d.PreviousStart.Add(d.End.Sub(d.Start)), zone)
+		v.PreviousWhen, _ = formatCall(l, *d.PreviousStart, d.PreviousStart.Add(d.End.Sub(d.Start)), zone)
 	}
 	if d.BookingUID != "" {
 		v.ManageURL = r.ManageURL(d.BookingUID)
@@ -100,7 +105,7 @@ func (r *Renderer) view(d models.MailData) view {
 	if offset == "" {
 		offset = strings.TrimPrefix(d.Kind, models.MailReminderPrefix)
 	}
-	v.OffsetText = offsetWords(offset)
+	v.OffsetText = offsetWords(l, offset)
 	if strings.HasPrefix(d.Kind, models.MailFollowupPrefix) {
 		r.followupView(&v)
 	}
@@ -170,19 +175,21 @@ func (r *Renderer) zone(name string) *time.Location {
 // zone's name without underscores: "America/New York") and
 // "Tue 1 Dec, 15:00 (CET)". The zone's abbreviation is the one in force at
 // the call's start, so DST is named correctly.
-func formatCall(start, end time.Time, zone *time.Location) (long, short string) {
+// In German: "Dienstag, 1. Dezember 2026, 15:00 – 15:30 (Europe/Berlin,
+// CET)" and "Di., 1. Dez., 15:00 (CET)".
+func formatCall(l *locale.Lang, start, end time.Time, zone *time.Location) (long, short string) {
 	s, e := start.In(zone), end.In(zone)
 	abbr := s.Format("MST")
-	endText := e.Format("15:04")
+	endText := l.Time(e)
 	if e.YearDay() != s.YearDay() || e.Year() != s.Year() {
-		endText = e.Format("Monday, 2 January 15:04")
+		endText = l.DayMonth(e) + " " + l.Time(e)
 	}
 	names := zoneName(zone)
 	if abbr != names {
 		names += ", " + abbr
 	}
-	long = fmt.Sprintf("%s – %s (%s)", s.Format("Monday, 2 January 2006, 15:04"), endText, names)
-	short = fmt.Sprintf("%s (%s)", s.Format("Mon 2 Jan, 15:04"), abbr)
+	long = fmt.Sprintf("%s – %s (%s)", l.DateTime(s), endText, names)
+	short = fmt.Sprintf("%s (%s)", l.ShortDateTime(s), abbr)
 	return long, short
 }
 
@@ -190,38 +197,31 @@ func formatCall(start, end time.Time, zone *time.Location) (long, short string) 
 func zoneName(zone *time.Location) string { return strings.ReplaceAll(zone.String(), "_", " ") }
 
 // formatDuration writes a call length in words: "30 minutes", "1 hour 15 minutes".
-func formatDuration(d time.Duration) string {
+func formatDuration(l *locale.Lang, d time.Duration) string {
 	if d <= 0 {
 		return ""
 	}
 	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
 	var parts []string
 	if h > 0 {
-		parts = append(parts, plural(h, "hour"))
+		parts = append(parts, l.N("hours", h))
 	}
 	if m > 0 || h == 0 {
-		parts = append(parts, plural(m, "minute"))
+		parts = append(parts, l.N("minutes", m))
 	}
 	return strings.Join(parts, " ")
 }
 
 // offsetWords writes a reminder offset as configured ("24h", "90m") in
 // words; anything that is not a Go duration is shown as written.
-func offsetWords(offset string) string {
+func offsetWords(l *locale.Lang, offset string) string {
 	d, err := time.ParseDuration(offset)
 	if err != nil || d <= 0 {
 		return offset
 	}
 	days := int(d / (24 * time.Hour))
 	if d%(24*time.Hour) == 0 && days > 1 {
-		return plural(days, "day")
+		return l.N("days", days)
 	}
-	return formatDuration(d)
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
+	return formatDuration(l, d)
 }

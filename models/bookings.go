@@ -19,6 +19,9 @@ type BookingRequest struct {
 	Source, PageURL           string // SourceEmbed and the embedding page, for the embedded form
 	// Answers to the role page's questions, kept with the booking and the lead.
 	Answers Answers
+	// Language is the visitor's language (en, de, es): every email about
+	// the booking is written in it.
+	Language string
 	// Hosts are the host emails the answers route the call to (see
 	// routeHosts); empty: any host.
 	Hosts []string

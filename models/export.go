@@ -6,12 +6,14 @@ import (
 
 // ExportColumns are the CSV columns of docs/API.md, CSV export, in order: the
 // contract's twenty (utm_* and referrer are the latest source), then the
-// lead's first-touch source and when they unsubscribed.
+// lead's first-touch source, the language of its latest booking and
+// when they unsubscribed.
 var ExportColumns = []string{
 	"id", "created_at", "name", "email", "phone", "current_title", "target_title",
 	"recommended_title", "role_slug", "status", "owner_email", "bookings_count", "next_call_at",
 	"last_call_at", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer",
 	"first_utm_source", "first_utm_medium", "first_utm_campaign", "first_utm_term", "first_utm_content", "first_referrer",
+	"language",
 	// When the visitor unsubscribed from follow-up emails, or empty.
 	"unsubscribed_at",
 	// Always last: the latest answer to each role-page question, a JSON object.

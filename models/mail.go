@@ -20,6 +20,9 @@ const (
 // what was true then, whenever it is delivered.
 type MailData struct {
 	Kind string `json:"kind"`
+	// Language is the visitor's language (en, de, es) for their emails;
+	// staff emails are in English.
+	Language string `json:"language,omitempty"`
 	// Change is what a host-notice reports: "booked", "rescheduled" or "canceled".
 	Change string `json:"change,omitempty"`
 

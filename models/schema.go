@@ -120,7 +120,9 @@ type Lead struct {
 	// AnswersJSON holds the latest answer to each role-page question the
 	// lead answered, as a JSON object by question id.
 	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
-	ErasedAt    *time.Time
+	// Language is the language of the lead's latest booking (en, de, es).
+	Language string `gorm:"size:8;not null;default:'en'"`
+	ErasedAt *time.Time
 	// UnsubscribedAt is when the visitor asked for no more follow-up
 	// emails; emails about a booked call still go.
 	UnsubscribedAt *time.Time
@@ -159,9 +161,12 @@ type Booking struct {
 	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
 	// RouteHosts lists the host emails (comma-separated) the answers routed
 	// the call to; empty: any host. A reschedule stays within them.
-	RouteHosts string    `gorm:"type:text;not null;default:''"`
-	CreatedAt  time.Time `gorm:"not null"`
-	UpdatedAt  time.Time `gorm:"not null"`
+	RouteHosts string `gorm:"type:text;not null;default:''"`
+	// Language is the visitor's language when booked (en, de, es): every
+	// email about the call is written in it.
+	Language  string    `gorm:"size:8;not null;default:'en'"`
+	CreatedAt time.Time `gorm:"not null"`
+	UpdatedAt time.Time `gorm:"not null"`
 }
 
 // BookingClaim reserves one ClaimUnit of a host's time for a confirmed
@@ -289,6 +294,7 @@ func Tables() []any {
 		&APIToken{}, &LoginAttempt{}, &CalendarSource{}, &CalendarBusy{}, &HostFeed{},
 		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
 		&TOTPFactor{}, &RecoveryCode{}, &Passkey{}, &SignInChallenge{},
+		&AuditEntry{},
 		&Task{},
 	}
 }

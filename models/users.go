@@ -4,6 +4,7 @@ import (
 	_ "embed" // the common-password list
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -73,8 +74,33 @@ func passwordProblem(pw, email, name string) string {
 		return "repeats too few different characters"
 	case containsPersonal(lower, email, name):
 		return "must not contain your email address or name"
+	case containsServiceWord(lower):
+		return "must not be built from the name of this service or what it does (such as \"callbook\" or \"discovery call\"); choose another"
 	}
 	return ""
+}
+
+// serviceWords are the words an attacker tries first against this service's
+// staff: its name and what it is for. They are written as letters only;
+// a password is compared with its own letters, so "Call-Book 2026" is
+// caught too.
+var serviceWords = []string{"callbook", "discoverycall", "bookacall", "careercoach"}
+
+// containsServiceWord reports whether the letters of lower contain one of
+// serviceWords.
+func containsServiceWord(lower string) bool {
+	letters := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) {
+			return r
+		}
+		return -1
+	}, lower)
+	for _, w := range serviceWords {
+		if strings.Contains(letters, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isCommonPassword matches the list, also with digits or symbols added at

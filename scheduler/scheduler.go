@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
+	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
 )
 
@@ -27,6 +28,7 @@ const (
 	JobDigest    = "digest"
 	JobCleanup   = "cleanup"
 	JobCalendars = "calendars"
+	JobRetention = "retention"
 )
 
 // Defaults for Options left empty.
@@ -70,7 +72,12 @@ type Options struct {
 	// (CALLBOOK_DIGEST_CRON) in the business zone; DefaultDigestSpec when empty.
 	DigestSpec string
 	// CleanupSpec is when the clean-up runs; DefaultCleanupSpec when empty.
+	// The lead-retention run goes at the same time.
 	CleanupSpec string
+	// RetentionLeads erases, every night, the leads with no call, note or
+	// change for this long (CALLBOOK_RETENTION_LEADS); zero leaves out the
+	// retention job.
+	RetentionLeads time.Duration
 	// Log receives one line per job run; slog.Default when nil.
 	Log *slog.Logger
 	// Registerer receives the job metrics; they are not exported when nil.
@@ -125,7 +132,8 @@ func New(opts Options) (*Scheduler, error) {
 	}
 	cleanup, err := cron.ParseStandard(opts.CleanupSpec)
 	if err != nil {
-		return nil, fmt.Errorf("scheduler: clean-up schedule %q: %w", opts.CleanupSpec, err)
+		return nil, fmt.Errorf("CALLBOOK_CLEANUP_CRON %q is not a cron schedule (for example %q): %w",
+			opts.CleanupSpec, DefaultCleanupSpec, err)
 	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
@@ -153,6 +161,12 @@ func New(opts Options) (*Scheduler, error) {
 	}
 	s.schedule(digest, JobDigest)
 	s.schedule(cleanup, JobCleanup)
+	if opts.RetentionLeads > 0 {
+		s.jobs[JobRetention] = func(ctx context.Context) (int, error) {
+			return s.store.EraseInactiveLeads(ctx, opts.RetentionLeads)
+		}
+		s.schedule(cleanup, JobRetention)
+	}
 	for name := range s.jobs {
 		m.init(name)
 	}
@@ -270,9 +284,10 @@ func (s *Scheduler) RunOnce(ctx context.Context, job string) (int, error) {
 }
 
 // run executes one job with a timeout, logs it and counts it. A panic is
-// recovered and counted as a failure.
+// recovered and counted as a failure. What a job changes is audited as
+// done by the system.
 func (s *Scheduler) run(ctx context.Context, name string) (n int, err error) {
-	ctx, cancel := context.WithTimeout(ctx, jobTimeout)
+	ctx, cancel := context.WithTimeout(store.WithActor(ctx, models.SystemActor()), jobTimeout)
 	defer cancel()
 	start := time.Now()
 	defer func() {

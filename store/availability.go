@@ -290,7 +290,11 @@ func (s *Store) SetAvailability(ctx context.Context, cfg models.AvailabilityConf
 				return err
 			}
 		}
-		return s.bumpAvailability(tx)
+		if err := s.bumpAvailability(tx); err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditAvailabilityChanged, models.AuditTarget{Type: models.AuditTargetUser, ID: h.ID},
+			map[string]any{"host_id": h.ID, "booking_settings": bs, "max_per_day": cfg.MaxPerDay, "overrides": len(overrides)})
 	})
 	if err != nil {
 		return models.AvailabilityConfig{}, err

@@ -178,7 +178,7 @@ func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead
 		UTMContent: req.UTMContent, Referrer: req.Referrer, CreatedAt: now, UpdatedAt: now,
 		FirstUTMSource: req.UTMSource, FirstUTMMedium: req.UTMMedium, FirstUTMCampaign: req.UTMCampaign,
 		FirstUTMTerm: req.UTMTerm, FirstUTMContent: req.UTMContent, FirstReferrer: req.Referrer,
-		Source: req.Source, PageURL: req.PageURL, AnswersJSON: answersJSON(req.Answers),
+		Source: req.Source, PageURL: req.PageURL, AnswersJSON: answersJSON(req.Answers), Language: languageOf(req),
 	}
 	deferredIn, err := s.deferLeadIndex(tx)
 	if err != nil {
@@ -196,6 +196,10 @@ func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead
 	}
 	upd, changes := returningLeadChanges(existing, req)
 	upd["updated_at"] = now
+	if existing.Language != l.Language {
+		upd["language"] = l.Language
+		existing.Language = l.Language
+	}
 	// The update trigger takes the lead's old entry out of the index: a lead
 	// this batch created must be in it first.
 	if err := s.indexDeferredLeads(tx, batchOf(tx)); err != nil {
@@ -231,7 +235,7 @@ func (s *Store) insertOrLockLead(tx *gorm.DB, l *models.Lead) (*models.Lead, err
 		id, err := s.insertID(tx, leadInsertSQL, l.EmailKey, l.Email, l.Name, l.Phone, l.CurrentTitle, l.TargetTitle,
 			l.RoleSlug, l.Status, l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent, l.Referrer,
 			l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent, l.FirstReferrer,
-			l.Source, l.PageURL, l.AnswersJSON, l.CreatedAt, l.UpdatedAt)
+			l.Source, l.PageURL, l.AnswersJSON, l.Language, l.CreatedAt, l.UpdatedAt)
 		if err == nil {
 			l.ID = id
 			return nil, nil
@@ -254,8 +258,8 @@ func (s *Store) insertOrLockLead(tx *gorm.DB, l *models.Lead) (*models.Lead, err
 // leadInsertSQL creates a lead, or nothing when its email is known.
 const leadInsertSQL = "INSERT INTO leads (email_key, email, name, phone, current_title, target_title, role_slug, status, " +
 	"utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, first_utm_source, first_utm_medium, " +
-	"first_utm_campaign, first_utm_term, first_utm_content, first_referrer, source, page_url, answers_json, " +
-	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) " +
+	"first_utm_campaign, first_utm_term, first_utm_content, first_referrer, source, page_url, answers_json, language, " +
+	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) " +
 	"ON CONFLICT (email_key) DO NOTHING"
 
 // bookingIDs are a new booking's uid, its visitor token and the token's
@@ -293,12 +297,13 @@ func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint
 			UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
 			Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
 			Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
-			AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), CreatedAt: now, UpdatedAt: now,
+			AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), Language: languageOf(req),
+			CreatedAt: now, UpdatedAt: now,
 		}
 		s.setBookingMeeting(b, host)
 		id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
 			b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
-			b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.CreatedAt, b.UpdatedAt)
+			b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.Language, b.CreatedAt, b.UpdatedAt)
 		if err != nil {
 			return err
 		}
@@ -313,8 +318,17 @@ func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint
 
 // bookingInsertSQL inserts a new confirmed call.
 const bookingInsertSQL = "INSERT INTO bookings (uid, token_hash, lead_id, host_id, status, start_at, end_at, timezone, " +
-	"target_title, role_slug, message, meeting_kind, meeting_url, meeting_address, answers_json, route_hosts, " +
-	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	"target_title, role_slug, message, meeting_kind, meeting_url, meeting_address, answers_json, route_hosts, language, " +
+	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+// languageOf is the language a request is booked in: English when the
+// request names none.
+func languageOf(req models.BookingRequest) string {
+	if req.Language == "" {
+		return "en"
+	}
+	return req.Language
+}
 
 // claimTime inserts b's claims. A unique violation means another booking
 // holds part of that time: ErrSlotTaken.

@@ -101,7 +101,7 @@ func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, 
 	if outcome != models.OutcomeCompleted && outcome != models.OutcomeNoShow {
 		return nil, models.Invalid("outcome", "must be completed or no_show")
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(withUserActor(ctx, actor), func(tx *gorm.DB) error {
 		var b models.Booking
 		if err := s.lockRows(tx.Where("id = ?", bookingID)).Take(&b).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -127,6 +127,10 @@ func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, 
 		}
 		if err := s.addEvent(tx, b.LeadID, b.ID, "booking."+outcome, models.ActorUser(actor), map[string]any{
 			"booking_id": b.ID, "from": b.Status, "to": outcome}); err != nil {
+			return err
+		}
+		if err := s.audit(tx, models.AuditOutcomeRecorded, models.AuditTarget{Type: models.AuditTargetBooking, ID: b.ID},
+			map[string]any{"lead_id": b.LeadID, "from": b.Status, "to": outcome}); err != nil {
 			return err
 		}
 		if err := s.followOutcome(tx, &b, outcome); err != nil {

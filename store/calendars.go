@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -123,6 +124,9 @@ func (s *Store) SetHostCalendars(ctx context.Context, hostID uint, in []models.C
 			if !exists {
 				src = models.CalendarSource{HostID: hostID, Kind: c.Kind, URL: c.URL, CreatedAt: now}
 			}
+			if err := s.auditCalendar(tx, hostID, c, exists); err != nil {
+				return err
+			}
 			if c.Username != "" || c.Password != "" {
 				src.CredentialsEnc = s.sealSecret("calendar credentials", credentialsContext(hostID),
 					encodeJSON(calendarCredentials{Username: c.Username, Password: c.Password}))
@@ -135,6 +139,10 @@ func (s *Store) SetHostCalendars(ctx context.Context, hostID uint, in []models.C
 		changed := false
 		for _, gone := range byKey {
 			changed = changed || gone.BusyCount > 0
+			if err := s.audit(tx, models.AuditCalendarDisconnected, models.AuditTarget{Type: models.AuditTargetUser, ID: hostID},
+				calendarDetails(gone.Kind, gone.URL)); err != nil {
+				return err
+			}
 			if err := tx.Where("source_id = ?", gone.ID).Delete(&models.CalendarBusy{}).Error; err != nil {
 				return err
 			}
@@ -316,4 +324,27 @@ func addCalendarBusy(db *gorm.DB, byID map[uint]*models.HostSchedule, hostIDs []
 		}
 	}
 	return nil
+}
+
+// auditCalendar records a source of host hostID as connected (new) or, when
+// it existed and new credentials are given, as updated.
+func (s *Store) auditCalendar(tx *gorm.DB, hostID uint, c models.CalendarSourceInput, exists bool) error {
+	action := models.AuditCalendarConnected
+	if exists {
+		if c.Username == "" && c.Password == "" {
+			return nil
+		}
+		action = models.AuditCalendarUpdated
+	}
+	return s.audit(tx, action, models.AuditTarget{Type: models.AuditTargetUser, ID: hostID}, calendarDetails(c.Kind, c.URL))
+}
+
+// calendarDetails names a calendar source for the audit log by its kind
+// and server only: a calendar's full address often is its password.
+func calendarDetails(kind, raw string) map[string]any {
+	server := ""
+	if u, err := url.Parse(raw); err == nil {
+		server = u.Host
+	}
+	return map[string]any{"kind": kind, "server": server}
 }

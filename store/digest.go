@@ -113,8 +113,9 @@ func digestLeads(tx *gorm.DB, from, to time.Time) ([]models.DigestLead, error) {
 }
 
 // CleanUp removes what has outlived its use: idempotency keys past their 24
-// hours, expired sessions, failed sign-ins older than a day and old digest
-// records; flags every confirmed call that has ended without an outcome
+// hours, expired sessions, failed sign-ins older than a day, old digest and
+// lead-retention records, and audit entries older than the store's audit
+// retention (Options.AuditRetention); flags every confirmed call that has ended without an outcome
 // (outcome_missing), for the staff area; and, on PostgreSQL, folds the
 // dashboard's roll-up parts into their rows. It is idempotent and runs in one
 // transaction.
@@ -123,7 +124,8 @@ func (s *Store) CleanUp(ctx context.Context) (models.CleanupResult, error) {
 	var r models.CleanupResult
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		dayAgo := now.Add(-24 * time.Hour)
-		oldDigest := digestKeyPrefix + now.In(s.loc).AddDate(0, 0, -30).Format(time.DateOnly)
+		monthAgo := now.In(s.loc).AddDate(0, 0, -30).Format(time.DateOnly)
+		oldDigest := digestKeyPrefix + monthAgo
 		steps := []struct {
 			n   *int64
 			run func() *gorm.DB
@@ -137,6 +139,12 @@ func (s *Store) CleanUp(ctx context.Context) (models.CleanupResult, error) {
 			{&r.LoginAttempts, func() *gorm.DB { return tx.Where("created_at < ?", dayAgo).Delete(&models.LoginAttempt{}) }},
 			{&r.DigestMarks, func() *gorm.DB {
 				return tx.Where("key LIKE ? AND key < ?", digestKeyPrefix+"%", oldDigest).Delete(&models.Setting{})
+			}},
+			{&r.RetentionMarks, func() *gorm.DB {
+				return tx.Where("key LIKE ? AND key < ?", retentionKeyPrefix+"%", retentionKeyPrefix+monthAgo).Delete(&models.Setting{})
+			}},
+			{&r.AuditEntries, func() *gorm.DB {
+				return tx.Where("at < ?", now.Add(-s.auditRetention)).Delete(&models.AuditEntry{})
 			}},
 		}
 		for _, st := range steps {

@@ -114,7 +114,7 @@ type exportWriter struct {
 	progress func(int64)
 	rows     int64
 	parts    [packedFields]string
-	record   [28]string
+	record   [29]string
 }
 
 // writeAll writes every page it receives, flushing after each.
@@ -181,7 +181,8 @@ func (wr *exportWriter) csvRecord(l *exportLead) []string {
 		r[20+i] = models.SafeCell(v)
 	}
 	r[25] = models.SafeCell(l.firstReferrer)
-	r[26] = l.unsubscribed
+	r[26] = models.SafeCell(l.language)
+	r[27] = l.unsubscribed
 	r[len(r)-1] = l.answers
 	return r
 }
@@ -219,5 +220,30 @@ func (s *Store) RecordExport(ctx context.Context, actor string, f LeadFilter, ro
 	data := map[string]any{"filters": f.Describe(), "rows": rows, "complete": complete}
 	return s.write.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return s.addEvent(tx, 0, 0, "lead.exported", actor, data)
+	})
+}
+
+// AuditExport writes the leads.exported audit entry for an export of the
+// leads matching f by ctx's actor (WithActor). Callers write it before the
+// first row leaves, so no export goes unrecorded: when it fails, nothing
+// is exported.
+func (s *Store) AuditExport(ctx context.Context, f LeadFilter) error {
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, models.AuditLeadsExported, models.AuditTarget{Type: models.AuditTargetLeads},
+			map[string]any{"filters": f.Describe()})
+	})
+}
+
+// RecordAuditExport writes the audit.exported entry for a download of the
+// audit log with filters, before its first row leaves.
+func (s *Store) RecordAuditExport(ctx context.Context, filters map[string][]string) error {
+	f := map[string]any{}
+	for k, v := range filters {
+		if len(v) > 0 {
+			f[k] = v[0]
+		}
+	}
+	return s.tx(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, models.AuditLogExported, models.AuditTarget{Type: models.AuditTargetAudit}, map[string]any{"filters": f})
 	})
 }

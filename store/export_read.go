@@ -20,7 +20,7 @@ const exportLeadColumns = `leads.id, leads.created_at, leads.name, leads.email, 
 	leads.current_title, leads.target_title, leads.recommended_title, leads.role_slug, leads.status,
 	leads.owner_id, leads.utm_source, leads.utm_medium, leads.utm_campaign, leads.utm_term,
 	leads.utm_content, leads.referrer, leads.first_utm_source, leads.first_utm_medium, leads.first_utm_campaign,
-	leads.first_utm_term, leads.first_utm_content, leads.first_referrer`
+	leads.first_utm_term, leads.first_utm_content, leads.first_referrer, leads.language`
 
 // callFigures are a lead's booking figures, as the lead list computes them.
 type callFigures struct {
@@ -212,6 +212,7 @@ type exportLead struct {
 	referrer                           string
 	firstUTM                           [5]string
 	firstReferrer                      string
+	language                           string
 	calls                              callFigures
 	answers                            string // JSON object, "{}" when none
 	unsubscribed                       string // RFC 3339 UTC, "" when not
@@ -224,7 +225,7 @@ func (l *exportLead) scan(rows *sql.Rows) error {
 	err := rows.Scan(&l.id, &created, &l.name, &l.email, &l.phone, &l.currentTitle,
 		&l.targetTitle, &l.recommendedTitle, &l.roleSlug, &l.status, &l.ownerID,
 		&l.utm[0], &l.utm[1], &l.utm[2], &l.utm[3], &l.utm[4], &l.referrer,
-		&l.firstUTM[0], &l.firstUTM[1], &l.firstUTM[2], &l.firstUTM[3], &l.firstUTM[4], &l.firstReferrer)
+		&l.firstUTM[0], &l.firstUTM[1], &l.firstUTM[2], &l.firstUTM[3], &l.firstUTM[4], &l.firstReferrer, &l.language)
 	l.created = created.UTC().Format(time.RFC3339)
 	return err
 }

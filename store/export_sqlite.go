@@ -9,9 +9,9 @@ import (
 // control character the booking form and API refuse in every text field.
 const packSep = "\x1f"
 
-// packedFields is the number of fields in a packed row: the lead's 23 and
+// packedFields is the number of fields in a packed row: the lead's 24 and
 // its three booking figures.
-const packedFields = 26
+const packedFields = 27
 
 // packedLeadSQL selects a lead as its id and one text column holding every
 // exported field joined by packSep, booking figures included (one seek on
@@ -27,6 +27,7 @@ const packedLeadSQL = `leads.id, concat(leads.id, char(31), leads.created_at, ch
 	leads.utm_campaign, char(31), leads.utm_term, char(31), leads.utm_content, char(31), leads.referrer, char(31),
 	leads.first_utm_source, char(31), leads.first_utm_medium, char(31), leads.first_utm_campaign, char(31),
 	leads.first_utm_term, char(31), leads.first_utm_content, char(31), leads.first_referrer, char(31),
+	leads.language, char(31),
 	(SELECT concat(COUNT(*), char(31),
 		MIN(CASE WHEN b.status = 'confirmed' AND b.start_at > ? THEN b.start_at END), char(31),
 		MAX(CASE WHEN b.status IN ('confirmed','completed','no_show') AND b.start_at <= ? THEN b.start_at END))
@@ -86,17 +87,17 @@ func unpackLead(packed string, parts *[packedFields]string, l *exportLead) bool 
 	parts[packedFields-1] = packed
 	id, err1 := strconv.ParseUint(parts[0], 10, 64)
 	owner, err2 := strconv.ParseInt(parts[10], 10, 64)
-	count, err3 := strconv.ParseInt(parts[23], 10, 64)
+	count, err3 := strconv.ParseInt(parts[24], 10, 64)
 	created, err4 := dbTimeRFC3339(parts[1])
-	next, err5 := optionalTimeRFC3339(parts[24])
-	last, err6 := optionalTimeRFC3339(parts[25])
+	next, err5 := optionalTimeRFC3339(parts[25])
+	last, err6 := optionalTimeRFC3339(parts[26])
 	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil || err6 != nil || created == "" || uint(id) != l.id {
 		return false
 	}
 	*l = exportLead{id: uint(id), created: created, name: parts[2], email: parts[3], phone: parts[4],
 		currentTitle: parts[5], targetTitle: parts[6], recommendedTitle: parts[7], roleSlug: parts[8], status: parts[9],
 		utm: [5]string{parts[11], parts[12], parts[13], parts[14], parts[15]}, referrer: parts[16],
-		firstUTM: [5]string{parts[17], parts[18], parts[19], parts[20], parts[21]}, firstReferrer: parts[22],
+		firstUTM: [5]string{parts[17], parts[18], parts[19], parts[20], parts[21]}, firstReferrer: parts[22], language: parts[23],
 		calls: callFigures{count: count, next: next, last: last}, hasCalls: true, answers: l.answers}
 	if owner != 0 {
 		l.ownerID.Int64, l.ownerID.Valid = owner, true

@@ -19,7 +19,10 @@ func (s *Store) AddPasskey(ctx context.Context, userID uint, name, credentialID,
 	p := &models.Passkey{UserID: userID, Name: name, CredentialID: credentialID, Credential: credential}
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		p.CreatedAt = s.txNow(tx)
-		return tx.Create(p).Error
+		if err := tx.Create(p).Error; err != nil {
+			return err
+		}
+		return s.auditFactor(tx, models.AuditFactorAdded, userID, "passkey", name)
 	})
 	return p, err
 }
@@ -36,18 +39,28 @@ func (s *Store) RenamePasskey(ctx context.Context, userID, id uint, name string)
 		if res.Error == nil && res.RowsAffected == 0 {
 			return models.ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return s.auditFactor(tx, models.AuditFactorRenamed, userID, "passkey", name)
 	})
 }
 
 // RemovePasskey deletes userID's passkey id: it no longer signs in.
 func (s *Store) RemovePasskey(ctx context.Context, userID, id uint) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
+		var p models.Passkey
+		if err := tx.Select("name").Where("id = ? AND user_id = ?", id, userID).Limit(1).Find(&p).Error; err != nil {
+			return err
+		}
 		res := tx.Where("id = ? AND user_id = ?", id, userID).Delete(&models.Passkey{})
 		if res.Error == nil && res.RowsAffected == 0 {
 			return models.ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return s.auditFactor(tx, models.AuditFactorRemoved, userID, "passkey", p.Name)
 	})
 }
 
@@ -128,6 +141,16 @@ func (s *Store) ResetSecondFactors(ctx context.Context, email string) error {
 				return err
 			}
 		}
-		return nil
+		return s.audit(tx, models.AuditFactorsReset, models.AuditTarget{Type: models.AuditTargetUser, ID: u.ID}, nil)
 	})
+}
+
+// auditFactor records a change to a second factor of userID: which kind
+// ("totp", "passkey") and, for a passkey, its name.
+func (s *Store) auditFactor(tx *gorm.DB, action string, userID uint, factor, name string) error {
+	d := map[string]any{"factor": factor}
+	if name != "" {
+		d["name"] = name
+	}
+	return s.audit(tx, action, models.AuditTarget{Type: models.AuditTargetUser, ID: userID}, d)
 }

@@ -87,8 +87,10 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID uint, code string) ([]st
 		if res.RowsAffected != 1 {
 			return models.ErrNoPendingTOTP
 		}
-		codes, err = replaceRecoveryCodes(tx, userID, now)
-		return err
+		if codes, err = replaceRecoveryCodes(tx, userID, now); err != nil {
+			return err
+		}
+		return s.auditFactor(tx, models.AuditFactorAdded, userID, "totp", "")
 	})
 	return codes, err
 }
@@ -97,10 +99,14 @@ func (s *Store) ConfirmTOTP(ctx context.Context, userID uint, code string) ([]st
 // and its recovery codes. Passkeys stay.
 func (s *Store) RemoveTOTP(ctx context.Context, userID uint) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("user_id = ?", userID).Delete(&models.TOTPFactor{}).Error; err != nil {
+		res := tx.Where("user_id = ?", userID).Delete(&models.TOTPFactor{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if err := tx.Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error; err != nil || res.RowsAffected == 0 {
 			return err
 		}
-		return tx.Where("user_id = ?", userID).Delete(&models.RecoveryCode{}).Error
+		return s.auditFactor(tx, models.AuditFactorRemoved, userID, "totp", "")
 	})
 }
 
@@ -117,8 +123,10 @@ func (s *Store) NewRecoveryCodes(ctx context.Context, userID uint) ([]string, er
 			return models.ErrNotFound
 		}
 		var err error
-		codes, err = replaceRecoveryCodes(tx, userID, s.txNow(tx))
-		return err
+		if codes, err = replaceRecoveryCodes(tx, userID, s.txNow(tx)); err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditRecoveryCodesRenewed, models.AuditTarget{Type: models.AuditTargetUser, ID: userID}, nil)
 	})
 	return codes, err
 }
@@ -165,7 +173,7 @@ func (s *Store) VerifySecondFactor(ctx context.Context, u *models.User, code, ip
 		return err
 	}
 	if !ok {
-		if err := s.countLoginFailure(ctx, email, u); err != nil {
+		if err := s.countLoginFailure(ctx, email, ip, "bad_code", u); err != nil {
 			return err
 		}
 		return models.ErrBadCode

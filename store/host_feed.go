@@ -57,6 +57,11 @@ func (s *Store) setFeedKey(ctx context.Context, hostID uint, replace bool) (stri
 		}
 		key := RandomToken(16)
 		token = s.feedToken(key)
+		if replace {
+			if err := s.audit(tx, models.AuditFeedLinkReplaced, models.AuditTarget{Type: models.AuditTargetUser, ID: hostID}, nil); err != nil {
+				return err
+			}
+		}
 		if f.FeedKey != "" {
 			return tx.Model(&models.HostFeed{}).Where("host_id = ?", hostID).
 				Updates(map[string]any{"feed_key": key, "token_hash": hashToken(token), "created_at": s.txNow(tx)}).Error

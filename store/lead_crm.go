@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -74,7 +75,7 @@ func (s *Store) UpdateLead(ctx context.Context, id uint, ch models.LeadChange, a
 	if err := verr.Err(); err != nil {
 		return nil, err
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(withUserActor(ctx, actor), func(tx *gorm.DB) error {
 		return s.trackLead(tx, id, func() error { return s.updateLead(tx, id, ch, actor) })
 	})
 	if err != nil {
@@ -120,11 +121,20 @@ func (s *Store) updateLead(tx *gorm.DB, id uint, ch models.LeadChange, actor *mo
 	if err := tx.Model(&models.Lead{}).Where("id = ?", id).Updates(upd).Error; err != nil {
 		return err
 	}
+	changes := map[string]any{}
 	for _, e := range events {
 		e.LeadID, e.Actor, e.CreatedAt = &l.ID, actorName(actor), s.txNow(tx)
 		if err := tx.Create(&e).Error; err != nil {
 			return err
 		}
+		var d map[string]any
+		_ = json.Unmarshal([]byte(e.Data), &d)
+		changes[strings.TrimSuffix(strings.TrimPrefix(e.Type, "lead."), "_changed")] = d
+	}
+	details := leadDetails(&l)
+	details["changes"] = changes
+	if err := s.audit(tx, models.AuditLeadUpdated, models.AuditTarget{Type: models.AuditTargetLead, ID: l.ID}, details); err != nil {
+		return err
 	}
 	if err := s.tellNewOwner(tx, &l, newOwner, actor); err != nil {
 		return err
@@ -204,12 +214,12 @@ func (s *Store) AddNote(ctx context.Context, leadID uint, body string, author *m
 		return nil, err
 	}
 	n := &models.Note{LeadID: leadID, AuthorID: author.ID, Body: body, CreatedAt: now}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
-		var live int64
-		if err := tx.Model(&models.Lead{}).Where("id = ? AND erased_at IS NULL", leadID).Count(&live).Error; err != nil {
+	err := s.tx(withUserActor(ctx, author), func(tx *gorm.DB) error {
+		var l models.Lead
+		if err := tx.Select("id, name, email").Where("id = ? AND erased_at IS NULL", leadID).Limit(1).Find(&l).Error; err != nil {
 			return err
 		}
-		if live == 0 {
+		if l.ID == 0 {
 			return models.ErrNotFound
 		}
 		if err := tx.Create(n).Error; err != nil {
@@ -218,7 +228,12 @@ func (s *Store) AddNote(ctx context.Context, leadID uint, body string, author *m
 		if err := tx.Model(&models.Lead{}).Where("id = ?", leadID).Update("updated_at", s.txNow(tx)).Error; err != nil {
 			return err
 		}
-		return s.addEvent(tx, leadID, 0, "note.added", models.ActorUser(author), map[string]any{"note_id": n.ID})
+		if err := s.addEvent(tx, leadID, 0, "note.added", models.ActorUser(author), map[string]any{"note_id": n.ID}); err != nil {
+			return err
+		}
+		details := leadDetails(&l)
+		details["note_id"] = n.ID
+		return s.audit(tx, models.AuditLeadNoteAdded, models.AuditTarget{Type: models.AuditTargetLead, ID: leadID}, details)
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,8 +23,17 @@ import (
 // lead row with its status, owner, titles, role page, UTM and referrer
 // site, its bookings and its timeline. The email key becomes
 // "erased:<id>", so the address can book again as a new lead.
-// ErrNotFound when there is no such lead or it was erased already.
+// The lead.erased audit entry is written in the same transaction, and the
+// person's data is scrubbed from the details of every audit entry about
+// the lead. ErrNotFound when there is no such lead or it was erased already.
 func (s *Store) EraseLead(ctx context.Context, id uint, actor *models.User) error {
+	return s.eraseLead(withUserActor(ctx, actor), id, actor, nil)
+}
+
+// eraseLead is EraseLead with, when keep is not nil, a last check inside
+// the transaction on the locked lead: when keep says so the lead is left
+// as it is and eraseLead returns errLeadKept.
+func (s *Store) eraseLead(ctx context.Context, id uint, actor *models.User, keep func(tx *gorm.DB, l *models.Lead) (bool, error)) error {
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		now := s.txNow(tx)
 		var l models.Lead
@@ -33,8 +43,13 @@ func (s *Store) EraseLead(ctx context.Context, id uint, actor *models.User) erro
 			}
 			return err
 		}
+		if keep != nil {
+			if kept, err := keep(tx, &l); err != nil || kept {
+				return cmp.Or(err, errLeadKept)
+			}
+		}
 		steps := []func(*gorm.DB, *models.Lead, time.Time) error{
-			s.skipErasedFollowups, scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL, eraseAnswers,
+			s.skipErasedFollowups, scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL, eraseAnswers, scrubAudit,
 		}
 		err := s.trackLead(tx, l.ID, func() error {
 			for _, step := range steps {
@@ -51,7 +66,14 @@ func (s *Store) EraseLead(ctx context.Context, id uint, actor *models.User) erro
 		if err != nil {
 			return err
 		}
-		if err := s.addEvent(tx, l.ID, 0, "lead.erased", models.ActorUser(actor), map[string]any{"calls_canceled": n}); err != nil {
+		if err := s.addEvent(tx, l.ID, 0, "lead.erased", actorName(actor), map[string]any{"calls_canceled": n}); err != nil {
+			return err
+		}
+		details := map[string]any{"calls_canceled": n}
+		if p, ok := ctx.Value(erasePolicyKey{}).(string); ok {
+			details["policy"] = p
+		}
+		if err := s.audit(tx, models.AuditLeadErased, models.AuditTarget{Type: models.AuditTargetLead, ID: l.ID}, details); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -170,7 +192,7 @@ func (s *Store) cancelFutureCalls(tx *gorm.DB, l *models.Lead, actor *models.Use
 		if err := s.queueHostNotice(tx, &host, notice); err != nil {
 			return 0, err
 		}
-		if err := s.addEvent(tx, l.ID, b.ID, models.EventBookingCanceled, models.ActorUser(actor), map[string]any{
+		if err := s.addEvent(tx, l.ID, b.ID, models.EventBookingCanceled, actorName(actor), map[string]any{
 			"booking_id": b.ID, "start": b.StartAt.UTC(), "reason": "lead erased"}); err != nil {
 			return 0, err
 		}

@@ -139,13 +139,20 @@ func (s *Store) CountLeads(ctx context.Context, f LeadFilter) (int64, error) {
 	return n, err
 }
 
-func encodeCursor(id uint) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("l" + strconv.FormatUint(uint64(id), 10)))
+func encodeCursor(id uint) string { return encodeKeyCursor('l', id) }
+
+func decodeCursor(c string) (uint, error) { return decodeKeyCursor('l', c) }
+
+// encodeKeyCursor is an opaque cursor for keyset paging by id: the id after
+// a letter naming the list, so a cursor of one list is refused by another.
+func encodeKeyCursor(list byte, id uint) string {
+	return base64.RawURLEncoding.EncodeToString(append([]byte{list}, strconv.FormatUint(uint64(id), 10)...))
 }
 
-func decodeCursor(c string) (uint, error) {
+// decodeKeyCursor reads a cursor of encodeKeyCursor for list.
+func decodeKeyCursor(list byte, c string) (uint, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || len(b) < 2 || b[0] != 'l' {
+	if err != nil || len(b) < 2 || b[0] != list {
 		return 0, models.ErrNotFound
 	}
 	n, err := strconv.ParseUint(string(b[1:]), 10, 64)

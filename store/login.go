@@ -103,8 +103,11 @@ func (s *Store) reserveLogin(ctx context.Context, email, ip string) (time.Durati
 			}
 		}
 		var err error
-		if wait, err = s.loginThrottle(tx, email, ip, models.SignInLimits); err != nil || wait > 0 {
+		if wait, err = s.loginThrottle(tx, email, ip, models.SignInLimits); err != nil {
 			return err
+		}
+		if wait > 0 {
+			return s.auditSignInFailed(tx, email, ip, nil, "throttled")
 		}
 		return tx.Create(&models.LoginAttempt{Email: email, IP: ip, CreatedAt: s.txNow(tx)}).Error
 	})
@@ -153,14 +156,16 @@ func accountLimits() []models.SignInLimit {
 	return out
 }
 
-// countLoginFailure keeps a known account's failure count and, when the
-// account is locked out from every address, until when, for the staff
-// users page; the attempt itself was recorded by reserveLogin.
-func (s *Store) countLoginFailure(ctx context.Context, email string, u *models.User) error {
-	if u == nil {
-		return nil
-	}
+// countLoginFailure writes the failed sign-in's audit entry (with why it
+// failed: "bad_credentials", "bad_code") and keeps a
+// known account's failure count and, when the account is locked out from
+// every address, until when, for the staff users page; the attempt itself
+// was recorded by reserveLogin.
+func (s *Store) countLoginFailure(ctx context.Context, email, ip, reason string, u *models.User) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
+		if err := s.auditSignInFailed(tx, email, ip, u, reason); err != nil || u == nil {
+			return err
+		}
 		wait, err := s.loginThrottle(tx, email, "", accountLimits())
 		if err != nil {
 			return err
@@ -171,4 +176,25 @@ func (s *Store) countLoginFailure(ctx context.Context, email string, u *models.U
 		}
 		return tx.Model(&models.User{}).Where("id = ?", u.ID).Updates(upd).Error
 	})
+}
+
+// auditSignInFailed writes a signin.failed entry inside tx for the account
+// email tried from ip (u when the email is a staff user's), with why it
+// failed: "bad_credentials" or "throttled".
+func (s *Store) auditSignInFailed(tx *gorm.DB, email, ip string, u *models.User, reason string) error {
+	a := models.Actor{Kind: models.ActorKindUser, Email: email, IP: ip}
+	target := models.AuditTarget{Type: models.AuditTargetUser}
+	if u != nil {
+		a.ID, target.ID = u.ID, u.ID
+	}
+	return s.auditAs(tx, a, models.AuditSignInFailed, target, map[string]any{"reason": reason})
+}
+
+// RecordSignInFailure writes the signin.failed audit entry of a sign-in
+// refused other than by a wrong password or code (an identity the provider
+// vouched for that may not sign in, a passkey that does not), with why,
+// and counts it on u's account (nil: not a staff user) as a failure.
+func (s *Store) RecordSignInFailure(ctx context.Context, email, ip, reason string, u *models.User) error {
+	email, ip = signInKey(email, ip)
+	return s.countLoginFailure(ctx, email, ip, reason, u)
 }

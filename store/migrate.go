@@ -37,7 +37,9 @@ var migrations = []migration{
 	{15, "drop the unique index on email Message-IDs", "0015_drop_outbox_message_id_index"},
 	{16, "lighter booking writes: drop unused indexes, claims keyed by host and time", "0016_lighter_booking_writes"},
 	{17, "bookings side by side on PostgreSQL: roll-up parts, availability sequence", "0017_bookings_side_by_side"},
+	{18, "the visitor's language on bookings and leads", "0018_languages"},
 	{19, "second factors: authenticator apps, recovery codes, passkeys, sign-in steps", "0019_second_factors"},
+	{20, "the audit log", "0020_audit_log"},
 	{23, "after the call: tasks, unsubscribing from follow-ups, why a follow-up was skipped", "0023_after_the_call"},
 }
 

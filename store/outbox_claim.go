@@ -228,9 +228,16 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint) error {
 		if m.Status != models.OutboxFailed {
 			return models.Invalid("status", "only a failed email can be retried; this one is "+m.Status)
 		}
-		return tx.Model(&models.OutboxMessage{}).Where("id = ? AND status = ?", id, models.OutboxFailed).Updates(map[string]any{
+		if err := tx.Model(&models.OutboxMessage{}).Where("id = ? AND status = ?", id, models.OutboxFailed).Updates(map[string]any{
 			"status": models.OutboxPending, "attempts": 0, "next_attempt_at": now, "claimed_until": nil, "updated_at": now,
-		}).Error
+		}).Error; err != nil {
+			return err
+		}
+		d := map[string]any{"kind": m.Kind}
+		if m.LeadID != nil {
+			d["lead_id"] = *m.LeadID
+		}
+		return s.audit(tx, models.AuditMailRetried, models.AuditTarget{Type: models.AuditTargetEmail, ID: m.ID}, d)
 	})
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ func (s *Store) bookingMail(kind string, b *models.Booking, l *models.Lead, host
 		Start: b.StartAt.UTC(), End: b.EndAt.UTC(), Timezone: b.Timezone,
 		LeadID: l.ID, Name: l.Name, Email: l.Email, Phone: l.Phone, CurrentTitle: l.CurrentTitle,
 		TargetTitle: b.TargetTitle, RoleSlug: b.RoleSlug, Message: b.Message,
-		HostName: host.Name, HostEmail: host.Email,
+		HostName: host.Name, HostEmail: host.Email, Language: b.Language,
 	}
 }
 

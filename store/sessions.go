@@ -51,7 +51,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 		return nil, err
 	}
 	if u == nil || u.PasswordHash == "" || u.Disabled || !match {
-		if err := s.countLoginFailure(ctx, email, u); err != nil {
+		if err := s.countLoginFailure(ctx, email, ip, "bad_credentials", u); err != nil {
 			return nil, err
 		}
 		return nil, models.ErrBadCredentials
@@ -63,7 +63,9 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (*
 }
 
 // CreateSession starts a new session for user u, with a fresh random id
-// (so no id chosen before sign-in survives it) and its own CSRF token.
+// (so no id chosen before sign-in survives it) and its own CSRF token, and
+// writes the signin.succeeded audit entry in the same transaction, with the
+// sign-in's method (WithSignInMethod; "password" when not told).
 func (s *Store) CreateSession(ctx context.Context, u *models.User, ip, userAgent string) (*models.NewSession, error) {
 	ctx, now := s.withTxNow(ctx)
 	token := RandomToken(32)
@@ -81,7 +83,11 @@ func (s *Store) CreateSession(ctx context.Context, u *models.User, ip, userAgent
 		if err := tx.Create(row).Error; err != nil {
 			return err
 		}
-		return tx.Where("expires_at < ?", now).Delete(&models.Session{}).Error
+		if err := tx.Where("expires_at < ?", now).Delete(&models.Session{}).Error; err != nil {
+			return err
+		}
+		return s.auditAs(tx, models.UserActor(u, ip), models.AuditSignInSucceeded,
+			models.AuditTarget{Type: models.AuditTargetUser, ID: u.ID}, map[string]any{"method": signInMethod(ctx)})
 	})
 	if err != nil {
 		return nil, err
@@ -141,4 +147,19 @@ func (s *Store) DeleteSession(ctx context.Context, token string) error {
 	return s.tx(ctx, func(tx *gorm.DB) error {
 		return tx.Where("id = ?", hashToken(token)).Delete(&models.Session{}).Error
 	})
+}
+
+type signInMethodKey struct{}
+
+// WithSignInMethod tells CreateSession how the user signed in ("password",
+// "passkey", "sso", ...), for the audit entry.
+func WithSignInMethod(ctx context.Context, method string) context.Context {
+	return context.WithValue(ctx, signInMethodKey{}, method)
+}
+
+func signInMethod(ctx context.Context) string {
+	if m, ok := ctx.Value(signInMethodKey{}).(string); ok && m != "" {
+		return m
+	}
+	return "password"
 }

@@ -27,7 +27,10 @@ func (s *Store) EndSession(ctx context.Context, userID uint, id string) (bool, e
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("id = ? AND user_id = ?", id, userID).Delete(&models.Session{})
 		ended = res.RowsAffected > 0
-		return res.Error
+		if res.Error != nil || !ended {
+			return res.Error
+		}
+		return s.auditSessionsEnded(tx, userID, 1, "one")
 	})
 	return ended, err
 }
@@ -40,7 +43,21 @@ func (s *Store) EndOtherSessions(ctx context.Context, userID uint, keep string) 
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		res := tx.Where("user_id = ? AND id <> ?", userID, keep).Delete(&models.Session{})
 		n = int(res.RowsAffected)
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		which := "all"
+		if keep != "" {
+			which = "others"
+		}
+		return s.auditSessionsEnded(tx, userID, n, which)
 	})
 	return n, err
+}
+
+// auditSessionsEnded records that n sessions of userID were ended: "one",
+// every one but the actor's own ("others"), or "all".
+func (s *Store) auditSessionsEnded(tx *gorm.DB, userID uint, n int, which string) error {
+	return s.audit(tx, models.AuditSessionsEnded, models.AuditTarget{Type: models.AuditTargetUser, ID: userID},
+		map[string]any{"sessions": n, "which": which})
 }

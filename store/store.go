@@ -6,6 +6,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -59,6 +60,9 @@ type Options struct {
 	// PasswordChecks bounds the staff password checks (bcrypt) running at
 	// once; half the CPUs when zero.
 	PasswordChecks int
+	// AuditRetention is how long audit entries are kept (CleanUp removes
+	// older ones); models.DefaultAuditRetention when zero.
+	AuditRetention time.Duration
 }
 
 // Store is the only way into the database. It is safe for concurrent use.
@@ -82,6 +86,8 @@ type Store struct {
 	meetingURL string
 	// followups are the roles' follow-up emails by role slug (SetFollowups).
 	followups atomic.Pointer[map[string][]models.Followup]
+	// auditRetention is how long audit entries are kept.
+	auditRetention time.Duration
 
 	outboxSignal  chan struct{}
 	passwords     passwordGate
@@ -132,17 +138,18 @@ func Open(rawURL string, opts Options) (*Store, error) {
 		return nil, errors.New("models: a secret is required")
 	}
 	s := &Store{
-		dialect:       dialect,
-		secret:        opts.Secret,
-		loc:           opts.Location,
-		reminders:     opts.Reminders,
-		now:           opts.Now,
-		log:           opts.Log,
-		mailFrom:      addressOf(opts.MailFrom),
-		meetingURL:    opts.MeetingURL,
-		outboxSignal:  make(chan struct{}, 1),
-		passwords:     newPasswordGate(opts.PasswordChecks),
-		webhookSignal: make(chan struct{}, 1),
+		dialect:        dialect,
+		secret:         opts.Secret,
+		loc:            opts.Location,
+		reminders:      opts.Reminders,
+		now:            opts.Now,
+		log:            opts.Log,
+		mailFrom:       addressOf(opts.MailFrom),
+		meetingURL:     opts.MeetingURL,
+		auditRetention: cmp.Or(opts.AuditRetention, models.DefaultAuditRetention),
+		outboxSignal:   make(chan struct{}, 1),
+		passwords:      newPasswordGate(opts.PasswordChecks),
+		webhookSignal:  make(chan struct{}, 1),
 	}
 	if s.loc == nil {
 		s.loc = time.UTC

@@ -42,7 +42,11 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID uint, name string) (s
 		if u.Disabled {
 			return models.Invalid("email", "this user is disabled")
 		}
-		return tx.Create(row).Error
+		if err := tx.Create(row).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditTokenCreated, models.AuditTarget{Type: models.AuditTargetToken, ID: row.ID},
+			map[string]any{"user_id": userID, "name": name})
 	})
 	if err != nil {
 		return "", nil, err
@@ -97,7 +101,11 @@ func (s *Store) ListAPITokens(ctx context.Context) ([]models.APITokenRow, error)
 // RevokeAPIToken stops token id from working, on behalf of actor.
 // ErrNotFound when there is no live token with that id.
 func (s *Store) RevokeAPIToken(ctx context.Context, id uint, actor *models.User) error {
-	return s.tx(ctx, func(tx *gorm.DB) error {
+	return s.tx(withUserActor(ctx, actor), func(tx *gorm.DB) error {
+		var tok models.APIToken
+		if err := tx.Select("user_id").Where("id = ?", id).Take(&tok).Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
 		res := tx.Model(&models.APIToken{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", s.txNow(tx))
 		if res.Error != nil {
 			return res.Error
@@ -105,6 +113,10 @@ func (s *Store) RevokeAPIToken(ctx context.Context, id uint, actor *models.User)
 		if res.RowsAffected == 0 {
 			return models.ErrNotFound
 		}
-		return s.addEvent(tx, 0, 0, "token.revoked", actorName(actor), map[string]any{"token_id": id})
+		if err := s.addEvent(tx, 0, 0, "token.revoked", actorName(actor), map[string]any{"token_id": id}); err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditTokenRevoked, models.AuditTarget{Type: models.AuditTargetToken, ID: id},
+			map[string]any{"user_id": tok.UserID})
 	})
 }

@@ -52,6 +52,10 @@ func (s *Store) insertUser(tx *gorm.DB, u *models.User, actor string) error {
 		"user_id": u.ID, "role": u.Role, "host": u.Host}); err != nil {
 		return err
 	}
+	if err := s.audit(tx, models.AuditUserCreated, models.AuditTarget{Type: models.AuditTargetUser, ID: u.ID},
+		map[string]any{"email": u.Email, "name": u.Name, "role": u.Role, "host": u.Host}); err != nil {
+		return err
+	}
 	if u.Host {
 		return s.bumpAvailability(tx)
 	}
@@ -109,8 +113,12 @@ func (s *Store) changePassword(ctx context.Context, u *models.User, ch models.Pa
 			}
 			revoked = int(res.RowsAffected)
 		}
-		return s.addEvent(tx, 0, 0, "user.password_changed", actor, map[string]any{
-			"user_id": u.ID, "tokens_revoked": revoked})
+		if err := s.addEvent(tx, 0, 0, "user.password_changed", actor, map[string]any{
+			"user_id": u.ID, "tokens_revoked": revoked}); err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditUserPasswordChanged, models.AuditTarget{Type: models.AuditTargetUser, ID: u.ID},
+			map[string]any{"tokens_revoked": revoked})
 	})
 	return revoked, err
 }
@@ -231,9 +239,29 @@ func (s *Store) EnsureFirstAdmin(ctx context.Context, email, password string) (b
 			}).Error; err != nil {
 				return err
 			}
+			if err := s.auditFirstAdmin(tx, &u); err != nil {
+				return err
+			}
 		}
 		created = true
 		return nil
 	})
 	return created && err == nil, err
+}
+
+// auditFirstAdmin records that the existing user u was made the first
+// admin, with a new password, at start.
+func (s *Store) auditFirstAdmin(tx *gorm.DB, u *models.User) error {
+	target := models.AuditTarget{Type: models.AuditTargetUser, ID: u.ID}
+	if u.Role != models.RoleAdmin {
+		if err := s.audit(tx, models.AuditUserRoleChanged, target, map[string]any{"from": u.Role, "to": models.RoleAdmin}); err != nil {
+			return err
+		}
+	}
+	if u.Disabled {
+		if err := s.audit(tx, models.AuditUserEnabled, target, nil); err != nil {
+			return err
+		}
+	}
+	return s.audit(tx, models.AuditUserPasswordChanged, target, map[string]any{"tokens_revoked": 0})
 }

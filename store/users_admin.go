@@ -45,7 +45,7 @@ func (s *Store) UpdateUser(ctx context.Context, id uint, ch models.UserChange, a
 	if err := verr.Err(); err != nil {
 		return nil, err
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error { return s.updateUser(tx, id, ch, upd, actor) })
+	err := s.tx(withUserActor(ctx, actor), func(tx *gorm.DB) error { return s.updateUser(tx, id, ch, upd, actor) })
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +90,9 @@ func (s *Store) updateUser(tx *gorm.DB, id uint, ch models.UserChange, upd map[s
 	if err := s.addEvent(tx, 0, 0, "user.updated", actorName(actor), userChangeData(id, ch)); err != nil {
 		return err
 	}
+	if err := s.auditUserChange(tx, &u, ch); err != nil {
+		return err
+	}
 	if (ch.Host != nil && *ch.Host != u.Host) || (u.Host && ch.Disabled != nil && *ch.Disabled != u.Disabled) {
 		return s.bumpAvailability(tx)
 	}
@@ -127,4 +130,36 @@ func actorName(u *models.User) string {
 		return models.ActorSystem
 	}
 	return models.ActorUser(u)
+}
+
+// auditUserChange writes an audit entry for each kind of change ch makes
+// to u (as it was before): its role, its being disabled or enabled, and its
+// name or host flag.
+func (s *Store) auditUserChange(tx *gorm.DB, u *models.User, ch models.UserChange) error {
+	target := models.AuditTarget{Type: models.AuditTargetUser, ID: u.ID}
+	if ch.Role != nil && *ch.Role != u.Role {
+		if err := s.audit(tx, models.AuditUserRoleChanged, target, map[string]any{"from": u.Role, "to": *ch.Role}); err != nil {
+			return err
+		}
+	}
+	if ch.Disabled != nil && *ch.Disabled != u.Disabled {
+		action := models.AuditUserEnabled
+		if *ch.Disabled {
+			action = models.AuditUserDisabled
+		}
+		if err := s.audit(tx, action, target, nil); err != nil {
+			return err
+		}
+	}
+	d := map[string]any{}
+	if ch.Name != nil && *ch.Name != u.Name {
+		d["name"] = map[string]any{"from": u.Name, "to": *ch.Name}
+	}
+	if ch.Host != nil && *ch.Host != u.Host {
+		d["host"] = map[string]any{"from": u.Host, "to": *ch.Host}
+	}
+	if len(d) == 0 {
+		return nil
+	}
+	return s.audit(tx, models.AuditUserUpdated, target, d)
 }

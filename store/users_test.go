@@ -50,6 +50,8 @@ func TestCheckPassword_RefusesWeakPasswords(t *testing.T) {
 		{"passwordpassword", "commonly used"},
 		{"Password1234", "commonly used"},
 		{"sunshine2024!!", "commonly used"},
+		{"mercedes2024!", "commonly used"},
+		{"mailcreated5240", "commonly used"},
 		{"correct horse battery staple", "commonly used"},
 		{"qwertyuiopasdf", "commonly used"},
 		{"abcdefghijklmn", "sequence"},
@@ -58,6 +60,9 @@ func TestCheckPassword_RefusesWeakPasswords(t *testing.T) {
 		{"abababababababab", "too few"},
 		{"ana.souza-secure-1", "email address or name"},
 		{"two\nlines-password", "line breaks"},
+		{"Call-Book admin 2026", "name of this service"},
+		{"my discovery call pw", "name of this service"},
+		{"career coach, always", "name of this service"},
 		{"plum-otter-violin-42", ""},
 		{"Grüne Äpfel im Regen", ""},
 	}

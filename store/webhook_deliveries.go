@@ -203,7 +203,11 @@ func (s *Store) RetryWebhookDelivery(ctx context.Context, webhookID, id uint) er
 		if err := tx.Model(&models.WebhookDelivery{}).Where("id = ?", id).Updates(upd).Error; err != nil {
 			return err
 		}
-		return tx.Model(&models.Webhook{}).Where("id = ?", webhookID).Update("paused_until", nil).Error
+		if err := tx.Model(&models.Webhook{}).Where("id = ?", webhookID).Update("paused_until", nil).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditWebhookRetried, models.AuditTarget{Type: models.AuditTargetWebhook, ID: webhookID},
+			map[string]any{"delivery_id": id, "lead_id": d.LeadID})
 	})
 	if err == nil {
 		s.signalWebhooks()

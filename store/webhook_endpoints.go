@@ -27,7 +27,14 @@ func (s *Store) CreateWebhook(ctx context.Context, in models.WebhookInput, actor
 		return nil, err
 	}
 	w := &models.Webhook{URL: in.URL, Events: events, Secret: models.NewWebhookSecret(), CreatedAt: now, CreatedBy: actorName(actor)}
-	if err := s.tx(ctx, func(tx *gorm.DB) error { return tx.Create(w).Error }); err != nil {
+	err = s.tx(withUserActor(ctx, actor), func(tx *gorm.DB) error {
+		if err := tx.Create(w).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditWebhookCreated, models.AuditTarget{Type: models.AuditTargetWebhook, ID: w.ID},
+			map[string]any{"url": w.URL, "events": in.Events})
+	})
+	if err != nil {
 		return nil, err
 	}
 	return w, nil
@@ -82,7 +89,10 @@ func (s *Store) DeleteWebhook(ctx context.Context, id uint) error {
 		if res.RowsAffected == 0 {
 			return models.ErrNotFound
 		}
-		return tx.Where("webhook_id = ?", id).Delete(&models.WebhookDelivery{}).Error
+		if err := tx.Where("webhook_id = ?", id).Delete(&models.WebhookDelivery{}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditWebhookDeleted, models.AuditTarget{Type: models.AuditTargetWebhook, ID: id}, nil)
 	})
 }
 
@@ -101,7 +111,10 @@ func (s *Store) EnableWebhook(ctx context.Context, id uint) error {
 		if res.RowsAffected == 0 {
 			return models.ErrNotFound
 		}
-		return flushWebhook(tx, id, now)
+		if err := flushWebhook(tx, id, now); err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditWebhookEnabled, models.AuditTarget{Type: models.AuditTargetWebhook, ID: id}, nil)
 	})
 	if err == nil {
 		s.signalWebhooks()

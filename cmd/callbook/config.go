@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callbook/callbook/locale"
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
@@ -29,20 +30,23 @@ type config struct {
 	SMTPURL        string
 	MailFrom       string
 	Timezone       *time.Location
-	Secret         string
-	AdminEmail     string
-	AdminPassword  string
-	Reminders      []models.ReminderOffset
-	Tick           time.Duration
-	ContentDir     string
-	RateLimit      int
-	TrustedProxies []string
-	LogFormat      string
-	DigestCron     string
-	MailLease      time.Duration // 0: the mailer's default
-	MetricsAddr    string        // separate /metrics listener; empty: none
-	CalendarSync   time.Duration
-	MeetingURL     string
+	// DefaultLanguage is the visitors' language when nothing else decides.
+	DefaultLanguage string
+	Secret          string
+	AdminEmail      string
+	AdminPassword   string
+	Reminders       []models.ReminderOffset
+	Tick            time.Duration
+	ContentDir      string
+	RateLimit       int
+	TrustedProxies  []string
+	LogFormat       string
+	DigestCron      string
+	CleanupCron     string
+	MailLease       time.Duration // 0: the mailer's default
+	MetricsAddr     string        // separate /metrics listener; empty: none
+	CalendarSync    time.Duration
+	MeetingURL      string
 	// WebhookAllowPrivate lets webhooks target http and non-public addresses.
 	WebhookAllowPrivate bool
 	// CalendarAllowPrivate lets hosts' calendars be read from non-public
@@ -57,6 +61,10 @@ type config struct {
 	Require2FA string
 	// SSO is staff single sign-on; off without an issuer.
 	SSO ssoConfig
+	// AuditRetention is how long audit entries are kept.
+	AuditRetention time.Duration
+	// RetentionLeads erases leads inactive this long, every night; 0: off.
+	RetentionLeads time.Duration
 }
 
 // setting is one variable: its name, default and how to apply a value.
@@ -89,13 +97,17 @@ var settings = []setting{
 	{"CALLBOOK_WEBHOOK_ALLOW_PRIVATE", "false", "allow webhook targets on http and on loopback or private addresses", applyWebhookAllowPrivate},
 	{"CALLBOOK_CALENDAR_ALLOW_PRIVATE", "false", "allow calendar sources on loopback or private addresses, such as a company's own CalDAV server", applyCalendarAllowPrivate},
 	{"CALLBOOK_SHUTDOWN_DELAY", "5s", "on SIGTERM, how long /readyz answers 503 while requests are still served, before the listener closes; 0 closes it at once", applyShutdownDelay},
+	{"CALLBOOK_DEFAULT_LANGUAGE", "en", "language of public pages and visitor emails when nothing else decides: en, de or es", applyDefaultLanguage},
 	{"CALLBOOK_REQUIRE_2FA", "admins", "who must sign in with a second factor (authenticator app or passkey): admins, all or off", applyRequire2FA},
 	{"CALLBOOK_OIDC_ISSUER", "", "OpenID Connect issuer URL for staff single sign-on; empty: off", applySSOIssuer},
 	{"CALLBOOK_OIDC_CLIENT_ID", "", "client id Callbook has at the identity provider", func(c *config, v string) error { c.SSO.ClientID = v; return nil }},
 	{"CALLBOOK_OIDC_CLIENT_SECRET", "", "client secret Callbook has at the identity provider", func(c *config, v string) error { c.SSO.ClientSecret = v; return nil }},
 	{"CALLBOOK_OIDC_NAME", "SSO", `what the sign-in page calls the identity provider: "Sign in with NAME"`, func(c *config, v string) error { c.SSO.Name = v; return nil }},
 	{"CALLBOOK_OIDC_DOMAINS", "", "comma-separated email domains whose people become sales users at their first single sign-on; empty: only existing staff users", applySSODomains},
+	{"CALLBOOK_AUDIT_RETENTION", "8760h", "how long audit entries are kept; older ones are removed every night", applyAuditRetention},
+	{"CALLBOOK_RETENTION_LEADS", "", "erase, every night, leads with no call, note or change for this long and no call to come (a Go duration such as 17520h); empty: off", applyRetentionLeads},
 	{"CALLBOOK_DIGEST_CRON", "0 8 * * 1-5", "when the daily digest goes to sales staff (cron syntax, business zone)", func(c *config, v string) error { c.DigestCron = v; return nil }},
+	{"CALLBOOK_CLEANUP_CRON", "30 3 * * *", "when the nightly clean-up and lead retention run (cron syntax, business zone)", func(c *config, v string) error { c.CleanupCron = v; return nil }},
 }
 
 // flagName turns CALLBOOK_BASE_URL into base-url.
@@ -247,6 +259,14 @@ func applyMeetingURL(c *config, v string) error {
 	return nil
 }
 
+func applyDefaultLanguage(c *config, v string) error {
+	if !locale.Supported(v) {
+		return fmt.Errorf("must be one of %s", strings.Join(locale.Languages, ", "))
+	}
+	c.DefaultLanguage = v
+	return nil
+}
+
 func applyTimezone(c *config, v string) error {
 	loc, err := time.LoadLocation(v)
 	if err != nil || v == "" || v == "Local" {
@@ -318,6 +338,32 @@ func applyShutdownDelay(c *config, v string) error {
 		return fmt.Errorf("must be a Go duration from 0 to %v, such as 5s", maxShutdownDelay)
 	}
 	c.ShutdownDelay = d
+	return nil
+}
+
+// minRetention is the shortest retention either setting accepts, so a
+// mistyped unit (24m for 24h) cannot erase what was written today.
+const minRetention = 24 * time.Hour
+
+func applyAuditRetention(c *config, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minRetention {
+		return fmt.Errorf("must be a Go duration of at least %v, such as 8760h (a year)", minRetention)
+	}
+	c.AuditRetention = d
+	return nil
+}
+
+func applyRetentionLeads(c *config, v string) error {
+	if v == "" {
+		c.RetentionLeads = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < minRetention {
+		return fmt.Errorf("must be empty (off) or a Go duration of at least %v, such as 17520h (two years)", minRetention)
+	}
+	c.RetentionLeads = d
 	return nil
 }
 

@@ -107,6 +107,8 @@ func TestLoadConfig_BadValuesNameTheVariable(t *testing.T) {
 		"CALLBOOK_REQUIRE_2FA":            "admin",
 		"CALLBOOK_OIDC_ISSUER":            "login.example.com",
 		"CALLBOOK_OIDC_DOMAINS":           "example.com,@example.org",
+		"CALLBOOK_AUDIT_RETENTION":        "1h",
+		"CALLBOOK_RETENTION_LEADS":        "two years",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -267,5 +269,21 @@ func TestLoadConfig_SingleSignOnNeedsIssuerClientAndSecret(t *testing.T) {
 	t.Setenv("CALLBOOK_OIDC_DOMAINS", "example.com")
 	if _, err := loadConfig(nil, true); err == nil || !strings.HasPrefix(err.Error(), "CALLBOOK_OIDC_DOMAINS:") {
 		t.Fatalf("domains alone: %v", err)
+	}
+}
+
+func TestLoadConfig_RetentionSettings(t *testing.T) {
+	clearEnv(t)
+	c, err := loadConfig(nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AuditRetention != 8760*time.Hour || c.RetentionLeads != 0 || c.CleanupCron != "30 3 * * *" {
+		t.Fatalf("defaults: audit %v, leads %v, clean-up %q; want a year, off, 03:30", c.AuditRetention, c.RetentionLeads, c.CleanupCron)
+	}
+	t.Setenv("CALLBOOK_AUDIT_RETENTION", "720h")
+	t.Setenv("CALLBOOK_RETENTION_LEADS", "17520h")
+	if c, err = loadConfig(nil, true); err != nil || c.AuditRetention != 720*time.Hour || c.RetentionLeads != 17520*time.Hour {
+		t.Fatalf("set: %v, %+v", err, c)
 	}
 }

@@ -91,6 +91,11 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	defer db.Close()
 
+	actor := commandActor("callbook export")
+	ctx = store.WithActor(ctx, models.CLIActor(actor))
+	if err := db.AuditExport(ctx, filter); err != nil {
+		return fmt.Errorf("could not record the export in the audit log, so nothing was exported: %w", err)
+	}
 	dest, finish, err := exportDestination(flags.out, stdout)
 	if err != nil {
 		return err
@@ -103,10 +108,6 @@ func cmdExport(ctx context.Context, args []string, _ io.Reader, stdout, stderr i
 	}
 	err = finish(err)
 	prog.done(n, err)
-	actor := "callbook export"
-	if u := os.Getenv("USER"); u != "" {
-		actor += " (" + u + ")"
-	}
 	if rerr := db.RecordExport(context.WithoutCancel(ctx), actor, filter, n, err == nil); rerr != nil && err == nil {
 		err = fmt.Errorf("exported %d leads but could not record the export: %w", n, rerr)
 	}

@@ -156,5 +156,6 @@ func openStore(cfg *config, log *slog.Logger) (*store.Store, error) {
 	}
 	return store.Open(cfg.DatabaseURL, store.Options{
 		Secret: secret, Location: cfg.Timezone, Reminders: cfg.Reminders, Log: log, MailFrom: cfg.MailFrom, MeetingURL: cfg.MeetingURL,
+		AuditRetention: cfg.AuditRetention,
 	})
 }

@@ -176,8 +176,8 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 		return fail(err)
 	}
 	cals := calendars.New(calendars.Options{Store: db, Log: log, AllowPrivate: cfg.CalendarAllowPrivate})
-	sched, err := scheduler.New(scheduler.Options{Store: db, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, Log: log, Registerer: reg,
-		Calendars: cals, CalendarSync: cfg.CalendarSync})
+	sched, err := scheduler.New(scheduler.Options{Store: db, Outbox: outbox, Tick: cfg.Tick, DigestSpec: cfg.DigestCron, CleanupSpec: cfg.CleanupCron, Log: log, Registerer: reg,
+		Calendars: cals, CalendarSync: cfg.CalendarSync, RetentionLeads: cfg.RetentionLeads})
 	if err != nil {
 		return fail(err)
 	}
@@ -188,11 +188,14 @@ func buildApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) 
 	h, err := handlers.New(handlers.Options{
 		Store: db, Content: content, Mail: outbox.Renderer(), MailViewer: mailViewer(outbox), Calendars: cals, MailPause: outbox.Pause, NoMailServer: cfg.SMTPURL == "", Log: log,
 		Metrics: reg, Gatherer: reg, BaseURL: cfg.BaseURL, RateLimit: cfg.RateLimit, TrustedProxies: cfg.TrustedProxies,
+		DefaultLanguage: cfg.DefaultLanguage,
 		WebhookTargets: func(ctx context.Context, u string) error {
 			return webhooks.CheckURL(ctx, u, cfg.WebhookAllowPrivate, nil)
 		},
 		EmbedOrigins: cfg.EmbedOrigins, Require2FA: cfg.Require2FA,
 		SSO: cfg.ssoSettings(),
+		Retention: handlers.Retention{Audit: cfg.AuditRetention, Leads: cfg.RetentionLeads,
+			NextRun: func() time.Time { return sched.NextRun(scheduler.JobCleanup) }},
 	})
 	if err != nil {
 		return fail(err)

@@ -68,6 +68,7 @@ func userAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer db.Close()
+	ctx = store.WithActor(ctx, models.CLIActor(commandActor("callbook user add")))
 	u, err := db.CreateUser(ctx, models.NewUser{Email: email, Name: name, Role: role, Host: host, Password: password,
 		Actor: commandActor("callbook user add")})
 	if err != nil {
@@ -112,6 +113,7 @@ func userPasswd(ctx context.Context, args []string, stdin io.Reader, _, stderr i
 		return err
 	}
 	defer db.Close()
+	ctx = store.WithActor(ctx, models.CLIActor(commandActor("callbook user passwd")))
 	revoked, err := db.SetPassword(ctx, email, models.PasswordChange{Password: password, RevokeTokens: revoke,
 		Actor: commandActor("callbook user passwd")})
 	if err != nil {
@@ -148,6 +150,7 @@ func userReset2FA(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	ctx = store.WithActor(ctx, models.CLIActor(commandActor("callbook user reset-2fa")))
 	if err := db.ResetSecondFactors(ctx, email); err != nil {
 		if errors.Is(err, models.ErrNotFound) {
 			return noSuchUser(email)
@@ -190,6 +193,7 @@ func cmdToken(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	ctx = store.WithActor(ctx, models.CLIActor(commandActor("callbook token create")))
 	token, _, err := db.CreateAPIToken(ctx, u.ID, label)
 	if err != nil {
 		return inputError(err)
@@ -332,7 +336,8 @@ func noSuchUser(email string) error {
 	return fmt.Errorf("no staff user has the email %q; create one with callbook %s", email, userAddUsage)
 }
 
-// commandActor names the operator running a command, for events.
+// commandActor names the operator running a command, for events and the
+// audit log.
 func commandActor(cmd string) string {
 	if u := os.Getenv("USER"); u != "" {
 		return cmd + " (" + u + ")"

@@ -33,16 +33,18 @@
   var choice = document.querySelector("[data-choice]");
   var days = document.querySelectorAll(".calendar a[data-date]");
   var zone = (document.querySelector("input[name=timezone]") || {}).value;
+  // Dates in the page's language; the page gives the words.
+  var lang = { en: "en-GB", de: "de-DE", es: "es-ES" }[document.documentElement.lang] || "en-GB";
 
   function fmt(d, opts) {
     opts.timeZone = zone;
-    try { return new Intl.DateTimeFormat("en-GB", opts).format(d); } catch (e) { return d.toISOString(); }
+    try { return new Intl.DateTimeFormat(lang, opts).format(d); } catch (e) { return d.toISOString(); }
   }
   function fmtDay(d) { return fmt(d, { weekday: "long", day: "numeric", month: "long", year: "numeric" }); }
   function fmtTime(d) { return fmt(d, { hour: "2-digit", minute: "2-digit", hour12: false }); }
   function fmtZone(d) {
     try {
-      var parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "short" }).formatToParts(d);
+      var parts = new Intl.DateTimeFormat(lang, { timeZone: zone, timeZoneName: "short" }).formatToParts(d);
       for (var i = 0; i < parts.length; i++) if (parts[i].type === "timeZoneName") return parts[i].value;
     } catch (e) { /* no zone name */ }
     return "";
@@ -56,7 +58,7 @@
     if (!input) return;
     var start = new Date(input.value), end = new Date(input.getAttribute("data-end") || input.value);
     var p = document.createElement("p");
-    var label = document.createElement("span"); label.className = "choice-label"; label.textContent = "Your call";
+    var label = document.createElement("span"); label.className = "choice-label"; label.textContent = choice.getAttribute("data-label") || "Your call";
     var muted = document.createElement("span"); muted.className = "muted"; muted.textContent = "(" + fmtZone(start) + ")";
     p.appendChild(label);
     p.appendChild(document.createTextNode(fmtDay(start) + ", " + fmtTime(start) + " – " + fmtTime(end) + " "));
@@ -89,7 +91,7 @@
         var span = document.createElement("span"); span.textContent = fmtTime(new Date(s.start));
         label.appendChild(input); label.appendChild(span); times.appendChild(label);
       });
-      if (legend) legend.textContent = "Free times on " + fmtDay(new Date(data.slots[0].start));
+      if (legend) legend.textContent = (legend.getAttribute("data-legend") || "Free times on {day}").replace("{day}", fmtDay(new Date(data.slots[0].start)));
       days.forEach(function (a) { a.classList.remove("is-selected"); a.removeAttribute("aria-current"); });
       link.classList.add("is-selected"); link.setAttribute("aria-current", "date");
       days.forEach(function (a) { a.tabIndex = a === link ? 0 : -1; });
