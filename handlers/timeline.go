@@ -158,6 +158,8 @@ func mailName(kind string) string {
 		return "Lead assignment email"
 	case models.MailDigest:
 		return "Daily digest"
+	case models.MailHostNoShow:
+		return "Apology for the missed call"
 	}
 	if off, ok := strings.CutPrefix(kind, models.MailReminderPrefix); ok {
 		return "Reminder (" + off + " before)"
@@ -241,6 +243,8 @@ func (tl *timeline) sentence(e models.Event, m map[string]any) string {
 		return mailName(str(m, "kind")) + " will go " + due + ", after " + triggerWords(str(m, "trigger"))
 	case models.EventFollowupSkipped:
 		return mailName(str(m, "kind")) + " was skipped: " + models.SkipReasonText(str(m, "reason"))
+	case "booking." + models.OutcomeHostNoShow:
+		return who + " recorded that the host missed " + tl.callAt(e, m, "") + "; the visitor was sent an apology with a link to book again"
 	case models.EventLeadUnsubscribed:
 		return who + " unsubscribed from follow-up emails"
 	case models.EventTaskAdded:

@@ -113,3 +113,44 @@ func TestUnsubscribe_OneClickPostStopsFollowupsAndGetChangesNothing(t *testing.T
 		}
 	})
 }
+
+// A call the host missed: closed as canceled, no follow-up (a no-show's,
+// recorded by mistake before, is skipped), and the visitor's apology with
+// a link to book again.
+func TestOutcome_HostNoShowApologisesInsteadOfFollowingUp(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	sales := e.mustStaff("sales@example.com", models.RoleSales)
+	lead, booking := e.mustBookLead("ada@example.com", 0, nil)
+	var b models.Booking
+	e.store.DB().Where("id = ?", booking).Take(&b)
+	e.clock.Set(b.StartAt.Add(15 * time.Minute))
+	path := "/api/v1/admin/bookings/" + itoa(int(booking)) + "/outcome"
+	if w := e.api(sales, http.MethodPost, path, `{"outcome":"no_show"}`); w.Code != 200 {
+		t.Fatalf("no-show: %d %s", w.Code, w.Body.String())
+	}
+	w := e.api(sales, http.MethodPost, path, `{"outcome":"host_no_show"}`)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"status":"canceled"`) {
+		t.Fatalf("host no-show: %d %s", w.Code, w.Body.String())
+	}
+	var rows []models.OutboxMessage
+	e.store.DB().Where("lead_id = ?", lead).Order("id").Find(&rows)
+	apologies := 0
+	for _, m := range rows {
+		switch {
+		case m.Kind == models.MailHostNoShow:
+			apologies++
+			if m.ToAddr != "ada@example.com" || m.Status != models.OutboxPending {
+				t.Errorf("apology to %s, %s", m.ToAddr, m.Status)
+			}
+		case strings.HasPrefix(m.Kind, models.MailFollowupPrefix) && (m.Status != models.OutboxSkipped || m.SkipReason != models.SkipOutcomeChanged):
+			t.Errorf("follow-up %s is %s (%q) after the host missed the call", m.Kind, m.Status, m.SkipReason)
+		}
+	}
+	if apologies != 1 {
+		t.Fatalf("%d apologies, want 1", apologies)
+	}
+	page := e.page(sales, http.MethodGet, "/admin/leads/"+itoa(int(lead)), nil).Body.String()
+	if !strings.Contains(page, "recorded that the host missed the call on") {
+		t.Errorf("the timeline does not tell the host's no-show")
+	}
+}

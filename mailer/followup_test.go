@@ -92,3 +92,25 @@ func TestFollowup_SurvivesAnOutageAndARestartAndCarriesUnsubscribeHeaders(t *tes
 		}
 	})
 }
+
+// The apology for a call the host missed links to booking again.
+func TestHostNoShow_ApologyLinksToBookingAgain(t *testing.T) {
+	s, clock := openStore(t, "sqlite")
+	srv := startSMTP(t, smtpBehaviour{})
+	o := mustOutbox(t, s, clock, srv.URL("smtp"), nil)
+	res := mustBook(t, s, 1)[0]
+	clock.Set(res.Booking.StartAt.Add(20 * time.Minute))
+	if _, err := s.SetOutcome(context.Background(), res.Booking.ID, models.OutcomeHostNoShow, &models.User{ID: 1, Name: "Sam", Email: "sam@callbook.test"}); err != nil {
+		t.Fatal(err)
+	}
+	mustDrain(t, o)
+	m := byKind(t, srv.Messages(), models.MailHostNoShow, res.Lead.Email)
+	text, _ := m.Part("text/plain")
+	if got := m.Subject(t); got != "We are sorry: we missed your call" ||
+		!strings.Contains(text.Body, "https://book.example.com/roles/backend-engineer/book?") {
+		t.Fatalf("apology %q:\n%s", got, text.Body)
+	}
+	if m.Header.Get("List-Unsubscribe") != "" {
+		t.Errorf("the apology, an email about the call, carries an unsubscribe header")
+	}
+}

@@ -42,7 +42,7 @@ func templateBases() []string {
 // visitorBases are the emails to visitors, written in each of their
 // languages; the others go to staff, in English.
 func visitorBases() []string {
-	return []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, "reminder", "followup"}
+	return []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, "reminder", "followup", models.MailHostNoShow}
 }
 
 // RendererOptions configure a Renderer.

@@ -46,6 +46,8 @@ type view struct {
 	FollowupSubjectText, FollowupText string
 	FollowupHTML                      htmltemplate.HTML
 	UnsubscribeURL                    string
+	// RebookURL is where a visitor books again (host-no-show).
+	RebookURL string
 
 	DigestDay string
 	Calls     []digestCallView
@@ -108,6 +110,9 @@ func (r *Renderer) view(d models.MailData, l *locale.Lang) view {
 	v.OffsetText = offsetWords(l, offset)
 	if strings.HasPrefix(d.Kind, models.MailFollowupPrefix) {
 		r.followupView(&v)
+	}
+	if d.Kind == models.MailHostNoShow {
+		v.RebookURL = r.rebookURL(d)
 	}
 	v.meetingView()
 	if d.Digest != nil {
