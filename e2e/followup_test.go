@@ -161,3 +161,35 @@ func TestFollowup_NoShowRebookEmailLeadsToANewBooking(t *testing.T) {
 		t.Fatalf("%d confirmed calls after rebooking, want 1", n)
 	}
 }
+
+// The unsubscribe page works without JavaScript and passes axe: opening
+// it changes nothing, its button unsubscribes.
+func TestUnsubscribe_PageWithoutJavaScript(t *testing.T) {
+	a := startApp(t)
+	axe := loadAxe(t)
+	a.bookViaAPIWith(t, map[string]any{"email": "grace@example.com", "timezone": businessZone})
+	lead := a.leadByEmail(t, "grace@example.com")
+	const token = "e2e-unsubscribe-key-e2e-unsubscribe-key"
+	if err := a.Store.DB().Exec("UPDATE leads SET unsubscribe_token = ? WHERE id = ?", token, lead.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.setViewport(phoneWidth, screenHeight(phoneWidth))
+	b.do(noScript(), chromedp.Navigate(a.URL+"/u/"+token), chromedp.WaitVisible(chromedp.CSS(`form[action="/u/`+token+`"] button`)))
+	b.do(scriptOn()) // axe is a script; the page itself ran none
+	b.axeCheck(axe, "unsubscribe")
+	b.do(noScript())
+	if l := a.leadByEmail(t, "grace@example.com"); l.UnsubscribedAt != nil {
+		t.Fatal("opening the page unsubscribed the lead")
+	}
+	b.do(chromedp.Click(chromedp.CSS(`form[action="/u/`+token+`"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`[role="status"]`)))
+	if h := b.text("h1"); h != "You are unsubscribed" {
+		t.Errorf("after the button: %q", h)
+	}
+	b.do(scriptOn())
+	b.axeCheck(axe, "unsubscribed")
+	if l := a.leadByEmail(t, "grace@example.com"); l.UnsubscribedAt == nil {
+		t.Fatal("the button did not unsubscribe the lead")
+	}
+}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,8 +136,8 @@ func TestFollowups_EachTriggerQueuesItsEmailAtItsDueTime(t *testing.T) {
 		// What the email is built from: the lead's words filled in, the
 		// links left for the sender.
 		row := fuRow(t, s, done.Lead.ID, "followup-thanks")
-		if !contains(row.Payload, `"followup_subject":"Next step, Ada"`) || !contains(row.Payload, "{unsubscribe_url}") ||
-			!contains(row.Payload, `"unsubscribe_token":"`) {
+		if !strings.Contains(row.Payload, `"followup_subject":"Next step, Ada"`) || !strings.Contains(row.Payload, "{unsubscribe_url}") ||
+			!strings.Contains(row.Payload, `"unsubscribe_token":"`) {
 			t.Fatalf("payload %s", row.Payload)
 		}
 		var ev models.Event
@@ -338,3 +339,33 @@ func TestFollowups_RebookingRacingTheSenderNeverBothWin(t *testing.T) {
 
 // fuStaff is the sales person who records outcomes in these tests.
 var fuStaff = &models.User{ID: 1, Name: "Sam Sales", Email: "sam@callbook.test", Role: models.RoleSales}
+
+// Unsubscribing records when, once, with lead.unsubscribed on the timeline
+// and its webhook written in the same transaction; asking again changes
+// nothing, and an unknown key is not found.
+func TestUnsubscribe_RecordsItOnceWithItsEventAndWebhook(t *testing.T) {
+	s, clock := fuOpen(t, store.DialectSQLite)
+	ctx := context.Background()
+	if _, err := s.CreateWebhook(ctx, models.WebhookInput{URL: "https://example.com/hook", Events: []string{models.WebhookLeadUnsubscribed}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := fuNoShow(t, s, clock, fuSlots(t, s, 1)[0], "ada@example.com")
+	token := *mustLead(t, s, res.Lead.ID).UnsubscribeToken
+	at := clock.Now()
+	for range 2 {
+		l, err := s.Unsubscribe(ctx, token)
+		if err != nil || l.UnsubscribedAt == nil || !l.UnsubscribedAt.Equal(at) {
+			t.Fatalf("unsubscribe: %+v %v", l, err)
+		}
+		clock.Advance(time.Hour)
+	}
+	var events, hooks int64
+	s.DB().Model(&models.Event{}).Where("lead_id = ? AND type = ?", res.Lead.ID, models.EventLeadUnsubscribed).Count(&events)
+	s.DB().Model(&models.WebhookDelivery{}).Where("lead_id = ? AND type = ?", res.Lead.ID, models.WebhookLeadUnsubscribed).Count(&hooks)
+	if events != 1 || hooks != 1 {
+		t.Fatalf("%d lead.unsubscribed events and %d webhook deliveries, want one each", events, hooks)
+	}
+	if _, err := s.Unsubscribe(ctx, "no-such-key"); err != models.ErrNotFound {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
