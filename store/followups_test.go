@@ -147,19 +147,6 @@ func TestFollowups_EachTriggerQueuesItsEmailAtItsDueTime(t *testing.T) {
 	})
 }
 
-func contains(s, sub string) bool {
-	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
-}
-
 // Each thing that makes a follow-up pointless skips it, with the reason,
 // whether the store saw it happen (the change skips the waiting email in
 // its own transaction) or the row was left waiting anyway (the claim checks
