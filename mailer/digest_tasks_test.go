@@ -54,7 +54,11 @@ func TestDigest_ListsEachPersonsDueAndOverdueTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustDrain(t, o)
-	text, _ := byKind(t, srv.Messages(), models.MailDigest, ana.Email).Part("text/plain")
+	anas := byKind(t, srv.Messages(), models.MailDigest, ana.Email)
+	if subj := anas.Subject(t); !strings.HasSuffix(subj, ", 2 tasks due") {
+		t.Errorf("Ana's digest subject %q does not count her 2 tasks due", subj)
+	}
+	text, _ := anas.Part("text/plain")
 	for _, want := range []string{"Your tasks", "Send the salary guide", "OVERDUE since", "Call back about the offer"} {
 		if !strings.Contains(text.Body, want) {
 			t.Errorf("Ana's digest lacks %q:\n%s", want, text.Body)
