@@ -86,6 +86,7 @@ func (s *Server) requireStaff(c *gin.Context) {
 	if sess != nil {
 		c.Set(ctxCSRF, sess.CSRFToken)
 		c.Set(ctxSessionID, sess.ID)
+		c.Set(ctxSignedInAt, sess.CreatedAt)
 		c.Set(ctxAuthVia, "session")
 		if !isAPI(c) && !safeMethod(c.Request.Method) && !validCSRF(c.PostForm(csrfField), sess.CSRFToken) {
 			s.fail(c, errCrossOrigin)
@@ -254,5 +255,10 @@ func (s *Server) logout(c *gin.Context) {
 		}
 	}
 	s.setSessionCookie(c, "", -1)
+	if next := c.PostForm("next"); next != "" {
+		// "Sign in again" on the Security page comes back to it.
+		c.Redirect(http.StatusSeeOther, "/admin/login?next="+url.QueryEscape(safeNext(next)))
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/admin/login")
 }

@@ -67,6 +67,11 @@ func (s *Server) passkeyAddOptions(c *gin.Context) {
 		s.fail(c, errNoPasskeys)
 		return
 	}
+	if !s.signedInRecently(c) {
+		// Read by passkeys.js, which shows the message under the form.
+		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"error": gin.H{"code": "forbidden", "message": staleSignIn}})
+		return
+	}
 	u := staffUser(c)
 	ctx := c.Request.Context()
 	keys, err := s.store.Passkeys(ctx, u.ID)
@@ -187,6 +192,10 @@ func (s *Server) passkeyRename(c *gin.Context) {
 
 // passkeyRemove deletes one of the user's passkeys: it signs in no more.
 func (s *Server) passkeyRemove(c *gin.Context) {
+	if !s.signedInRecently(c) {
+		s.renderSecurity(c, http.StatusForbidden, gin.H{"Error": staleSignInRemove, "SignInAgain": true})
+		return
+	}
 	id, err := strconv.ParseUint(c.Param("id"), 10, 32)
 	if err != nil {
 		s.fail(c, models.ErrNotFound)

@@ -242,4 +242,6 @@ const (
 	ctxCSRF = "csrf_token"
 	// ctxSessionID: the stored id of the request's session (cookie sign-ins only).
 	ctxSessionID = "staff_session_id"
+	// ctxSignedInAt: when the request's session was started by a sign-in.
+	ctxSignedInAt = "staff_signed_in_at"
 )

@@ -86,6 +86,10 @@ func qrDataURI(key *otp.Key) (string, error) {
 // securityBeginTOTP starts setting up an authenticator app: a new secret,
 // waiting for its first code.
 func (s *Server) securityBeginTOTP(c *gin.Context) {
+	if !s.signedInRecently(c) {
+		s.renderSecurity(c, http.StatusForbidden, gin.H{"Error": staleSignIn, "SignInAgain": true})
+		return
+	}
 	u := staffUser(c)
 	key, err := models.NewTOTPKey(totpIssuer, u.Email)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -97,4 +98,24 @@ func (s *Server) securityChangePassword(c *gin.Context) {
 		return
 	}
 	s.startSession(c, u, securityPage+"?changed=password", signInPassword)
+}
+
+// freshSignInFor is how recent a session's sign-in must be to add a second
+// factor: someone who finds a signed-in browser left open cannot add their
+// own authenticator app or passkey to the account.
+const freshSignInFor = 15 * time.Minute
+
+// staleSignIn is what a user whose sign-in is older than freshSignInFor is
+// told when adding a second factor.
+const staleSignIn = "To add a second factor, sign in again first: for your account's safety this needs a sign-in from the last 15 minutes."
+
+// staleSignInRemove is staleSignIn for removing a passkey.
+const staleSignInRemove = "To remove a passkey, sign in again first: for your account's safety this needs a sign-in from the last 15 minutes."
+
+// signedInRecently reports whether the request's session was signed in
+// within freshSignInFor.
+func (s *Server) signedInRecently(c *gin.Context) bool {
+	at, ok := c.Get(ctxSignedInAt)
+	t, isTime := at.(time.Time)
+	return ok && isTime && s.now().Sub(t) < freshSignInFor
 }

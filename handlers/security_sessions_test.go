@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/callbook/callbook/models"
 )
@@ -141,5 +142,48 @@ func TestSecurity_ChangeOwnPasswordNeedsTheCurrentOneAndRenewsTheSession(t *test
 	}
 	if _, err := e.store.Authenticate(context.Background(), "ana@example.com", "plum-otter-violin-42", "192.0.2.1"); err != nil {
 		t.Fatalf("the new password does not sign in: %v", err)
+	}
+}
+
+// Adding a second factor needs a sign-in from the last 15 minutes: a
+// browser left signed in cannot be used to add someone else's app or
+// passkey. "Sign in again" comes back to the Security page.
+func TestSecurity_AddingAFactorNeedsARecentSignIn(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	ana := e.mustStaff("ana@example.com", models.RoleSales)
+	e.clock.Advance(freshSignInFor + time.Minute)
+
+	w := e.page(ana, http.MethodPost, "/admin/security/totp", nil)
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "sign in again") {
+		t.Fatalf("setting up an app on an old sign-in: %d", w.Code)
+	}
+	w = e.page(ana, http.MethodPost, "/admin/security/passkeys/options", nil)
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "sign in again") {
+		t.Fatalf("adding a passkey on an old sign-in: %d %s", w.Code, w.Body.String())
+	}
+	if w := e.page(ana, http.MethodPost, "/admin/security/passkeys/1/remove", nil); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "sign in again") {
+		t.Fatalf("removing a passkey on an old sign-in: %d", w.Code)
+	}
+	if f, err := e.store.SecondFactors(context.Background(), ana.User.ID); err != nil || f.Any() || f.TOTPPending {
+		t.Fatalf("a factor was started anyway: %+v %v", f, err)
+	}
+	w = e.page(ana, http.MethodPost, "/admin/logout", url.Values{"next": {"/admin/security"}})
+	if w.Code != http.StatusSeeOther || location(w) != "/admin/login?next=%2Fadmin%2Fsecurity" {
+		t.Fatalf("sign in again: %d to %q", w.Code, location(w))
+	}
+
+	// Just signed in: both start.
+	w, _ = e.signInPassword("ana@example.com", staffPassword)
+	fresh := &staffer{User: ana.User, Cookie: cookieValue(w.Header(), sessionCookie)}
+	if fresh.Cookie == "" {
+		t.Fatalf("sign-in: %d to %q", w.Code, location(w))
+	}
+	sessions := mustLiveSessions(t, e, ana.User.ID)
+	fresh.CSRF = sessions[0].CSRFToken
+	if w := e.page(fresh, http.MethodPost, "/admin/security/passkeys/options", nil); w.Code != http.StatusOK {
+		t.Fatalf("adding a passkey just after signing in: %d %s", w.Code, w.Body.String())
+	}
+	if w := e.page(fresh, http.MethodPost, "/admin/security/totp", nil); w.Code != http.StatusSeeOther {
+		t.Fatalf("setting up an app just after signing in: %d", w.Code)
 	}
 }

@@ -21,8 +21,11 @@
       });
       fetch(optionsURL, { method: "POST", body: body, credentials: "same-origin" })
         .then(function (r) {
-          if (!r.ok) throw new Error("The server could not start the passkey step (" + r.status + ").");
-          return r.json();
+          if (r.ok) return r.json();
+          var fallback = "The server could not start the passkey step (" + r.status + ").";
+          return r.json().then(function (body) {
+            throw new Error((body && body.error && body.error.message) || fallback);
+          }, function () { throw new Error(fallback); });
         })
         .then(function (answer) {
           form.elements.step.value = answer.step;
