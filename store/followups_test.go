@@ -16,7 +16,7 @@ import (
 // fuRole's follow-ups: one per trigger, each with its own delay.
 var fuRole = map[string][]models.Followup{"backend-engineer": {
 	{ID: "thanks", When: models.FollowupCompleted, After: 2 * time.Hour, Subject: "Next step, {first_name}", Body: "Thanks, {name}. {unsubscribe_url}"},
-	{ID: "rebook", When: models.FollowupNoShow, After: 30 * time.Minute, Subject: "Sorry we missed you", Body: "Pick a time: {rebook_url}"},
+	{ID: "rebook", When: models.FollowupNoShow, After: 30 * time.Minute, Subject: "Sorry we missed you, {first_name}", Body: "Pick a time: {rebook_url}"},
 	{ID: "again", When: models.FollowupCanceled, After: 24 * time.Hour, Subject: "Still thinking?", Body: "Book again: {rebook_url}"},
 	{ID: "guide", When: models.FollowupDisqualified, After: time.Hour, Subject: "Where to start", Body: "Read {role_url}"},
 }}
@@ -210,6 +210,9 @@ func TestFollowups_SkippedWhenSomethingHappensFirst(t *testing.T) {
 					got := fuRow(t, s, res.Lead.ID, "followup-rebook")
 					if got.Status != models.OutboxSkipped || got.SkipReason != r.reason {
 						t.Fatalf("follow-up %s (%q), want skipped (%q)", got.Status, got.SkipReason, r.reason)
+					}
+					if r.reason == models.SkipErased && way == "seen" && strings.Contains(got.Payload, "Ada") {
+						t.Fatalf("the erased lead's follow-up keeps their name: %s", got.Payload)
 					}
 				})
 			}

@@ -96,7 +96,7 @@ func (s *Store) scrubLead(tx *gorm.DB, l *models.Lead, now time.Time) error {
 	upd := map[string]any{
 		"email_key": "erased:" + strconv.FormatUint(uint64(l.ID), 10), "email": "", "name": models.ErasedName,
 		"phone": "", "current_title": "", "referrer": referrerSite(l.Referrer),
-		"first_referrer": referrerSite(l.FirstReferrer), "erased_at": now, "updated_at": now,
+		"first_referrer": referrerSite(l.FirstReferrer), "erased_at": now, "updated_at": now, "unsubscribe_token": nil,
 	}
 	if err := tx.Model(&models.Lead{}).Where("id = ?", l.ID).Updates(upd).Error; err != nil {
 		return err
@@ -167,6 +167,8 @@ func scrubPayload(payload string) string {
 	}
 	d.Name, d.Email, d.Phone, d.CurrentTitle, d.Message, d.Reason = models.ErasedName, "", "", "", "", ""
 	d.ReplyTo = nil // a host notice answers to the visitor
+	// A follow-up's text was written to the person, with their name in it.
+	d.FollowupSubject, d.FollowupBody, d.UnsubscribeToken = "", "", ""
 	return encodeJSON(d)
 }
 
