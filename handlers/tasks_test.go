@@ -90,6 +90,12 @@ func TestTasksAPI_SalesWorkTasksOnLeadsTheySee(t *testing.T) {
 		if w := e.api(sales, http.MethodPatch, "/api/v1/admin/leads/"+itoa(int(other))+"/tasks/"+itoa(int(mine.ID)), `{"done":true}`); w.Code != http.StatusNotFound {
 			t.Errorf("a task through another lead's path: %d", w.Code)
 		}
+		var added, changed int64
+		e.store.DB().Model(&models.AuditEntry{}).Where("action = ?", models.AuditLeadTaskAdded).Count(&added)
+		e.store.DB().Model(&models.AuditEntry{}).Where("action = ?", models.AuditLeadTaskChanged).Count(&changed)
+		if added != 2 || changed != 2 {
+			t.Errorf("audit: %d tasks added, %d changed; want 2 and 2", added, changed)
+		}
 		w = e.api(admin, http.MethodGet, "/api/v1/admin/tasks", "")
 		if got := decode[tasksReply](t, w).Tasks; len(got) != 1 || got[0].Body != "Check the CV" {
 			t.Fatalf("the admin's open tasks after one was done: %s", w.Body.String())

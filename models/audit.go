@@ -69,6 +69,8 @@ const (
 	AuditMailRetried          = "mail.retried"
 	AuditLeadUpdated          = "lead.updated"
 	AuditLeadNoteAdded        = "lead.note_added"
+	AuditLeadTaskAdded        = "lead.task_added"
+	AuditLeadTaskChanged      = "lead.task_changed" // ticked off, reopened, moved or given to someone else
 	AuditOutcomeRecorded      = "booking.outcome_recorded"
 	AuditLeadErased           = "lead.erased"
 	AuditLeadsExported        = "leads.exported"
@@ -83,7 +85,7 @@ var AuditActions = []string{
 	AuditRecoveryCodesRenewed, AuditFactorsReset, AuditSessionsEnded, AuditTokenCreated, AuditTokenRevoked,
 	AuditAvailabilityChanged, AuditCalendarConnected, AuditCalendarDisconnected, AuditCalendarUpdated,
 	AuditFeedLinkReplaced, AuditWebhookCreated, AuditWebhookDeleted, AuditWebhookEnabled, AuditWebhookRetried,
-	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported, AuditAccessDenied,
+	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditLeadTaskAdded, AuditLeadTaskChanged, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported, AuditAccessDenied,
 }
 
 // Kinds of thing an audit entry is about.

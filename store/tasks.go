@@ -37,7 +37,7 @@ func (s *Store) AddTask(ctx context.Context, leadID uint, body, due string, assi
 		assignee = author.ID
 	}
 	t := &models.Task{LeadID: leadID, Body: body, Due: due, AssigneeID: assignee, CreatedBy: author.ID, CreatedAt: now, UpdatedAt: now}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(withUserActor(ctx, author), func(tx *gorm.DB) error {
 		if err := liveLead(tx, leadID); err != nil {
 			return err
 		}
@@ -47,8 +47,11 @@ func (s *Store) AddTask(ctx context.Context, leadID uint, body, due string, assi
 		if err := tx.Create(t).Error; err != nil {
 			return err
 		}
-		return s.addEvent(tx, leadID, 0, models.EventTaskAdded, models.ActorUser(author),
-			map[string]any{"task_id": t.ID, "body": body, "due": due, "assignee_id": assignee})
+		data := map[string]any{"task_id": t.ID, "body": body, "due": due, "assignee_id": assignee}
+		if err := s.addEvent(tx, leadID, 0, models.EventTaskAdded, models.ActorUser(author), data); err != nil {
+			return err
+		}
+		return s.audit(tx, models.AuditLeadTaskAdded, models.AuditTarget{Type: models.AuditTargetLead, ID: leadID}, data)
 	})
 	if err != nil {
 		return nil, err
@@ -80,7 +83,7 @@ func (s *Store) UpdateTask(ctx context.Context, leadID, taskID uint, ch models.T
 	if err := verr.Err(); err != nil {
 		return nil, err
 	}
-	err := s.tx(ctx, func(tx *gorm.DB) error {
+	err := s.tx(withUserActor(ctx, actor), func(tx *gorm.DB) error {
 		if err := liveLead(tx, leadID); err != nil {
 			return err
 		}
@@ -107,6 +110,15 @@ func (s *Store) UpdateTask(ctx context.Context, leadID, taskID uint, ch models.T
 			}
 		}
 		if err := tx.Model(&models.Task{}).Where("id = ?", t.ID).Updates(upd).Error; err != nil {
+			return err
+		}
+		changed := map[string]any{"task_id": t.ID}
+		for k, v := range upd {
+			if k != "updated_at" {
+				changed[k] = v
+			}
+		}
+		if err := s.audit(tx, models.AuditLeadTaskChanged, models.AuditTarget{Type: models.AuditTargetLead, ID: leadID}, changed); err != nil {
 			return err
 		}
 		if !ticked {
