@@ -19,6 +19,9 @@ type leadListQuery struct {
 	Q, Status, TargetTitle, RoleSlug string
 	OwnerID, CreatedFrom, CreatedTo  string
 	Cursor                           string
+	// OpenTasks is "true" for leads with an open task, "false" for leads
+	// without one.
+	OpenTasks string
 	// Answers keeps leads whose latest answer to a question is the value:
 	// answers.<id>=<value> in the query, or answer=<id>=<value> from the
 	// staff page's one answer selector.
@@ -30,7 +33,7 @@ func readLeadListQuery(v url.Values) leadListQuery {
 	return leadListQuery{
 		Q: get("q"), Status: get("status"), TargetTitle: get("target_title"), RoleSlug: get("role_slug"),
 		OwnerID: get("owner_id"), CreatedFrom: get("created_from"), CreatedTo: get("created_to"), Cursor: get("cursor"),
-		Answers: answerFilters(v),
+		OpenTasks: get("open_tasks"), Answers: answerFilters(v),
 	}
 }
 
@@ -52,6 +55,7 @@ func (q leadListQuery) values() url.Values {
 	for k, val := range map[string]string{
 		"q": q.Q, "status": q.Status, "target_title": q.TargetTitle, "role_slug": q.RoleSlug,
 		"owner_id": q.OwnerID, "created_from": q.CreatedFrom, "created_to": q.CreatedTo,
+		"open_tasks": q.OpenTasks,
 	} {
 		if val != "" {
 			v.Set(k, val)
@@ -86,6 +90,14 @@ func (q leadListQuery) filter(loc *time.Location) (store.LeadFilter, error) {
 		}
 		owner := uint(id)
 		f.OwnerID = &owner
+	}
+	switch q.OpenTasks {
+	case "":
+	case "true", "false":
+		has := q.OpenTasks == "true"
+		f.OpenTasks = &has
+	default:
+		verr.Add("open_tasks", "must be true or false")
 	}
 	if len(q.Answers) > 10 {
 		verr.Add("answers", "at most 10 answer filters")

@@ -27,6 +27,9 @@ type leadJSON struct {
 	UpdatedAt        string   `json:"updated_at"`
 	BookingsCount    int64    `json:"bookings_count"`
 	NextCallAt       *string  `json:"next_call_at"`
+	OpenTasks        int64    `json:"open_tasks"`
+	// UnsubscribedAt is when the visitor stopped follow-up emails.
+	UnsubscribedAt *string `json:"unsubscribed_at"`
 	// FirstTouch is the source of the lead's first booking; UTM and
 	// Referrer above are its latest.
 	FirstTouch touchJSON `json:"first_touch"`
@@ -70,6 +73,7 @@ func toLeadJSON(r *models.LeadRow) leadJSON {
 		OwnerID: l.OwnerID, Referrer: l.Referrer, Source: l.Source, PageURL: l.PageURL, CreatedAt: rfc3339(l.CreatedAt), UpdatedAt: rfc3339(l.UpdatedAt),
 		UTM:           utmInput{Source: l.UTMSource, Medium: l.UTMMedium, Campaign: l.UTMCampaign, Term: l.UTMTerm, Content: l.UTMContent},
 		BookingsCount: r.BookingsCount, NextCallAt: optRFC3339(r.NextCallAt),
+		OpenTasks: r.OpenTasks, UnsubscribedAt: optRFC3339(l.UnsubscribedAt),
 		FirstTouch: touchJSON{Referrer: l.FirstReferrer, UTM: utmInput{Source: l.FirstUTMSource, Medium: l.FirstUTMMedium,
 			Campaign: l.FirstUTMCampaign, Term: l.FirstUTMTerm, Content: l.FirstUTMContent}},
 		Answers: models.DecodeAnswers(l.AnswersJSON), Language: l.Language,
@@ -143,12 +147,15 @@ type outboxJSON struct {
 	CreatedAt     string  `json:"created_at"`
 	NextAttemptAt string  `json:"next_attempt_at"`
 	SentAt        *string `json:"sent_at"`
+	// SkipReason says why a follow-up email was skipped: rebooked,
+	// outcome_changed, unsubscribed or erased; "" otherwise.
+	SkipReason string `json:"skip_reason"`
 }
 
 func toOutboxJSON(m *models.OutboxMessage) outboxJSON {
 	return outboxJSON{
 		ID: m.ID, Kind: m.Kind, To: m.ToAddr, Status: m.Status, Attempts: m.Attempts, LastError: m.LastError,
 		BookingID: m.BookingID, LeadID: m.LeadID, MessageID: m.MessageID, CreatedAt: rfc3339(m.CreatedAt),
-		NextAttemptAt: rfc3339(m.NextAttemptAt), SentAt: optRFC3339(m.SentAt),
+		NextAttemptAt: rfc3339(m.NextAttemptAt), SentAt: optRFC3339(m.SentAt), SkipReason: m.SkipReason,
 	}
 }

@@ -94,6 +94,7 @@ func (s *Server) leadChoices(c *gin.Context, data gin.H) error {
 type leadPageForm struct {
 	Status, OwnerID, RecommendedTitle string
 	Note                              string
+	TaskBody, TaskDue                 string // a task being added
 }
 
 // adminLead shows one lead (GET /admin/leads/:id).
@@ -123,11 +124,12 @@ func (s *Server) renderLeadData(c *gin.Context, status int, form *leadPageForm, 
 		return
 	}
 	if form == nil || form.Status == "" {
-		note := ""
+		kept := leadPageForm{}
 		if form != nil {
-			note = form.Note
+			kept = *form
 		}
-		form = &leadPageForm{Status: d.Lead.Status, RecommendedTitle: d.Lead.RecommendedTitle, Note: note}
+		form = &leadPageForm{Status: d.Lead.Status, RecommendedTitle: d.Lead.RecommendedTitle, Note: kept.Note,
+			TaskBody: kept.TaskBody, TaskDue: kept.TaskDue}
 		if d.Lead.OwnerID != nil {
 			form.OwnerID = strconv.FormatUint(uint64(*d.Lead.OwnerID), 10)
 		}
@@ -142,6 +144,11 @@ func (s *Server) renderLeadData(c *gin.Context, status int, form *leadPageForm, 
 		return
 	}
 	data["InactiveOwner"] = inactiveOwner(&d.Lead, data["Owners"].([]models.User))
+	if data["Tasks"], err = s.store.ListTasks(c.Request.Context(), models.TaskFilter{LeadID: id}); err != nil {
+		s.fail(c, err)
+		return
+	}
+	data["Today"] = s.now().In(s.store.Location()).Format("2006-01-02")
 	staff, err := s.store.ListUsers(c.Request.Context())
 	if err != nil {
 		s.fail(c, err)

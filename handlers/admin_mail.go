@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,7 +39,7 @@ type MailViewerFunc func(row models.OutboxMessage) (MailPreview, error)
 func (f MailViewerFunc) ViewOutbox(row models.OutboxMessage) (MailPreview, error) { return f(row) }
 
 // mailStatuses are the mail viewer's tabs, in order.
-var mailStatuses = []string{models.OutboxFailed, models.OutboxPending, models.OutboxSending, models.OutboxSent, models.OutboxCanceled}
+var mailStatuses = []string{models.OutboxFailed, models.OutboxPending, models.OutboxSending, models.OutboxSent, models.OutboxCanceled, models.OutboxSkipped}
 
 // adminMail lists the outbox (GET /admin/mail?status=): counts per status,
 // then the newest emails with attempts and last error.
@@ -59,8 +60,12 @@ func (s *Server) adminMail(c *gin.Context) {
 	if s.mailPause != nil {
 		paused = s.mailPause()
 	}
+	views := make([]mailRow, len(rows))
+	for i := range rows {
+		views[i] = mailRow{OutboxMessage: rows[i], State: s.followupState(&rows[i])}
+	}
 	s.render(c, http.StatusOK, "admin/mail.html", gin.H{
-		"Title": "Mail", "Nav": "mail", "Rows": rows, "Counts": counts, "Statuses": mailStatuses, "Status": status,
+		"Title": "Mail", "Nav": "mail", "Rows": views, "Counts": counts, "Statuses": mailStatuses, "Status": status,
 		"Retried": c.Query("retried") != "",
 		"Pause":   paused, "NoMailServer": s.noMailServer,
 	})
@@ -150,4 +155,31 @@ func (s *Server) adminRetryMail(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/admin/mail?status=failed&retried=1")
+}
+
+// mailRow is one email on the mail page, with a follow-up's state in words.
+type mailRow struct {
+	models.OutboxMessage
+	State string
+}
+
+// followupState says where a follow-up email stands: waiting until its
+// due time, sent, or skipped and why. "" for other kinds.
+func (s *Server) followupState(m *models.OutboxMessage) string {
+	if !strings.HasPrefix(m.Kind, models.MailFollowupPrefix) {
+		return ""
+	}
+	loc := s.store.Location()
+	switch m.Status {
+	case models.OutboxPending:
+		return "Waiting until " + m.NextAttemptAt.In(loc).Format("Mon 2 Jan 15:04")
+	case models.OutboxSent:
+		if m.SentAt != nil {
+			return "Sent " + m.SentAt.In(loc).Format("Mon 2 Jan 15:04")
+		}
+		return "Sent"
+	case models.OutboxSkipped:
+		return "Skipped: " + models.SkipReasonText(m.SkipReason)
+	}
+	return ""
 }

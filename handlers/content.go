@@ -39,6 +39,10 @@ type Role struct {
 	// Calls are the kinds of call the role offers; none: one discovery
 	// call of the shared length (see kinds.go).
 	Calls []models.CallKind `yaml:"calls" json:"-"`
+	// FollowupFiles are the emails sent after a call's outcome, a cancel
+	// or a turn-away, as written; Followups the same, checked.
+	FollowupFiles []followupFile    `yaml:"followups" json:"-"`
+	Followups     []models.Followup `yaml:"-" json:"-"`
 	// Language is the language the role's pages are shown in when the
 	// visitor has not picked one (en, de or es; empty: no preference).
 	Language string `yaml:"language" json:"-"`
@@ -196,6 +200,9 @@ func readRole(fsys fs.FS, f, slug string) (*Role, error) {
 		if err := models.CheckCallKinds(r.Calls); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
+	}
+	if err := checkFollowups(&r); err != nil {
+		return nil, fmt.Errorf("%s: %w", f, err)
 	}
 	return &r, nil
 }

@@ -164,7 +164,9 @@ func TestManageAPI_CancelFreesTheSlotForTheNextVisitor(t *testing.T) {
 		}
 
 		kinds := e.outboxKinds(id)
-		want := []string{"confirmation/canceled", "host-notice/pending", "reminder-1h/canceled", "cancellation/pending", "host-notice/pending"}
+		// The role's follow-up for a canceled call waits its day.
+		want := []string{"confirmation/canceled", "host-notice/pending", "reminder-1h/canceled", "cancellation/pending", "host-notice/pending",
+			"followup-come-back/pending"}
 		if strings.Join(kinds, " ") != strings.Join(want, " ") {
 			t.Errorf("outbox %v, want %v", kinds, want)
 		}

@@ -277,9 +277,16 @@ func TestRouting_DisqualifyKeepsTheLeadAndBooksNothing(t *testing.T) {
 		}
 		var bookings, mails int64
 		e.store.DB().Model(&models.Booking{}).Count(&bookings)
-		e.store.DB().Model(&models.OutboxMessage{}).Count(&mails)
+		e.store.DB().Model(&models.OutboxMessage{}).Where("kind NOT LIKE ?", models.MailFollowupPrefix+"%").Count(&mails)
 		if bookings != 0 || mails != 0 {
 			t.Fatalf("disqualified visitor: %d bookings, %d emails", bookings, mails)
+		}
+		// Only the role's follow-up for a visitor turned away, once however
+		// often they were.
+		var followups []models.OutboxMessage
+		e.store.DB().Where("kind LIKE ?", models.MailFollowupPrefix+"%").Find(&followups)
+		if len(followups) != 1 || followups[0].Kind != "followup-first-steps" || followups[0].Status != models.OutboxPending {
+			t.Fatalf("disqualified visitor's follow-ups: %+v", followups)
 		}
 		var lead models.Lead
 		if err := e.store.DB().Where("email_key = ?", "student@example.com").Take(&lead).Error; err != nil {
@@ -290,7 +297,7 @@ func TestRouting_DisqualifyKeepsTheLeadAndBooksNothing(t *testing.T) {
 		}
 		var types []string
 		e.store.DB().Model(&models.Event{}).Where("lead_id = ?", lead.ID).Order("id").Pluck("type", &types)
-		if strings.Join(types, ",") != "lead.created,lead.disqualified,lead.disqualified" {
+		if strings.Join(types, ",") != "lead.created,lead.disqualified,followup.scheduled,lead.disqualified" {
 			t.Fatalf("events %v", types)
 		}
 		// The slot list turns the same answers away.

@@ -35,6 +35,10 @@ func (s *Server) routes() {
 	r.POST("/bookings/:token/reschedule", s.rateLimited, s.rescheduleSubmit)
 	r.GET("/bookings/:token/cancel", s.cancelPage)
 	r.POST("/bookings/:token/cancel", s.rateLimited, s.cancelSubmit)
+	// One-click unsubscribe from follow-up emails: GET shows a button,
+	// POST (RFC 8058, no session or CSRF token) unsubscribes.
+	r.GET("/u/:token", s.unsubscribePage)
+	r.POST("/u/:token", s.unsubscribeSubmit)
 
 	// The booking flow for frames on other sites: the same pages without
 	// the site's header and footer, framable by CALLBOOK_EMBED_ORIGINS.
@@ -85,6 +89,9 @@ func (s *Server) routes() {
 	staff.GET("/leads/:id", s.adminLead)
 	staff.POST("/leads/:id", s.adminUpdateLead)
 	staff.POST("/leads/:id/notes", s.adminAddNote)
+	staff.POST("/leads/:id/tasks", s.adminAddTask)
+	staff.POST("/leads/:id/tasks/:task_id", s.adminUpdateTask)
+	staff.GET("/tasks", s.adminMyTasks)
 	staff.GET("/calls", s.adminCalls)
 	staff.POST("/bookings/:id/outcome", s.adminSetOutcome)
 	staff.POST("/bookings/:id/host", s.adminReassignBooking)
@@ -114,6 +121,9 @@ func (s *Server) routes() {
 	staffAPI.GET("/leads/:id", s.apiLead)
 	staffAPI.PATCH("/leads/:id", s.apiUpdateLead)
 	staffAPI.POST("/leads/:id/notes", s.apiAddNote)
+	staffAPI.POST("/leads/:id/tasks", s.apiAddTask)
+	staffAPI.PATCH("/leads/:id/tasks/:task_id", s.apiUpdateTask)
+	staffAPI.GET("/tasks", s.apiTasks)
 	staffAPI.GET("/bookings", s.apiStaffBookings)
 	staffAPI.POST("/bookings/:id/outcome", s.apiSetOutcome)
 	staffAPI.POST("/bookings/:id/host", s.apiReassignBooking)

@@ -131,6 +131,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Store == nil || opts.Content == nil {
 		return nil, errors.New("handlers: Store and Content are required")
 	}
+	opts.Store.SetFollowups(opts.Content.Followups())
 	base, err := url.Parse(opts.BaseURL)
 	if err != nil || base.Scheme == "" || base.Host == "" {
 		return nil, errors.New("handlers: BaseURL must be an absolute URL")

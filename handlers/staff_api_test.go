@@ -27,7 +27,7 @@ func keysOf(t *testing.T, raw json.RawMessage) string {
 	return strings.Join(keys, ",")
 }
 
-const leadKeys = "answers,bookings_count,created_at,current_title,email,first_touch,id,language,name,next_call_at,owner_id,page_url,phone,recommended_title,referrer,role_slug,source,status,target_title,updated_at,utm"
+const leadKeys = "answers,bookings_count,created_at,current_title,email,first_touch,id,language,name,next_call_at,open_tasks,owner_id,page_url,phone,recommended_title,referrer,role_slug,source,status,target_title,unsubscribed_at,updated_at,utm"
 
 type leadDetailJSON struct {
 	Lead     json.RawMessage   `json:"lead"`

@@ -24,6 +24,7 @@ type staffRoute struct {
 type staffFixture struct {
 	lead, spareLead, booking, sales, mail, token, host uint
 	webhook, spareWebhook, delivery                    uint
+	task                                               uint
 }
 
 func (e *testEnv) mustStaffFixture(sales *staffer) staffFixture {
@@ -55,7 +56,11 @@ func (e *testEnv) mustStaffFixture(sales *staffer) staffFixture {
 	if err := e.store.DB().Where("webhook_id = ?", hooks[0].ID).Order("id").Take(&d).Error; err != nil {
 		e.t.Fatal(err)
 	}
-	return staffFixture{lead: lead, spareLead: spare, booking: booking, sales: sales.User.ID, mail: m.ID, token: tok.ID, host: hosts[0].ID,
+	task, err := e.store.AddTask(ctx, lead, "Send the salary guide", "2026-12-10", 0, sales.User)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return staffFixture{task: task.ID, lead: lead, spareLead: spare, booking: booking, sales: sales.User.ID, mail: m.ID, token: tok.ID, host: hosts[0].ID,
 		webhook: hooks[0].ID, spareWebhook: hooks[1].ID, delivery: d.ID}
 }
 
@@ -71,6 +76,9 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"GET", "/admin/leads/:id", id("/admin/leads/:id", f.lead), "", false},
 		{"POST", "/admin/leads/:id", id("/admin/leads/:id", f.lead), "status=contacted&owner_id=&recommended_title=SRE", false},
 		{"POST", "/admin/leads/:id/notes", id("/admin/leads/:id/notes", f.lead), "body=Called+back", false},
+		{"POST", "/admin/leads/:id/tasks", id("/admin/leads/:id/tasks", f.lead), "body=Call+back&due=2026-12-10", false},
+		{"POST", "/admin/leads/:id/tasks/:task_id", taskPathOf("/admin", f), "done=true", false},
+		{"GET", "/admin/tasks", "/admin/tasks", "", false},
 		{"GET", "/admin/calls", "/admin/calls", "", false},
 		{"GET", "/admin", "/admin?days=7", "", false},
 		{"GET", "/admin/export", "/admin/export?status=new", "", true},
@@ -98,6 +106,9 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"GET", "/api/v1/admin/leads/:id", id("/api/v1/admin/leads/:id", f.lead), "", false},
 		{"PATCH", "/api/v1/admin/leads/:id", id("/api/v1/admin/leads/:id", f.lead), `{"status":"qualified"}`, false},
 		{"POST", "/api/v1/admin/leads/:id/notes", id("/api/v1/admin/leads/:id/notes", f.lead), `{"body":"note"}`, false},
+		{"POST", "/api/v1/admin/leads/:id/tasks", id("/api/v1/admin/leads/:id/tasks", f.lead), `{"body":"Call back","due":"2026-12-10"}`, false},
+		{"PATCH", "/api/v1/admin/leads/:id/tasks/:task_id", taskPathOf("/api/v1/admin", f), `{"done":true}`, false},
+		{"GET", "/api/v1/admin/tasks", "/api/v1/admin/tasks", "", false},
 		{"GET", "/api/v1/admin/bookings", "/api/v1/admin/bookings", "", false},
 		{"POST", "/api/v1/admin/bookings/:id/outcome", id("/api/v1/admin/bookings/:id/outcome", f.booking), `{"outcome":"no_show"}`, false},
 		{"POST", "/api/v1/admin/bookings/:id/host", id("/api/v1/admin/bookings/:id/host", f.booking), `{"host_id":999999}`, false},
@@ -237,4 +248,9 @@ func checkEveryStaffRouteListed(t *testing.T, e *testEnv, routes []staffRoute) {
 		}
 		t.Errorf("staff route %s %s is not in staffRoutes: add a row so its access is tested", ri.Method, ri.Path)
 	}
+}
+
+// taskPathOf is the fixture task's path under prefix.
+func taskPathOf(prefix string, f staffFixture) string {
+	return fmt.Sprintf("%s/leads/%d/tasks/%d", prefix, f.lead, f.task)
 }

@@ -158,9 +158,14 @@ func mailName(kind string) string {
 		return "Lead assignment email"
 	case models.MailDigest:
 		return "Daily digest"
+	case models.MailHostNoShow:
+		return "Apology for the missed call"
 	}
 	if off, ok := strings.CutPrefix(kind, models.MailReminderPrefix); ok {
 		return "Reminder (" + off + " before)"
+	}
+	if id, ok := strings.CutPrefix(kind, models.MailFollowupPrefix); ok {
+		return "Follow-up email “" + id + "”"
 	}
 	return "Email " + kind
 }
@@ -230,6 +235,22 @@ func (tl *timeline) sentence(e models.Event, m map[string]any) string {
 		return who + " answered the questions and was sent to a guide instead of a call"
 	case "lead.exported":
 		return who + " exported the lead"
+	case models.EventFollowupScheduled:
+		due := "later"
+		if t, ok := timeOf(m, "due"); ok {
+			due = "on " + tl.when(t)
+		}
+		return mailName(str(m, "kind")) + " will go " + due + ", after " + triggerWords(str(m, "trigger"))
+	case models.EventFollowupSkipped:
+		return mailName(str(m, "kind")) + " was skipped: " + models.SkipReasonText(str(m, "reason"))
+	case "booking." + models.OutcomeHostNoShow:
+		return who + " recorded that the host missed " + tl.callAt(e, m, "") + "; the visitor was sent an apology with a link to book again"
+	case models.EventLeadUnsubscribed:
+		return who + " unsubscribed from follow-up emails"
+	case models.EventTaskAdded:
+		return who + " added a task due " + str(m, "due") + ": " + str(m, "body")
+	case models.EventTaskDone:
+		return who + " ticked off a task: " + str(m, "body")
 	}
 	return who + ": " + strings.ReplaceAll(e.Type, "_", " ")
 }
@@ -301,4 +322,19 @@ func (tl *timeline) detailsSentence(who string, m map[string]any) string {
 		list = strings.Join(parts[:n-1], ", ") + " and " + parts[n-1]
 	}
 	return who + " booked again and changed their " + list
+}
+
+// triggerWords says what a follow-up follows.
+func triggerWords(trigger string) string {
+	switch trigger {
+	case models.FollowupCompleted:
+		return "the call"
+	case models.FollowupNoShow:
+		return "the missed call"
+	case models.FollowupCanceled:
+		return "the cancellation"
+	case models.FollowupDisqualified:
+		return "the visitor was sent to a guide"
+	}
+	return trigger
 }

@@ -87,12 +87,14 @@ type clusterOptions struct {
 
 // cluster is one schema, one SMTP server and the replicas serving both.
 type cluster struct {
-	t        *testing.T
-	schema   string
-	db       *sql.DB // the test's own connection, straight to PostgreSQL
-	mail     *mailbox
-	proxy    *storetest.Proxy // nil unless viaProxy
-	replicas []*replica
+	t      *testing.T
+	schema string
+	// directURL reaches the schema straight, for the test's own store.
+	directURL string
+	db        *sql.DB // the test's own connection, straight to PostgreSQL
+	mail      *mailbox
+	proxy     *storetest.Proxy // nil unless viaProxy
+	replicas  []*replica
 }
 
 // replica is one `callbook serve` process.
@@ -112,7 +114,7 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 	}
 	direct := storetest.URL(t, store.DialectPostgres) // a fresh schema, dropped at the end
 	u, _ := url.Parse(direct)
-	c := &cluster{t: t, schema: u.Query().Get("search_path")}
+	c := &cluster{t: t, schema: u.Query().Get("search_path"), directURL: direct}
 	var err error
 	if c.db, err = sql.Open("pgx", direct); err != nil {
 		t.Fatal(err)

@@ -60,6 +60,12 @@ func (o *Outbox) compose(row models.OutboxMessage) (*mail.Msg, error) {
 		m.SetGenHeader(HeaderBooking, strconv.FormatUint(uint64(*row.BookingID), 10))
 	}
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	if r.UnsubscribeURL != "" {
+		// One-click unsubscribe (RFC 8058): a mail client's button posts
+		// List-Unsubscribe=One-Click to the link, no page in between.
+		m.SetGenHeader("List-Unsubscribe", "<"+r.UnsubscribeURL+">")
+		m.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
 	if rt := replyToAddrs(r.ReplyTo); len(rt) > 0 {
 		// A reply or an RSVP reaches a person, not the sender: the host for
 		// the visitor's emails, the visitor for a host notice.

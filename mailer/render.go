@@ -28,6 +28,9 @@ func templateBase(kind string) string {
 	if strings.HasPrefix(kind, models.MailReminderPrefix) {
 		return "reminder"
 	}
+	if strings.HasPrefix(kind, models.MailFollowupPrefix) {
+		return "followup"
+	}
 	return kind
 }
 
@@ -39,7 +42,7 @@ func templateBases() []string {
 // visitorBases are the emails to visitors, written in each of their
 // languages; the others go to staff, in English.
 func visitorBases() []string {
-	return []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, models.MailHostChanged, "reminder"}
+	return []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, models.MailHostChanged, "reminder", "followup", models.MailHostNoShow}
 }
 
 // RendererOptions configure a Renderer.
@@ -90,6 +93,9 @@ type Rendered struct {
 	ICSMethod string
 	// ReplyTo are the addresses the Reply-To header names, if any.
 	ReplyTo []string
+	// UnsubscribeURL is the one-click unsubscribe link of a follow-up
+	// email, for its List-Unsubscribe header; "" for every other kind.
+	UnsubscribeURL string
 }
 
 // NewRenderer parses every email template from web.FS, so a broken template
@@ -226,7 +232,7 @@ func (r *Renderer) Render(d models.MailData, stamp time.Time) (Rendered, error) 
 	if err := kt.html.ExecuteTemplate(&html, "layout", v); err != nil {
 		return Rendered{}, fmt.Errorf("render %s HTML: %w", d.Kind, err)
 	}
-	out := Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String(), ReplyTo: d.ReplyTo}
+	out := Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String(), ReplyTo: d.ReplyTo, UnsubscribeURL: v.UnsubscribeURL}
 	if method := inviteMethod(d); method != "" && d.BookingUID != "" {
 		ics, err := r.invite(d, method, stamp)
 		if err != nil {

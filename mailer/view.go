@@ -2,6 +2,7 @@ package mailer
 
 import (
 	"fmt"
+	htmltemplate "html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,9 +44,24 @@ type view struct {
 	LeadURL, RoleURL              string
 	AdminURL, LeadsURL            string
 
+	// A follow-up email's text with every placeholder filled, and its
+	// unsubscribe link.
+	FollowupSubjectText, FollowupText string
+	FollowupHTML                      htmltemplate.HTML
+	UnsubscribeURL                    string
+	// RebookURL is where a visitor books again (host-no-show).
+	RebookURL string
+
 	DigestDay string
 	Calls     []digestCallView
 	NewLeads  []digestLeadView
+	Tasks     []digestTaskView
+}
+
+type digestTaskView struct {
+	Name, Body, LeadURL string
+	Overdue             bool
+	Due                 string
 }
 
 type digestCallView struct {
@@ -101,6 +117,12 @@ func (r *Renderer) view(d models.MailData, l *locale.Lang) view {
 		offset = strings.TrimPrefix(d.Kind, models.MailReminderPrefix)
 	}
 	v.OffsetText = offsetWords(l, offset)
+	if strings.HasPrefix(d.Kind, models.MailFollowupPrefix) {
+		r.followupView(&v)
+	}
+	if d.Kind == models.MailHostNoShow {
+		v.RebookURL = r.rebookURL(d)
+	}
 	v.meetingView()
 	if d.Digest != nil {
 		r.digestView(&v, d.Digest)
@@ -122,6 +144,15 @@ func (r *Renderer) digestView(v *view, dg *models.DigestData) {
 	for _, l := range dg.NewLeads {
 		v.NewLeads = append(v.NewLeads, digestLeadView{
 			Name: l.Name, TargetTitle: l.TargetTitle, RoleSlug: l.RoleSlug, LeadURL: r.leadURL(l.LeadID),
+		})
+	}
+	for _, t := range dg.Tasks {
+		due := t.Due
+		if day, err := time.Parse(time.DateOnly, t.Due); err == nil {
+			due = day.Format("Mon 2 Jan")
+		}
+		v.Tasks = append(v.Tasks, digestTaskView{
+			Name: t.Name, Body: t.Body, LeadURL: r.leadURL(t.LeadID), Overdue: t.Due < dg.Date, Due: due,
 		})
 	}
 }

@@ -69,6 +69,8 @@ const (
 	AuditMailRetried          = "mail.retried"
 	AuditLeadUpdated          = "lead.updated"
 	AuditLeadNoteAdded        = "lead.note_added"
+	AuditLeadTaskAdded        = "lead.task_added"
+	AuditLeadTaskChanged      = "lead.task_changed" // ticked off, reopened, moved or given to someone else
 	AuditOutcomeRecorded      = "booking.outcome_recorded"
 	AuditBookingHostChanged   = "booking.host_changed" // staff gave a call to another host
 	AuditLinkCreated          = "link.created"         // a private booking link
@@ -88,6 +90,7 @@ var AuditActions = []string{
 	AuditFeedLinkReplaced, AuditWebhookCreated, AuditWebhookDeleted, AuditWebhookEnabled, AuditWebhookRetried,
 	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditOutcomeRecorded,
 	AuditBookingHostChanged, AuditLinkCreated, AuditLinkDeleted, AuditLeadErased, AuditLeadsExported, AuditLogExported, AuditAccessDenied,
+	AuditMailRetried, AuditLeadUpdated, AuditLeadNoteAdded, AuditLeadTaskAdded, AuditLeadTaskChanged, AuditOutcomeRecorded, AuditLeadErased, AuditLeadsExported, AuditLogExported, AuditAccessDenied,
 }
 
 // Kinds of thing an audit entry is about.

@@ -8,7 +8,13 @@ import (
 const (
 	OutcomeCompleted = BookingCompleted
 	OutcomeNoShow    = BookingNoShow
+	// OutcomeHostNoShow is a call the host missed: it is closed as
+	// canceled, and the visitor gets an apology with a rebook link.
+	OutcomeHostNoShow = "host_no_show"
 )
+
+// MailHostNoShow is the visitor's apology for a call the host missed.
+const MailHostNoShow = "host-no-show"
 
 // StaffBooking is a booking as staff see it: with its lead and host.
 type StaffBooking struct {

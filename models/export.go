@@ -6,7 +6,8 @@ import (
 
 // ExportColumns are the CSV columns of docs/API.md, CSV export, in order: the
 // contract's twenty (utm_* and referrer are the latest source), then the
-// lead's first-touch source and the language of its latest booking.
+// lead's first-touch source, the language of its latest booking and
+// when they unsubscribed.
 var ExportColumns = []string{
 	"id", "created_at", "name", "email", "phone", "current_title", "target_title",
 	"recommended_title", "role_slug", "status", "owner_email", "bookings_count", "next_call_at",
@@ -15,6 +16,8 @@ var ExportColumns = []string{
 	"language",
 	// The kind of call (its id) of the lead's latest call not canceled.
 	"call",
+	// When the visitor unsubscribed from follow-up emails, or empty.
+	"unsubscribed_at",
 	// Always last: the latest answer to each role-page question, a JSON object.
 	"answers",
 }

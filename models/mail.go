@@ -69,6 +69,18 @@ type MailData struct {
 	// the staff member who assigned the lead ("" when its first call did).
 	OwnerName  string `json:"owner_name,omitempty"`
 	AssignedBy string `json:"assigned_by,omitempty"`
+
+	// FollowupSubject and FollowupBody are a follow-up email's text from
+	// the role file, placeholders about the lead filled in; the links
+	// ({rebook_url}, {role_url}, {unsubscribe_url}) are filled when the
+	// email is built.
+	FollowupSubject string `json:"followup_subject,omitempty"`
+	FollowupBody    string `json:"followup_body,omitempty"`
+	// UnsubscribeToken is the key of the lead's one-click unsubscribe link.
+	UnsubscribeToken string `json:"unsubscribe_token,omitempty"`
+	// CallID is the kind of call a rebook link offers ("" for the role's
+	// first).
+	CallID string `json:"call_id,omitempty"`
 }
 
 // MailHost is one host of a collective call.
@@ -91,6 +103,8 @@ type DigestData struct {
 	Date       string       `json:"date"` // business date, YYYY-MM-DD
 	TodayCalls []DigestCall `json:"today_calls"`
 	NewLeads   []DigestLead `json:"new_leads"`
+	// Tasks are the reader's own open tasks due that day or before.
+	Tasks []DigestTask `json:"tasks,omitempty"`
 }
 
 // DigestCall is one of today's calls in a digest.

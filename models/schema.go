@@ -36,6 +36,9 @@ const (
 	OutboxSent     = "sent"
 	OutboxFailed   = "failed"
 	OutboxCanceled = "canceled"
+	// OutboxSkipped is a follow-up email that something made pointless
+	// before it was due; SkipReason says what.
+	OutboxSkipped = "skipped"
 )
 
 // Reminder statuses.
@@ -124,10 +127,16 @@ type Lead struct {
 	// lead answered, as a JSON object by question id.
 	AnswersJSON string `gorm:"column:answers_json;type:text;not null;default:'{}'"`
 	// Language is the language of the lead's latest booking (en, de, es).
-	Language  string `gorm:"size:8;not null;default:'en'"`
-	ErasedAt  *time.Time
-	CreatedAt time.Time `gorm:"not null"` // indexed first in ix_leads_created_title
-	UpdatedAt time.Time `gorm:"not null"`
+	Language string `gorm:"size:8;not null;default:'en'"`
+	ErasedAt *time.Time
+	// UnsubscribedAt is when the visitor asked for no more follow-up
+	// emails; emails about a booked call still go.
+	UnsubscribedAt *time.Time
+	// UnsubscribeToken is the random key of the visitor's unsubscribe link,
+	// made with the first follow-up email.
+	UnsubscribeToken *string   `gorm:"size:64;uniqueIndex"`
+	CreatedAt        time.Time `gorm:"not null"` // indexed first in ix_leads_created_title
+	UpdatedAt        time.Time `gorm:"not null"`
 }
 
 // Booking is one discovery call. Its visitor token is never stored: only a
@@ -238,6 +247,12 @@ type OutboxMessage struct {
 	NextAttemptAt time.Time `gorm:"not null;index:ix_outbox_status_next,priority:2"`
 	ClaimedUntil  *time.Time
 	LastError     string `gorm:"type:text;not null;default:''"`
+	// SkipReason says why a follow-up email was skipped before it was due
+	// (status skipped): the lead booked again, unsubscribed, and so on.
+	SkipReason string `gorm:"size:40;not null;default:''"`
+	// TriggerStatus is the status the booking had when its follow-up was
+	// written; a follow-up whose booking has moved on is skipped.
+	TriggerStatus string `gorm:"size:16;not null;default:''"`
 	SentAt        *time.Time
 	CreatedAt     time.Time `gorm:"not null"`
 	UpdatedAt     time.Time `gorm:"not null"`
@@ -318,5 +333,7 @@ func Tables() []any {
 		&Webhook{}, &WebhookDelivery{}, &LeadAnswer{}, &StatsDaily{}, &StatsDailyPart{},
 		&TOTPFactor{}, &RecoveryCode{}, &Passkey{}, &SignInChallenge{},
 		&AuditEntry{}, &BookingHost{}, &BookingLink{},
+		&AuditEntry{},
+		&Task{},
 	}
 }

@@ -18,6 +18,7 @@ const (
 	WebhookBookingRescheduled = "booking.rescheduled"
 	WebhookBookingCanceled    = "booking.canceled"
 	WebhookBookingOutcome     = "booking.outcome"
+	WebhookLeadUnsubscribed   = "lead.unsubscribed"
 	// WebhookAllEvents subscribes a webhook to every type, present and future.
 	WebhookAllEvents = "*"
 )
@@ -26,7 +27,7 @@ const (
 // offers them.
 func WebhookEventTypes() []string {
 	return []string{WebhookLeadCreated, WebhookLeadUpdated, WebhookLeadDisqualified, WebhookLeadErased,
-		WebhookBookingCreated, WebhookBookingRescheduled, WebhookBookingCanceled, WebhookBookingOutcome}
+		WebhookLeadUnsubscribed, WebhookBookingCreated, WebhookBookingRescheduled, WebhookBookingCanceled, WebhookBookingOutcome}
 }
 
 // Webhook delivery statuses.

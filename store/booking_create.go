@@ -61,6 +61,12 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 		if err := s.assignFirstCallOwner(tx, lead, isNew, b, host); err != nil {
 			return err
 		}
+		if !isNew {
+			// Booking again makes every follow-up still waiting pointless.
+			if err := s.skipFollowups(tx, lead.ID, 0, models.SkipRebooked); err != nil {
+				return err
+			}
+		}
 		if err := s.saveAnswers(tx, lead, req.Answers, isNew); err != nil {
 			return err
 		}

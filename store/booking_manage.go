@@ -340,6 +340,9 @@ func (s *Store) cancel(ctx context.Context, key bookingKey, reason, actor string
 			"booking_id": b.ID, "start": b.StartAt.UTC(), "reason": reason, "actor": actor}); err != nil {
 			return err
 		}
+		if err := s.queueFollowups(tx, models.FollowupCanceled, lead, b, host, b.RoleSlug); err != nil {
+			return err
+		}
 		out = b
 		if err := s.bumpAvailability(tx); err != nil {
 			return err

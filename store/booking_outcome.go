@@ -91,15 +91,15 @@ func (s *Store) StaffBookingByID(ctx context.Context, id uint) (*models.StaffBoo
 	return &rows[0], nil
 }
 
-// SetOutcome records what happened on a call that has begun: completed or
-// no_show. It may correct an outcome recorded before, but never touches a
+// SetOutcome records what happened on a call that has begun: completed,
+// no_show, or host_no_show (the host missed it: see hostMissedCall). It may correct an outcome recorded before, but never touches a
 // canceled call or one still to come (ValidationError). The change writes
 // booking.completed or booking.no_show with its actor in the same
 // transaction, and clears the missing-outcome flag.
 func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, actor *models.User) (*models.StaffBooking, error) {
 	ctx, now := s.withTxNow(ctx)
-	if outcome != models.OutcomeCompleted && outcome != models.OutcomeNoShow {
-		return nil, models.Invalid("outcome", "must be completed or no_show")
+	if outcome != models.OutcomeCompleted && outcome != models.OutcomeNoShow && outcome != models.OutcomeHostNoShow {
+		return nil, models.Invalid("outcome", "must be completed, no_show or host_no_show")
 	}
 	err := s.tx(withUserActor(ctx, actor), func(tx *gorm.DB) error {
 		var b models.Booking
@@ -116,6 +116,8 @@ func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, 
 			return models.Invalid("outcome", "this call has not begun yet")
 		case b.Status == outcome:
 			return nil
+		case outcome == models.OutcomeHostNoShow:
+			return s.hostMissedCall(tx, &b, actor, now)
 		}
 		err := s.trackLead(tx, b.LeadID, func() error {
 			return tx.Model(&models.Booking{}).Where("id = ?", b.ID).Updates(map[string]any{
@@ -133,6 +135,9 @@ func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, 
 			map[string]any{"lead_id": b.LeadID, "from": b.Status, "to": outcome}); err != nil {
 			return err
 		}
+		if err := s.followOutcome(tx, &b, outcome); err != nil {
+			return err
+		}
 		return s.queueWebhooks(tx, b.LeadID, b.ID, models.WebhookBookingOutcome)
 	})
 	if err != nil {
@@ -140,3 +145,46 @@ func (s *Store) SetOutcome(ctx context.Context, bookingID uint, outcome string, 
 	}
 	return s.StaffBookingByID(ctx, bookingID)
 }
+
+// hostMissedCall closes a call the host missed, inside SetOutcome's
+// transaction: canceled with the reason, follow-ups of an outcome recorded
+// before skipped, booking.host_no_show on the timeline, and the visitor's
+// apology (host-no-show) with a link to book again.
+func (s *Store) hostMissedCall(tx *gorm.DB, b *models.Booking, actor *models.User, now time.Time) error {
+	from := b.Status
+	err := s.trackLead(tx, b.LeadID, func() error {
+		if err := s.closeBooking(tx, b, hostMissedReason, now); err != nil {
+			return err
+		}
+		return tx.Model(&models.Booking{}).Where("id = ?", b.ID).Update("outcome_missing", false).Error
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.skipFollowups(tx, b.LeadID, b.ID, models.SkipOutcomeChanged); err != nil {
+		return err
+	}
+	if err := s.addEvent(tx, b.LeadID, b.ID, "booking."+models.OutcomeHostNoShow, models.ActorUser(actor), map[string]any{
+		"booking_id": b.ID, "from": from, "to": models.OutcomeHostNoShow}); err != nil {
+		return err
+	}
+	if err := s.audit(tx, models.AuditOutcomeRecorded, models.AuditTarget{Type: models.AuditTargetBooking, ID: b.ID},
+		map[string]any{"lead_id": b.LeadID, "from": from, "to": models.OutcomeHostNoShow}); err != nil {
+		return err
+	}
+	lead, host, err := bookingParties(tx, b)
+	if err != nil {
+		return err
+	}
+	d := s.bookingMail(models.MailHostNoShow, b, lead, host)
+	if err := s.setReplyTo(tx, &d, host); err != nil {
+		return err
+	}
+	if err := s.queueMail(tx, lead.Email, lead.Name, d); err != nil {
+		return err
+	}
+	return s.queueWebhooks(tx, b.LeadID, b.ID, models.WebhookBookingOutcome)
+}
+
+// hostMissedReason is the cancel reason of a call the host missed.
+const hostMissedReason = "The host missed the call."

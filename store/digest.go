@@ -11,7 +11,8 @@ import (
 )
 
 // QueueDigest queues the daily digest for the business date of date (in
-// Location()): today's confirmed calls and yesterday's new leads, one email
+// Location()): today's confirmed calls, yesterday's new leads and each
+// reader's own open tasks due that day or overdue, one email
 // to each active sales or admin user who can sign in. It queues nothing when
 // there is nothing to tell, and at most one digest per business date however
 // many processes or runs ask (the date is recorded in the same transaction
@@ -29,7 +30,11 @@ func (s *Store) QueueDigest(ctx context.Context, date time.Time) (int, error) {
 		if dd.NewLeads, err = digestLeads(tx, start.AddDate(0, 0, -1).UTC(), start.UTC()); err != nil {
 			return err
 		}
-		if len(dd.TodayCalls) == 0 && len(dd.NewLeads) == 0 {
+		tasks, err := digestTasks(tx, dd.Date)
+		if err != nil {
+			return err
+		}
+		if len(dd.TodayCalls) == 0 && len(dd.NewLeads) == 0 && len(tasks) == 0 {
 			return nil
 		}
 		var staff []models.User
@@ -44,7 +49,12 @@ func (s *Store) QueueDigest(ctx context.Context, date time.Time) (int, error) {
 			return err
 		}
 		for _, u := range staff {
-			d := models.MailData{Kind: models.MailDigest, Name: u.Name, Email: u.Email, Digest: dd}
+			own := *dd
+			own.Tasks = tasks[u.ID]
+			if len(dd.TodayCalls) == 0 && len(dd.NewLeads) == 0 && len(own.Tasks) == 0 {
+				continue
+			}
+			d := models.MailData{Kind: models.MailDigest, Name: u.Name, Email: u.Email, Digest: &own}
 			if err := s.queueMail(tx, u.Email, u.Name, d); err != nil {
 				return err
 			}

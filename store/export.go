@@ -114,7 +114,7 @@ type exportWriter struct {
 	progress func(int64)
 	rows     int64
 	parts    [packedFields]string
-	record   [29]string
+	record   [30]string
 }
 
 // writeAll writes every page it receives, flushing after each.
@@ -182,7 +182,8 @@ func (wr *exportWriter) csvRecord(l *exportLead) []string {
 	}
 	r[25] = models.SafeCell(l.firstReferrer)
 	r[26] = models.SafeCell(l.language)
-	r[len(r)-2] = models.SafeCell(l.call)
+	r[27] = models.SafeCell(l.call)
+	r[28] = l.unsubscribed
 	r[len(r)-1] = l.answers
 	return r
 }

@@ -96,22 +96,29 @@ func (e *exportReader) fillCalls(page []exportLead) error {
 // read over the page's ids that returns only leads with answers.
 func (e *exportReader) fillAnswers(page []exportLead) error {
 	var rows []struct {
-		ID          uint
-		AnswersJSON string
+		ID             uint
+		AnswersJSON    string
+		UnsubscribedAt *time.Time
 	}
-	err := e.tx.Table("leads").Select("id, answers_json").
-		Where("id BETWEEN ? AND ? AND answers_json <> ?", page[len(page)-1].id, page[0].id, "{}").Scan(&rows).Error
+	err := e.tx.Table("leads").Select("id, answers_json, unsubscribed_at").
+		Where("id BETWEEN ? AND ? AND (answers_json <> ? OR unsubscribed_at IS NOT NULL)", page[len(page)-1].id, page[0].id, "{}").
+		Scan(&rows).Error
 	if err != nil {
 		return err
 	}
-	byID := make(map[uint]string, len(rows))
-	for _, r := range rows {
-		byID[r.ID] = r.AnswersJSON
+	byID := make(map[uint]int, len(rows))
+	for i, r := range rows {
+		byID[r.ID] = i
 	}
 	for i := range page {
 		page[i].answers = "{}"
-		if a, ok := byID[page[i].id]; ok {
-			page[i].answers = a
+		j, ok := byID[page[i].id]
+		if !ok {
+			continue
+		}
+		page[i].answers = rows[j].AnswersJSON
+		if u := rows[j].UnsubscribedAt; u != nil {
+			page[i].unsubscribed = u.UTC().Format(time.RFC3339)
 		}
 	}
 	return nil
@@ -246,6 +253,7 @@ type exportLead struct {
 	calls                              callFigures
 	answers                            string // JSON object, "{}" when none
 	call                               string // the kind of the latest call not canceled, "" when none
+	unsubscribed                       string // RFC 3339 UTC, "" when not
 	hasCalls                           bool   // calls was read with the lead
 	packed                             string // SQLite: the row, for the writer to unpack
 }

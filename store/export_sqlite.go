@@ -98,7 +98,7 @@ func unpackLead(packed string, parts *[packedFields]string, l *exportLead) bool 
 		currentTitle: parts[5], targetTitle: parts[6], recommendedTitle: parts[7], roleSlug: parts[8], status: parts[9],
 		utm: [5]string{parts[11], parts[12], parts[13], parts[14], parts[15]}, referrer: parts[16],
 		firstUTM: [5]string{parts[17], parts[18], parts[19], parts[20], parts[21]}, firstReferrer: parts[22], language: parts[23],
-		calls: callFigures{count: count, next: next, last: last}, hasCalls: true, answers: l.answers, call: l.call}
+		calls: callFigures{count: count, next: next, last: last}, hasCalls: true, answers: l.answers, call: l.call, unsubscribed: l.unsubscribed}
 	if owner != 0 {
 		l.ownerID.Int64, l.ownerID.Valid = owner, true
 	}

@@ -9,8 +9,8 @@ import (
 
 // DisqualifyLead keeps a visitor the routes turned away as a lead, so sales
 // can follow up: it upserts the lead by email as a booking would, keeps the
-// answers, writes lead.disqualified and queues that webhook. It books
-// nothing and emails no one.
+// answers, writes lead.disqualified and queues that webhook, and the role's
+// follow-up emails for a visitor turned away. It books nothing.
 func (s *Store) DisqualifyLead(ctx context.Context, req models.BookingRequest, d models.Disqualification) (*models.Lead, error) {
 	var lead *models.Lead
 	// The embed's source marks record bookings made through it; a visitor
@@ -35,6 +35,9 @@ func (s *Store) DisqualifyLead(ctx context.Context, req models.BookingRequest, d
 			"role_slug": req.RoleSlug, "answers": req.Answers, "message": d.Message, "url": d.URL}))
 		lead = l
 		if err := s.insertEvents(tx, events...); err != nil {
+			return err
+		}
+		if err := s.queueFollowups(tx, models.FollowupDisqualified, l, nil, nil, req.RoleSlug); err != nil {
 			return err
 		}
 		return s.queueWebhooks(tx, l.ID, 0, newLeadWebhooks(isNew, models.WebhookLeadDisqualified)...)

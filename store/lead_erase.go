@@ -49,7 +49,7 @@ func (s *Store) eraseLead(ctx context.Context, id uint, actor *models.User, keep
 			}
 		}
 		steps := []func(*gorm.DB, *models.Lead, time.Time) error{
-			scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL, eraseAnswers, scrubAudit,
+			s.skipErasedFollowups, scrubOutbox, s.scrubLead, eraseNotesAndMessages, scrubEvents, scrubPageURL, eraseAnswers, scrubAudit,
 		}
 		err := s.trackLead(tx, l.ID, func() error {
 			for _, step := range steps {
@@ -96,7 +96,7 @@ func (s *Store) scrubLead(tx *gorm.DB, l *models.Lead, now time.Time) error {
 	upd := map[string]any{
 		"email_key": "erased:" + strconv.FormatUint(uint64(l.ID), 10), "email": "", "name": models.ErasedName,
 		"phone": "", "current_title": "", "referrer": referrerSite(l.Referrer),
-		"first_referrer": referrerSite(l.FirstReferrer), "erased_at": now, "updated_at": now,
+		"first_referrer": referrerSite(l.FirstReferrer), "erased_at": now, "updated_at": now, "unsubscribe_token": nil,
 	}
 	if err := tx.Model(&models.Lead{}).Where("id = ?", l.ID).Updates(upd).Error; err != nil {
 		return err
@@ -131,6 +131,12 @@ func scrubEvents(tx *gorm.DB, l *models.Lead, _ time.Time) error {
 		Update("data", "{}").Error
 }
 
+// skipErasedFollowups skips the lead's follow-up emails still waiting,
+// visibly, before scrubOutbox withdraws the rest of its unsent mail.
+func (s *Store) skipErasedFollowups(tx *gorm.DB, l *models.Lead, _ time.Time) error {
+	return s.skipFollowups(tx, l.ID, 0, models.SkipErased)
+}
+
 // scrubOutbox withdraws the lead's unsent emails and removes the person's
 // data from every email kept for the lead, sent or not.
 func scrubOutbox(tx *gorm.DB, l *models.Lead, now time.Time) error {
@@ -161,6 +167,8 @@ func scrubPayload(payload string) string {
 	}
 	d.Name, d.Email, d.Phone, d.CurrentTitle, d.Message, d.Reason = models.ErasedName, "", "", "", "", ""
 	d.ReplyTo = nil // a host notice answers to the visitor
+	// A follow-up's text was written to the person, with their name in it.
+	d.FollowupSubject, d.FollowupBody, d.UnsubscribeToken = "", "", ""
 	return encodeJSON(d)
 }
 

@@ -25,6 +25,9 @@ type LeadFilter struct {
 	// Answers keeps leads whose latest answer to each question id is the
 	// value given.
 	Answers models.Answers
+	// OpenTasks, when set, keeps leads that have an open task (true) or
+	// none (false).
+	OpenTasks *bool
 }
 
 // apply adds the filter's conditions to a query on leads.
@@ -55,6 +58,13 @@ func (f LeadFilter) apply(q *gorm.DB) *gorm.DB {
 	if !f.CreatedTo.IsZero() {
 		q = q.Where("leads.created_at < ?", f.CreatedTo.UTC())
 	}
+	if f.OpenTasks != nil {
+		has := "EXISTS (SELECT 1 FROM tasks t WHERE t.lead_id = leads.id AND t.done_at IS NULL)"
+		if !*f.OpenTasks {
+			has = "NOT " + has
+		}
+		q = q.Where(has)
+	}
 	for _, id := range f.Answers.Sorted() {
 		q = q.Where("EXISTS (SELECT 1 FROM lead_answers la WHERE la.lead_id = leads.id AND la.question_id = ? AND la.value = ?)", id, f.Answers[id])
 	}
@@ -70,6 +80,7 @@ func escapeLike(s string) string {
 func leadRowSelect(now time.Time) (string, []any) {
 	return `leads.*,
 	(SELECT COUNT(*) FROM bookings b WHERE b.lead_id = leads.id) AS bookings_count,
+	(SELECT COUNT(*) FROM tasks t WHERE t.lead_id = leads.id AND t.done_at IS NULL) AS open_tasks,
 	(SELECT MIN(b.start_at) FROM bookings b WHERE b.lead_id = leads.id AND b.status = 'confirmed' AND b.start_at > ?) AS next_call_at,
 	(SELECT MAX(b.start_at) FROM bookings b WHERE b.lead_id = leads.id AND b.status IN ('confirmed','completed','no_show') AND b.start_at <= ?) AS last_call_at,
 	COALESCE(u.email, '') AS owner_email, COALESCE(u.name, '') AS owner_name`, []any{now, now}

@@ -41,6 +41,7 @@ var migrations = []migration{
 	{19, "second factors: authenticator apps, recovery codes, passkeys, sign-in steps", "0019_second_factors"},
 	{20, "the audit log", "0020_audit_log"},
 	{22, "kinds of call: collective hosts, private links, host weights and caps", "0022_kinds_of_call"},
+	{23, "after the call: tasks, unsubscribing from follow-ups, why a follow-up was skipped", "0023_after_the_call"},
 }
 
 // latestMigration is the newest schema version this binary knows.

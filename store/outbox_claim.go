@@ -19,7 +19,7 @@ const (
 
 // outboxStatuses lists every outbox status, for filters and counts.
 func outboxStatuses() []string {
-	return []string{models.OutboxPending, models.OutboxSending, models.OutboxSent, models.OutboxFailed, models.OutboxCanceled}
+	return []string{models.OutboxPending, models.OutboxSending, models.OutboxSent, models.OutboxFailed, models.OutboxCanceled, models.OutboxSkipped}
 }
 
 // ClaimOutbox hands the caller up to limit emails that are due: pending rows
@@ -27,7 +27,10 @@ func outboxStatuses() []string {
 // lease ran out (it crashed). Each returned row is now "sending", counted as
 // one more attempt, and held until now+lease; no other caller can claim it
 // until then, in this process or another (SKIP LOCKED on PostgreSQL, the
-// single writer on SQLite). Rows come oldest due first.
+// single writer on SQLite). Rows come oldest due first. Follow-up emails
+// that must no longer go (the lead booked again, unsubscribed, …) are
+// skipped in the same transaction first, so a follow-up is claimed only
+// while nothing has stopped it.
 func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration) ([]models.OutboxMessage, error) {
 	ctx, now := s.withTxNow(ctx)
 	if limit <= 0 {
@@ -37,6 +40,9 @@ func (s *Store) ClaimOutbox(ctx context.Context, limit int, lease time.Duration)
 	var rows []models.OutboxMessage
 	err := s.tx(ctx, func(tx *gorm.DB) error {
 		if err := withdrawLateReminders(tx, now); err != nil {
+			return err
+		}
+		if err := s.retireFollowups(tx, now); err != nil {
 			return err
 		}
 		due := func(q *gorm.DB) *gorm.DB {
@@ -246,7 +252,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id uint) error {
 // ValidationError.
 func (s *Store) ListOutbox(ctx context.Context, status string, limit int) ([]models.OutboxMessage, error) {
 	if status != "" && !slices.Contains(outboxStatuses(), status) {
-		return nil, models.Invalid("status", "must be pending, sending, sent, failed or canceled")
+		return nil, models.Invalid("status", "must be pending, sending, sent, failed, canceled or skipped")
 	}
 	if limit <= 0 {
 		limit = defaultOutboxLimit

@@ -36,13 +36,13 @@ func (s *Store) insertOutbox(tx *gorm.DB, rows ...models.OutboxMessage) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 11*len(rows))
+	args := make([]any, 0, 12*len(rows))
 	for _, r := range rows {
 		args = append(args, r.Kind, nullID(r.BookingID), nullID(r.LeadID), r.ToAddr, r.ToName, r.MessageID, r.Payload,
-			r.Status, r.NextAttemptAt, r.CreatedAt, r.UpdatedAt)
+			r.Status, r.NextAttemptAt, r.TriggerStatus, r.CreatedAt, r.UpdatedAt)
 	}
 	_, err := s.exec(tx, "INSERT INTO outbox (kind, booking_id, lead_id, to_addr, to_name, message_id, payload, status, "+
-		"next_attempt_at, created_at, updated_at) VALUES "+placeholders(len(rows), 11), args...)
+		"next_attempt_at, trigger_status, created_at, updated_at) VALUES "+placeholders(len(rows), 12), args...)
 	return err
 }
 

@@ -414,7 +414,7 @@ func TestListOutbox_NewestFirstFilteredAndCounted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]int64{"pending": 3, "sending": 0, "sent": 1, "failed": 0, "canceled": 0}
+		want := map[string]int64{"pending": 3, "sending": 0, "sent": 1, "failed": 0, "canceled": 0, "skipped": 0}
 		if fmt.Sprint(counts) != fmt.Sprint(want) {
 			t.Fatalf("counts = %v, want %v", counts, want)
 		}

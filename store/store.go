@@ -84,6 +84,8 @@ type Store struct {
 	log        *slog.Logger
 	mailFrom   string // the team address alone, without a display name
 	meetingURL string
+	// followups are the roles' follow-up emails by role slug (SetFollowups).
+	followups atomic.Pointer[map[string][]models.Followup]
 	// auditRetention is how long audit entries are kept.
 	auditRetention time.Duration
 
