@@ -235,7 +235,7 @@ func (s *Server) linkGone(c *gin.Context, role *Role) {
 		return
 	}
 	c.Abort()
-	s.render(c, http.StatusGone, "public/link_gone.html", gin.H{"Title": "This booking link has been used", "Role": role})
+	s.render(c, http.StatusGone, "public/link_gone.html", gin.H{"Title": s.lang(c).T("link_gone_title"), "Role": role})
 }
 
 // linkPage opens a private booking link (GET /l/{token}): the booking
