@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/callbook/callbook/mailer"
@@ -319,6 +320,66 @@ func TestKinds_DashboardAndExportShowTheKind(t *testing.T) {
 		if !strings.Contains(lines[0], ",call,") || !strings.HasSuffix(lines[0], ",answers") || !strings.Contains(w.Body.String(), ",strategy,") ||
 			!strings.Contains(w.Body.String(), ",intro,") {
 			t.Fatalf("export: %s", w.Body.String())
+		}
+	})
+}
+
+// panelContent is a role whose mock interview panel has two coaches.
+const panelRole = `title: Data Engineer
+calls:
+  - {id: intro, title: Intro call, minutes: 30}
+  - {id: panel, title: Mock interview panel, minutes: 60, mode: collective, hosts: ["ana@example.com", "ben@example.com"]}
+`
+
+func TestCollectiveCall_ThroughTheAPIHasEveryHost(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		content, err := LoadContent(fstest.MapFS{"data-engineer.yaml": {Data: []byte(panelRole)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := newTestServer(t, dialect, func(o *Options) { o.Content = content })
+		ctx := context.Background()
+		var ids []uint
+		for _, n := range []string{"ana", "ben"} {
+			u, err := e.store.CreateUser(ctx, models.NewUser{Email: n + "@example.com", Name: n, Role: models.RoleSales,
+				Host: true, Password: "a long test password 1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, u.ID)
+		}
+		// Ben is away on Tuesday: no panel then, though Ana is free.
+		cfg, _ := e.store.Availability(ctx, ids[1])
+		cfg.Overrides = []models.OverrideJSON{{Date: "2026-12-01", Hours: models.HoursJSON{}}}
+		if _, err := e.store.SetAvailability(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		w := e.do(http.MethodGet, "/api/v1/slots?tz=America/New_York&role_slug=data-engineer&call=panel", nil)
+		s := decode[slotsJSON](t, w)
+		if s.DurationMinutes != 60 || len(s.Slots) == 0 {
+			t.Fatalf("panel slots: %s", w.Body.String())
+		}
+		for _, sl := range s.Slots {
+			if strings.HasPrefix(sl.Start, "2026-12-01") {
+				t.Fatalf("a panel offered on Tuesday while Ben is away: %s", sl.Start)
+			}
+		}
+		body := bookingBody("ada@example.com", s.Slots[0].Start)
+		body["role_slug"], body["call"] = "data-engineer", "panel"
+		delete(body, "answers")
+		w = e.postJSON("/api/v1/bookings", body)
+		if w.Code != http.StatusCreated {
+			t.Fatalf("book the panel: %d %s", w.Code, w.Body.String())
+		}
+		b := decode[bookingResponse](t, w).Booking
+		if len(b.Hosts) != 2 || b.Hosts[0].Name != "ana" || b.Hosts[1].Name != "ben" || b.Call.ID != "panel" {
+			t.Fatalf("panel booking hosts %+v call %+v", b.Hosts, b.Call)
+		}
+		var to []string
+		e.store.DB().Model(&models.OutboxMessage{}).Where("booking_id = ? AND kind = ?", b.ID, models.MailHostNotice).
+			Order("to_addr").Pluck("to_addr", &to)
+		if strings.Join(to, ",") != "ana@example.com,ben@example.com" {
+			t.Fatalf("host notices went to %v", to)
 		}
 	})
 }
