@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store"
 )
 
 // followupFile is one follow-up email as a role file writes it.
@@ -43,13 +44,23 @@ func checkFollowups(r *Role) error {
 	return nil
 }
 
-// Followups are every role's follow-up emails, by role slug, for the
-// store to write when their trigger happens.
+// Followups are every role's follow-up emails, for the store to write when
+// their trigger happens: by role slug from the default file, and by
+// "slug.lang" from a language's version of the page that declares its own
+// (store.FollowupsKey), so a lead who booked in German is followed up in
+// German.
 func (c *Content) Followups() map[string][]models.Followup {
 	out := make(map[string][]models.Followup, len(c.list))
 	for _, r := range c.list {
 		if len(r.Followups) > 0 {
 			out[r.Slug] = r.Followups
+		}
+	}
+	for lang, roles := range c.byLang {
+		for slug, r := range roles {
+			if len(r.Followups) > 0 {
+				out[store.FollowupsKey(slug, lang)] = r.Followups
+			}
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
 	"github.com/callbook/callbook/web"
 )
@@ -58,5 +59,37 @@ func TestContentDir_ReplacesTheBuiltInRoles(t *testing.T) {
 	}
 	if w := e.do(http.MethodGet, "/api/v1/roles", nil); !strings.Contains(w.Body.String(), `"slug":"data-engineer"`) || strings.Contains(w.Body.String(), "backend") {
 		t.Fatalf("roles API: %s", w.Body)
+	}
+}
+
+// The built-in Backend Engineer page follows up in each of its languages,
+// with the same follow-ups (one per trigger) under the same ids.
+func TestContent_BuiltInFollowupsInEveryLanguage(t *testing.T) {
+	c, err := LoadContent(web.Content())
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := c.Followups()
+	ids := func(fs []models.Followup) string {
+		var out []string
+		for _, f := range fs {
+			out = append(out, f.ID+"/"+f.When)
+		}
+		return strings.Join(out, " ")
+	}
+	en := all["backend-engineer"]
+	if len(en) != 4 {
+		t.Fatalf("%d English follow-ups, want one per trigger", len(en))
+	}
+	for lang, greeting := range map[string]string{"de": "Guten Tag", "es": "Hola"} {
+		fs := all[store.FollowupsKey("backend-engineer", lang)]
+		if ids(fs) != ids(en) {
+			t.Errorf("%s follow-ups %q, want the English ones' %q", lang, ids(fs), ids(en))
+		}
+		for _, f := range fs {
+			if !strings.HasPrefix(f.Body, greeting) {
+				t.Errorf("%s follow-up %s starts %q, want %q", lang, f.ID, f.Body[:20], greeting)
+			}
+		}
 	}
 }

@@ -17,14 +17,24 @@ func (s *Store) SetFollowups(byRole map[string][]models.Followup) {
 	s.followups.Store(&byRole)
 }
 
-// roleFollowups returns the follow-ups role declares for trigger.
-func (s *Store) roleFollowups(role, trigger string) []models.Followup {
+// FollowupsKey is where SetFollowups expects the follow-ups of role's
+// version in lang: "backend-engineer.de".
+func FollowupsKey(role, lang string) string { return role + "." + lang }
+
+// roleFollowups returns the follow-ups role declares for trigger, in lang
+// when the role's version in lang declares its own, else the default
+// file's.
+func (s *Store) roleFollowups(role, lang, trigger string) []models.Followup {
 	p := s.followups.Load()
 	if p == nil {
 		return nil
 	}
+	all, ok := (*p)[FollowupsKey(role, lang)]
+	if !ok {
+		all = (*p)[role]
+	}
 	var out []models.Followup
-	for _, f := range (*p)[role] {
+	for _, f := range all {
 		if f.When == trigger {
 			out = append(out, f)
 		}
@@ -38,7 +48,11 @@ func (s *Store) roleFollowups(role, trigger string) []models.Followup {
 // A lead that unsubscribed, was erased or has no address gets none, and
 // one already waiting is not written twice.
 func (s *Store) queueFollowups(tx *gorm.DB, trigger string, l *models.Lead, b *models.Booking, host *models.User, role string) error {
-	fs := s.roleFollowups(role, trigger)
+	lang := l.Language
+	if b != nil && b.Language != "" {
+		lang = b.Language // the language of the call it follows
+	}
+	fs := s.roleFollowups(role, lang, trigger)
 	if len(fs) == 0 || l.UnsubscribedAt != nil || l.ErasedAt != nil || strings.TrimSpace(l.Email) == "" {
 		return nil
 	}

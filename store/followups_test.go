@@ -359,3 +359,40 @@ func TestUnsubscribe_RecordsItOnceWithItsEventAndWebhook(t *testing.T) {
 		t.Fatalf("unknown key: %v", err)
 	}
 }
+
+// A lead who booked in German is followed up with the German version of
+// the role's follow-ups; a role with no version in the booking's language
+// falls back to its default file's.
+func TestFollowups_WrittenInTheLanguageOfTheCall(t *testing.T) {
+	s, clock := mustOpen(t, store.DialectSQLite)
+	s.SetFollowups(map[string][]models.Followup{
+		"backend-engineer": fuRole["backend-engineer"],
+		store.FollowupsKey("backend-engineer", "de"): {
+			{ID: "rebook", When: models.FollowupNoShow, After: 30 * time.Minute, Subject: "Schade, {first_name}", Body: "Neuer Termin: {rebook_url}"},
+		},
+	})
+	slots := fuSlots(t, s, 2)
+	cases := []struct{ lang, email, subject string }{
+		{"de", "ada@example.com", `"followup_subject":"Schade, Ada"`},
+		{"es", "bea@example.com", `"followup_subject":"Sorry we missed you, Ada"`},
+	}
+	booked := make([]*models.BookingResult, len(cases))
+	for i, c := range cases {
+		req := request(c.email, slots[i])
+		req.Language = c.lang
+		res, err := s.BookSlot(context.Background(), req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		booked[i] = res
+	}
+	clock.Set(slots[1].Add(10 * time.Minute))
+	for i, c := range cases {
+		if _, err := s.SetOutcome(context.Background(), booked[i].Booking.ID, models.OutcomeNoShow, fuStaff); err != nil {
+			t.Fatal(err)
+		}
+		if row := fuRow(t, s, booked[i].Lead.ID, models.MailFollowupPrefix+"rebook"); !strings.Contains(row.Payload, c.subject) {
+			t.Errorf("%s: follow-up %s, want %s", c.lang, row.Payload, c.subject)
+		}
+	}
+}
