@@ -75,7 +75,7 @@ func (in *inbox) find(t *testing.T, kind string) (*mail.Message, string) {
 	return nil, ""
 }
 
-var rebookLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/roles/backend-engineer/book\?[^\s"<]+`)
+var rebookLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/l/[A-Za-z0-9_-]+`)
 
 // A sales person marks a call as a no-show; half an hour later the rebook
 // email arrives, and the visitor books again through its link.
@@ -159,6 +159,12 @@ func TestFollowup_NoShowRebookEmailLeadsToANewBooking(t *testing.T) {
 	a.Store.DB().Model(&models.Booking{}).Where("lead_id = ? AND status = ?", lead.ID, models.BookingConfirmed).Count(&n)
 	if n != 1 {
 		t.Fatalf("%d confirmed calls after rebooking, want 1", n)
+	}
+
+	// The link was for one call: opened again, it says it is used up.
+	v.do(chromedp.Navigate(link))
+	if gone := v.text("h1"); gone != "This booking link can no longer be used" {
+		t.Fatalf("the rebook link opened again shows %q", gone)
 	}
 }
 

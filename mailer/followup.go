@@ -8,11 +8,15 @@ import (
 	"github.com/callbook/callbook/models"
 )
 
-// rebookURL is where a follow-up's {rebook_url} leads: the role's booking
-// form, with the lead's details filled in for them to check. It is made
-// when the email is built, and is the one place that decides what a
-// rebook link is.
+// rebookURL is where a follow-up's {rebook_url} (and the host's apology
+// for a missed call) leads: the one-use private link made with the email
+// (MailData.RebookToken), whose page fills in the lead's details. An email
+// written before such links existed has none, and leads to the role's
+// booking form with the details filled in from the address instead.
 func (r *Renderer) rebookURL(d models.MailData) string {
+	if d.RebookToken != "" {
+		return r.baseURL + "/l/" + url.PathEscape(d.RebookToken)
+	}
 	q := url.Values{}
 	for k, v := range map[string]string{
 		"name": d.Name, "email": d.Email, "phone": d.Phone, "current_title": d.CurrentTitle,

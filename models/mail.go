@@ -81,6 +81,9 @@ type MailData struct {
 	// CallID is the kind of call a rebook link offers ("" for the role's
 	// first).
 	CallID string `json:"call_id,omitempty"`
+	// RebookToken is the token of the one-use private link ({base}/l/{token})
+	// a rebook link leads to, made with the email.
+	RebookToken string `json:"rebook_token,omitempty"`
 }
 
 // MailHost is one host of a collective call.

@@ -180,6 +180,10 @@ func (s *Store) hostMissedCall(tx *gorm.DB, b *models.Booking, actor *models.Use
 	if err := s.setReplyTo(tx, &d, host); err != nil {
 		return err
 	}
+	d.CallID = b.CallID // the same kind of call again
+	if d.RebookToken, err = s.rebookLink(tx, &d, now); err != nil {
+		return err
+	}
 	if err := s.queueMail(tx, lead.Email, lead.Name, d); err != nil {
 		return err
 	}

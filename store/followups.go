@@ -68,6 +68,7 @@ func (s *Store) queueFollowups(tx *gorm.DB, trigger string, l *models.Lead, b *m
 	status := ""
 	if b != nil {
 		base.BookingID, base.Timezone, base.TargetTitle, status = b.ID, b.Timezone, b.TargetTitle, b.Status
+		base.CallID = b.CallID
 		vals["target_title"] = b.TargetTitle
 	}
 	if host != nil {
@@ -91,6 +92,11 @@ func (s *Store) queueFollowups(tx *gorm.DB, trigger string, l *models.Lead, b *m
 			continue
 		}
 		d.FollowupSubject, d.FollowupBody = models.FillPlaceholders(f.Subject, vals), models.FillPlaceholders(f.Body, vals)
+		if strings.Contains(f.Subject+f.Body, "{rebook_url}") {
+			if d.RebookToken, err = s.rebookLink(tx, &d, now.Add(f.After)); err != nil {
+				return err
+			}
+		}
 		row := s.outboxRow(now, l.Email, l.Name, d)
 		row.NextAttemptAt, row.TriggerStatus = now.Add(f.After), status
 		rows = append(rows, row)
@@ -100,6 +106,18 @@ func (s *Store) queueFollowups(tx *gorm.DB, trigger string, l *models.Lead, b *m
 		}
 	}
 	return s.insertOutbox(tx, rows...)
+}
+
+// rebookLink makes, inside tx, the one-use private link an email's
+// {rebook_url} leads to: d's kind of call for d's lead, working for
+// models.DefaultLinkLife from due, when the email goes out. It is made
+// with the email, in the transaction that writes it, so a retried or
+// previewed email never makes another.
+func (s *Store) rebookLink(tx *gorm.DB, d *models.MailData, due time.Time) (string, error) {
+	leadID := d.LeadID
+	_, token, err := s.createBookingLink(tx, models.LinkSpec{RoleSlug: d.RoleSlug, CallID: d.CallID, LeadID: &leadID,
+		Uses: 1, ExpiresAt: due.Add(models.DefaultLinkLife)})
+	return token, err
 }
 
 // unsubscribeToken returns the lead's unsubscribe key, making one the
