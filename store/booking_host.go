@@ -181,21 +181,31 @@ func hostCallCounts(tx *gorm.DB, ids []uint, from, to time.Time, skip uint) (map
 }
 
 // countDay fills PerDay[date] with each host's confirmed calls that day,
-// and KindPerDay with them by kind. (A collective call counts toward its
-// first host's day.)
+// and KindPerDay with them by kind: a collective call counts toward the
+// day of each of its hosts, as the slot listing counts it.
 func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, date string, skip uint) error {
 	y, m, d := local.Date()
 	dayStart := time.Date(y, m, d, 0, 0, 0, 0, local.Location())
-	var rows []struct {
+	type count struct {
 		HostID uint
 		CallID string
 		N      int
 	}
+	var rows, others []count
 	err := tx.Model(&models.Booking{}).Select("host_id, call_id, COUNT(*) AS n").
 		Where("host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ?", ids, models.BookingConfirmed,
 			dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC(), skip).
 		Group("host_id, call_id").Scan(&rows).Error
-	for _, r := range rows {
+	if err != nil {
+		return err
+	}
+	// The other hosts of collective calls.
+	err = tx.Table("booking_hosts bh").Joins("JOIN bookings b ON b.id = bh.booking_id").
+		Select("bh.host_id AS host_id, b.call_id AS call_id, COUNT(*) AS n").
+		Where("b.collective = ? AND b.status = ? AND bh.host_id <> b.host_id AND bh.host_id IN ? AND b.start_at >= ? AND b.start_at < ? AND b.id <> ?",
+			true, models.BookingConfirmed, ids, dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC(), skip).
+		Group("bh.host_id, b.call_id").Scan(&others).Error
+	for _, r := range append(rows, others...) {
 		h := byID[r.HostID]
 		if h.PerDay == nil {
 			h.PerDay, h.KindPerDay = map[string]int{}, map[string]int{}
