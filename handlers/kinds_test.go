@@ -383,3 +383,45 @@ func TestCollectiveCall_ThroughTheAPIHasEveryHost(t *testing.T) {
 		}
 	})
 }
+
+// "Send a booking link" with "Email it" ticked writes the link's email to
+// the lead, in their language and naming the kind of call as their
+// language's page does; unticked, it only shows the link.
+func TestSendLink_EmailsTheLeadInTheirLanguage(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	sales := e.mustStaff("sam@example.com", models.RoleSales)
+	lead, _ := e.mustBookLead("ada@example.com", 0, func(b map[string]any) { b["language"] = "de" })
+	path := "/admin/leads/" + itoa(int(lead)) + "/links"
+	links := func() []models.OutboxMessage {
+		var rows []models.OutboxMessage
+		e.store.DB().Where("lead_id = ? AND kind = ?", lead, models.MailBookingLink).Find(&rows)
+		return rows
+	}
+
+	w := e.page(sales, http.MethodPost, path, url.Values{"call": {"follow-up"}})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Send this link to the lead") || len(links()) != 0 {
+		t.Fatalf("without email: %d, %d emails", w.Code, len(links()))
+	}
+	w = e.page(sales, http.MethodPost, path, url.Values{"call": {"follow-up"}, "email": {"yes"}})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Emailed to ada@example.com") {
+		t.Fatalf("with email: %d", w.Code)
+	}
+	rows := links()
+	if len(rows) != 1 || rows[0].ToAddr != "ada@example.com" {
+		t.Fatalf("booking-link emails %+v", rows)
+	}
+	var d models.MailData
+	if err := json.Unmarshal([]byte(rows[0].Payload), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Language != "de" || d.CallTitle != "Folgegespräch" || d.HostName != "sam" || d.RebookToken == "" {
+		t.Fatalf("the email's data %+v", d)
+	}
+	if !strings.Contains(w.Body.String(), "/l/"+d.RebookToken) {
+		t.Fatal("the page shows another link than the email's")
+	}
+	link, err := e.store.OpenBookingLink(context.Background(), d.RebookToken)
+	if err != nil || link.CallID != "follow-up" || link.LeadID == nil || *link.LeadID != lead || link.UsesLeft != 1 {
+		t.Fatalf("the emailed link %+v %v", link, err)
+	}
+}

@@ -218,12 +218,31 @@ func (s *Server) adminSendLink(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	_, token, err := s.store.NewBookingLink(c.Request.Context(), spec)
+	if c.PostForm("email") != "yes" || lead.Email == "" || lead.ErasedAt != nil {
+		_, token, err := s.store.NewBookingLink(c.Request.Context(), spec)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.renderLeadWith(c, gin.H{"NewLink": s.linkURL(token)})
+		return
+	}
+	// The email names the call as the lead's language version of the page does.
+	title := ""
+	if role := s.content.RoleIn(slug, lead.Language); role != nil {
+		if k, ok := role.Call(spec.CallID, true); ok && !k.IsDiscovery() {
+			title = k.Title
+		}
+	}
+	token, err := s.store.SendBookingLink(c.Request.Context(), spec, models.MailData{
+		LeadID: lead.ID, Name: lead.Name, Email: lead.Email, Language: lead.Language, RoleSlug: slug,
+		CallID: spec.CallID, CallTitle: title, HostName: staffUser(c).Name,
+	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.renderLeadWith(c, gin.H{"NewLink": s.linkURL(token)})
+	s.renderLeadWith(c, gin.H{"NewLink": s.linkURL(token), "LinkEmailed": lead.Email})
 }
 
 // staffID is the signed-in staff user's id, 0 for none.

@@ -185,6 +185,9 @@ func TestRender_VisitorEmailsInTheBookingsLanguage(t *testing.T) {
 			"Angegebener Grund: Ya no me viene bien", "Ihr Gespräch ist abgesagt", "Dieses Gespräch wurde abgesagt."},
 		{"de", "reminder-24h", "Erinnerung: Ihr Erstgespräch beginnt in 24 Stunden",
 			"Wann:  Dienstag, 1. Dezember 2026, 15:00 – 15:30 (Europe/Berlin, CET)", "Am Videogespräch teilnehmen", ""},
+		{"de", models.MailBookingLink, "Ihr Buchungslink: Folgegespräch",
+			"hat Ihnen einen persönlichen Link geschickt, mit dem Sie dieses Gespräch buchen können: Folgegespräch.\n\nWählen Sie einen Termin, der Ihnen passt; Ihre Angaben sind schon eingetragen:\nhttps://book.example.com/l/link-token",
+			`href="https://book.example.com/l/link-token"`, ""},
 		{"es", models.MailHostNotice, "New discovery call: Ada Lovelace, Tue 1 Dec, 09:00 (EST)", "", `<html lang="en">`,
 			"SUMMARY:Discovery call: Ada Lovelace (Backend Engineer)"},
 	} {
@@ -193,6 +196,9 @@ func TestRender_VisitorEmailsInTheBookingsLanguage(t *testing.T) {
 		d.Meeting = &models.Meeting{Kind: models.MeetingVideo, URL: "https://meet.example.com/x"}
 		d.PreviousStart = &prev
 		d.Reason = "Ya no me viene bien"
+		if tc.kind == models.MailBookingLink {
+			d.CallTitle, d.RebookToken = "Folgegespräch", "link-token"
+		}
 		out := mustRender(t, r, d)
 		if out.Subject != tc.subject {
 			t.Errorf("%s %s: subject %q, want %q", tc.lang, tc.kind, out.Subject, tc.subject)

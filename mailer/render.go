@@ -42,7 +42,7 @@ func templateBases() []string {
 // visitorBases are the emails to visitors, written in each of their
 // languages; the others go to staff, in English.
 func visitorBases() []string {
-	return []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, models.MailHostChanged, "reminder", "followup", models.MailHostNoShow}
+	return []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, models.MailHostChanged, "reminder", "followup", models.MailHostNoShow, models.MailBookingLink}
 }
 
 // RendererOptions configure a Renderer.

@@ -120,7 +120,7 @@ func (r *Renderer) view(d models.MailData, l *locale.Lang) view {
 	if strings.HasPrefix(d.Kind, models.MailFollowupPrefix) {
 		r.followupView(&v)
 	}
-	if d.Kind == models.MailHostNoShow {
+	if d.Kind == models.MailHostNoShow || d.Kind == models.MailBookingLink {
 		v.RebookURL = r.rebookURL(d)
 	}
 	v.meetingView()

@@ -16,6 +16,9 @@ const (
 // MailHostNoShow is the visitor's apology for a call the host missed.
 const MailHostNoShow = "host-no-show"
 
+// MailBookingLink sends a lead a private booking link staff made for them.
+const MailBookingLink = "booking-link"
+
 // StaffBooking is a booking as staff see it: with its lead and host.
 type StaffBooking struct {
 	Booking

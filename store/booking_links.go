@@ -35,6 +35,22 @@ func (s *Store) CreateBookingLink(ctx context.Context, leadID uint, callID, role
 	return token, err
 }
 
+// SendBookingLink makes a private link as NewBookingLink does and, in the
+// same transaction, the email (kind booking-link) that sends it to mail's
+// address, in mail's language; it returns the link's token.
+func (s *Store) SendBookingLink(ctx context.Context, spec models.LinkSpec, mail models.MailData) (string, error) {
+	var token string
+	err := s.tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		if _, token, err = s.createBookingLink(tx, spec); err != nil {
+			return err
+		}
+		mail.Kind, mail.RebookToken = models.MailBookingLink, token
+		return s.queueMail(tx, mail.Email, mail.Name, mail)
+	})
+	return token, err
+}
+
 // createBookingLink is NewBookingLink inside the transaction tx, for a
 // link made with the change that offers it.
 func (s *Store) createBookingLink(tx *gorm.DB, spec models.LinkSpec) (*models.BookingLink, string, error) {
