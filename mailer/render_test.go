@@ -200,3 +200,20 @@ func TestRender_UnknownKindIsAnError(t *testing.T) {
 		t.Fatal("rendered an unknown kind")
 	}
 }
+
+// A collective call's notice names every host who takes it.
+func TestRender_CollectiveNoticeNamesEveryHost(t *testing.T) {
+	r := mustRenderer(t)
+	d := sampleMail(models.MailHostNotice)
+	d.Hosts = []models.MailHost{{Name: "Ana", Email: "ana@callbook.test"}, {Name: "Ben", Email: "ben@callbook.test"}, {Name: "Cy", Email: "cy@callbook.test"}}
+	out := mustRender(t, r, d)
+	for part, body := range map[string]string{"text": out.Text, "HTML": out.HTML} {
+		if !strings.Contains(body, "with Ana, Ben and Cy.") {
+			t.Errorf("%s part does not name every host:\n%s", part, body)
+		}
+	}
+	d.Hosts = nil
+	if out := mustRender(t, r, d); !strings.Contains(out.Text, "with "+d.HostName+".") {
+		t.Errorf("a one-host notice:\n%s", out.Text)
+	}
+}

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"strings"
 	"time"
 )
 
@@ -90,6 +91,19 @@ type MailData struct {
 type MailHost struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
+}
+
+// HostNames names who takes the call, for staff: the host, or every host
+// of a collective call ("Ana, Ben and Cy").
+func (d MailData) HostNames() string {
+	if len(d.Hosts) < 2 {
+		return d.HostName
+	}
+	names := make([]string, len(d.Hosts))
+	for i, h := range d.Hosts {
+		names[i] = h.Name
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // CallName is the kind of call's title: "Discovery call" unless the
