@@ -218,7 +218,8 @@ func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local
 
 // orderByTurn sorts free hosts by whose turn it is: the highest priority
 // first; among those, the fewest calls (those in the 30 days before start,
-// and every upcoming one) per unit of weight; then the one booked least
+// and every upcoming one, collective calls counting for each of their
+// hosts) per unit of weight; then the one booked least
 // recently, then the lowest id. With two always-free hosts of weights 20
 // and 10, the first takes two calls for each of the second's.
 func (s *Store) orderByTurn(tx *gorm.DB, hosts []models.User, free []*models.HostSchedule, start, now time.Time) error {
@@ -239,9 +240,12 @@ func (s *Store) orderByTurn(tx *gorm.DB, hosts []models.User, free []*models.Hos
 		N      int
 		Last   int64
 	}
-	err := tx.Model(&models.Booking{}).Select("host_id, COUNT(*) AS n, MAX(id) AS last").
-		Where("host_id IN ? AND status <> ? AND start_at >= ?", ids, models.BookingCanceled, since.UTC()).
-		Group("host_id").Scan(&rows).Error
+	// A collective call counts for each of its hosts, as for the caps.
+	err := tx.Raw("SELECT h AS host_id, COUNT(*) AS n, MAX(id) AS last FROM ("+
+		"SELECT host_id AS h, id FROM bookings WHERE host_id IN ? AND status <> ? AND start_at >= ? UNION ALL "+
+		"SELECT bh.host_id AS h, b.id FROM booking_hosts bh JOIN bookings b ON b.id = bh.booking_id "+
+		"WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN ? AND b.status <> ? AND b.start_at >= ?"+
+		") x GROUP BY h", ids, models.BookingCanceled, since.UTC(), true, ids, models.BookingCanceled, since.UTC()).Scan(&rows).Error
 	if err != nil {
 		return err
 	}

@@ -362,3 +362,33 @@ func TestBookSlot_CollectiveCallCountsTowardEachHostsDailyCap(t *testing.T) {
 		}
 	})
 }
+
+// Whose turn it is counts a collective call for each of its hosts: a host
+// who sat on two panels has had two calls, and the next call of a kind he
+// shares with an idle host goes to the idle one.
+func TestBookSlot_CollectiveCallsCountInWhoseTurnItIs(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, _ := mustOpen(t, dialect)
+		ctx := context.Background()
+		for _, name := range []string{"ana", "ben", "cy"} {
+			addHost(t, s, name)
+		}
+		ks := kinds(t,
+			models.CallKind{ID: "panel", Title: "Mock interview panel", Minutes: 60, Mode: models.ModeCollective,
+				Hosts: []string{"ana@callbook.test", "ben@callbook.test"}},
+			models.CallKind{ID: "duo", Title: "Career chat", Minutes: 30, Hosts: []string{"ben@callbook.test", "cy@callbook.test"}})
+		tuesday := time.Date(2026, 12, 1, 9, 0, 0, 0, newYorkLoc)
+		for i := range 2 {
+			if _, err := s.BookSlot(ctx, kindRequest(fmt.Sprintf("panel%d@example.com", i), tuesday.Add(time.Duration(i)*time.Hour), ks["panel"]), nil); err != nil {
+				t.Fatalf("panel %d: %v", i, err)
+			}
+		}
+		res, err := s.BookSlot(ctx, kindRequest("chat@example.com", tuesday.AddDate(0, 0, 1), ks["duo"]), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Host.Email; got != "cy@callbook.test" {
+			t.Fatalf("the chat went to %s, who sat on two panels; want cy, who had none", got)
+		}
+	})
+}
