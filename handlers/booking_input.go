@@ -139,7 +139,7 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 	if !in.Consent {
 		v.Add("consent", "please agree to be contacted about your call")
 	}
-	in.route(v, content.RoleIn(req.RoleSlug, in.Language), &req)
+	in.route(v, content.RoleIn(req.RoleSlug, in.Language), content.Role(req.RoleSlug), &req)
 	req.Call = kindOf(v, content.Role(req.RoleSlug), strings.TrimSpace(in.Call), in.private)
 	req.Link = in.Link
 	return req, v.Err()
@@ -147,8 +147,9 @@ func (in bookingInput) validate(content *Content, zones *zoneCache) (models.Book
 
 // route checks the answers and applies the role page's first matching
 // route to req: its hosts, or its disqualification, for which no time is
-// needed.
-func (in bookingInput) route(v *models.ValidationError, role *Role, req *models.BookingRequest) {
+// needed. role is the page in the visitor's language, base its default
+// file: the answers are kept in base's wording (answersAsIn).
+func (in bookingInput) route(v *models.ValidationError, role, base *Role, req *models.BookingRequest) {
 	raw := make(map[string]string, len(in.Answers))
 	for id, a := range in.Answers {
 		switch a := a.(type) {
@@ -171,6 +172,7 @@ func (in bookingInput) route(v *models.ValidationError, role *Role, req *models.
 	if req.Disqualified != nil {
 		delete(v.Fields, "start")
 	}
+	req.Answers = role.answersAsIn(base, req.Answers)
 }
 
 // hasAnswerErrors reports whether any problem is with an answer.

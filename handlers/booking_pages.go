@@ -126,7 +126,7 @@ func (s *Server) bookPage(c *gin.Context) {
 	}
 	v := &models.ValidationError{}
 	var req models.BookingRequest
-	in.route(v, role, &req)
+	in.route(v, role, role, &req) // routing only: nothing is kept
 	switch {
 	case v.Err() != nil:
 		s.showQuestions(c, http.StatusUnprocessableEntity, role, in, v.Fields)
@@ -251,7 +251,7 @@ func (s *Server) showBookForm(c *gin.Context, status int, role *Role, in booking
 		loc, detected = s.visitorZone(tz)
 	}
 	var routed models.BookingRequest
-	in.route(&models.ValidationError{}, role, &routed)
+	in.route(&models.ValidationError{}, role, role, &routed)
 	kind := kindOf(&models.ValidationError{}, role, in.Call, in.private)
 	picker, err := s.buildPicker(c, loc, day, in.Start, nil, kind, routed.Hosts)
 	if err != nil {

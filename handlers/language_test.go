@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
 )
 
@@ -281,5 +282,29 @@ func TestLanguage_EmbeddedFlowCarriesItsLanguage(t *testing.T) {
 	e.store.DB().Table("bookings").Select("language").Scan(&lang)
 	if lang != "es" {
 		t.Fatalf("embedded booking made in %q, want es", lang)
+	}
+}
+
+// A German visitor's choice is kept in the role's default wording, so
+// staff read and count every lead's answers in one language.
+func TestAnswers_KeptInTheDefaultPagesWording(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	start := e.firstSlots(1, "Europe/Berlin")[0]
+	body := bookingBody("ada@example.com", start)
+	body["language"] = "de"
+	body["answers"] = map[string]any{"experience": "1-2", "timeline": "in 0–3 Monaten"}
+	if w := e.postJSON("/api/v1/bookings", body); w.Code != http.StatusCreated {
+		t.Fatalf("booking: %d %s", w.Code, w.Body.String())
+	}
+	var rows []models.LeadAnswer
+	if err := e.store.DB().Order("question_id").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.QuestionID] = r.Value
+	}
+	if got["timeline"] != "0-3 months" || got["experience"] != "1-2" {
+		t.Fatalf("answers kept as %v; want the English page's wording", got)
 	}
 }

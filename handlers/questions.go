@@ -235,6 +235,40 @@ func checkAnswers(v *models.ValidationError, role *Role, raw map[string]string, 
 	return out
 }
 
+// answersAsIn returns a, answers to r's questions, in the wording of base,
+// the role's default page, when r is a version of it in another language:
+// a choice is kept as base's option in the same place ("in 0–3 Monaten"
+// becomes "0-3 months"), so staff read every lead's answers in one
+// language and count them together. Answers to questions base words
+// otherwise (another number of options, or no such question) stay as given.
+func (r *Role) answersAsIn(base *Role, a models.Answers) models.Answers {
+	if base == nil || base == r || len(a) == 0 {
+		return a
+	}
+	out := make(models.Answers, len(a))
+	for id, val := range a {
+		out[id] = val
+		q, b := r.question(id), base.question(id)
+		if q == nil || b == nil || q.Kind != KindSelect || b.Kind != KindSelect || len(q.Options) != len(b.Options) {
+			continue
+		}
+		if i := slices.Index(q.Options, val); i >= 0 {
+			out[id] = b.Options[i]
+		}
+	}
+	return out
+}
+
+// question is r's question id, or nil.
+func (r *Role) question(id string) *Question {
+	for i := range r.Questions {
+		if r.Questions[i].ID == id {
+			return &r.Questions[i]
+		}
+	}
+	return nil
+}
+
 // route returns the first of role's routes whose every condition holds
 // for a, or nil: any host.
 func (r *Role) route(a models.Answers) *Route {
