@@ -30,6 +30,14 @@ func TestStaff_AuditLogShowsSignInsFiltersAndDownloads(t *testing.T) {
 	}
 	b.axeCheck(axe, "audit log")
 
+	// The settings page says the same, with the sign-in policies.
+	b.do(chromedp.Click(chromedp.CSS(`nav.staff-nav a[href="/admin/settings"]`)), chromedp.WaitVisible(chromedp.CSS("#retention-h")))
+	if got := b.text("main"); !strings.Contains(got, "Audit entries are kept for 365 days") || !strings.Contains(got, "Single sign-on: off") {
+		t.Errorf("the settings page:\n%s", got)
+	}
+	b.axeCheck(axe, "settings")
+	b.do(chromedp.Navigate(a.URL+"/admin/audit"), chromedp.WaitVisible(chromedp.CSS("table.audit")))
+
 	b.do(chromedp.SetValue(chromedp.CSS("#action"), "leads.exported"),
 		chromedp.Click(chromedp.CSS(`form.audit-filters button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("td.empty")))

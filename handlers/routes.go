@@ -161,6 +161,7 @@ func (s *Server) routes() {
 
 	// The audit log: read only, for admins.
 	admin.GET("/audit", s.adminAudit)
+	admin.GET("/settings", s.adminSettings)
 	adminAPI.GET("/audit", s.apiAudit)
 	adminAPI.GET("/audit/export.csv", s.apiAuditCSV)
 }

@@ -164,6 +164,7 @@ func staffRoutes(f staffFixture) []staffRoute {
 		{"POST", "/admin/security/sessions/:id/end", "/admin/security/sessions/no-such-session/end", "", false},
 		// The audit log, admin only.
 		{"GET", "/admin/audit", "/admin/audit?action=user.created", "", true},
+		{"GET", "/admin/settings", "/admin/settings", "", true},
 		{"GET", "/api/v1/admin/audit", "/api/v1/admin/audit?limit=5", "", true},
 		{"GET", "/api/v1/admin/audit/export.csv", "/api/v1/admin/audit/export.csv?target_type=lead", "", true},
 
