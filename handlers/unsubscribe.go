@@ -14,8 +14,13 @@ func (s *Server) unsubscribePage(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	s.chooseLanguage(c, l.Language) // the language of the emails it stops
+	title := "unsub_title"
+	if l.UnsubscribedAt != nil {
+		title = "unsub_done_title"
+	}
 	s.render(c, http.StatusOK, "public/unsubscribe.html", gin.H{
-		"Title": "Unsubscribe", "Token": c.Param("token"), "Done": l.UnsubscribedAt != nil,
+		"Title": s.lang(c).T(title), "Token": c.Param("token"), "Done": l.UnsubscribedAt != nil,
 	})
 }
 
@@ -24,9 +29,11 @@ func (s *Server) unsubscribePage(c *gin.Context) {
 // the page's button. It needs no session and no CSRF token, since the key
 // in the link is the only credential, and answers 200 with the page.
 func (s *Server) unsubscribeSubmit(c *gin.Context) {
-	if _, err := s.store.Unsubscribe(c.Request.Context(), c.Param("token")); err != nil {
+	l, err := s.store.Unsubscribe(c.Request.Context(), c.Param("token"))
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	s.render(c, http.StatusOK, "public/unsubscribe.html", gin.H{"Title": "Unsubscribed", "Token": c.Param("token"), "Done": true})
+	s.chooseLanguage(c, l.Language)
+	s.render(c, http.StatusOK, "public/unsubscribe.html", gin.H{"Title": s.lang(c).T("unsub_done_title"), "Token": c.Param("token"), "Done": true})
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -152,5 +153,28 @@ func TestOutcome_HostNoShowApologisesInsteadOfFollowingUp(t *testing.T) {
 	page := e.page(sales, http.MethodGet, "/admin/leads/"+itoa(int(lead)), nil).Body.String()
 	if !strings.Contains(page, "recorded that the host missed the call on") {
 		t.Errorf("the timeline does not tell the host's no-show")
+	}
+}
+
+// The unsubscribe page speaks the lead's language, the language of the
+// emails it stops; ?lang= still switches it.
+func TestUnsubscribe_PageInTheLeadsLanguage(t *testing.T) {
+	e := newTestServer(t, "sqlite")
+	lead, _ := e.mustBookLead("ada@example.com", 0, func(b map[string]any) { b["language"] = "de" })
+	const token = "unsubscribe-key-of-ada-unsubscribe-key-of-ada"
+	if err := e.store.DB().Exec("UPDATE leads SET unsubscribe_token = ? WHERE id = ?", token, lead).Error; err != nil {
+		t.Fatal(err)
+	}
+	w := e.do(http.MethodGet, "/u/"+token, nil, "Accept-Language", "en")
+	if body := w.Body.String(); w.Code != http.StatusOK || !strings.Contains(body, `<html lang="de"`) ||
+		!strings.Contains(body, "Keine Folge-E-Mails mehr erhalten?") {
+		t.Fatalf("the page for a German lead: %d\n%s", w.Code, body)
+	}
+	if w := e.do(http.MethodGet, "/u/"+token+"?lang=es", nil); !strings.Contains(w.Body.String(), "¿Dejar de recibir correos de seguimiento?") {
+		t.Fatal("?lang=es does not switch the page")
+	}
+	w = e.postForm("/u/"+token, url.Values{"List-Unsubscribe": {"One-Click"}})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Sie sind abgemeldet") {
+		t.Fatalf("after unsubscribing: %d\n%s", w.Code, w.Body.String())
 	}
 }
