@@ -31,7 +31,7 @@ for i in $(seq 1 "$R"); do
   CALLBOOK_ADDR=127.0.0.1:$((18180+i)) $BIN serve >"$OUT/serve$i.log" 2>&1 & PIDS+=($!)
   URLS+=("http://127.0.0.1:$((18180+i))")
 done
-for u in "${URLS[@]}"; do for _ in $(seq 1 100); do curl -sf "$u/healthz" >/dev/null 2>&1 && break; sleep 0.1; done; done
+for u in "${URLS[@]}"; do for _ in $(seq 1 300); do curl -sf "$u/readyz" >/dev/null 2>&1 && break; sleep 0.1; done; done
 ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sum() { local s=0; for p in "$@"; do s=$((s+$(ticks "$p"))); done; echo $s; }
 pg0=$(sum $(pgrep -u postgres postgres)); cb0=$(sum "${PIDS[@]}")
