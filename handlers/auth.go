@@ -220,8 +220,15 @@ func (s *Server) renderLogin(c *gin.Context, status int, email, next, msg string
 // renderThrottled refuses a sign-in step the throttle stops: 429 with
 // Retry-After.
 func (s *Server) renderThrottled(c *gin.Context, te *models.ThrottledError, email, next string) {
+	s.renderLogin(c, http.StatusTooManyRequests, email, next, throttled(c, te))
+}
+
+// throttled sets Retry-After for a step of signing in (a password, a code)
+// the sign-in throttle refused, and returns the sentence that says so.
+// Every page that checks such a secret answers its 429 with it.
+func throttled(c *gin.Context, te *models.ThrottledError) string {
 	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
-	s.renderLogin(c, http.StatusTooManyRequests, email, next, "Too many failed sign-ins: "+te.Error()+".")
+	return "Too many failed sign-ins: " + te.Error() + "."
 }
 
 // loginSubmit checks the password, then completeSignIn asks for the

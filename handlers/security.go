@@ -6,9 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"image/png"
-	"math"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/pquerna/otp"
@@ -135,8 +133,7 @@ func (s *Server) checkCurrentCode(c *gin.Context) bool {
 	var te *models.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
-		s.renderSecurity(c, http.StatusTooManyRequests, gin.H{"Error": "Too many wrong codes: " + te.Error() + "."})
+		s.renderSecurity(c, http.StatusTooManyRequests, gin.H{"Error": throttled(c, te)})
 		return false
 	case errors.Is(err, models.ErrBadCode):
 		s.renderSecurity(c, http.StatusUnprocessableEntity, gin.H{"Error": "That code is not right, or was already used; nothing was changed."})

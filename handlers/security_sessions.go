@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -77,8 +75,7 @@ func (s *Server) securityChangePassword(c *gin.Context) {
 	var te *models.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
-		s.renderSecurity(c, http.StatusTooManyRequests, gin.H{"PasswordError": "Too many failed sign-ins: " + te.Error() + "."})
+		s.renderSecurity(c, http.StatusTooManyRequests, gin.H{"PasswordError": throttled(c, te)})
 		return
 	case errors.Is(err, models.ErrBadCredentials):
 		s.renderSecurity(c, http.StatusUnprocessableEntity, gin.H{"PasswordError": "Your current password is not right."})

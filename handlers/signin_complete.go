@@ -2,9 +2,7 @@ package handlers
 
 import (
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -163,8 +161,7 @@ func (s *Server) codeSubmit(c *gin.Context) {
 	var te *models.ThrottledError
 	switch {
 	case errors.As(err, &te):
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
-		s.renderCode(c, http.StatusTooManyRequests, "Too many failed sign-ins: "+te.Error()+".")
+		s.renderCode(c, http.StatusTooManyRequests, throttled(c, te))
 		return
 	case errors.Is(err, models.ErrBadCode):
 		s.renderCode(c, http.StatusUnauthorized, "That code is not right, or was already used. Enter the current code from your authenticator app, or an unused recovery code.")

@@ -186,26 +186,20 @@ func hostCallCounts(tx *gorm.DB, ids []uint, from, to time.Time, skip uint) (map
 func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, date string, skip uint) error {
 	y, m, d := local.Date()
 	dayStart := time.Date(y, m, d, 0, 0, 0, 0, local.Location())
-	type count struct {
+	// One statement: the calls each host holds, and the other hosts of
+	// collective calls.
+	var rows []struct {
 		HostID uint
 		CallID string
 		N      int
 	}
-	var rows, others []count
-	err := tx.Model(&models.Booking{}).Select("host_id, call_id, COUNT(*) AS n").
-		Where("host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ?", ids, models.BookingConfirmed,
-			dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC(), skip).
-		Group("host_id, call_id").Scan(&rows).Error
-	if err != nil {
-		return err
-	}
-	// The other hosts of collective calls.
-	err = tx.Table("booking_hosts bh").Joins("JOIN bookings b ON b.id = bh.booking_id").
-		Select("bh.host_id AS host_id, b.call_id AS call_id, COUNT(*) AS n").
-		Where("b.collective = ? AND b.status = ? AND bh.host_id <> b.host_id AND bh.host_id IN ? AND b.start_at >= ? AND b.start_at < ? AND b.id <> ?",
-			true, models.BookingConfirmed, ids, dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC(), skip).
-		Group("bh.host_id, b.call_id").Scan(&others).Error
-	for _, r := range append(rows, others...) {
+	from, to := dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC()
+	err := tx.Raw("SELECT h AS host_id, call_id, COUNT(*) AS n FROM ("+
+		"SELECT host_id AS h, call_id FROM bookings WHERE host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ? UNION ALL "+
+		"SELECT bh.host_id AS h, b.call_id FROM booking_hosts bh JOIN bookings b ON b.id = bh.booking_id "+
+		"WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN ? AND b.status = ? AND b.start_at >= ? AND b.start_at < ? AND b.id <> ?"+
+		") x GROUP BY h, call_id", ids, models.BookingConfirmed, from, to, skip, true, ids, models.BookingConfirmed, from, to, skip).Scan(&rows).Error
+	for _, r := range rows {
 		h := byID[r.HostID]
 		if h.PerDay == nil {
 			h.PerDay, h.KindPerDay = map[string]int{}, map[string]int{}

@@ -212,15 +212,18 @@ func TestBookSlot_PostgresBookingDoesNotWaitForAnotherTimeOfItsHost(t *testing.T
 
 // lockWaitIn is closed once a connection of the store's application name
 // app waits for a lock held by another transaction. It polls PostgreSQL's
-// own view of the sessions (no clock to inject: the wait is the server's).
-// A failing poll never counts as a wait: the channel then stays open and
-// the caller's deadline fails the test.
-func lockWaitIn(s *store.Store, app string) <-chan struct{} {
+// own view of the sessions every few milliseconds (no clock to inject: the
+// wait is the server's) until it sees one or the test ends. A failing poll
+// never counts as a wait: the channel then stays open and the caller's
+// deadline fails the test.
+func lockWaitIn(t *testing.T, s *store.Store, app string) <-chan struct{} {
 	blocked := make(chan struct{})
 	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
 		for {
 			var n int64
-			if err := s.ReadDB().Raw("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'", app).
+			if err := s.ReadDB().WithContext(t.Context()).Raw("SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'", app).
 				Scan(&n).Error; err != nil {
 				return
 			}
@@ -228,7 +231,11 @@ func lockWaitIn(s *store.Store, app string) <-chan struct{} {
 				close(blocked)
 				return
 			}
-			time.Sleep(5 * time.Millisecond)
+			select {
+			case <-tick.C:
+			case <-t.Context().Done():
+				return
+			}
 		}
 	}()
 	return blocked
@@ -263,7 +270,7 @@ func TestBookSlot_PostgresCapCountsTheCallInFlight(t *testing.T) {
 		fourth <- err
 	}()
 	select {
-	case <-lockWaitIn(s, app):
+	case <-lockWaitIn(t, s, app):
 	case err := <-fourth:
 		release()
 		t.Fatalf("the fourth call of a day capped at three ended (%v) while the third was in flight: it did not wait to count it", err)
@@ -298,7 +305,7 @@ func TestBookSlot_PostgresLostClaimRaceTakesTheOtherFreeHost(t *testing.T) {
 	}()
 	// The second booking waits on the first one's claims once it has
 	// picked the same host.
-	blocked := lockWaitIn(s, app)
+	blocked := lockWaitIn(t, s, app)
 	waitFor(t, blocked, "the second booking to wait for the first one's claims")
 	release()
 	if err := waitFor(t, first, "the first booking"); err != nil {
@@ -337,7 +344,7 @@ func TestSaveCalendarRead_PostgresWaitsForABookingOfTheHostInFlight(t *testing.T
 		read <- s.SaveCalendarRead(ctx, srcs[0].ID, []models.Interval{{Start: day[1], End: day[1].Add(30 * time.Minute)}})
 	}()
 	select {
-	case <-lockWaitIn(s, app):
+	case <-lockWaitIn(t, s, app):
 	case err := <-read:
 		release()
 		t.Fatalf("the calendar read was stored (%v) while a booking of its host was in flight", err)
