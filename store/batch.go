@@ -100,14 +100,17 @@ type once[T any] struct {
 }
 
 // readOnce returns what load reads, read once per batch of bookings and
-// kept in the entry that entry picks out of the batch's reads. Outside a
-// group commit it just loads.
+// kept in the entry that entry picks out of the batch's reads; in a
+// booking on PostgreSQL, out of the replica's cached configuration
+// (bookingConfig). Elsewhere it just loads.
 func readOnce[T any](tx *gorm.DB, entry func(*batchReads) *once[T], load func() (T, error)) (T, error) {
-	b := batchOf(tx)
-	if b == nil {
+	var r *batchReads
+	if b := batchOf(tx); b != nil {
+		r = &b.reads
+	} else if r = configReads(tx); r == nil {
 		return load()
 	}
-	e := entry(&b.reads)
+	e := entry(r)
 	if !e.ok {
 		v, err := load()
 		if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,7 +26,7 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 	// writer's time is the scarce resource.
 	ids := s.newBookingIDs()
 	var res *models.BookingResult
-	err := s.bookingTx(ctx, func(tx *gorm.DB) error {
+	err := s.bookingTx(s.withBookingConfig(ctx), func(tx *gorm.DB) error {
 		if idem != nil {
 			if err := s.claimIdempotencyKey(tx, idem); err != nil {
 				return err
@@ -293,6 +294,34 @@ func (s *Store) newBookingIDs() bookingIDs {
 // another host when one is free (placeOnAHost). A collective call is
 // placed on all of its hosts or none (placeCollective).
 func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
+	for {
+		b, host, err := s.placeBookingAs(tx, req, leadID, ids)
+		if errors.Is(err, errConfigChanged) {
+			continue // the current configuration is in hand now
+		}
+		var invalid *models.ValidationError
+		if errors.Is(err, models.ErrSlotTaken) || errors.As(err, &invalid) {
+			// Turned away without a host lock, so without a check of the
+			// cached configuration: check it before saying no.
+			if u := configToCheck(tx); u != nil {
+				v, verr := s.configVersion(tx)
+				if verr != nil {
+					return nil, nil, err // the refusal stands
+				}
+				if verr := s.checkConfig(tx, u, v); errors.Is(verr, errConfigChanged) {
+					continue
+				} else if verr != nil {
+					return nil, nil, verr
+				}
+			}
+		}
+		return b, host, err
+	}
+}
+
+// placeBookingAs is placeBooking with the configuration the transaction
+// holds; errConfigChanged when it was stale.
+func (s *Store) placeBookingAs(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
 	now := s.txNow(tx)
 	shared, err := s.bookingSettings(tx)
 	if err != nil {
@@ -306,7 +335,7 @@ func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint
 	routed := normalizeEmails(req.Hosts)
 	hosts = kindHosts(hosts, req.Call, routed)
 	var b *models.Booking
-	insert := func(host *models.User) (*models.Booking, error) {
+	build := func(host *models.User) {
 		b = &models.Booking{
 			UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
 			Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
@@ -318,9 +347,10 @@ func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint
 			b.CallTitle = req.Call.Title
 		}
 		s.setBookingMeeting(b, host)
-		id, err := s.insertID(tx, bookingInsertSQL, b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
-			b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
-			b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.Language, b.CallID, b.CallTitle, b.Collective, b.CreatedAt, b.UpdatedAt)
+	}
+	insert := func(host *models.User) (*models.Booking, error) {
+		build(host)
+		id, err := s.insertID(tx, bookingInsertSQL, bookingInsertArgs(b)...)
 		if err != nil {
 			return nil, err
 		}
@@ -330,19 +360,64 @@ func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint
 	if bs.kind.Collective {
 		return s.placeCollective(tx, hosts, req, bs, insert)
 	}
+	pg := s.dialect == DialectPostgres
 	host, err := s.placeOnAHost(tx, hosts, func(hosts []models.User) (*models.User, error) {
 		return s.pickHostFor(tx, hosts, req, bs)
 	}, func(host *models.User) error {
+		if pg {
+			build(host)
+			return s.insertClaimed(tx, b, bs)
+		}
 		if _, err := insert(host); err != nil {
 			return err
 		}
 		return s.claimTime(tx, b, bs)
-	})
+	}, pg)
 	if err != nil {
 		return nil, nil, err
 	}
 	return b, host, nil
 }
+
+// bookingInsertArgs are the values of bookingInsertSQL for b.
+func bookingInsertArgs(b *models.Booking) []any {
+	return []any{b.UID, b.TokenHash, int64(b.LeadID), int64(b.HostID), b.Status,
+		b.StartAt, b.EndAt, b.Timezone, b.TargetTitle, b.RoleSlug, b.Message, b.MeetingKind, b.MeetingURL,
+		b.MeetingAddress, b.AnswersJSON, b.RouteHosts, b.Language, b.CallID, b.CallTitle, b.Collective, b.CreatedAt, b.UpdatedAt}
+}
+
+// insertClaimed inserts b and its host's claims in one statement, on
+// PostgreSQL: a round trip fewer than inserting them apart. A claim
+// another booking holds is skipped, not an error (which would end the
+// transaction); when any was, the statement's rows are deleted again and
+// the answer is models.ErrSlotTaken, the transaction still usable, so a
+// booking with another free host can try that host without a savepoint.
+func (s *Store) insertClaimed(tx *gorm.DB, b *models.Booking, bs callSettings) error {
+	units := claimUnits(b.StartAt, b.EndAt.Sub(b.StartAt)+bs.Buffer())
+	first, last := units[0], units[len(units)-1]
+	args := append(bookingInsertArgs(b), int64(b.HostID), first, last)
+	var id, claimed int64
+	if err := s.queryRow(tx, bookingClaimedSQL, args, &id, &claimed); err != nil {
+		return err
+	}
+	if claimed == int64(len(units)) {
+		b.ID = uint(id)
+		return nil
+	}
+	if _, err := s.exec(tx, "WITH c AS (DELETE FROM booking_claims WHERE host_id = ? AND unit >= ? AND unit <= ? AND booking_id = ?) "+
+		"DELETE FROM bookings WHERE id = ?", int64(b.HostID), first, last, id, id); err != nil {
+		return err
+	}
+	return models.ErrSlotTaken
+}
+
+// bookingClaimedSQL is insertClaimed's statement: the booking, then a claim
+// for each unit from the first to the last, and the booking's id and how
+// many claims were made.
+var bookingClaimedSQL = "WITH b AS (" + bookingInsertSQL + " RETURNING id), " +
+	"c AS (INSERT INTO booking_claims (host_id, unit, booking_id) SELECT CAST(? AS bigint), u, b.id FROM b, " +
+	"generate_series(CAST(? AS bigint), CAST(? AS bigint), " + strconv.Itoa(int(models.ClaimUnit/time.Second)) + ") u " +
+	"ON CONFLICT DO NOTHING RETURNING 1) SELECT (SELECT id FROM b), (SELECT COUNT(*) FROM c)"
 
 // bookingInsertSQL inserts a new confirmed call.
 const bookingInsertSQL = "INSERT INTO bookings (uid, token_hash, lead_id, host_id, status, start_at, end_at, timezone, " +
@@ -417,8 +492,7 @@ func (s *Store) scheduleReminders(tx *gorm.DB, b *models.Booking) error {
 		}
 		args = append(args, int64(b.ID), r.Label, due, st, now, now)
 	}
-	_, err := s.exec(tx, "INSERT INTO reminders (booking_id, offset_label, due_at, status, created_at, updated_at) VALUES "+
+	return s.execLater(tx, "INSERT INTO reminders (booking_id, offset_label, due_at, status, created_at, updated_at) VALUES "+
 		placeholders(len(s.reminders), 6)+" ON CONFLICT (booking_id, offset_label) DO UPDATE SET "+
 		"due_at = excluded.due_at, status = excluded.status, updated_at = excluded.updated_at", args...)
-	return err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +35,13 @@ func (s *Store) enabledHosts(tx *gorm.DB) ([]models.User, error) {
 // orderByTurn), ignoring booking skip (the one being moved). ErrSlotTaken
 // when none is free.
 func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, now time.Time, skip uint) (*models.User, error) {
-	scheds, err := s.schedulesAround(tx, hosts, start, bs, skip)
+	// With several hosts, the statement that reads who is busy counts
+	// whose turn it is too (orderByTurn): a round trip fewer.
+	var turnsSince time.Time
+	if len(hosts) > 1 {
+		turnsSince = turnWindowStart(start, now)
+	}
+	scheds, turns, err := s.schedulesAround(tx, hosts, start, bs, skip, turnsSince)
 	if err != nil {
 		return nil, err
 	}
@@ -49,9 +56,7 @@ func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs c
 		return nil, models.ErrSlotTaken
 	}
 	if len(free) > 1 {
-		if err := s.orderByTurn(tx, hosts, free, start, now); err != nil {
-			return nil, err
-		}
+		orderByTurn(hosts, free, turns)
 	}
 	for i := range hosts {
 		if hosts[i].ID == free[0].ID {
@@ -64,8 +69,9 @@ func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs c
 // schedulesAround builds, for the hosts whose hours offer start, just what
 // deciding that one slot needs: whether another call holds any of its claim
 // units, and the count of calls on its business day. It reads a few rows by
-// primary key, not a calendar.
-func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, skip uint) ([]*models.HostSchedule, error) {
+// primary key, not a calendar. Unless turnsSince is zero, it also counts
+// each host's calls from then on (see orderByTurn).
+func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, skip uint, turnsSince time.Time) ([]*models.HostSchedule, map[uint]hostTurn, error) {
 	local := start.In(s.loc)
 	date := local.Format(time.DateOnly)
 	byID := map[uint]*models.HostSchedule{}
@@ -79,10 +85,10 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 		weekCapped = weekCapped || u.MaxPerWeek > 0
 	}
 	if len(ids) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err := s.lockForPick(tx, byID, ids, local, bs.kind.MaxPerDay > 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// One statement reads what deciding needs: the day's overrides, and
 	// which hosts are busy then. A host is busy exactly when a unit the
@@ -97,18 +103,36 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 	args = append(append(args, date), idv...)
 	args = append(append(args, units[0], units[len(units)-1], int64(skip)), idv...)
 	args = append(append(args, start.Add(-bs.Buffer()).UTC(), start.Add(span).UTC()), idv...)
+	q := "SELECT 'o', host_id, hours_json FROM availability_overrides WHERE date = ? AND host_id IN (" + in + ")" +
+		" UNION ALL SELECT DISTINCT 'c', host_id, '' FROM booking_claims WHERE unit >= ? AND unit <= ? AND booking_id <> ?" +
+		" AND host_id IN (" + in + ")" +
+		" UNION ALL SELECT DISTINCT 'b', host_id, '' FROM calendar_busy WHERE end_at > ? AND start_at < ?" +
+		" AND host_id IN (" + in + ")"
+	var turns map[uint]hostTurn
+	if !turnsSince.IsZero() {
+		turns = map[uint]hostTurn{}
+		q += " UNION ALL " + turnCountSQL(in)
+		since := turnsSince.UTC()
+		args = append(append(append(args, idv...), models.BookingCanceled, since, true), idv...)
+		args = append(args, models.BookingCanceled, since)
+	}
 	busy := map[uint]bool{}
-	err := s.query(tx, "SELECT 'o', host_id, hours_json FROM availability_overrides WHERE date = ? AND host_id IN ("+in+")"+
-		" UNION ALL SELECT DISTINCT 'c', host_id, '' FROM booking_claims WHERE unit >= ? AND unit <= ? AND booking_id <> ?"+
-		" AND host_id IN ("+in+")"+
-		" UNION ALL SELECT DISTINCT 'b', host_id, '' FROM calendar_busy WHERE end_at > ? AND start_at < ?"+
-		" AND host_id IN ("+in+")", args, func(r *sql.Rows) error {
+	err := s.query(tx, q, args, func(r *sql.Rows) error {
 		var kind, hours string
 		var id uint
 		if err := r.Scan(&kind, &id, &hours); err != nil {
 			return err
 		}
-		if kind != "o" {
+		switch kind {
+		case "t":
+			n, last, _ := strings.Cut(hours, " ")
+			t := hostTurn{}
+			t.calls, _ = strconv.Atoi(n)
+			t.last, _ = strconv.ParseInt(last, 10, 64)
+			turns[id] = t
+			return nil
+		case "o":
+		default:
 			busy[id] = true
 			return nil
 		}
@@ -118,7 +142,7 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rules := bs.rules(s.loc, time.Time{})
 	var out []*models.HostSchedule
@@ -133,19 +157,19 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 		}
 	}
 	if len(out) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if capped {
 		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if weekCapped {
 		if err := countWeek(tx, byID, onGridIDs, local, skip); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return out, nil
+	return out, turns, nil
 }
 
 // countWeek fills PerWeek with each host's calls of the business week of
@@ -210,42 +234,48 @@ func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local
 	return err
 }
 
-// orderByTurn sorts free hosts by whose turn it is: the highest priority
-// first; among those, the fewest calls (those in the 30 days before start,
-// and every upcoming one, collective calls counting for each of their
-// hosts) per unit of weight; then the one booked least
-// recently, then the lowest id. With two always-free hosts of weights 20
-// and 10, the first takes two calls for each of the second's.
-func (s *Store) orderByTurn(tx *gorm.DB, hosts []models.User, free []*models.HostSchedule, start, now time.Time) error {
-	users := make(map[uint]*models.User, len(hosts))
-	for i := range hosts {
-		users[hosts[i].ID] = &hosts[i]
-	}
-	ids := make([]uint, len(free))
-	for i, h := range free {
-		ids[i] = h.ID
-	}
+// turnWindowStart is where the calls that decide whose turn it is begin,
+// for a call at start: 30 days before it, or now when that is earlier, so
+// every upcoming call counts too.
+func turnWindowStart(start, now time.Time) time.Time {
 	since := start.AddDate(0, 0, -30)
 	if now.Before(since) {
 		since = now
 	}
-	var rows []struct {
-		HostID uint
-		N      int
-		Last   int64
-	}
-	// A collective call counts for each of its hosts, as for the caps.
-	err := tx.Raw("SELECT h AS host_id, COUNT(*) AS n, MAX(id) AS last FROM ("+
-		"SELECT host_id AS h, id FROM bookings WHERE host_id IN ? AND status <> ? AND start_at >= ? UNION ALL "+
-		"SELECT bh.host_id AS h, b.id FROM booking_hosts bh JOIN bookings b ON b.id = bh.booking_id "+
-		"WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN ? AND b.status <> ? AND b.start_at >= ?"+
-		") x GROUP BY h", ids, models.BookingCanceled, since.UTC(), true, ids, models.BookingCanceled, since.UTC()).Scan(&rows).Error
-	if err != nil {
-		return err
-	}
-	calls, last := map[uint]int{}, map[uint]int64{}
-	for _, r := range rows {
-		calls[r.HostID], last[r.HostID] = r.N, r.Last
+	return since
+}
+
+// hostTurn is what decides a host's turn: its calls (not canceled)
+// starting from the turn window's start, and the id of the latest.
+type hostTurn struct {
+	calls int
+	last  int64
+}
+
+// turnCountSQL counts, per host among in's ids, the calls that are not
+// canceled and start from a time on, a collective call counting for each
+// of its hosts as for the caps: rows ('t', host, "calls last-id"), to
+// follow the busy check's rows in one statement. Its arguments: the ids,
+// the canceled status, the time, true, the ids, the canceled status, the
+// time.
+func turnCountSQL(in string) string {
+	return "SELECT 't', h, CAST(COUNT(*) AS text) || ' ' || CAST(MAX(id) AS text) FROM (" +
+		"SELECT host_id AS h, id FROM bookings WHERE host_id IN (" + in + ") AND status <> ? AND start_at >= ? UNION ALL " +
+		"SELECT bh.host_id AS h, b.id FROM booking_hosts bh JOIN bookings b ON b.id = bh.booking_id " +
+		"WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN (" + in + ") AND b.status <> ? AND b.start_at >= ?" +
+		") x GROUP BY h"
+}
+
+// orderByTurn sorts free hosts by whose turn it is: the highest priority
+// first; among those, the fewest calls (those in the 30 days before start,
+// and every upcoming one, collective calls counting for each of their
+// hosts: turns) per unit of weight; then the one booked least recently,
+// then the lowest id. With two always-free hosts of weights 20 and 10, the
+// first takes two calls for each of the second's.
+func orderByTurn(hosts []models.User, free []*models.HostSchedule, turns map[uint]hostTurn) {
+	users := make(map[uint]*models.User, len(hosts))
+	for i := range hosts {
+		users[hosts[i].ID] = &hosts[i]
 	}
 	weight := func(id uint) int {
 		if w := users[id].Weight; w > 0 {
@@ -259,15 +289,14 @@ func (s *Store) orderByTurn(tx *gorm.DB, hosts []models.User, free []*models.Hos
 			return pa > pb
 		}
 		// calls[a]/weight(a) < calls[b]/weight(b), without division.
-		if la, lb := calls[a]*weight(b), calls[b]*weight(a); la != lb {
+		if la, lb := turns[a].calls*weight(b), turns[b].calls*weight(a); la != lb {
 			return la < lb
 		}
-		if last[a] != last[b] {
-			return last[a] < last[b]
+		if turns[a].last != turns[b].last {
+			return turns[a].last < turns[b].last
 		}
 		return a < b
 	})
-	return nil
 }
 
 // takesVisitor is the phone rule, the one every booking path applies: a

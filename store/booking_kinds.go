@@ -108,7 +108,7 @@ func (s *Store) placeCollective(tx *gorm.DB, hosts []models.User, req models.Boo
 // allFree is ErrSlotTaken unless every one of hosts can take a call at
 // start, leaving booking skip out of their calls.
 func (s *Store) allFree(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, skip uint) error {
-	scheds, err := s.schedulesAround(tx, hosts, start, bs, skip)
+	scheds, _, err := s.schedulesAround(tx, hosts, start, bs, skip, time.Time{})
 	if err != nil {
 		return err
 	}

@@ -168,7 +168,7 @@ func (s *Store) reschedule(ctx context.Context, key bookingKey, newStart time.Ti
 				s.setBookingMeeting(b, host) // a new host, its own room
 			}
 			return s.moveBooking(tx, b, host.ID, newStart, bs, now)
-		}); err != nil {
+		}, false); err != nil {
 			return err
 		}
 		lead, _, err := bookingParties(tx, b)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -107,8 +108,24 @@ func (s *Store) lockForPick(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids
 		}
 	}
 	// A SELECT list is evaluated left to right.
-	_, err := s.exec(tx, "SELECT "+strings.Join(calls, ", "), args...)
-	return err
+	u := configToCheck(tx)
+	if u == nil {
+		_, err := s.exec(tx, "SELECT "+strings.Join(calls, ", "), args...)
+		return err
+	}
+	// The statement reads the configuration version too (bookingConfig):
+	// a round trip fewer than a statement of its own.
+	dest := make([]any, 1+len(calls))
+	var version string
+	dest[0] = &version
+	for i := range calls {
+		dest[i+1] = new(any)
+	}
+	if err := s.queryRow(tx, "SELECT (SELECT value FROM settings WHERE key = ?), "+strings.Join(calls, ", "),
+		append([]any{configVersionKey}, args...), dest...); err != nil {
+		return err
+	}
+	return s.checkConfig(tx, u, version)
 }
 
 // lockHost takes host hostID's lock alone, on PostgreSQL, until the
@@ -125,10 +142,12 @@ func (s *Store) lockHost(tx *gorm.DB, hostID uint) error {
 // placeOnAHost picks a host among hosts with pick and books the call on it
 // with place, which returns models.ErrSlotTaken when the claims' key refuses the
 // host's time. On PostgreSQL a racing booking can claim that time between
-// the pick and the claim; when another host could take the call, the
-// attempt runs in a savepoint, and a lost race rolls back to it and picks
-// again without that host. On SQLite nothing races the writer.
-func (s *Store) placeOnAHost(tx *gorm.DB, hosts []models.User, pick func([]models.User) (*models.User, error), place func(*models.User) error) (*models.User, error) {
+// the pick and the claim; when another host could take the call, a lost
+// race picks again without that host. place has to leave nothing behind
+// then: it does so itself when undoes says so (insertClaimed), else its
+// attempt runs in a savepoint that a lost race rolls back to. On SQLite
+// nothing races the writer.
+func (s *Store) placeOnAHost(tx *gorm.DB, hosts []models.User, pick func([]models.User) (*models.User, error), place func(*models.User) error, undoes bool) (*models.User, error) {
 	for {
 		host, err := pick(hosts)
 		if err != nil {
@@ -137,15 +156,19 @@ func (s *Store) placeOnAHost(tx *gorm.DB, hosts []models.User, pick func([]model
 		if s.dialect != DialectPostgres || len(hosts) < 2 {
 			return host, place(host)
 		}
-		if err := tx.SavePoint("place_call").Error; err != nil {
-			return nil, err
+		if !undoes {
+			if err := tx.SavePoint("place_call").Error; err != nil {
+				return nil, err
+			}
 		}
 		err = place(host)
 		if !errors.Is(err, models.ErrSlotTaken) {
 			return host, err
 		}
-		if err := tx.RollbackTo("place_call").Error; err != nil {
-			return nil, err
+		if !undoes {
+			if err := tx.RollbackTo("place_call").Error; err != nil {
+				return nil, err
+			}
 		}
 		lost := host.ID
 		hosts = slices.DeleteFunc(slices.Clone(hosts), func(u models.User) bool { return u.ID == lost })
@@ -171,10 +194,53 @@ type availabilityChanged struct{ atomic.Bool }
 type availabilityChangedKey struct{}
 
 // raiseAvailabilityVersion raises the availability sequence after a
-// committed change. A failure is logged: the caches' age bounds it.
+// committed change, and returns once a raise that began after that commit
+// has ended: when a booking's answer leaves, every replica sees the change.
+// Bookings committing together share one raise (versionRaiser). A failure
+// is logged: the caches' age bounds it.
 func (s *Store) raiseAvailabilityVersion(ctx context.Context) {
-	if err := s.write.WithContext(context.WithoutCancel(ctx)).Exec("SELECT nextval('availability_changes')").Error; err != nil {
-		s.log.Warn("raising the availability version", "err", err)
+	s.avail.invalidate()
+	s.raiser.raise(func() {
+		if err := s.write.WithContext(context.WithoutCancel(ctx)).Exec("SELECT nextval('availability_changes')").Error; err != nil {
+			s.log.Warn("raising the availability version", "err", err)
+		}
+	})
+}
+
+// versionRaiser lets the transactions that commit while a raise of the
+// availability version is running share the next one, as a group commit
+// shares a flush: the caller whose commit no running or finished raise
+// covers runs one for everyone waiting, the others wait for it. Under
+// load one statement then serves several bookings instead of one each.
+type versionRaiser struct {
+	mu        sync.Mutex
+	cond      *sync.Cond
+	requested uint64 // raises asked for, counting from the first
+	done      uint64 // every request up to this one is covered
+	running   bool
+}
+
+func (r *versionRaiser) raise(run func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cond == nil {
+		r.cond = sync.NewCond(&r.mu)
+	}
+	r.requested++
+	mine := r.requested
+	for r.done < mine {
+		if r.running {
+			r.cond.Wait()
+			continue
+		}
+		// A raise starting now covers every request made so far.
+		r.running = true
+		covers := r.requested
+		r.mu.Unlock()
+		run()
+		r.mu.Lock()
+		r.running, r.done = false, covers
+		r.cond.Broadcast()
 	}
 }
 

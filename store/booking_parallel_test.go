@@ -322,6 +322,14 @@ func TestBookSlot_PostgresLostClaimRaceTakesTheOtherFreeHost(t *testing.T) {
 	if n := s.LostClaimRacesForTest(); n != 1 {
 		t.Fatalf("%d lost claim races counted, want 1: the race was not the one this test sets up", n)
 	}
+	// The lost attempt left nothing behind: two calls, each holding its
+	// own host's time.
+	var calls, claims int64
+	s.DB().Model(&models.Booking{}).Count(&calls)
+	s.DB().Model(&models.BookingClaim{}).Where("booking_id NOT IN (SELECT id FROM bookings)").Count(&claims)
+	if calls != 2 || claims != 0 {
+		t.Fatalf("%d calls and %d claims of no call after the race, want 2 and 0", calls, claims)
+	}
 }
 
 // Bookings no longer lock the host's row, but a calendar read storing the

@@ -22,9 +22,8 @@ func (s *Store) insertEvents(tx *gorm.DB, events ...models.Event) error {
 	for _, e := range events {
 		args = append(args, nullID(e.LeadID), nullID(e.BookingID), e.Type, e.Actor, e.Data, e.CreatedAt)
 	}
-	_, err := s.exec(tx, "INSERT INTO events (lead_id, booking_id, type, actor, data, created_at) VALUES "+
+	return s.execLater(tx, "INSERT INTO events (lead_id, booking_id, type, actor, data, created_at) VALUES "+
 		placeholders(len(events), 6), args...)
-	return err
 }
 
 // newEvent builds a timeline entry, for callers that insert several at once.

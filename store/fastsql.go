@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -209,4 +210,64 @@ func idArgs(ids []uint) []any {
 		out[i] = int64(id)
 	}
 	return out
+}
+
+// deferredWrites holds, in a booking's transaction on PostgreSQL, the
+// inserts nothing later in the transaction reads (its answers, roll-up
+// part, events, emails and reminders), to send them as one statement just
+// before the commit: each statement is a round trip to the database and
+// its parse, plan and execute there, and a booking's cost on PostgreSQL
+// is mostly their number. SQLite, in process, runs each at once.
+type deferredWrites struct {
+	stmts []string
+	args  []any
+}
+
+type deferredWritesKey struct{}
+
+// execLater runs insert or upsert statement q in tx, or, in a transaction
+// that defers its writes, queues it for flushDeferred. Its rows must not
+// be read, nor its error handled, before the commit.
+func (s *Store) execLater(tx *gorm.DB, q string, args ...any) error {
+	if d, ok := txContext(tx).Value(deferredWritesKey{}).(*deferredWrites); ok {
+		d.stmts = append(d.stmts, q)
+		d.args = append(d.args, args...)
+		return nil
+	}
+	_, err := s.exec(tx, q, args...)
+	return err
+}
+
+// flushDeferredOf sends what tx's transaction deferred so far, before a
+// read that needs it.
+func (s *Store) flushDeferredOf(tx *gorm.DB) error {
+	if d, ok := txContext(tx).Value(deferredWritesKey{}).(*deferredWrites); ok {
+		return s.flushDeferred(tx, d)
+	}
+	return nil
+}
+
+// flushDeferred sends the queued statements as one: the first ones as
+// data-modifying WITH queries of the last, which PostgreSQL runs all
+// (RowsAffected is then the last one's alone, and nothing reads it).
+func (s *Store) flushDeferred(tx *gorm.DB, d *deferredWrites) error {
+	if len(d.stmts) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	for i, st := range d.stmts[:len(d.stmts)-1] {
+		if i == 0 {
+			q.WriteString("WITH ")
+		} else {
+			q.WriteString(", ")
+		}
+		fmt.Fprintf(&q, "w%d AS (%s)", i, st)
+	}
+	if len(d.stmts) > 1 {
+		q.WriteByte(' ')
+	}
+	q.WriteString(d.stmts[len(d.stmts)-1])
+	_, err := s.exec(tx, q.String(), d.args...)
+	d.stmts, d.args = d.stmts[:0], d.args[:0]
+	return err
 }

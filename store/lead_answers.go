@@ -25,7 +25,7 @@ func (s *Store) saveAnswers(tx *gorm.DB, lead *models.Lead, a models.Answers, st
 		merged[id] = a[id]
 		args = append(args, int64(lead.ID), id, a[id], now)
 	}
-	if _, err := s.exec(tx, "INSERT INTO lead_answers (lead_id, question_id, value, updated_at) VALUES "+
+	if err := s.execLater(tx, "INSERT INTO lead_answers (lead_id, question_id, value, updated_at) VALUES "+
 		placeholders(len(a), 4)+" ON CONFLICT (lead_id, question_id) DO UPDATE SET "+
 		"value = excluded.value, updated_at = excluded.updated_at", args...); err != nil {
 		return err

@@ -55,9 +55,18 @@ func (s *Store) assignFirstCallOwner(tx *gorm.DB, l *models.Lead, newLead bool, 
 			return nil
 		}
 	}
-	res := tx.Model(&models.Lead{}).Where("id = ? AND owner_id IS NULL", l.ID).Update("owner_id", host.ID)
-	if res.Error != nil || res.RowsAffected == 0 {
-		return res.Error
+	if newLead {
+		// The lead is this transaction's own, so no one else has given it
+		// an owner: the update goes with the booking's deferred writes.
+		if err := s.execLater(tx, "UPDATE leads SET owner_id = ?, updated_at = ? WHERE id = ?",
+			int64(host.ID), s.txNow(tx), int64(l.ID)); err != nil {
+			return err
+		}
+	} else {
+		res := tx.Model(&models.Lead{}).Where("id = ? AND owner_id IS NULL", l.ID).Update("owner_id", host.ID)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
 	}
 	l.OwnerID = &host.ID
 	if err := s.addEvent(tx, l.ID, b.ID, "lead.owner_changed", models.ActorSystem, map[string]any{

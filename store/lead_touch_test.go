@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/callbook/callbook/models"
@@ -207,6 +208,30 @@ func TestBookSlot_FirstCallsStaffHostOwnsTheLeadAndIsEmailed(t *testing.T) {
 		crmBook(t, s, "ada@example.com", slots[1])
 		if n := len(leadAssignedMail(t, s, res.Lead.ID)); n != 1 {
 			t.Fatalf("%d lead-assigned emails after a second call", n)
+		}
+	})
+}
+
+// A webhook's payload shows the lead as the booking left it, its new
+// owner included, though on PostgreSQL the booking writes the owner with
+// its last statements.
+func TestBookSlot_LeadCreatedWebhookShowsTheFirstCallsOwner(t *testing.T) {
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, _ := mustOpen(t, dialect)
+		ctx := context.Background()
+		s.SetWebhookRenderer(func(c models.WebhookChange) (json.RawMessage, error) {
+			return json.Marshal(map[string]any{"owner": c.Lead.OwnerName})
+		})
+		if _, err := s.CreateWebhook(ctx, models.WebhookInput{URL: "https://hooks.example.com/crm",
+			Events: []string{models.WebhookLeadCreated}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		mustStaffHost(t, s, "sam@example.com", "Sam")
+		res := crmBook(t, s, "ada@example.com", crmSlots(t, s, 1)[0])
+		var bodies []string
+		s.DB().Model(&models.WebhookDelivery{}).Where("lead_id = ?", res.Lead.ID).Pluck("body", &bodies)
+		if len(bodies) != 1 || !strings.Contains(bodies[0], `"owner":"Sam"`) {
+			t.Fatalf("lead.created deliveries %q, want one naming Sam as the owner", bodies)
 		}
 	})
 }

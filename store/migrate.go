@@ -42,6 +42,7 @@ var migrations = []migration{
 	{20, "the audit log", "0020_audit_log"},
 	{22, "kinds of call: collective hosts, private links, host weights and caps", "0022_kinds_of_call"},
 	{23, "after the call: tasks, unsubscribing from follow-ups, why a follow-up was skipped", "0023_after_the_call"},
+	{24, "the configuration version bookings check their cached settings and hosts against (PostgreSQL)", "0024_booking_config_version"},
 }
 
 // latestMigration is the newest schema version this binary knows.

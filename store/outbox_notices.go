@@ -31,6 +31,11 @@ func (s *Store) noticeRecipients(tx *gorm.DB, host *models.User) ([]recipient, e
 	if !s.borrowsAddress(host) {
 		return []recipient{{host.Email, host.Name}}, nil
 	}
+	return activeAdmins(tx)
+}
+
+// activeAdmins lists the admins who are not disabled, in id order.
+func activeAdmins(tx *gorm.DB) ([]recipient, error) {
 	return readOnce(tx, func(r *batchReads) *once[[]recipient] { return &r.admins }, func() ([]recipient, error) {
 		var admins []recipient
 		err := tx.Model(&models.User{}).Select("email, name").Where("role = ? AND disabled = ?", models.RoleAdmin, false).

@@ -41,9 +41,8 @@ func (s *Store) insertOutbox(tx *gorm.DB, rows ...models.OutboxMessage) error {
 		args = append(args, r.Kind, nullID(r.BookingID), nullID(r.LeadID), r.ToAddr, r.ToName, r.MessageID, r.Payload,
 			r.Status, r.NextAttemptAt, r.TriggerStatus, r.CreatedAt, r.UpdatedAt)
 	}
-	_, err := s.exec(tx, "INSERT INTO outbox (kind, booking_id, lead_id, to_addr, to_name, message_id, payload, status, "+
+	return s.execLater(tx, "INSERT INTO outbox (kind, booking_id, lead_id, to_addr, to_name, message_id, payload, status, "+
 		"next_attempt_at, trigger_status, created_at, updated_at) VALUES "+placeholders(len(rows), 12), args...)
-	return err
 }
 
 // outboxRow builds one pending email.

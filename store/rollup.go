@@ -187,8 +187,7 @@ func (s *Store) addStats(tx *gorm.DB, rows ...models.StatsDaily) error {
 			r.CompletedLeads, r.CompletedCalls, r.NoShowCalls, r.Calls)
 	}
 	if s.dialect == DialectPostgres {
-		_, err := s.exec(tx, statsPartsUpsert(len(out)), args...)
-		return err
+		return s.execLater(tx, statsPartsUpsert(len(out)), args...)
 	}
 	_, err := s.exec(tx, statsUpsertHead+placeholders(len(out), 2+len(statsCounters))+statsUpsertTail, args...)
 	return err

@@ -36,6 +36,16 @@ type availabilityCache struct {
 	// by their ids, computed on first use from the cached schedules. It is
 	// emptied with every reload; routes are few, so it stays small.
 	routed map[string][]models.Slot
+	// stale is set by a change this process committed, so its own next
+	// request reloads without waiting for the version other processes read.
+	stale bool
+}
+
+// invalidate makes the next request reload.
+func (c *availabilityCache) invalidate() {
+	c.mu.Lock()
+	c.stale = true
+	c.mu.Unlock()
 }
 
 // cacheMaxAge bounds how long a schedule is reused even without a version
@@ -123,7 +133,7 @@ func (s *Store) cachedOffered(ctx context.Context, kind *models.CallKind, emails
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := s.Now()
-	if c.hosts != nil && c.version == v.Value && now.Sub(c.loadedAt) < cacheMaxAge && !now.Before(c.loadedAt) {
+	if c.hosts != nil && !c.stale && c.version == v.Value && now.Sub(c.loadedAt) < cacheMaxAge && !now.Before(c.loadedAt) {
 		return c.subset(kind, emails), settingsFor(c.settings, kind).BookingSettings, nil
 	}
 	bs, err := s.bookingSettings(db)
@@ -144,7 +154,7 @@ func (s *Store) cachedOffered(ctx context.Context, kind *models.CallKind, emails
 	to := now.Add(bs.Horizon() + 48*time.Hour)
 	offered := models.ComputeSlots(hosts, wide.Now, to, wide)
 	c.version, c.loadedAt, c.settings, c.hosts, c.offered = v.Value, now, bs, hosts, offered
-	c.wide, c.from, c.to, c.routed = wide, wide.Now, to, map[string][]models.Slot{}
+	c.wide, c.from, c.to, c.routed, c.stale = wide, wide.Now, to, map[string][]models.Slot{}, false
 	return c.subset(kind, emails), settingsFor(bs, kind).BookingSettings, nil
 }
 

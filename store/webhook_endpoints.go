@@ -151,6 +151,10 @@ func (s *Store) queueWebhooks(tx *gorm.DB, leadID, bookingID uint, types ...stri
 			}
 			if body == "" {
 				if change == nil {
+					// The payload reads the lead as the transaction left it.
+					if err := s.flushDeferredOf(tx); err != nil {
+						return err
+					}
 					c, err := s.webhookChange(tx, leadID, bookingID)
 					if err != nil {
 						return err

@@ -61,6 +61,10 @@ func cmdServe(ctx context.Context, args []string, _ io.Reader, _, stderr io.Writ
 		srv.Close()
 		return err
 	}
+	if err := app.store.WarmConnections(ctx); err != nil {
+		// Not fatal: requests open what they need.
+		log.Warn("opening the database connections ahead of requests", "err", err)
+	}
 	handler.set(app.handler)
 	bg := app.startBackground(ctx, log)
 	log.Info("callbook listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", app.store.Dialect(), "version", version)

@@ -35,11 +35,12 @@ for u in "${URLS[@]}"; do for _ in $(seq 1 300); do curl -sf "$u/readyz" >/dev/n
 ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 sum() { local s=0; for p in "$@"; do s=$((s+$(ticks "$p"))); done; echo $s; }
 pg0=$(sum $(pgrep -u postgres postgres)); cb0=$(sum "${PIDS[@]}")
-( while true; do
-    psql -d "$DB" -Atc "SELECT coalesce(wait_event_type, 'CPU'), coalesce(wait_event, '-'), count(*) FROM pg_stat_activity
-      WHERE datname = '$DB' AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1, 2" >>"$OUT/waits.txt" 2>/dev/null
-    sleep 0.05
-  done ) & SAMPLER=$!
+# One session samples, so the sampling costs no connection per sample.
+while true; do
+  echo "SELECT coalesce(wait_event_type, 'CPU'), coalesce(wait_event, '-'), count(*) FROM pg_stat_activity
+    WHERE datname = '$DB' AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1, 2;"
+  echo "SELECT pg_sleep(0.05);"
+done | psql -d "$DB" -Atq >>"$OUT/waits.txt" 2>/dev/null & SAMPLER=$!
 U=$(IFS=,; echo "${URLS[*]}")
 $LOADGEN -workload business-hours -c 16 -token "$TOKEN" -url "$U" -pid "${PIDS[0]}" || true
 kill $SAMPLER; wait $SAMPLER 2>/dev/null || true
@@ -48,4 +49,4 @@ kill "${PIDS[@]}"; wait "${PIDS[@]}" 2>/dev/null || true
 echo "replicas=$R hosts=$H load=$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "CPU (1/100 s): postgres backends $((pg1-pg0)), callbook $((cb1-cb0))"
 echo "wait events (samples):"
-awk -F'|' '{a[$1"|"$2]+=$3} END {for (k in a) print a[k], k}' "$OUT/waits.txt" | sort -rn | head -8
+awk -F'|' 'NF == 3 {a[$1"|"$2]+=$3} END {for (k in a) print a[k], k}' "$OUT/waits.txt" | sort -rn | head -8
