@@ -131,3 +131,34 @@ func TestBookSlot_PostgresCheckedBeforeSayingNoHostIsFree(t *testing.T) {
 		t.Fatalf("call went to host %d, want Ana (%d)", res.Host.ID, ana)
 	}
 }
+
+// A replica opens its connections and rehearses a booking on each before
+// it takes requests: every rehearsal is rolled back, and the first real
+// booking after it books as usual.
+func TestWarmConnections_PostgresRehearsesBookingsAndKeepsNothing(t *testing.T) {
+	ctx := context.Background()
+	a, _ := twoReplicas(t)
+	if err := a.WarmConnections(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db, err := a.DB().DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open := db.Stats().OpenConnections; open != 20 {
+		t.Fatalf("%d connections open after the warm-up, want the pool's 20", open)
+	}
+	for _, table := range []string{"leads", "bookings", "booking_claims", "outbox", "events", "reminders", "lead_answers", "stats_daily_parts"} {
+		var n int64
+		if err := a.DB().Table(table).Count(&n).Error; err != nil || n != 0 {
+			t.Fatalf("%s holds %d rows after the warm-up (%v), want none", table, n, err)
+		}
+	}
+	res, err := a.BookSlot(ctx, request("first@example.com", firstDaySlots(t, a)[0]), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Booking.ID == 0 || res.Lead.ID == 0 {
+		t.Fatalf("booking after the warm-up: %+v", res)
+	}
+}
