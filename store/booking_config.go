@@ -94,7 +94,13 @@ func (s *Store) checkConfig(tx *gorm.DB, u *configUse, version string) error {
 		return err
 	}
 	u.cfg = cfg
-	s.config.Store(cfg)
+	if cfg.version != "" {
+		s.config.Store(cfg)
+	} else {
+		// A database without the version row (deleted by hand) cannot
+		// vouch for a cache: each booking reads its own.
+		s.config.Store(nil)
+	}
 	return errConfigChanged
 }
 
@@ -133,12 +139,17 @@ func (s *Store) loadBookingConfig(tx *gorm.DB) (*bookingConfig, error) {
 	}
 }
 
-// configVersion reads the configuration version.
+// configVersion reads the configuration version: empty when the row is
+// missing.
 func (s *Store) configVersion(tx *gorm.DB) (string, error) {
 	var v string
-	err := s.queryRow(tx, "SELECT value FROM settings WHERE key = ?", []any{configVersionKey}, &v)
+	err := s.queryRow(tx, configVersionSQL, []any{configVersionKey}, &v)
 	return v, err
 }
+
+// configVersionSQL reads the configuration version, empty when its row is
+// missing, as a value of a SELECT list.
+const configVersionSQL = "SELECT COALESCE((SELECT value FROM settings WHERE key = ?), '')"
 
 // configCache is the replica's last configuration (see bookingConfig).
 type configCache = atomic.Pointer[bookingConfig]

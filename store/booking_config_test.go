@@ -162,3 +162,38 @@ func TestWarmConnections_PostgresRehearsesBookingsAndKeepsNothing(t *testing.T) 
 		t.Fatalf("booking after the warm-up: %+v", res)
 	}
 }
+
+// Without its version row (deleted by hand), a replica cannot trust a
+// cached configuration: bookings still see every change.
+func TestBookSlot_PostgresWithoutTheVersionRowReadsTheConfigurationEachTime(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoReplicas(t)
+	addHost(t, a, "ana")
+	ana := hostID(t, a, "ana@callbook.test")
+	team := hostID(t, a, storetest.TeamEmail)
+	slots := firstDaySlots(t, a)
+	// The first booking fills a's cache; the next finds the row gone.
+	for i, start := range slots[:2] {
+		if i == 1 {
+			if err := a.DB().Exec("DELETE FROM settings WHERE key = 'config_version'").Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := a.BookSlot(ctx, request("early"+string(rune('a'+i))+"@example.com", start), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	off := true
+	if _, err := b.UpdateUser(ctx, team, models.UserChange{Disabled: &off}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, start := range slots[2:4] {
+		res, err := a.BookSlot(ctx, request("next"+string(rune('a'+i))+"@example.com", start), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Host.ID != ana {
+			t.Fatalf("call %d went to host %d after the team host was disabled, want Ana (%d)", i, res.Host.ID, ana)
+		}
+	}
+}

@@ -121,7 +121,7 @@ func (s *Store) lockForPick(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids
 	for i := range calls {
 		dest[i+1] = new(any)
 	}
-	if err := s.queryRow(tx, "SELECT (SELECT value FROM settings WHERE key = ?), "+strings.Join(calls, ", "),
+	if err := s.queryRow(tx, configVersionSQL+", "+strings.Join(calls, ", "),
 		append([]any{configVersionKey}, args...), dest...); err != nil {
 		return err
 	}
