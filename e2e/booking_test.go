@@ -70,7 +70,7 @@ func TestBooking_FromRolePageWithJavaScriptInTokyo(t *testing.T) {
 		t.Fatalf("first time %q is not on %s in Tokyo", start, day)
 	}
 
-	b.do(chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+	b.do(chromedp.Click(chromedp.CSS(`.time-grid label span`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-choice] p`)),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Ada Lovelace"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "ada@example.com"),
@@ -161,7 +161,7 @@ func TestBooking_WithoutJavaScript(t *testing.T) {
 
 	// Forget the consent: the form comes back (422) with the problem
 	// summed up, linked to the field, and everything typed kept.
-	b.do(chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+	b.do(chromedp.Click(chromedp.CSS(`.time-grid label span`)),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Hopper"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
 		chromedp.Click(chromedp.CSS(submitButton)),

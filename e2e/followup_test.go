@@ -148,7 +148,7 @@ func TestFollowup_NoShowRebookEmailLeadsToANewBooking(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#q-experience"), "1-2"),
 		chromedp.Click(chromedp.CSS(`[data-questions] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(firstTime)),
-		chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+		chromedp.Click(chromedp.CSS(`.time-grid label span`)),
 		chromedp.SetValue(chromedp.CSS("#name"), "Grace Hopper"),
 		chromedp.SetValue(chromedp.CSS("#email"), "grace@example.com"),
 		chromedp.Click(chromedp.CSS("#consent")),

@@ -42,7 +42,7 @@ func TestKinds_VisitorPicksTheStrategySessionOnAPhoneAndBooksIt(t *testing.T) {
 		t.Fatalf("the strategy page does not give its length: %q", b.text(".book-head"))
 	}
 	start := run(b, chromedp.Value(chromedp.CSS(firstTime)))
-	b.do(chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+	b.do(chromedp.Click(chromedp.CSS(`.time-grid label span`)),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Hopper"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
 		chromedp.Click(chromedp.CSS("#consent")),

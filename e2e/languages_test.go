@@ -71,7 +71,7 @@ func TestBooking_InGermanAndSpanishOnAPhone(t *testing.T) {
 
 			// Without the consent the form comes back with the problem in
 			// the visitor's language.
-			b.do(chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+			b.do(chromedp.Click(chromedp.CSS(`.time-grid label span`)),
 				chromedp.SendKeys(chromedp.CSS("#name"), "Visitor "+tc.lang),
 				chromedp.SendKeys(chromedp.CSS("#email"), tc.email),
 				chromedp.Click(chromedp.CSS(submitButton)),

@@ -34,7 +34,7 @@ func TestManage_RescheduleThenCancelFromTheConfirmationPage(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-times][aria-busy]`)),
 	)
 	start := run(b, chromedp.Value(chromedp.CSS(firstTime)))
-	b.do(chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+	b.do(chromedp.Click(chromedp.CSS(`.time-grid label span`)),
 		chromedp.Click(chromedp.CSS(`form[method="post"][action*="/reschedule"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`.alert-ok`)),
 	)

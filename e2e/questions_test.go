@@ -94,7 +94,7 @@ func TestQuestions_RouteToTheSeniorCoachAndBook(t *testing.T) {
 		}
 	}
 	start := run(b, chromedp.Value(chromedp.CSS(firstTime)))
-	b.do(chromedp.Click(chromedp.CSS(`.time-grid .time span`)),
+	b.do(chromedp.Click(chromedp.CSS(`.time-grid label span`)),
 		chromedp.SendKeys(chromedp.CSS("#name"), "Grace Hopper"),
 		chromedp.SendKeys(chromedp.CSS("#email"), "grace@example.com"),
 		chromedp.Click(chromedp.CSS("#consent")),

@@ -30,6 +30,10 @@ type timeOption struct {
 	End   time.Time
 }
 
+// Minutes is the call's length: the same for every time of one page, so
+// the page says it once (data-minutes) instead of an end on every time.
+func (t timeOption) Minutes() int { return int(t.End.Sub(t.Start) / time.Minute) }
+
 // slotPicker is what the booking and reschedule pages show: the days with
 // free times in the visitor's zone and the times of the chosen day.
 type slotPicker struct {

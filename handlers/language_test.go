@@ -269,7 +269,7 @@ func TestLanguage_EmbeddedFlowCarriesItsLanguage(t *testing.T) {
 	e := newEmbedServer(t, store.DialectSQLite)
 	body := e.do(http.MethodGet, "/embed/roles/software-engineer/book?lang=es&tz=Europe/Madrid", nil).Body.String()
 	if !strings.Contains(body, `action="/embed/roles/software-engineer/book?lang=es"`) ||
-		!regexp.MustCompile(`class="day[^"]*" href="[^"]*lang=es`).MatchString(body) {
+		!regexp.MustCompile(`<li class="wd\d"><a[^>]* href="[^"]*lang=es`).MatchString(body) {
 		t.Fatalf("embedded page does not carry its language:\n%s", body)
 	}
 	start := e.firstSlots(1, "Europe/Madrid")[0]

@@ -56,7 +56,8 @@
     if (!choice) return;
     choice.textContent = "";
     if (!input) return;
-    var start = new Date(input.value), end = new Date(input.getAttribute("data-end") || input.value);
+    var start = new Date(input.value);
+    var end = new Date(start.getTime() + 6e4 * Number(times.getAttribute("data-minutes") || 0));
     var p = document.createElement("p");
     var label = document.createElement("span"); label.className = "choice-label"; label.textContent = choice.getAttribute("data-label") || "Your call";
     var muted = document.createElement("span"); muted.className = "muted"; muted.textContent = "(" + fmtZone(start) + ")";
@@ -83,10 +84,10 @@
     }).then(function (data) {
       if (!data.slots.length) throw new Error("no slots");
       times.textContent = "";
-      data.slots.forEach(function (s) {
-        var label = document.createElement("label"); label.className = "time";
-        var input = document.createElement("input"); input.type = "radio"; input.name = "start"; input.value = s.start; input.required = true;
-        input.setAttribute("data-end", s.end);
+      data.slots.forEach(function (s, i) {
+        var label = document.createElement("label");
+        var input = document.createElement("input"); input.type = "radio"; input.name = "start"; input.value = s.start; input.required = i === 0;
+        times.setAttribute("data-minutes", (Date.parse(s.end) - Date.parse(s.start)) / 6e4);
         if (form) input.setAttribute("form", form);
         var span = document.createElement("span"); span.textContent = fmtTime(new Date(s.start));
         label.appendChild(input); label.appendChild(span); times.appendChild(label);
