@@ -82,11 +82,7 @@ var rebookLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/l/[A-Za-z0-9_-]+`)
 func TestFollowup_NoShowRebookEmailLeadsToANewBooking(t *testing.T) {
 	a := startApp(t)
 	in := startInbox(t)
-	if _, err := a.Store.CreateUser(context.Background(), models.NewUser{
-		Email: "sam@callbook.test", Name: "Sam Sales", Role: models.RoleSales, Password: staffPassword,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	a.mustStaff(t, "sam@callbook.test", models.RoleSales)
 	a.bookViaAPIWith(t, map[string]any{"email": "grace@example.com", "timezone": businessZone})
 	lead := a.leadByEmail(t, "grace@example.com")
 	// The call took place yesterday.

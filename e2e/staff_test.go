@@ -23,11 +23,18 @@ const staffPassword = "plum kettle orbit 7 lantern"
 // mustAdmin creates a staff admin who can sign in with staffPassword.
 func (a *app) mustAdmin(t *testing.T, email string) *models.User {
 	t.Helper()
+	return a.mustStaff(t, email, models.RoleAdmin)
+}
+
+// mustStaff creates a staff user of role, named Sam Sales, who can sign in
+// with staffPassword.
+func (a *app) mustStaff(t *testing.T, email, role string) *models.User {
+	t.Helper()
 	u, err := a.Store.CreateUser(context.Background(), models.NewUser{
-		Email: email, Name: "Sam Sales", Role: models.RoleAdmin, Password: staffPassword,
+		Email: email, Name: "Sam Sales", Role: role, Password: staffPassword,
 	})
 	if err != nil {
-		t.Fatalf("create admin: %v", err)
+		t.Fatalf("create %s: %v", role, err)
 	}
 	return u
 }

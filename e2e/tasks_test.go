@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -18,11 +17,7 @@ import (
 func TestTasks_AddMoveAndTickOffWithoutJavaScript(t *testing.T) {
 	a := startApp(t)
 	axe := loadAxe(t)
-	if _, err := a.Store.CreateUser(context.Background(), models.NewUser{
-		Email: "sam@callbook.test", Name: "Sam Sales", Role: models.RoleSales, Password: staffPassword,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	a.mustStaff(t, "sam@callbook.test", models.RoleSales)
 	a.bookViaAPIWith(t, map[string]any{"email": "grace@example.com", "timezone": businessZone})
 	lead := a.leadByEmail(t, "grace@example.com")
 	b := newBrowser(t)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 
 	"gorm.io/gorm"
 )
@@ -150,6 +149,3 @@ func (s *Store) configVersion(tx *gorm.DB) (string, error) {
 // configVersionSQL reads the configuration version, empty when its row is
 // missing, as a value of a SELECT list.
 const configVersionSQL = "SELECT COALESCE((SELECT value FROM settings WHERE key = ?), '')"
-
-// configCache is the replica's last configuration (see bookingConfig).
-type configCache = atomic.Pointer[bookingConfig]

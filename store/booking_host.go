@@ -111,10 +111,8 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 	var turns map[uint]hostTurn
 	if !turnsSince.IsZero() {
 		turns = map[uint]hostTurn{}
-		q += " UNION ALL " + turnCountSQL(in)
-		since := turnsSince.UTC()
-		args = append(append(append(args, idv...), models.BookingCanceled, since, true), idv...)
-		args = append(args, models.BookingCanceled, since)
+		q += " UNION ALL " + turnCountSQL("("+in+")")
+		args = append(args, heldCallsArgs(idv, models.BookingCanceled, turnsSince.UTC())...)
 	}
 	busy := map[uint]bool{}
 	err := s.query(tx, q, args, func(r *sql.Rows) error {
@@ -185,6 +183,28 @@ func countWeek(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, loca
 	return err
 }
 
+// heldCallsSQL selects (h, id, call_id) for every call that holds the time
+// of a host among those in names (an IN operand: "?" for one GORM slice
+// argument, or a parenthesized list): the calls it hosts, and the
+// collective calls it sits on as another host. A collective call so
+// counts once for each of its hosts, in the caps and in whose turn it is,
+// as the slot listing counts it. where applies to the call, as b, and is
+// given twice; heldCallsArgs orders the arguments.
+func heldCallsSQL(in, where string) string {
+	return "SELECT b.host_id AS h, b.id, b.call_id FROM bookings b WHERE b.host_id IN " + in + " AND " + where +
+		" UNION ALL SELECT bh.host_id AS h, b.id, b.call_id FROM booking_hosts bh JOIN bookings b ON b.id = bh.booking_id" +
+		" WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN " + in + " AND " + where
+}
+
+// heldCallsArgs are heldCallsSQL's arguments: ids (one slice, or the ids
+// one by one), then where's, twice.
+func heldCallsArgs(ids []any, whereArgs ...any) []any {
+	args := make([]any, 0, 2*(len(ids)+len(whereArgs))+1)
+	args = append(append(args, ids...), whereArgs...)
+	args = append(append(append(args, true), ids...), whereArgs...)
+	return args
+}
+
 // hostCallCounts counts each host's confirmed calls starting in [from, to),
 // those of collective calls included, leaving out booking skip.
 func hostCallCounts(tx *gorm.DB, ids []uint, from, to time.Time, skip uint) (map[uint]int, error) {
@@ -192,11 +212,8 @@ func hostCallCounts(tx *gorm.DB, ids []uint, from, to time.Time, skip uint) (map
 		HostID uint
 		N      int
 	}
-	err := tx.Raw("SELECT h AS host_id, COUNT(*) AS n FROM (SELECT b.host_id AS h, b.id FROM bookings b WHERE b.host_id IN ? AND b.status = ? "+
-		"AND b.start_at >= ? AND b.start_at < ? AND b.id <> ? UNION SELECT bh.host_id AS h, b.id FROM bookings b "+
-		"JOIN booking_hosts bh ON bh.booking_id = b.id WHERE bh.host_id IN ? AND b.status = ? AND b.start_at >= ? "+
-		"AND b.start_at < ? AND b.id <> ?) x GROUP BY h", ids, models.BookingConfirmed, from.UTC(), to.UTC(), skip,
-		ids, models.BookingConfirmed, from.UTC(), to.UTC(), skip).Scan(&rows).Error
+	err := tx.Raw("SELECT h AS host_id, COUNT(*) AS n FROM ("+heldCallsSQL("?", confirmedBetween)+") x GROUP BY h",
+		heldCallsArgs([]any{ids}, models.BookingConfirmed, from.UTC(), to.UTC(), skip)...).Scan(&rows).Error
 	out := map[uint]int{}
 	for _, r := range rows {
 		out[r.HostID] = r.N
@@ -204,25 +221,24 @@ func hostCallCounts(tx *gorm.DB, ids []uint, from, to time.Time, skip uint) (map
 	return out, err
 }
 
+// confirmedBetween is heldCallsSQL's where for the confirmed calls
+// starting in a range, but one: status, from, to, the call left out.
+const confirmedBetween = "b.status = ? AND b.start_at >= ? AND b.start_at < ? AND b.id <> ?"
+
 // countDay fills PerDay[date] with each host's confirmed calls that day,
 // and KindPerDay with them by kind: a collective call counts toward the
 // day of each of its hosts, as the slot listing counts it.
 func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, date string, skip uint) error {
 	y, m, d := local.Date()
 	dayStart := time.Date(y, m, d, 0, 0, 0, 0, local.Location())
-	// One statement: the calls each host holds, and the other hosts of
-	// collective calls.
 	var rows []struct {
 		HostID uint
 		CallID string
 		N      int
 	}
 	from, to := dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC()
-	err := tx.Raw("SELECT h AS host_id, call_id, COUNT(*) AS n FROM ("+
-		"SELECT host_id AS h, call_id FROM bookings WHERE host_id IN ? AND status = ? AND start_at >= ? AND start_at < ? AND id <> ? UNION ALL "+
-		"SELECT bh.host_id AS h, b.call_id FROM booking_hosts bh JOIN bookings b ON b.id = bh.booking_id "+
-		"WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN ? AND b.status = ? AND b.start_at >= ? AND b.start_at < ? AND b.id <> ?"+
-		") x GROUP BY h, call_id", ids, models.BookingConfirmed, from, to, skip, true, ids, models.BookingConfirmed, from, to, skip).Scan(&rows).Error
+	err := tx.Raw("SELECT h AS host_id, call_id, COUNT(*) AS n FROM ("+heldCallsSQL("?", confirmedBetween)+") x GROUP BY h, call_id",
+		heldCallsArgs([]any{ids}, models.BookingConfirmed, from, to, skip)...).Scan(&rows).Error
 	for _, r := range rows {
 		h := byID[r.HostID]
 		if h.PerDay == nil {
@@ -252,18 +268,13 @@ type hostTurn struct {
 	last  int64
 }
 
-// turnCountSQL counts, per host among in's ids, the calls that are not
-// canceled and start from a time on, a collective call counting for each
-// of its hosts as for the caps: rows ('t', host, "calls last-id"), to
-// follow the busy check's rows in one statement. Its arguments: the ids,
-// the canceled status, the time, true, the ids, the canceled status, the
-// time.
+// turnCountSQL counts, per host among in's ids, the calls that hold its
+// time (heldCallsSQL), are not canceled and start from a time on: rows
+// ('t', host, "calls last-id"), to follow the busy check's rows in one
+// statement. Its arguments: turnCountArgs.
 func turnCountSQL(in string) string {
 	return "SELECT 't', h, CAST(COUNT(*) AS text) || ' ' || CAST(MAX(id) AS text) FROM (" +
-		"SELECT host_id AS h, id FROM bookings WHERE host_id IN (" + in + ") AND status <> ? AND start_at >= ? UNION ALL " +
-		"SELECT bh.host_id AS h, b.id FROM booking_hosts bh JOIN bookings b ON b.id = bh.booking_id " +
-		"WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN (" + in + ") AND b.status <> ? AND b.start_at >= ?" +
-		") x GROUP BY h"
+		heldCallsSQL(in, "b.status <> ? AND b.start_at >= ?") + ") x GROUP BY h"
 }
 
 // orderByTurn sorts free hosts by whose turn it is: the highest priority

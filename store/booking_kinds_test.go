@@ -338,31 +338,41 @@ func TestBookSlot_WeightsTwentyAndTenSplitThreeHundredCallsTwoToOne(t *testing.T
 // A collective call counts toward the daily cap of every one of its hosts,
 // not only the first: a host capped at one call a day who sits on a panel
 // takes no other call that day.
-func TestBookSlot_CollectiveCallCountsTowardEachHostsDailyCap(t *testing.T) {
-	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
-		s, _ := mustOpen(t, dialect)
-		ctx := context.Background()
-		addHost(t, s, "ana")
-		addHost(t, s, "ben")
-		if err := s.DB().Model(&models.User{}).Where("email = ?", "ben@callbook.test").Update("max_per_day", 1).Error; err != nil {
-			t.Fatal(err)
-		}
-		ks := kinds(t,
-			models.CallKind{ID: "panel", Title: "Mock interview panel", Minutes: 60, Mode: models.ModeCollective,
-				Hosts: []string{"ana@callbook.test", "ben@callbook.test"}},
-			models.CallKind{ID: "ben", Title: "With Ben", Minutes: 30, Hosts: []string{"ben@callbook.test"}})
-		tuesday := time.Date(2026, 12, 1, 9, 0, 0, 0, newYorkLoc)
-		if _, err := s.BookSlot(ctx, kindRequest("panel@example.com", tuesday, ks["panel"]), nil); err != nil {
-			t.Fatalf("panel: %v", err)
-		}
-		_, err := s.BookSlot(ctx, kindRequest("late@example.com", tuesday.Add(5*time.Hour), ks["ben"]), nil)
-		if !errors.Is(err, models.ErrSlotTaken) {
-			t.Fatalf("a second call for Ben on the panel's day: %v, want it refused by his cap", err)
-		}
-		if _, err := s.BookSlot(ctx, kindRequest("next@example.com", tuesday.AddDate(0, 0, 1).Add(5*time.Hour), ks["ben"]), nil); err != nil {
-			t.Fatalf("Ben the next day: %v", err)
-		}
-	})
+func TestBookSlot_CollectiveCallCountsTowardEachHostsCaps(t *testing.T) {
+	tuesday := time.Date(2026, 12, 1, 9, 0, 0, 0, newYorkLoc)
+	for _, c := range []struct {
+		column          string
+		refused, booked time.Time // Ben's call after the panel: in its day or week, and the next
+	}{
+		{"max_per_day", tuesday.Add(5 * time.Hour), tuesday.AddDate(0, 0, 1).Add(5 * time.Hour)},
+		{"max_per_week", tuesday.AddDate(0, 0, 2), tuesday.AddDate(0, 0, 6)},
+	} {
+		t.Run(c.column, func(t *testing.T) {
+			storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+				s, _ := mustOpen(t, dialect)
+				ctx := context.Background()
+				addHost(t, s, "ana")
+				addHost(t, s, "ben")
+				if err := s.DB().Model(&models.User{}).Where("email = ?", "ben@callbook.test").Update(c.column, 1).Error; err != nil {
+					t.Fatal(err)
+				}
+				ks := kinds(t,
+					models.CallKind{ID: "panel", Title: "Mock interview panel", Minutes: 60, Mode: models.ModeCollective,
+						Hosts: []string{"ana@callbook.test", "ben@callbook.test"}},
+					models.CallKind{ID: "ben", Title: "With Ben", Minutes: 30, Hosts: []string{"ben@callbook.test"}})
+				if _, err := s.BookSlot(ctx, kindRequest("panel@example.com", tuesday, ks["panel"]), nil); err != nil {
+					t.Fatalf("panel: %v", err)
+				}
+				_, err := s.BookSlot(ctx, kindRequest("late@example.com", c.refused, ks["ben"]), nil)
+				if !errors.Is(err, models.ErrSlotTaken) {
+					t.Fatalf("a second call for Ben in the panel's %s: %v, want it refused by his cap", c.column, err)
+				}
+				if _, err := s.BookSlot(ctx, kindRequest("next@example.com", c.booked, ks["ben"]), nil); err != nil {
+					t.Fatalf("Ben after the cap's period: %v", err)
+				}
+			})
+		})
+	}
 }
 
 // Whose turn it is counts a collective call for each of its hosts: a host

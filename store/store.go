@@ -92,10 +92,10 @@ type Store struct {
 	outboxSignal  chan struct{}
 	passwords     passwordGate
 	avail         availabilityCache
-	raiser        versionRaiser // PostgreSQL only
-	config        configCache   // PostgreSQL only: see bookingConfig
-	group         *groupCommit  // SQLite only
-	ckpt          *checkpointer // SQLite only
+	raiser        versionRaiser                 // PostgreSQL only
+	config        atomic.Pointer[bookingConfig] // PostgreSQL only: the replica's last configuration
+	group         *groupCommit                  // SQLite only
+	ckpt          *checkpointer                 // SQLite only
 	closeOnce     sync.Once
 	webhookSignal chan struct{}
 	webhookRender models.WebhookRenderer
@@ -254,12 +254,22 @@ const postgresPoolSize = 20
 // process, which the database starts one at a time (17 ms apiece on a
 // 2-core machine, measured): opened on demand, by the first burst of
 // bookings after a start or a deploy, they would make those bookings wait
-// a third of a second. Idle connections stay open. SQLite opens its few
-// connections to a local file at no such cost.
+// a third of a second. Idle connections stay open. It then rehearses a
+// booking on each (rehearseBookings). SQLite opens its few connections to
+// a local file at no such cost.
 func (s *Store) WarmConnections(ctx context.Context) error {
 	if s.dialect != DialectPostgres {
 		return nil
 	}
+	if err := s.openPool(ctx); err != nil {
+		return err
+	}
+	return s.rehearseBookings(ctx)
+}
+
+// openPool opens every connection of the PostgreSQL pool and leaves them
+// idle in it.
+func (s *Store) openPool(ctx context.Context) error {
 	db, err := s.write.DB()
 	if err != nil {
 		return err
@@ -281,18 +291,14 @@ func (s *Store) WarmConnections(ctx context.Context) error {
 		// A server process reads a table's and its indexes' definitions
 		// from the catalogs the first time it plans a statement on it:
 		// planning a query of each table a booking writes or reads does
-		// that now.
+		// that now, for the requests that are not bookings too.
 		for _, t := range bookingTables {
 			if _, err := c.ExecContext(ctx, "SELECT 1 FROM "+t+" LIMIT 0"); err != nil {
 				return err
 			}
 		}
 	}
-	for _, c := range conns {
-		c.Close()
-	}
-	conns = nil
-	return s.rehearseBookings(ctx)
+	return nil
 }
 
 // rehearseBookings books, on as many connections as the pool holds at
