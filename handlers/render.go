@@ -99,9 +99,6 @@ func (p *pages) addSet(set, layout string, partials, files []string, lang *local
 	}
 }
 
-// page returns the named page in English, parsing it on first use.
-func (p *pages) page(name string) (*template.Template, error) { return p.pageIn(name, "en") }
-
 // pageIn returns the named page in a language, parsing it on first use;
 // staff pages exist only in English.
 func (p *pages) pageIn(name, lang string) (*template.Template, error) {

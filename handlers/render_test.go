@@ -32,7 +32,7 @@ func TestPages_EveryPageParses(t *testing.T) {
 			}
 			want++
 			name := ps.name + "/" + path.Base(f)
-			tpl, err := p.page(name)
+			tpl, err := p.pageIn(name, "en")
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -46,7 +46,7 @@ func TestPages_EveryPageParses(t *testing.T) {
 				t.Errorf("%s has the content of %s", name, other)
 			}
 			contents[content] = name
-			again, _ := p.page(name)
+			again, _ := p.pageIn(name, "en")
 			if again != tpl {
 				t.Errorf("%s parsed twice", name)
 			}
@@ -55,7 +55,7 @@ func TestPages_EveryPageParses(t *testing.T) {
 	if len(p.byName) != want || want < 20 {
 		t.Fatalf("%d pages listed, %d page files in the sets", len(p.byName), want)
 	}
-	if _, err := p.page("public/nowhere.html"); err == nil {
+	if _, err := p.pageIn("public/nowhere.html", "en"); err == nil {
 		t.Fatal("a page that does not exist was found")
 	}
 }

@@ -308,31 +308,33 @@ func TestBookSlot_CollectiveCallIsAllOrNothingAgainstAOneHostRace(t *testing.T) 
 }
 
 func TestBookSlot_WeightsTwentyAndTenSplitThreeHundredCallsTwoToOne(t *testing.T) {
-	s, clock := mustOpen(t, store.DialectSQLite)
-	ctx := context.Background()
-	// Two hosts free around the clock, every day; the team is disabled.
-	for _, n := range []string{"ana", "ben"} {
-		u := models.User{Email: n + "@callbook.test", Name: n, Role: models.RoleSales, Host: true,
-			WeeklyJSON: `{"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],"thu":[["00:00","24:00"]],"fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]}`}
-		if err := s.DB().Create(&u).Error; err != nil {
-			t.Fatal(err)
+	storetest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s, clock := mustOpen(t, dialect)
+		ctx := context.Background()
+		// Two hosts free around the clock, every day; the team is disabled.
+		for _, n := range []string{"ana", "ben"} {
+			u := models.User{Email: n + "@callbook.test", Name: n, Role: models.RoleSales, Host: true,
+				WeeklyJSON: `{"mon":[["00:00","24:00"]],"tue":[["00:00","24:00"]],"wed":[["00:00","24:00"]],"thu":[["00:00","24:00"]],"fri":[["00:00","24:00"]],"sat":[["00:00","24:00"]],"sun":[["00:00","24:00"]]}`}
+			if err := s.DB().Create(&u).Error; err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	s.DB().Model(&models.User{}).Where("email = ?", storetest.TeamEmail).Update("disabled", true)
-	s.DB().Model(&models.User{}).Where("email = ?", "ana@callbook.test").Update("weight", 20)
-	s.DB().Model(&models.User{}).Where("email = ?", "ben@callbook.test").Update("weight", 10)
-	counts := map[string]int{}
-	start := clock.Now().Add(5 * time.Hour).Truncate(time.Hour)
-	for i := range 300 {
-		res, err := s.BookSlot(ctx, request(fmt.Sprintf("v%d@example.com", i), start.Add(time.Duration(i)*30*time.Minute)), nil)
-		if err != nil {
-			t.Fatalf("booking %d: %v", i, err)
+		s.DB().Model(&models.User{}).Where("email = ?", storetest.TeamEmail).Update("disabled", true)
+		s.DB().Model(&models.User{}).Where("email = ?", "ana@callbook.test").Update("weight", 20)
+		s.DB().Model(&models.User{}).Where("email = ?", "ben@callbook.test").Update("weight", 10)
+		counts := map[string]int{}
+		start := clock.Now().Add(5 * time.Hour).Truncate(time.Hour)
+		for i := range 300 {
+			res, err := s.BookSlot(ctx, request(fmt.Sprintf("v%d@example.com", i), start.Add(time.Duration(i)*30*time.Minute)), nil)
+			if err != nil {
+				t.Fatalf("booking %d: %v", i, err)
+			}
+			counts[res.Host.Name]++
 		}
-		counts[res.Host.Name]++
-	}
-	if counts["ana"] < 180 || counts["ana"] > 220 || counts["ana"]+counts["ben"] != 300 {
-		t.Fatalf("split %v, want ana 200 ± 20 of 300", counts)
-	}
+		if counts["ana"] < 180 || counts["ana"] > 220 || counts["ana"]+counts["ben"] != 300 {
+			t.Fatalf("split %v, want ana 200 ± 20 of 300", counts)
+		}
+	})
 }
 
 // A collective call counts toward the daily cap of every one of its hosts,
