@@ -43,9 +43,10 @@ func TestBooking_FromRolePageWithJavaScriptInTokyo(t *testing.T) {
 		chromedp.Click(chromedp.CSS(heroCTA)),
 		// book.js detects Asia/Tokyo and reloads the questions with ?tz=.
 		chromedp.WaitReady(chromedp.CSS(`[data-questions] input[name="tz"][value="Asia/Tokyo"]`)),
+		loaded(),
 		chromedp.SetValue(chromedp.CSS("#q-experience"), "1-2"),
 		chromedp.Click(chromedp.CSS(`[data-questions] button[type="submit"]`)),
-		chromedp.WaitReady(chromedp.CSS(tzKnown)),
+		chromedp.WaitReady(chromedp.CSS(tzKnown)), loaded(),
 	)
 	if zone := run(b, chromedp.Value(chromedp.CSS("#tz"))); zone != "Asia/Tokyo" {
 		t.Fatalf("zone selector shows %q, want the detected Asia/Tokyo", zone)
@@ -106,7 +107,7 @@ func TestBooking_FromRolePageWithJavaScriptInTokyo(t *testing.T) {
 	}
 
 	// A link with a zone the server does not know is corrected too.
-	b.do(chromedp.Navigate(a.URL+"/roles/software-engineer/book?tz=Mars/Olympus_Mons"), chromedp.WaitReady(chromedp.CSS(tzKnown)))
+	b.do(chromedp.Navigate(a.URL+"/roles/software-engineer/book?tz=Mars/Olympus_Mons"), chromedp.WaitReady(chromedp.CSS(tzKnown)), loaded())
 	if zone := run(b, chromedp.Value(chromedp.CSS("#tz"))); zone != "Asia/Tokyo" {
 		t.Errorf("after a bad ?tz= the zone selector shows %q, want Asia/Tokyo", zone)
 	}
@@ -137,7 +138,7 @@ func TestBooking_WithoutJavaScript(t *testing.T) {
 	}
 	b.do(chromedp.SetValue(chromedp.CSS("#tz"), "Europe/Berlin"),
 		chromedp.Click(chromedp.CSS(`.tz-form button[type="submit"]`)),
-		chromedp.WaitReady(chromedp.CSS(tzKnown)),
+		chromedp.WaitReady(chromedp.CSS(tzKnown)), loaded(),
 	)
 	if loc := b.location(); !strings.Contains(loc, "tz=Europe%2FBerlin") || !strings.Contains(loc, "utm_source=nojs") {
 		t.Fatalf("zone form went to %s, want tz=Europe/Berlin with the UTM kept", loc)
@@ -205,7 +206,7 @@ func TestBooking_KeyboardOnly(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
 	)
 	b.tabTo(heroCTA, 20)
-	b.do(pressEnter(), chromedp.WaitReady(chromedp.CSS(tzKnown)), chromedp.WaitVisible(chromedp.CSS(otherDay)))
+	b.do(pressEnter(), chromedp.WaitReady(chromedp.CSS(tzKnown)), loaded(), chromedp.WaitVisible(chromedp.CSS(otherDay)))
 
 	// Day: the day grid is one Tab stop, on the chosen day; the right
 	// arrow moves to the next day, Enter picks it, and the script loads
@@ -263,7 +264,7 @@ func TestBooking_FewTabsFromTheZoneToATime(t *testing.T) {
 	b.setViewport(desktopWidth, screenHeight(desktopWidth))
 	b.do(timezone("Europe/Lisbon"),
 		chromedp.Navigate(a.URL+"/roles/software-engineer/book"),
-		chromedp.WaitReady(chromedp.CSS(tzKnown)),
+		chromedp.WaitReady(chromedp.CSS(tzKnown)), loaded(),
 		chromedp.WaitVisible(chromedp.CSS(otherDay)),
 		chromedp.Focus(chromedp.CSS("#tz")),
 	)

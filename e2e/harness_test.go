@@ -183,6 +183,14 @@ func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// loaded waits until the page the tab shows has finished loading. A page
+// that reloads itself (the zone detection) or follows a sign-in is in the
+// DOM before it has loaded, and a step taken then can land on a node the
+// load replaces ("No node with given id").
+func loaded() chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`document.readyState === "complete"`)
+}
+
 // run runs one action and returns its value.
 func run[T any](b *browser, a chromedp.Action[T]) T {
 	b.t.Helper()

@@ -45,14 +45,14 @@ func TestBooking_InGermanAndSpanishOnAPhone(t *testing.T) {
 			b.axeCheck(axe, tc.lang+" role page")
 
 			b.do(chromedp.Click(chromedp.CSS(heroCTA)),
-				chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`[data-questions] input[name="tz"][value=%q]`, tc.zone))))
+				chromedp.WaitReady(chromedp.CSS(fmt.Sprintf(`[data-questions] input[name="tz"][value=%q]`, tc.zone))), loaded())
 			if got := b.text("#step-questions"); !strings.Contains(got, tc.questions) {
 				t.Fatalf("questions step %q, want %q", got, tc.questions)
 			}
 			b.axeCheck(axe, tc.lang+" questions")
 			b.do(chromedp.SetValue(chromedp.CSS("#q-experience"), "1-2"),
 				chromedp.Click(chromedp.CSS(`[data-questions] button[type="submit"]`)),
-				chromedp.WaitReady(chromedp.CSS(tzKnown)))
+				chromedp.WaitReady(chromedp.CSS(tzKnown)), loaded())
 			// The heads are styled in capitals.
 			if got := b.text(".cal-head"); !strings.HasPrefix(strings.ToLower(strings.TrimSpace(got)), tc.weekday) {
 				t.Errorf("the picker's week starts %q, want %s (Monday)", got, tc.weekday)

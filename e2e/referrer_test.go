@@ -71,6 +71,7 @@ func TestReferrer_BehindAProxyTheLeadKeepsTheSiteItCameFrom(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(heroCTA)),
 		chromedp.Click(chromedp.CSS(heroCTA)),
 		chromedp.WaitReady(chromedp.CSS(`[data-questions] input[name="tz"][value="Europe/Berlin"]`)),
+		loaded(),
 		chromedp.SetValue(chromedp.CSS("#q-experience"), "1-2"),
 		chromedp.Click(chromedp.CSS(`[data-questions] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(firstTime)),
@@ -85,7 +86,7 @@ func TestReferrer_BehindAProxyTheLeadKeepsTheSiteItCameFrom(t *testing.T) {
 	// Straight onto a booking page, whose zone detection reloads it.
 	b.do(chromedp.Navigate(site),
 		chromedp.Click(chromedp.CSS("#book")),
-		chromedp.WaitReady(chromedp.CSS(tzKnown)),
+		chromedp.WaitReady(chromedp.CSS(tzKnown)), loaded(),
 		chromedp.WaitVisible(chromedp.CSS(firstTime)),
 		chromedp.WaitNotPresent(chromedp.CSS(`[data-times][aria-busy]`)),
 		chromedp.Click(chromedp.CSS(`.time-grid label span`)),

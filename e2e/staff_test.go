@@ -48,10 +48,7 @@ func (b *browser) signIn(baseURL, page, email string) {
 		chromedp.SendKeys(chromedp.CSS("#password"), staffPassword),
 		chromedp.Click(chromedp.CSS(`form[action="/admin/login"] button[type="submit"]`)),
 		chromedp.WaitNotPresent(chromedp.CSS("#password")),
-		// The sign-in page is gone as soon as the next one starts to
-		// load; a click on the next page before it has loaded can land
-		// on a node the load then replaces.
-		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && !document.querySelector("#password")`),
+		loaded(),
 	)
 }
 
