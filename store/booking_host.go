@@ -183,17 +183,30 @@ func countWeek(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, loca
 	return err
 }
 
-// heldCallsSQL selects (h, id, call_id) for every call that holds the time
-// of a host among those in names (an IN operand: "?" for one GORM slice
-// argument, or a parenthesized list): the calls it hosts, and the
-// collective calls it sits on as another host. A collective call so
-// counts once for each of its hosts, in the caps and in whose turn it is,
-// as the slot listing counts it. where applies to the call, as b, and is
-// given twice; heldCallsArgs orders the arguments.
-func heldCallsSQL(in, where string) string {
-	return "SELECT b.host_id AS h, b.id, b.call_id FROM bookings b WHERE b.host_id IN " + in + " AND " + where +
-		" UNION ALL SELECT bh.host_id AS h, b.id, b.call_id FROM booking_hosts bh JOIN bookings b ON b.id = bh.booking_id" +
-		" WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN " + in + " AND " + where
+// heldCallsSQL selects, per host among those in names (an IN operand:
+// "?" for one GORM slice argument, or a parenthesized list), and per the
+// columns of by (a GROUP BY list of b's columns; "" for none), the rows
+// (h, by…, n, m): how many of the calls that hold the host's time match
+// where, and the highest of their ids. The calls that hold a host's time
+// are those it hosts and the collective calls it sits on as another host,
+// so a collective call counts once for each of its hosts, in the caps and
+// in whose turn it is, as the slot listing counts it. where applies to the
+// call, as b, and is given twice; heldCallsArgs orders the arguments.
+//
+// Each half counts by itself: the busy check runs this for every booking
+// with several hosts, over every upcoming call of theirs, and a count
+// straight off the index costs far less than a union of the rows counted
+// afterwards. A host can appear in both halves; callers add them up.
+func heldCallsSQL(in, where, by string) string {
+	cols, group := "", ""
+	if by != "" {
+		cols, group = by+", ", ", "+by
+	}
+	return "SELECT b.host_id AS h, " + cols + "COUNT(*) AS n, MAX(b.id) AS m FROM bookings b WHERE b.host_id IN " + in +
+		" AND " + where + " GROUP BY b.host_id" + group +
+		" UNION ALL SELECT bh.host_id AS h, " + cols + "COUNT(*) AS n, MAX(b.id) AS m FROM booking_hosts bh" +
+		" JOIN bookings b ON b.id = bh.booking_id WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN " + in +
+		" AND " + where + " GROUP BY bh.host_id" + group
 }
 
 // heldCallsArgs are heldCallsSQL's arguments: ids (one slice, or the ids
@@ -212,7 +225,7 @@ func hostCallCounts(tx *gorm.DB, ids []uint, from, to time.Time, skip uint) (map
 		HostID uint
 		N      int
 	}
-	err := tx.Raw("SELECT h AS host_id, COUNT(*) AS n FROM ("+heldCallsSQL("?", confirmedBetween)+") x GROUP BY h",
+	err := tx.Raw("SELECT h AS host_id, CAST(SUM(n) AS bigint) AS n FROM ("+heldCallsSQL("?", confirmedBetween, "")+") x GROUP BY h",
 		heldCallsArgs([]any{ids}, models.BookingConfirmed, from.UTC(), to.UTC(), skip)...).Scan(&rows).Error
 	out := map[uint]int{}
 	for _, r := range rows {
@@ -237,7 +250,7 @@ func countDay(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local
 		N      int
 	}
 	from, to := dayStart.UTC(), dayStart.AddDate(0, 0, 1).UTC()
-	err := tx.Raw("SELECT h AS host_id, call_id, COUNT(*) AS n FROM ("+heldCallsSQL("?", confirmedBetween)+") x GROUP BY h, call_id",
+	err := tx.Raw("SELECT h AS host_id, call_id, CAST(SUM(n) AS bigint) AS n FROM ("+heldCallsSQL("?", confirmedBetween, "b.call_id")+") x GROUP BY h, call_id",
 		heldCallsArgs([]any{ids}, models.BookingConfirmed, from, to, skip)...).Scan(&rows).Error
 	for _, r := range rows {
 		h := byID[r.HostID]
@@ -273,8 +286,8 @@ type hostTurn struct {
 // ('t', host, "calls last-id"), to follow the busy check's rows in one
 // statement. Its arguments: turnCountArgs.
 func turnCountSQL(in string) string {
-	return "SELECT 't', h, CAST(COUNT(*) AS text) || ' ' || CAST(MAX(id) AS text) FROM (" +
-		heldCallsSQL(in, "b.status <> ? AND b.start_at >= ?") + ") x GROUP BY h"
+	return "SELECT 't', h, CAST(SUM(n) AS text) || ' ' || CAST(MAX(m) AS text) FROM (" +
+		heldCallsSQL(in, "b.status <> ? AND b.start_at >= ?", "") + ") x GROUP BY h"
 }
 
 // orderByTurn sorts free hosts by whose turn it is: the highest priority

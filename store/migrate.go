@@ -43,6 +43,7 @@ var migrations = []migration{
 	{22, "kinds of call: collective hosts, private links, host weights and caps", "0022_kinds_of_call"},
 	{23, "after the call: tasks, unsubscribing from follow-ups, why a follow-up was skipped", "0023_after_the_call"},
 	{24, "the configuration version bookings check their cached settings and hosts against (PostgreSQL)", "0024_booking_config_version"},
+	{25, "indexes for choosing among several hosts (PostgreSQL)", "0025_host_turn_indexes"},
 }
 
 // latestMigration is the newest schema version this binary knows.
