@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
@@ -25,6 +26,40 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 	// The random and derived values are made before the transaction: the
 	// writer's time is the scarce resource.
 	ids := s.newBookingIDs()
+	// On PostgreSQL a new visitor's lead is written by the statement that
+	// writes the booking, once the host is known (withBooking).
+	withBooking := s.dialect == DialectPostgres && (req.Call == nil || !req.Call.Collective())
+	var res *models.BookingResult
+	var err error
+	for attempt := 1; ; attempt++ {
+		res, err = s.bookSlotOnce(ctx, req, idem, ids, withBooking)
+		// Another booking made this visitor's lead first: book again, as
+		// a returning visitor.
+		if !errors.Is(err, errLeadAppeared) || attempt == 3 {
+			break
+		}
+	}
+	if err != nil {
+		var rp *models.Replay
+		if idem != nil && errors.As(err, &rp) {
+			return nil, rp
+		}
+		if idem != nil && isUniqueViolation(err) {
+			// Another request with this key committed while we worked.
+			if rp, e := s.idempotentReplay(ctx, idem); e == nil {
+				return nil, rp
+			} else if !errors.Is(e, models.ErrNotFound) {
+				return nil, e
+			}
+		}
+		return nil, err
+	}
+	s.signalOutbox()
+	return res, nil
+}
+
+// bookSlotOnce is BookSlot's transaction.
+func (s *Store) bookSlotOnce(ctx context.Context, req models.BookingRequest, idem *models.Idempotency, ids bookingIDs, withBooking bool) (*models.BookingResult, error) {
 	var res *models.BookingResult
 	err := s.bookingTx(s.withBookingConfig(ctx), func(tx *gorm.DB) error {
 		if idem != nil {
@@ -40,7 +75,7 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 			}
 			linkID = id
 		}
-		lead, isNew, leadStats, err := s.upsertLead(tx, req)
+		lead, isNew, leadStats, err := s.upsertLead(tx, req, withBooking)
 		if err != nil {
 			return err
 		}
@@ -49,7 +84,7 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 				return err
 			}
 		}
-		b, host, err := s.placeBooking(tx, req, lead.ID, ids)
+		b, host, err := s.placeBooking(tx, req, lead, ids)
 		if err != nil {
 			return err
 		}
@@ -106,23 +141,7 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 		}
 		return s.queueWebhooks(tx, lead.ID, b.ID, newLeadWebhooks(isNew, models.WebhookBookingCreated)...)
 	})
-	if err != nil {
-		var rp *models.Replay
-		if idem != nil && errors.As(err, &rp) {
-			return nil, rp
-		}
-		if idem != nil && isUniqueViolation(err) {
-			// Another request with this key committed while we worked.
-			if rp, e := s.idempotentReplay(ctx, idem); e == nil {
-				return nil, rp
-			} else if !errors.Is(e, models.ErrNotFound) {
-				return nil, e
-			}
-		}
-		return nil, err
-	}
-	s.signalOutbox()
-	return res, nil
+	return res, err
 }
 
 // leadCreatedData is the data of a lead.created event, and
@@ -184,7 +203,13 @@ func (s *Store) idempotentReplay(ctx context.Context, idem *models.Idempotency) 
 // upsertLead finds the lead by normalized email or creates it. A returning
 // visitor's new details update the lead, each change recorded with its old
 // and new value; the first-touch source is kept (returningLeadChanges).
-func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead, bool, []models.StatsDaily, error) {
+//
+// withBooking leaves a new lead to the statement that inserts the booking
+// (insertClaimed): the lead comes back with id 0, and is written with its
+// first call's host as its owner. Written now, it would be written twice,
+// the owner's update adding an entry to every one of the table's indexes
+// (those of lead search among them) a second time.
+func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest, withBooking bool) (*models.Lead, bool, []models.StatsDaily, error) {
 	now := s.txNow(tx)
 	l := models.Lead{
 		EmailKey: models.NormalizeEmail(req.Email), Email: req.Email, Name: req.Name, Phone: req.Phone,
@@ -199,7 +224,12 @@ func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead
 	if err != nil {
 		return nil, false, nil, err
 	}
-	existing, err := s.insertOrLockLead(tx, &l)
+	var existing *models.Lead
+	if withBooking {
+		existing, err = s.lockLead(tx, l.EmailKey)
+	} else {
+		existing, err = s.insertOrLockLead(tx, &l)
+	}
 	if err != nil {
 		return nil, false, nil, err
 	}
@@ -247,10 +277,7 @@ func (s *Store) upsertLead(tx *gorm.DB, req models.BookingRequest) (*models.Lead
 // lead, as a booking after the erase would.
 func (s *Store) insertOrLockLead(tx *gorm.DB, l *models.Lead) (*models.Lead, error) {
 	for attempt := 1; ; attempt++ {
-		id, err := s.insertID(tx, leadInsertSQL, l.EmailKey, l.Email, l.Name, l.Phone, l.CurrentTitle, l.TargetTitle,
-			l.RoleSlug, l.Status, l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent, l.Referrer,
-			l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent, l.FirstReferrer,
-			l.Source, l.PageURL, l.AnswersJSON, l.Language, l.CreatedAt, l.UpdatedAt)
+		id, err := s.insertID(tx, leadInsertSQL, leadArgs(l)...)
 		if err == nil {
 			l.ID = id
 			return nil, nil
@@ -259,23 +286,55 @@ func (s *Store) insertOrLockLead(tx *gorm.DB, l *models.Lead) (*models.Lead, err
 			return nil, err
 		}
 		// A lead with this email exists: nothing was inserted.
-		var existing models.Lead
-		err = s.lockRows(tx.Where("email_key = ?", l.EmailKey)).Take(&existing).Error
-		if err == nil {
-			return &existing, nil
+		existing, err := s.lockLead(tx, l.EmailKey)
+		if existing != nil || err != nil {
+			return existing, err
 		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) || attempt == 3 {
-			return nil, err
+		if attempt == 3 {
+			return nil, gorm.ErrRecordNotFound
 		}
 	}
 }
 
+// lockLead returns the lead with email key key, locked until the
+// transaction ends; nil when there is none.
+func (s *Store) lockLead(tx *gorm.DB, key string) (*models.Lead, error) {
+	var l models.Lead
+	err := s.lockRows(tx.Where("email_key = ?", key)).Take(&l).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// errLeadAppeared: the new lead a booking was to write with it exists,
+// made by a racing booking that committed first. Nothing was written; the
+// booking runs again and finds the lead.
+var errLeadAppeared = errors.New("the visitor's lead was created by another booking")
+
+// leadArgs are leadInsertSQL's values for l.
+func leadArgs(l *models.Lead) []any {
+	return []any{l.EmailKey, l.Email, l.Name, l.Phone, l.CurrentTitle, l.TargetTitle,
+		l.RoleSlug, l.Status, l.UTMSource, l.UTMMedium, l.UTMCampaign, l.UTMTerm, l.UTMContent, l.Referrer,
+		l.FirstUTMSource, l.FirstUTMMedium, l.FirstUTMCampaign, l.FirstUTMTerm, l.FirstUTMContent, l.FirstReferrer,
+		l.Source, l.PageURL, l.AnswersJSON, l.Language, l.CreatedAt, l.UpdatedAt}
+}
+
 // leadInsertSQL creates a lead, or nothing when its email is known.
-const leadInsertSQL = "INSERT INTO leads (email_key, email, name, phone, current_title, target_title, role_slug, status, " +
-	"utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, first_utm_source, first_utm_medium, " +
-	"first_utm_campaign, first_utm_term, first_utm_content, first_referrer, source, page_url, answers_json, language, " +
-	"created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) " +
+const leadInsertSQL = "INSERT INTO leads (" + leadColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) " +
 	"ON CONFLICT (email_key) DO NOTHING"
+
+// leadColumns are the columns leadArgs gives values for, in order.
+const (
+	leadColumns = "email_key, email, name, phone, current_title, target_title, role_slug, status, " +
+		"utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, first_utm_source, first_utm_medium, " +
+		"first_utm_campaign, first_utm_term, first_utm_content, first_referrer, source, page_url, answers_json, language, " +
+		"created_at, updated_at"
+	leadColumnCount = 26
+)
 
 // bookingIDs are a new booking's uid, its visitor token and the token's
 // hash, and the Message-IDs of the emails it sends.
@@ -290,12 +349,13 @@ func (s *Store) newBookingIDs() bookingIDs {
 }
 
 // placeBooking picks a free host for req.Start, claims its time and inserts
-// the booking. A booking that loses the host's time to a racing one picks
+// the booking, for lead, which it inserts too when its id is 0 (see
+// upsertLead). A booking that loses the host's time to a racing one picks
 // another host when one is free (placeOnAHost). A collective call is
 // placed on all of its hosts or none (placeCollective).
-func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
+func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, lead *models.Lead, ids bookingIDs) (*models.Booking, *models.User, error) {
 	for {
-		b, host, err := s.placeBookingAs(tx, req, leadID, ids)
+		b, host, err := s.placeBookingAs(tx, req, lead, ids)
 		if errors.Is(err, errConfigChanged) {
 			continue // the current configuration is in hand now
 		}
@@ -321,7 +381,7 @@ func (s *Store) placeBooking(tx *gorm.DB, req models.BookingRequest, leadID uint
 
 // placeBookingAs is placeBooking with the configuration the transaction
 // holds; errConfigChanged when it was stale.
-func (s *Store) placeBookingAs(tx *gorm.DB, req models.BookingRequest, leadID uint, ids bookingIDs) (*models.Booking, *models.User, error) {
+func (s *Store) placeBookingAs(tx *gorm.DB, req models.BookingRequest, lead *models.Lead, ids bookingIDs) (*models.Booking, *models.User, error) {
 	now := s.txNow(tx)
 	shared, err := s.bookingSettings(tx)
 	if err != nil {
@@ -337,7 +397,7 @@ func (s *Store) placeBookingAs(tx *gorm.DB, req models.BookingRequest, leadID ui
 	var b *models.Booking
 	build := func(host *models.User) {
 		b = &models.Booking{
-			UID: ids.uid, TokenHash: ids.tokenHash, LeadID: leadID, HostID: host.ID,
+			UID: ids.uid, TokenHash: ids.tokenHash, LeadID: lead.ID, HostID: host.ID,
 			Status: models.BookingConfirmed, StartAt: req.Start.UTC(), EndAt: req.Start.Add(bs.Duration()).UTC(),
 			Timezone: req.Timezone, TargetTitle: req.TargetTitle, RoleSlug: req.RoleSlug, Message: req.Message,
 			AnswersJSON: answersJSON(req.Answers), RouteHosts: strings.Join(routed, ","), Language: languageOf(req),
@@ -366,7 +426,7 @@ func (s *Store) placeBookingAs(tx *gorm.DB, req models.BookingRequest, leadID ui
 	}, func(host *models.User) error {
 		if pg {
 			build(host)
-			return s.insertClaimed(tx, b, bs)
+			return s.insertClaimed(tx, b, bs, lead, host)
 		}
 		if _, err := insert(host); err != nil {
 			return err
@@ -392,37 +452,98 @@ func bookingInsertArgs(b *models.Booking) []any {
 // transaction); when any was, the statement's rows are deleted again and
 // the answer is models.ErrSlotTaken, the transaction still usable, so a
 // booking with another free host can try that host without a savepoint.
-func (s *Store) insertClaimed(tx *gorm.DB, b *models.Booking, bs callSettings) error {
+//
+// A lead with id 0 is new: the statement inserts it first, owned by host
+// when the host owns first calls, and sets its id and b's lead. A racing
+// booking that made the lead first makes it errLeadAppeared.
+func (s *Store) insertClaimed(tx *gorm.DB, b *models.Booking, bs callSettings, lead *models.Lead, host *models.User) error {
 	units := claimUnits(b.StartAt, b.EndAt.Sub(b.StartAt)+bs.Buffer())
 	first, last := units[0], units[len(units)-1]
-	args := append(bookingInsertArgs(b), int64(b.HostID), first, last)
-	var id, claimed int64
-	if err := s.queryRow(tx, bookingClaimedSQL, args, &id, &claimed); err != nil {
-		return err
+	var leadID, id, claimed sql.NullInt64
+	newLead := lead.ID == 0
+	if newLead {
+		lead.OwnerID = nil
+		if ownsFirstCalls(host) {
+			lead.OwnerID = &host.ID
+		}
+		bargs := bookingInsertArgs(b)
+		args := append(append(append(leadArgs(lead), nullID(lead.OwnerID)), bargs[:2]...), bargs[3:]...)
+		args = append(args, int64(b.HostID), first, last)
+		if err := s.queryRow(tx, bookingWithLeadSQL, args, &leadID, &id, &claimed); err != nil {
+			return err
+		}
+		if !leadID.Valid {
+			return errLeadAppeared
+		}
+	} else {
+		args := append(bookingInsertArgs(b), int64(b.HostID), first, last)
+		if err := s.queryRow(tx, bookingClaimedSQL, args, &id, &claimed); err != nil {
+			return err
+		}
 	}
-	if claimed == int64(len(units)) {
-		b.ID = uint(id)
+	if claimed.Int64 == int64(len(units)) {
+		b.ID = uint(id.Int64)
+		if newLead {
+			lead.ID = uint(leadID.Int64)
+			b.LeadID = lead.ID
+		}
 		return nil
 	}
-	if _, err := s.exec(tx, "WITH c AS (DELETE FROM booking_claims WHERE host_id = ? AND unit >= ? AND unit <= ? AND booking_id = ?) "+
-		"DELETE FROM bookings WHERE id = ?", int64(b.HostID), first, last, id, id); err != nil {
+	undo := "WITH c AS (DELETE FROM booking_claims WHERE host_id = ? AND unit >= ? AND unit <= ? AND booking_id = ?) " +
+		"DELETE FROM bookings WHERE id = ?"
+	args := []any{int64(b.HostID), first, last, id.Int64, id.Int64}
+	if newLead {
+		undo = "WITH c AS (DELETE FROM booking_claims WHERE host_id = ? AND unit >= ? AND unit <= ? AND booking_id = ?), " +
+			"b AS (DELETE FROM bookings WHERE id = ?) DELETE FROM leads WHERE id = ?"
+		args = append(args, leadID.Int64)
+		lead.OwnerID = nil
+	}
+	if _, err := s.exec(tx, undo, args...); err != nil {
 		return err
 	}
 	return models.ErrSlotTaken
 }
 
+// ownsFirstCalls says whether host becomes the owner of a new lead whose
+// first call it takes: a staff user who can sign in, not the team's
+// built-in host.
+func ownsFirstCalls(host *models.User) bool {
+	return host.PasswordHash != "" && !host.Disabled
+}
+
 // bookingClaimedSQL is insertClaimed's statement: the booking, then a claim
 // for each unit from the first to the last, and the booking's id and how
 // many claims were made.
-var bookingClaimedSQL = "WITH b AS (" + bookingInsertSQL + " RETURNING id), " +
-	"c AS (INSERT INTO booking_claims (host_id, unit, booking_id) SELECT CAST(? AS bigint), u, b.id FROM b, " +
+var bookingClaimedSQL = "WITH b AS (" + bookingInsertSQL + " RETURNING id), " + claimsCTE +
+	" SELECT (SELECT id FROM b), (SELECT COUNT(*) FROM c)"
+
+// bookingWithLeadSQL is bookingClaimedSQL for a new lead, inserted first
+// with its owner; the booking takes its id. When the lead's email is
+// taken, nothing is inserted and the lead's id is NULL. Its arguments:
+// the lead's (leadArgs), its owner, the booking's but its lead
+// (bookingInsertArgs), then the claims'.
+var bookingWithLeadSQL = "WITH l AS (INSERT INTO leads (" + leadColumns + ", owner_id) VALUES (" +
+	inList(leadColumnCount+1) + ") ON CONFLICT (email_key) DO NOTHING RETURNING id), " +
+	"b AS (INSERT INTO bookings (" + bookingColumns + ") SELECT ?, ?, l.id, " + inList(bookingColumnCount-3) +
+	" FROM l RETURNING id), " + claimsCTE + " SELECT (SELECT id FROM l), (SELECT id FROM b), (SELECT COUNT(*) FROM c)"
+
+// claimsCTE inserts a booking b's claims from the first unit to the last,
+// skipping those another booking holds.
+var claimsCTE = "c AS (INSERT INTO booking_claims (host_id, unit, booking_id) SELECT CAST(? AS bigint), u, b.id FROM b, " +
 	"generate_series(CAST(? AS bigint), CAST(? AS bigint), " + strconv.Itoa(int(models.ClaimUnit/time.Second)) + ") u " +
-	"ON CONFLICT DO NOTHING RETURNING 1) SELECT (SELECT id FROM b), (SELECT COUNT(*) FROM c)"
+	"ON CONFLICT DO NOTHING RETURNING 1)"
 
 // bookingInsertSQL inserts a new confirmed call.
-const bookingInsertSQL = "INSERT INTO bookings (uid, token_hash, lead_id, host_id, status, start_at, end_at, timezone, " +
-	"target_title, role_slug, message, meeting_kind, meeting_url, meeting_address, answers_json, route_hosts, language, " +
-	"call_id, call_title, collective, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+const bookingInsertSQL = "INSERT INTO bookings (" + bookingColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+// bookingColumns are the columns bookingInsertArgs gives values for, in
+// order; the lead is the third.
+const (
+	bookingColumns = "uid, token_hash, lead_id, host_id, status, start_at, end_at, timezone, " +
+		"target_title, role_slug, message, meeting_kind, meeting_url, meeting_address, answers_json, route_hosts, language, " +
+		"call_id, call_title, collective, created_at, updated_at"
+	bookingColumnCount = 22
+)
 
 // languageOf is the language a request is booked in: English when the
 // request names none.

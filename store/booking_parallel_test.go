@@ -324,11 +324,12 @@ func TestBookSlot_PostgresLostClaimRaceTakesTheOtherFreeHost(t *testing.T) {
 	}
 	// The lost attempt left nothing behind: two calls, each holding its
 	// own host's time.
-	var calls, claims int64
+	var calls, claims, leads int64
 	s.DB().Model(&models.Booking{}).Count(&calls)
 	s.DB().Model(&models.BookingClaim{}).Where("booking_id NOT IN (SELECT id FROM bookings)").Count(&claims)
-	if calls != 2 || claims != 0 {
-		t.Fatalf("%d calls and %d claims of no call after the race, want 2 and 0", calls, claims)
+	s.DB().Model(&models.Lead{}).Count(&leads)
+	if calls != 2 || claims != 0 || leads != 2 {
+		t.Fatalf("%d calls, %d claims of no call and %d leads after the race, want 2, 0 and 2", calls, claims, leads)
 	}
 }
 
@@ -368,5 +369,81 @@ func TestSaveCalendarRead_PostgresWaitsForABookingOfTheHostInFlight(t *testing.T
 	}
 	if _, err := s.BookSlot(ctx, request("second@example.com", day[1]), nil); !errors.Is(err, models.ErrSlotTaken) {
 		t.Fatalf("booking a time the calendar made busy: %v, want ErrSlotTaken", err)
+	}
+}
+
+// A new visitor's lead is written once, with its first call's host as its
+// owner, by the statement that writes the booking: not written and then
+// updated, which would add an entry to every index of the table (lead
+// search's among them) a second time. In a new table the first row written
+// is the first tuple of the first page; an update would leave it dead and
+// write (0,2).
+func TestBookSlot_PostgresNewLeadIsWrittenOnceWithItsOwner(t *testing.T) {
+	s := openPostgres(t, "cb_lead_once")
+	grace := models.User{Email: "grace@callbook.test", Name: "Grace", Role: models.RoleSales, Host: true, PasswordHash: "signs-in",
+		WeeklyJSON: `{"mon":[["09:00","17:00"]],"tue":[["09:00","17:00"]],"wed":[["09:00","17:00"]],"thu":[["09:00","17:00"]],"fri":[["09:00","17:00"]]}`}
+	if err := s.DB().Create(&grace).Error; err != nil {
+		t.Fatal(err)
+	}
+	req := request("new@example.com", firstSlot(t, s))
+	req.Hosts = []string{grace.Email}
+	res, err := s.BookSlot(context.Background(), req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Booking.HostID != grace.ID || res.Lead.OwnerID == nil || *res.Lead.OwnerID != grace.ID {
+		t.Fatalf("host %d, owner %v: want Grace (%d) for both", res.Booking.HostID, res.Lead.OwnerID, grace.ID)
+	}
+	var row struct {
+		Ctid    string
+		OwnerID *uint
+	}
+	s.DB().Raw("SELECT CAST(ctid AS text) AS ctid, owner_id FROM leads WHERE id = ?", res.Lead.ID).Scan(&row)
+	if row.OwnerID == nil || *row.OwnerID != grace.ID {
+		t.Fatalf("stored owner %v, want %d", row.OwnerID, grace.ID)
+	}
+	if row.Ctid != "(0,1)" {
+		t.Fatalf("the lead's row is %s: it was written more than once", row.Ctid)
+	}
+	var events int64
+	s.DB().Model(&models.Event{}).Where("lead_id = ? AND type = ?", res.Lead.ID, "lead.owner_changed").Count(&events)
+	if events != 1 {
+		t.Fatalf("%d lead.owner_changed events, want 1", events)
+	}
+}
+
+// Two first bookings of one visitor at once: the second finds no lead,
+// and its insert of one waits for the first booking's. When the first
+// commits, the second books again as a returning visitor: one lead, two
+// calls, no error.
+func TestBookSlot_PostgresTwoFirstBookingsOfOneVisitorMakeOneLead(t *testing.T) {
+	const app = "cb_one_lead"
+	s := openPostgres(t, app)
+	day := firstDaySlots(t, s)
+	paused, release, first := pausedBooking(t, s, "twice@example.com", day[0])
+	waitFor(t, paused, "the first booking to hold its new lead")
+	second := make(chan error, 1)
+	var res *models.BookingResult
+	go func() {
+		var err error
+		res, err = s.BookSlot(context.Background(), request("twice@example.com", day[1]), nil)
+		second <- err
+	}()
+	waitFor(t, lockWaitIn(t, s, app), "the second booking to wait for the first one's lead")
+	release()
+	if err := waitFor(t, first, "the first booking"); err != nil {
+		t.Fatalf("first booking: %v", err)
+	}
+	if err := waitFor(t, second, "the second booking"); err != nil {
+		t.Fatalf("second booking: %v", err)
+	}
+	if res.NewLead {
+		t.Fatal("the second booking made a new lead")
+	}
+	var leads, calls int64
+	s.DB().Model(&models.Lead{}).Count(&leads)
+	s.DB().Model(&models.Booking{}).Where("lead_id = ?", res.Lead.ID).Count(&calls)
+	if leads != 1 || calls != 2 {
+		t.Fatalf("%d leads and %d calls of the lead, want 1 and 2", leads, calls)
 	}
 }

@@ -17,7 +17,7 @@ func (s *Store) DisqualifyLead(ctx context.Context, req models.BookingRequest, d
 	// turned away booked nothing.
 	req.Source, req.PageURL = "", ""
 	err := s.tx(ctx, func(tx *gorm.DB) error {
-		l, isNew, leadStats, err := s.upsertLead(tx, req)
+		l, isNew, leadStats, err := s.upsertLead(tx, req, false)
 		if err != nil {
 			return err
 		}

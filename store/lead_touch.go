@@ -41,9 +41,11 @@ func returningLeadChanges(l *models.Lead, req models.BookingRequest) (upd map[st
 // assignFirstCallOwner makes the host of a lead's first call its owner, and
 // emails them, when the lead has no owner and the host is a staff user who
 // can sign in (the built-in team host cannot, so its calls stay unowned).
-// A lead this booking created has no earlier call to look for.
+// A lead this booking created has no earlier call to look for, and may
+// have been written with the host as its owner already (insertClaimed).
 func (s *Store) assignFirstCallOwner(tx *gorm.DB, l *models.Lead, newLead bool, b *models.Booking, host *models.User) error {
-	if l.OwnerID != nil || host.PasswordHash == "" || host.Disabled {
+	ownedAtInsert := newLead && l.OwnerID != nil && *l.OwnerID == host.ID
+	if (l.OwnerID != nil && !ownedAtInsert) || !ownsFirstCalls(host) {
 		return nil
 	}
 	if !newLead {
@@ -55,14 +57,17 @@ func (s *Store) assignFirstCallOwner(tx *gorm.DB, l *models.Lead, newLead bool, 
 			return nil
 		}
 	}
-	if newLead {
+	switch {
+	case ownedAtInsert:
+		// Written with the lead's row.
+	case newLead:
 		// The lead is this transaction's own, so no one else has given it
 		// an owner: the update goes with the booking's deferred writes.
 		if err := s.execLater(tx, "UPDATE leads SET owner_id = ?, updated_at = ? WHERE id = ?",
 			int64(host.ID), s.txNow(tx), int64(l.ID)); err != nil {
 			return err
 		}
-	} else {
+	default:
 		res := tx.Model(&models.Lead{}).Where("id = ? AND owner_id IS NULL", l.ID).Update("owner_id", host.ID)
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
