@@ -170,9 +170,17 @@ func everyEmail(t *testing.T) map[string]mailer.Rendered {
 	r := mustRenderer(t)
 	prev := time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC)
 	out := map[string]mailer.Rendered{}
-	for _, kind := range []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, "reminder-24h"} {
+	for _, kind := range []string{models.MailConfirmation, models.MailReschedule, models.MailCancellation, "reminder-24h",
+		models.MailHostChanged, models.MailHostNoShow} {
 		out[kind] = mustRender(t, r, sampleMail(kind))
 	}
+	link := sampleMail(models.MailBookingLink)
+	link.CallTitle, link.RebookToken = "Follow-up session", "link-token"
+	out[models.MailBookingLink] = mustRender(t, r, link)
+	followup := sampleMail(models.MailFollowupPrefix + "no-show")
+	followup.FollowupSubject = "Sorry we missed you"
+	followup.FollowupBody = "We missed you on the call.\n\nPick another time that suits you; your details are filled in."
+	out["followup"] = mustRender(t, r, followup)
 	for _, change := range []string{"booked", "rescheduled", "canceled"} {
 		d := sampleMail(models.MailHostNotice)
 		d.Change, d.PreviousStart, d.Reason = change, &prev, "Found a job already"
