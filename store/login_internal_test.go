@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/callbook/callbook/models"
@@ -22,15 +23,16 @@ func TestAuthenticate_RunsAtMostTheAllowedPasswordChecksAtOnce(t *testing.T) {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var running, most, total atomic.Int32
+	// Each check waits inside the gate until the test lets it go, and
+	// says how many were inside when it came in.
+	var running atomic.Int32
+	entered := make(chan int32, 12)
+	proceed := make(chan struct{})
 	compare := s.passwords.compare
 	s.passwords.compare = func(hash, pw []byte) error {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
-		total.Add(1)
-		time.Sleep(20 * time.Millisecond) // long enough for the others to pile up
+		entered <- running.Add(1)
+		<-proceed
+		running.Add(-1)
 		return compare(hash, pw)
 	}
 	var wg sync.WaitGroup
@@ -42,10 +44,59 @@ func TestAuthenticate_RunsAtMostTheAllowedPasswordChecksAtOnce(t *testing.T) {
 			}
 		})
 	}
+	// Two come in and are held; from then on, each one let go lets the
+	// next come in. That the gate lets no third in is the gate's own test
+	// (TestPasswordGate_LetsInAsManyChecksAsItHasSlots).
+	var total, most int32
+	next := func() {
+		select {
+		case n := <-entered:
+			total, most = total+1, max(most, n)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("after %d checks, no other came in within 30 s", total)
+		}
+	}
+	next()
+	for total < 12 {
+		next()
+		proceed <- struct{}{}
+	}
+	proceed <- struct{}{}
 	wg.Wait()
 	// Two at once, not fewer: the gate bounds the checks without queueing
 	// them one by one behind a single slot.
-	if total.Load() != 12 || most.Load() != 2 {
-		t.Errorf("%d checks, at most %d at once; want 12, two at once", total.Load(), most.Load())
+	if total != 12 || most != 2 {
+		t.Errorf("%d checks, at most %d at once; want 12, two at once", total, most)
 	}
+}
+
+// The gate itself, in a bubble whose goroutines the test can see blocked:
+// with twelve checks started and the first ones held inside, exactly as
+// many as the gate has slots are inside, and the rest wait at the gate.
+func TestPasswordGate_LetsInAsManyChecksAsItHasSlots(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newPasswordGate(2)
+		var inside atomic.Int32
+		proceed := make(chan struct{})
+		g.compare = func(hash, pw []byte) error {
+			inside.Add(1)
+			defer inside.Add(-1)
+			<-proceed
+			return nil
+		}
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Go(func() {
+				if ok, err := g.check(context.Background(), "hash", "pw"); !ok || err != nil {
+					t.Errorf("check: %v, %v", ok, err)
+				}
+			})
+		}
+		synctest.Wait() // every check is held inside or waits at the gate
+		if n := inside.Load(); n != 2 {
+			t.Fatalf("%d checks inside a gate of two slots", n)
+		}
+		close(proceed)
+		wg.Wait()
+	})
 }

@@ -54,9 +54,25 @@ func TestIsUnavailable_TerminatedBackend(t *testing.T) {
 	if _, err := admin.Exec("SELECT pg_terminate_backend($1)", pid); err != nil {
 		t.Fatal(err)
 	}
+	// pg_terminate_backend only asks: wait until the session is gone.
 	// Within a second of its last use the pool hands the connection out
 	// again without a ping, so the query meets the ended session.
-	time.Sleep(100 * time.Millisecond)
+	gone := time.NewTicker(5 * time.Millisecond)
+	defer gone.Stop()
+	for deadline := time.After(30 * time.Second); ; {
+		var n int
+		if err := admin.QueryRow("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1", pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		select {
+		case <-gone.C:
+		case <-deadline:
+			t.Fatal("the ended session is still listed after 30 s")
+		}
+	}
 	_, err = s.BookingSettings(context.Background())
 	if err == nil {
 		t.Fatal("a query on a session the server ended succeeded")
