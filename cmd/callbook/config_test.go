@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -285,5 +286,34 @@ func TestLoadConfig_RetentionSettings(t *testing.T) {
 	t.Setenv("CALLBOOK_RETENTION_LEADS", "17520h")
 	if c, err = loadConfig(nil, true); err != nil || c.AuditRetention != 720*time.Hour || c.RetentionLeads != 17520*time.Hour {
 		t.Fatalf("set: %v, %+v", err, c)
+	}
+}
+
+// TestServe_SaysWhichBaseURLItLinksTo: serve logs the base URL its emails
+// and invites link to, and warns when it only follows the listen address.
+func TestServe_SaysWhichBaseURLItLinksTo(t *testing.T) {
+	for _, set := range []bool{false, true} {
+		t.Run(fmt.Sprintf("base URL set: %v", set), func(t *testing.T) {
+			clearEnv(t)
+			t.Setenv("CALLBOOK_DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "callbook.db"))
+			if set {
+				t.Setenv("CALLBOOK_BASE_URL", "https://book.example.com")
+			}
+			srv := serveInProcess(t)
+			want := "base_url=" + srv.base
+			if set {
+				want = "base_url=https://book.example.com"
+			}
+			waitUntil(t, 60*time.Second, "serve never said it was listening", srv.logs, func() bool {
+				return strings.Contains(srv.logs.String(), "callbook listening")
+			})
+			logs := srv.logs.String()
+			if !strings.Contains(logs, want) {
+				t.Fatalf("the start-up log lacks %q:\n%s", want, logs)
+			}
+			if warned := strings.Contains(logs, "CALLBOOK_BASE_URL is not set"); warned == set {
+				t.Fatalf("warned that CALLBOOK_BASE_URL is not set: %v, with it set: %v:\n%s", warned, set, logs)
+			}
+		})
 	}
 }
