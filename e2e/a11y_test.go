@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // axePath is axe-core as `npm ci` in e2e/ installs it (package-lock.json
@@ -35,7 +37,7 @@ func mustAxe(t *testing.T) string {
 	t.Helper()
 	axe := loadAxe(t)
 	if axe == "" {
-		t.Skip("accessibility checks need axe-core: run `npm ci` in e2e/")
+		storetest.Missing(t, "accessibility checks need axe-core: run `npm ci` in e2e/")
 	}
 	return axe
 }

@@ -9,6 +9,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -29,6 +30,7 @@ import (
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
 	"github.com/callbook/callbook/store"
+	"github.com/callbook/callbook/store/storetest"
 	"github.com/callbook/callbook/web"
 )
 
@@ -144,7 +146,7 @@ type browser struct {
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser tests need Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
+		storetest.Missing(t, fmt.Sprintf("browser tests need Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err))
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath),

@@ -110,7 +110,7 @@ type replica struct {
 func newCluster(t *testing.T, o clusterOptions) *cluster {
 	t.Helper()
 	if os.Getenv(pgEnv) == "" {
-		t.Skip("multi-replica tests need PostgreSQL: set " + pgEnv + " (.ci/run does)")
+		storetest.Missing(t, "multi-replica tests need PostgreSQL: set "+pgEnv+" (.ci/run does)")
 	}
 	direct := storetest.URL(t, store.DialectPostgres) // a fresh schema, dropped at the end
 	u, _ := url.Parse(direct)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/callbook/callbook/mailer"
 	"github.com/callbook/callbook/models"
+	"github.com/callbook/callbook/store/storetest"
 )
 
 // minMailClientSupport is the share of the HTML's features, as Mailpit
@@ -40,7 +41,7 @@ func startMailpit(t *testing.T) *mailpit {
 	if bin == "" {
 		var err error
 		if bin, err = exec.LookPath("mailpit"); err != nil {
-			t.Skipf("Mailpit not found: set CALLBOOK_TEST_MAILPIT or put mailpit on PATH (%s)", mailpitInstall)
+			storetest.Missing(t, "Mailpit not found: set CALLBOOK_TEST_MAILPIT or put mailpit on PATH ("+mailpitInstall+")")
 		}
 	}
 	smtpAddr, smtpPort := freeAddr(t)

@@ -120,7 +120,7 @@ func FreshDatabase(t testing.TB, dialect string) string {
 	}
 	base := os.Getenv("CALLBOOK_TEST_POSTGRES_URL")
 	if base == "" {
-		t.Skip("PostgreSQL not tested: set CALLBOOK_TEST_POSTGRES_URL to run it")
+		Missing(t, "PostgreSQL not tested: set CALLBOOK_TEST_POSTGRES_URL to run it")
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
