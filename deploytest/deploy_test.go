@@ -1,7 +1,8 @@
 // Package deploytest runs deploy/ for real, without Docker: a fresh
 // PostgreSQL schema, `callbook migrate`, three `callbook serve` replicas,
-// Caddy (the machine's own, Debian's package in CI) with the repository's
-// deploy/Caddyfile unchanged, and Mailpit catching the mail. The replicas
+// Caddy (2.11, the version deploy/compose.yaml runs, which .ci/run builds
+// from its Go module) with the repository's deploy/Caddyfile unchanged,
+// and Mailpit catching the mail. The replicas
 // and Caddy get the settings deploy/compose.yaml gives its containers,
 // with only the addresses changed, so compose.yaml, the Caddyfile and
 // this test cannot drift apart.

@@ -85,6 +85,16 @@ func (p *proc) stop(t *testing.T, within time.Duration) int {
 	}
 }
 
+// kill ends the process at once (SIGKILL), as a crash or the kernel's
+// out-of-memory killer would, and waits for it.
+func (p *proc) kill(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill %s: %v", p.name, err)
+	}
+	<-p.done
+}
+
 func (p *proc) logText() string {
 	b, _ := os.ReadFile(p.logPath)
 	return string(b)
