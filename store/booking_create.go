@@ -62,6 +62,9 @@ func (s *Store) BookSlot(ctx context.Context, req models.BookingRequest, idem *m
 func (s *Store) bookSlotOnce(ctx context.Context, req models.BookingRequest, idem *models.Idempotency, ids bookingIDs, withBooking bool) (*models.BookingResult, error) {
 	var res *models.BookingResult
 	err := s.bookingTx(s.withBookingConfig(ctx), func(tx *gorm.DB) error {
+		if err := s.prefetchPick(tx, req); err != nil {
+			return err
+		}
 		if idem != nil {
 			if err := s.claimIdempotencyKey(tx, idem); err != nil {
 				return err
@@ -297,17 +300,72 @@ func (s *Store) insertOrLockLead(tx *gorm.DB, l *models.Lead) (*models.Lead, err
 }
 
 // lockLead returns the lead with email key key, locked until the
-// transaction ends; nil when there is none.
+// transaction ends; nil when there is none. A booking's first statement
+// finds no lead for most visitors, so it reads only the id (prefetchPick
+// sends it ahead), and a returning visitor's lead is read whole after.
 func (s *Store) lockLead(tx *gorm.DB, key string) (*models.Lead, error) {
-	var l models.Lead
-	err := s.lockRows(tx.Where("email_key = ?", key)).Take(&l).Error
+	var id int64
+	err := s.queryRow(tx, s.leadLockSQL(), []any{key}, &id)
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	var l models.Lead
+	if err := tx.Take(&l, id).Error; err != nil {
+		return nil, err
+	}
 	return &l, nil
+}
+
+// leadLockSQL finds and locks the lead of an email key.
+func (s *Store) leadLockSQL() string {
+	if s.dialect == DialectPostgres {
+		return "SELECT id FROM leads WHERE email_key = ? FOR UPDATE"
+	}
+	return "SELECT id FROM leads WHERE email_key = ?"
+}
+
+// prefetchPick sends ahead, in a pipelined transaction (pipeTx), what a
+// booking for req reads first, in the order it reads them: the visitor's
+// lead, then the locks of the hosts the call may go to and which of them
+// are busy (placeBooking), for the configuration the replica holds.
+// Nothing the booking writes before it reads them changes their answer:
+// an idempotency key, a private link's use, a returning visitor's new
+// details. Where the booking reads something else after all (another
+// configuration, a collective call), it sends that then.
+func (s *Store) prefetchPick(tx *gorm.DB, req models.BookingRequest) error {
+	p := pipeOf(tx)
+	if p == nil {
+		return nil
+	}
+	p.prefetch(s.leadLockSQL(), []any{models.NormalizeEmail(req.Email)})
+	shared, err := s.bookingSettings(tx)
+	if err != nil {
+		return err
+	}
+	bs := settingsFor(shared, req.Call)
+	if bs.kind.Collective {
+		return nil
+	}
+	hosts, err := s.enabledHosts(tx)
+	if err != nil {
+		return err
+	}
+	takes, _ := s.hostsTaking(kindHosts(hosts, req.Call, normalizeEmails(req.Hosts)), req.Phone)
+	var since time.Time
+	if len(takes) > 1 {
+		since = turnWindowStart(req.Start, s.txNow(tx))
+	}
+	pp := s.planPick(tx, takes, req.Start, bs, 0, since)
+	if pp.lock.q != "" {
+		p.prefetch(pp.lock.q, pp.lock.args)
+	}
+	if len(pp.ids) > 0 {
+		p.prefetch(pp.busy.q, pp.busy.args)
+	}
+	return nil
 }
 
 // errLeadAppeared: the new lead a booking was to write with it exists,

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -72,50 +71,21 @@ func (s *Store) pickHost(tx *gorm.DB, hosts []models.User, start time.Time, bs c
 // primary key, not a calendar. Unless turnsSince is zero, it also counts
 // each host's calls from then on (see orderByTurn).
 func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, skip uint, turnsSince time.Time) ([]*models.HostSchedule, map[uint]hostTurn, error) {
-	local := start.In(s.loc)
-	date := local.Format(time.DateOnly)
-	byID := map[uint]*models.HostSchedule{}
-	var ids []uint
-	capped, weekCapped := false, false
-	for _, u := range hosts {
-		// Overrides and PerDay stay nil (read as empty) unless filled below.
-		byID[u.ID] = &models.HostSchedule{ID: u.ID, Weekly: s.weekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay, MaxPerWeek: u.MaxPerWeek}
-		ids = append(ids, u.ID)
-		capped = capped || u.MaxPerDay > 0 || bs.kind.MaxPerDay > 0
-		weekCapped = weekCapped || u.MaxPerWeek > 0
-	}
+	pp := s.planPick(tx, hosts, start, bs, skip, turnsSince)
+	byID, ids, local, date := pp.byID, pp.ids, pp.local, pp.date
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
-	if err := s.lockForPick(tx, byID, ids, local, bs.kind.MaxPerDay > 0); err != nil {
+	if err := s.lockForPick(tx, pp.lock); err != nil {
 		return nil, nil, err
 	}
-	// One statement reads what deciding needs: the day's overrides, and
-	// which hosts are busy then. A host is busy exactly when a unit the
-	// call would claim is held by another booking (a few claim rows, read
-	// by primary key), or when its own calendar, as last read, holds
-	// anything then: the cache that offered the slot may predate that read.
-	span := bs.Duration() + bs.Buffer()
-	units := claimUnits(start, span)
-	in := inList(len(ids))
-	idv := idArgs(ids)
-	args := make([]any, 0, 6+3*len(ids))
-	args = append(append(args, date), idv...)
-	args = append(append(args, units[0], units[len(units)-1], int64(skip)), idv...)
-	args = append(append(args, start.Add(-bs.Buffer()).UTC(), start.Add(span).UTC()), idv...)
-	q := "SELECT 'o', host_id, hours_json FROM availability_overrides WHERE date = ? AND host_id IN (" + in + ")" +
-		" UNION ALL SELECT DISTINCT 'c', host_id, '' FROM booking_claims WHERE unit >= ? AND unit <= ? AND booking_id <> ?" +
-		" AND host_id IN (" + in + ")" +
-		" UNION ALL SELECT DISTINCT 'b', host_id, '' FROM calendar_busy WHERE end_at > ? AND start_at < ?" +
-		" AND host_id IN (" + in + ")"
 	var turns map[uint]hostTurn
 	if !turnsSince.IsZero() {
 		turns = map[uint]hostTurn{}
-		q += " UNION ALL " + turnCountSQL("("+in+")")
-		args = append(args, heldCallsArgs(idv, models.BookingCanceled, turnsSince.UTC())...)
 	}
 	busy := map[uint]bool{}
-	err := s.query(tx, q, args, func(r *sql.Rows) error {
+	span := bs.Duration() + bs.Buffer()
+	err := s.query(tx, pp.busy.q, pp.busy.args, func(r rowScanner) error {
 		var kind, hours string
 		var id uint
 		if err := r.Scan(&kind, &id, &hours); err != nil {
@@ -157,17 +127,75 @@ func (s *Store) schedulesAround(tx *gorm.DB, hosts []models.User, start time.Tim
 	if len(out) == 0 {
 		return nil, nil, nil
 	}
-	if capped {
+	if pp.capped {
 		if err := countDay(tx, byID, onGridIDs, local, date, skip); err != nil {
 			return nil, nil, err
 		}
 	}
-	if weekCapped {
+	if pp.weekCapped {
 		if err := countWeek(tx, byID, onGridIDs, local, skip); err != nil {
 			return nil, nil, err
 		}
 	}
 	return out, turns, nil
+}
+
+// pickPlan is what schedulesAround reads for a start, before it reads it:
+// the hosts' schedules to fill, and its two statements.
+type pickPlan struct {
+	byID               map[uint]*models.HostSchedule
+	ids                []uint // in id order
+	local              time.Time
+	date               string
+	capped, weekCapped bool
+	lock, busy         statement
+}
+
+// statement is a statement with its arguments.
+type statement struct {
+	q    string
+	args []any
+}
+
+// planPick plans schedulesAround's reads for hosts at start.
+func (s *Store) planPick(tx *gorm.DB, hosts []models.User, start time.Time, bs callSettings, skip uint, turnsSince time.Time) pickPlan {
+	pp := pickPlan{byID: map[uint]*models.HostSchedule{}, local: start.In(s.loc)}
+	pp.date = pp.local.Format(time.DateOnly)
+	for _, u := range hosts {
+		// Overrides and PerDay stay nil (read as empty) unless filled below.
+		pp.byID[u.ID] = &models.HostSchedule{ID: u.ID, Weekly: s.weekly(u.WeeklyJSON), MaxPerDay: u.MaxPerDay, MaxPerWeek: u.MaxPerWeek}
+		pp.ids = append(pp.ids, u.ID)
+		pp.capped = pp.capped || u.MaxPerDay > 0 || bs.kind.MaxPerDay > 0
+		pp.weekCapped = pp.weekCapped || u.MaxPerWeek > 0
+	}
+	if len(pp.ids) == 0 {
+		return pp
+	}
+	pp.lock = s.lockStatement(tx, pp.byID, pp.ids, pp.local, bs.kind.MaxPerDay > 0)
+	// One statement reads what deciding needs: the day's overrides, and
+	// which hosts are busy then. A host is busy exactly when a unit the
+	// call would claim is held by another booking (a few claim rows, read
+	// by primary key), or when its own calendar, as last read, holds
+	// anything then: the cache that offered the slot may predate that read.
+	span := bs.Duration() + bs.Buffer()
+	units := claimUnits(start, span)
+	in := inList(len(pp.ids))
+	idv := idArgs(pp.ids)
+	args := make([]any, 0, 6+3*len(pp.ids))
+	args = append(append(args, pp.date), idv...)
+	args = append(append(args, units[0], units[len(units)-1], int64(skip)), idv...)
+	args = append(append(args, start.Add(-bs.Buffer()).UTC(), start.Add(span).UTC()), idv...)
+	q := "SELECT 'o', host_id, hours_json FROM availability_overrides WHERE date = ? AND host_id IN (" + in + ")" +
+		" UNION ALL SELECT DISTINCT 'c', host_id, '' FROM booking_claims WHERE unit >= ? AND unit <= ? AND booking_id <> ?" +
+		" AND host_id IN (" + in + ")" +
+		" UNION ALL SELECT DISTINCT 'b', host_id, '' FROM calendar_busy WHERE end_at > ? AND start_at < ?" +
+		" AND host_id IN (" + in + ")"
+	if !turnsSince.IsZero() {
+		q += " UNION ALL " + turnCountSQL("("+in+")")
+		args = append(args, heldCallsArgs(idv, turnsSince.UTC())...)
+	}
+	pp.busy = statement{q, args}
+	return pp
 }
 
 // countWeek fills PerWeek with each host's calls of the business week of
@@ -205,16 +233,16 @@ func heldCallsSQL(in, where, by string) string {
 	return "SELECT b.host_id AS h, " + cols + "COUNT(*) AS n, MAX(b.id) AS m FROM bookings b WHERE b.host_id IN " + in +
 		" AND " + where + " GROUP BY b.host_id" + group +
 		" UNION ALL SELECT bh.host_id AS h, " + cols + "COUNT(*) AS n, MAX(b.id) AS m FROM booking_hosts bh" +
-		" JOIN bookings b ON b.id = bh.booking_id WHERE b.collective = ? AND bh.host_id <> b.host_id AND bh.host_id IN " + in +
+		" JOIN bookings b ON b.id = bh.booking_id WHERE b.collective AND bh.host_id <> b.host_id AND bh.host_id IN " + in +
 		" AND " + where + " GROUP BY bh.host_id" + group
 }
 
 // heldCallsArgs are heldCallsSQL's arguments: ids (one slice, or the ids
 // one by one), then where's, twice.
 func heldCallsArgs(ids []any, whereArgs ...any) []any {
-	args := make([]any, 0, 2*(len(ids)+len(whereArgs))+1)
+	args := make([]any, 0, 2*(len(ids)+len(whereArgs)))
 	args = append(append(args, ids...), whereArgs...)
-	args = append(append(append(args, true), ids...), whereArgs...)
+	args = append(append(args, ids...), whereArgs...)
 	return args
 }
 
@@ -284,10 +312,12 @@ type hostTurn struct {
 // turnCountSQL counts, per host among in's ids, the calls that hold its
 // time (heldCallsSQL), are not canceled and start from a time on: rows
 // ('t', host, "calls last-id"), to follow the busy check's rows in one
-// statement. Its arguments: turnCountArgs.
+// statement. Its arguments: heldCallsArgs(ids, from). The status is
+// written out, not an argument: a plan made for any arguments can use the
+// partial index of the calls not canceled only when it sees that.
 func turnCountSQL(in string) string {
 	return "SELECT 't', h, CAST(SUM(n) AS text) || ' ' || CAST(MAX(m) AS text) FROM (" +
-		heldCallsSQL(in, "b.status <> ? AND b.start_at >= ?", "") + ") x GROUP BY h"
+		heldCallsSQL(in, "b.status <> '"+models.BookingCanceled+"' AND b.start_at >= ?", "") + ") x GROUP BY h"
 }
 
 // orderByTurn sorts free hosts by whose turn it is: the highest priority

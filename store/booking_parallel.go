@@ -69,9 +69,9 @@ func weekLockKey(hostID uint, local time.Time) int64 {
 	return weekLockSpace<<48 | int64(hostID&(1<<28-1))<<20 | (monday.Unix()/86400)&(1<<20-1)
 }
 
-// lockForPick takes, on PostgreSQL and in one statement, what a booking
-// needs before it reads whether the hosts among ids are free at a start
-// on local's business date, in id order:
+// lockForPick takes, on PostgreSQL and in one statement (lockStatement),
+// what a booking needs before it reads whether hosts are free at a start,
+// in id order:
 //
 //   - each host's lock, shared: bookings do not wait for each other, but a
 //     calendar read storing the host's busy times, or a change to its
@@ -85,9 +85,35 @@ func weekLockKey(hostID uint, local time.Time) int64 {
 //
 // The locks last until the transaction ends. SQLite's writer already runs
 // one booking at a time.
-func (s *Store) lockForPick(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, kindCapped bool) error {
-	if s.dialect != DialectPostgres || len(ids) == 0 {
+func (s *Store) lockForPick(tx *gorm.DB, lock statement) error {
+	if lock.q == "" {
 		return nil
+	}
+	u := configToCheck(tx)
+	if u == nil {
+		_, err := s.exec(tx, lock.q, lock.args...)
+		return err
+	}
+	// The version, then a column for each lock: one per argument.
+	dest := make([]any, len(lock.args))
+	var version string
+	dest[0] = &version
+	for i := 1; i < len(dest); i++ {
+		dest[i] = new(any)
+	}
+	if err := s.queryRow(tx, lock.q, lock.args, dest...); err != nil {
+		return err
+	}
+	return s.checkConfig(tx, u, version)
+}
+
+// lockStatement is lockForPick's statement for the hosts ids at local's
+// business date; none on SQLite. With a cached configuration to check, it
+// reads the configuration's version too: a round trip fewer than a
+// statement of its own.
+func (s *Store) lockStatement(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids []uint, local time.Time, kindCapped bool) statement {
+	if s.dialect != DialectPostgres || len(ids) == 0 {
+		return statement{}
 	}
 	calls := make([]string, 0, 2*len(ids))
 	args := make([]any, 0, 2*len(ids))
@@ -108,24 +134,10 @@ func (s *Store) lockForPick(tx *gorm.DB, byID map[uint]*models.HostSchedule, ids
 		}
 	}
 	// A SELECT list is evaluated left to right.
-	u := configToCheck(tx)
-	if u == nil {
-		_, err := s.exec(tx, "SELECT "+strings.Join(calls, ", "), args...)
-		return err
+	if configToCheck(tx) == nil {
+		return statement{"SELECT " + strings.Join(calls, ", "), args}
 	}
-	// The statement reads the configuration version too (bookingConfig):
-	// a round trip fewer than a statement of its own.
-	dest := make([]any, 1+len(calls))
-	var version string
-	dest[0] = &version
-	for i := range calls {
-		dest[i+1] = new(any)
-	}
-	if err := s.queryRow(tx, configVersionSQL+", "+strings.Join(calls, ", "),
-		append([]any{configVersionKey}, args...), dest...); err != nil {
-		return err
-	}
-	return s.checkConfig(tx, u, version)
+	return statement{configVersionSQL + ", " + strings.Join(calls, ", "), append([]any{configVersionKey}, args...)}
 }
 
 // lockHost takes host hostID's lock alone, on PostgreSQL, until the

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -83,6 +84,11 @@ func (s *Store) prepared(tx *gorm.DB, q string) (*sql.Stmt, error) {
 // returns the id of the row it created; gorm.ErrRecordNotFound when it
 // created none (an ON CONFLICT DO NOTHING that found the row).
 func (s *Store) insertID(tx *gorm.DB, q string, args ...any) (uint, error) {
+	if p := pipeOf(tx); p != nil {
+		var id int64
+		err := s.queryRow(tx, q+" RETURNING id", args, &id)
+		return uint(id), err
+	}
 	st, err := s.prepared(tx, q)
 	if err != nil {
 		return 0, err
@@ -105,6 +111,10 @@ func (s *Store) insertID(tx *gorm.DB, q string, args ...any) (uint, error) {
 
 // exec runs a fixed statement in tx and reports the rows it changed.
 func (s *Store) exec(tx *gorm.DB, q string, args ...any) (int64, error) {
+	if p := pipeOf(tx); p != nil && pipeable(args) {
+		n, err := p.exec(txContext(tx), q, args)
+		return n, s.translate(err)
+	}
 	st, err := s.prepared(tx, q)
 	if err != nil {
 		return 0, err
@@ -123,6 +133,18 @@ func (s *Store) exec(tx *gorm.DB, q string, args ...any) (int64, error) {
 // queryRow runs a fixed one-row query in tx and scans it into dest. No row
 // is gorm.ErrRecordNotFound, as from GORM's Take.
 func (s *Store) queryRow(tx *gorm.DB, q string, args []any, dest ...any) error {
+	if p := pipeOf(tx); p != nil && pipeable(args) {
+		st, err := p.answer(txContext(tx), q, args)
+		switch {
+		case err != nil:
+			return s.translate(err)
+		case st.err != nil:
+			return s.translate(st.err)
+		case len(st.rows) == 0:
+			return gorm.ErrRecordNotFound
+		}
+		return st.scanRow(0, dest...)
+	}
 	st, err := s.prepared(tx, q)
 	if err != nil {
 		return err
@@ -141,7 +163,22 @@ func (s *Store) queryRow(tx *gorm.DB, q string, args []any, dest ...any) error {
 }
 
 // query runs a fixed query in tx and calls scan for each row.
-func (s *Store) query(tx *gorm.DB, q string, args []any, scan func(*sql.Rows) error) error {
+func (s *Store) query(tx *gorm.DB, q string, args []any, scan func(rowScanner) error) error {
+	if p := pipeOf(tx); p != nil && pipeable(args) {
+		st, err := p.answer(txContext(tx), q, args)
+		if err == nil {
+			err = st.err
+		}
+		if err != nil {
+			return s.translate(err)
+		}
+		for i := range st.rows {
+			if err := scan(keptRow{st, i}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	st, err := s.prepared(tx, q)
 	if err != nil {
 		return err
@@ -247,13 +284,21 @@ func (s *Store) flushDeferredOf(tx *gorm.DB) error {
 	return nil
 }
 
-// flushDeferred sends the queued statements as one: the first ones as
-// data-modifying WITH queries of the last, which PostgreSQL runs all
-// (RowsAffected is then the last one's alone, and nothing reads it).
+// flushDeferred sends the queued statements as one (deferredWrites.sql).
 func (s *Store) flushDeferred(tx *gorm.DB, d *deferredWrites) error {
 	if len(d.stmts) == 0 {
 		return nil
 	}
+	q, args := d.sql()
+	d.stmts, d.args = nil, nil
+	_, err := s.exec(tx, q, args...)
+	return err
+}
+
+// sql is the deferred statements as one: the first ones as data-modifying
+// WITH queries of the last, which PostgreSQL runs all (RowsAffected is
+// then the last one's alone, and nothing reads it).
+func (d *deferredWrites) sql() (string, []any) {
 	var q strings.Builder
 	for i, st := range d.stmts[:len(d.stmts)-1] {
 		if i == 0 {
@@ -267,7 +312,16 @@ func (s *Store) flushDeferred(tx *gorm.DB, d *deferredWrites) error {
 		q.WriteByte(' ')
 	}
 	q.WriteString(d.stmts[len(d.stmts)-1])
-	_, err := s.exec(tx, q.String(), d.args...)
-	d.stmts, d.args = d.stmts[:0], d.args[:0]
-	return err
+	return q.String(), d.args
+}
+
+// pipeable reports whether args can go to PostgreSQL as they are: GORM
+// expands a slice into a list of placeholders, pgx would send an array.
+func pipeable(args []any) bool {
+	for _, a := range args {
+		if v := reflect.ValueOf(a); v.Kind() == reflect.Slice && v.Type().Elem().Kind() != reflect.Uint8 {
+			return false
+		}
+	}
+	return true
 }

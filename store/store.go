@@ -107,6 +107,9 @@ type Store struct {
 	// lostClaimRaces counts bookings that lost a host's time to a racing
 	// booking and picked again (PostgreSQL; see placeOnAHost).
 	lostClaimRaces atomic.Int64
+	// pipelines counts the pipelines pipelined transactions sent: their
+	// round trips to PostgreSQL.
+	pipelines atomic.Int64
 }
 
 // ParseDatabaseURL splits a CALLBOOK_DATABASE_URL into its dialect and the
@@ -428,12 +431,15 @@ func (s *Store) bookingTx(ctx context.Context, fn func(tx *gorm.DB) error) error
 		return s.runTx(ctx, true, fn)
 	}
 	d := &deferredWrites{}
-	return s.runTx(context.WithValue(ctx, deferredWritesKey{}, d), true, func(tx *gorm.DB) error {
+	ctx = context.WithValue(context.WithValue(ctx, deferredWritesKey{}, d), pipelinedKey{}, true)
+	return s.runTx(ctx, true, func(tx *gorm.DB) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
-		if err := s.flushDeferred(tx, d); err != nil {
-			return err
+		if len(d.stmts) > 0 {
+			// Sent with the COMMIT (pipelineTx).
+			q, args := d.sql()
+			pipeOf(tx).queue(q, args, false)
 		}
 		if ctx.Value(rehearsalKey{}) != nil {
 			return errRehearsal
@@ -451,9 +457,15 @@ func (s *Store) runTx(ctx context.Context, keepsReads bool, fn func(tx *gorm.DB)
 		err = s.group.do(ctx, keepsReads, fn)
 	} else {
 		changed := &availabilityChanged{}
-		err = s.write.WithContext(context.WithValue(ctx, availabilityChangedKey{}, changed)).Transaction(fn)
-		if err == nil && changed.Load() {
-			s.raiseAvailabilityVersion(ctx)
+		ctx := context.WithValue(ctx, availabilityChangedKey{}, changed)
+		if ctx.Value(pipelinedKey{}) != nil {
+			// It raises the availability version itself, with its COMMIT.
+			err = s.pipelineTx(ctx, fn)
+		} else {
+			err = s.write.WithContext(ctx).Transaction(fn)
+			if err == nil && changed.Load() {
+				s.raiseAvailabilityVersion(ctx)
+			}
 		}
 	}
 	if err == nil && queued.Load() {
