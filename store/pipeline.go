@@ -24,10 +24,11 @@ import (
 // A booking on PostgreSQL runs a handful of statements, and each one sent
 // and awaited alone is a round trip: a write to the socket, a wake-up of
 // the server process, its answer, a wake-up of the replica. On a small
-// machine those wake-ups, not the statements' own work, were the largest
-// part of a booking's cost. So a booking's transaction runs on one
-// connection through pipeTx, which sends what it can together, as one
-// pipeline of the extended protocol, and reads the answers in order:
+// machine those wake-ups cost about as much as the statements' own work
+// (docs/PERFORMANCE.md, "Three round trips a booking"). So a booking's
+// transaction runs on one connection through pipeTx, which sends what it
+// can together, as one pipeline of the extended protocol, and reads the
+// answers in order:
 //
 //   - BEGIN goes with the transaction's first statement, and COMMIT with
 //     the writes deferred to the end (deferredWrites);
