@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -206,53 +205,13 @@ type availabilityChanged struct{ atomic.Bool }
 type availabilityChangedKey struct{}
 
 // raiseAvailabilityVersion raises the availability sequence after a
-// committed change, and returns once a raise that began after that commit
-// has ended: when a booking's answer leaves, every replica sees the change.
-// Bookings committing together share one raise (versionRaiser). A failure
-// is logged: the caches' age bounds it.
+// committed change that is not a booking (a booking raises it in its
+// commit's pipeline, pipelineTx). A failure is logged: the caches' age
+// bounds it.
 func (s *Store) raiseAvailabilityVersion(ctx context.Context) {
 	s.avail.invalidate()
-	s.raiser.raise(func() {
-		if err := s.write.WithContext(context.WithoutCancel(ctx)).Exec("SELECT nextval('availability_changes')").Error; err != nil {
-			s.log.Warn("raising the availability version", "err", err)
-		}
-	})
-}
-
-// versionRaiser lets the transactions that commit while a raise of the
-// availability version is running share the next one, as a group commit
-// shares a flush: the caller whose commit no running or finished raise
-// covers runs one for everyone waiting, the others wait for it. Under
-// load one statement then serves several bookings instead of one each.
-type versionRaiser struct {
-	mu        sync.Mutex
-	cond      *sync.Cond
-	requested uint64 // raises asked for, counting from the first
-	done      uint64 // every request up to this one is covered
-	running   bool
-}
-
-func (r *versionRaiser) raise(run func()) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.cond == nil {
-		r.cond = sync.NewCond(&r.mu)
-	}
-	r.requested++
-	mine := r.requested
-	for r.done < mine {
-		if r.running {
-			r.cond.Wait()
-			continue
-		}
-		// A raise starting now covers every request made so far.
-		r.running = true
-		covers := r.requested
-		r.mu.Unlock()
-		run()
-		r.mu.Lock()
-		r.running, r.done = false, covers
-		r.cond.Broadcast()
+	if err := s.write.WithContext(context.WithoutCancel(ctx)).Exec("SELECT nextval('availability_changes')").Error; err != nil {
+		s.log.Warn("raising the availability version", "err", err)
 	}
 }
 

@@ -134,14 +134,12 @@ func (s *Store) exec(tx *gorm.DB, q string, args ...any) (int64, error) {
 // is gorm.ErrRecordNotFound, as from GORM's Take.
 func (s *Store) queryRow(tx *gorm.DB, q string, args []any, dest ...any) error {
 	if p := pipeOf(tx); p != nil && pipeable(args) {
-		st, err := p.answer(txContext(tx), q, args)
-		switch {
-		case err != nil:
-			return s.translate(err)
-		case st.err != nil:
-			return s.translate(st.err)
-		case len(st.rows) == 0:
-			return gorm.ErrRecordNotFound
+		st, err := s.pipedAnswer(tx, p, q, args)
+		if err == nil && len(st.rows) == 0 {
+			err = gorm.ErrRecordNotFound
+		}
+		if err != nil {
+			return err
 		}
 		return st.scanRow(0, dest...)
 	}
@@ -165,12 +163,9 @@ func (s *Store) queryRow(tx *gorm.DB, q string, args []any, dest ...any) error {
 // query runs a fixed query in tx and calls scan for each row.
 func (s *Store) query(tx *gorm.DB, q string, args []any, scan func(rowScanner) error) error {
 	if p := pipeOf(tx); p != nil && pipeable(args) {
-		st, err := p.answer(txContext(tx), q, args)
-		if err == nil {
-			err = st.err
-		}
+		st, err := s.pipedAnswer(tx, p, q, args)
 		if err != nil {
-			return s.translate(err)
+			return err
 		}
 		for i := range st.rows {
 			if err := scan(keptRow{st, i}); err != nil {
@@ -251,24 +246,20 @@ func idArgs(ids []uint) []any {
 
 // deferredWrites holds, in a booking's transaction on PostgreSQL, the
 // inserts nothing later in the transaction reads (its answers, roll-up
-// part, events, emails and reminders), to send them as one statement just
-// before the commit: each statement is a round trip to the database and
-// its parse, plan and execute there, and a booking's cost on PostgreSQL
-// is mostly their number. SQLite, in process, runs each at once.
+// part, events, emails and reminders), to send them as one statement with
+// the commit (pipelineTx). SQLite, in process, runs each at once.
 type deferredWrites struct {
 	stmts []string
 	args  []any
 }
 
-type deferredWritesKey struct{}
-
-// execLater runs insert or upsert statement q in tx, or, in a transaction
-// that defers its writes, queues it for flushDeferred. Its rows must not
-// be read, nor its error handled, before the commit.
+// execLater runs insert or upsert statement q in tx, or, in a pipelined
+// transaction, defers it to the commit. Its rows must not be read, nor
+// its error handled, before the commit.
 func (s *Store) execLater(tx *gorm.DB, q string, args ...any) error {
-	if d, ok := txContext(tx).Value(deferredWritesKey{}).(*deferredWrites); ok {
-		d.stmts = append(d.stmts, q)
-		d.args = append(d.args, args...)
+	if p := pipeOf(tx); p != nil {
+		p.deferred.stmts = append(p.deferred.stmts, q)
+		p.deferred.args = append(p.deferred.args, args...)
 		return nil
 	}
 	_, err := s.exec(tx, q, args...)
@@ -278,27 +269,26 @@ func (s *Store) execLater(tx *gorm.DB, q string, args ...any) error {
 // flushDeferredOf sends what tx's transaction deferred so far, before a
 // read that needs it.
 func (s *Store) flushDeferredOf(tx *gorm.DB) error {
-	if d, ok := txContext(tx).Value(deferredWritesKey{}).(*deferredWrites); ok {
-		return s.flushDeferred(tx, d)
-	}
-	return nil
-}
-
-// flushDeferred sends the queued statements as one (deferredWrites.sql).
-func (s *Store) flushDeferred(tx *gorm.DB, d *deferredWrites) error {
-	if len(d.stmts) == 0 {
+	p := pipeOf(tx)
+	if p == nil {
 		return nil
 	}
-	q, args := d.sql()
-	d.stmts, d.args = nil, nil
+	q, args, ok := p.deferred.take()
+	if !ok {
+		return nil
+	}
 	_, err := s.exec(tx, q, args...)
 	return err
 }
 
-// sql is the deferred statements as one: the first ones as data-modifying
-// WITH queries of the last, which PostgreSQL runs all (RowsAffected is
-// then the last one's alone, and nothing reads it).
-func (d *deferredWrites) sql() (string, []any) {
+// take returns the deferred statements as one, and forgets them; false
+// when there are none. The first ones become data-modifying WITH queries
+// of the last, which PostgreSQL runs all (RowsAffected is then the last
+// one's alone, and nothing reads it).
+func (d *deferredWrites) take() (string, []any, bool) {
+	if len(d.stmts) == 0 {
+		return "", nil, false
+	}
 	var q strings.Builder
 	for i, st := range d.stmts[:len(d.stmts)-1] {
 		if i == 0 {
@@ -312,7 +302,9 @@ func (d *deferredWrites) sql() (string, []any) {
 		q.WriteByte(' ')
 	}
 	q.WriteString(d.stmts[len(d.stmts)-1])
-	return q.String(), d.args
+	args := d.args
+	d.stmts, d.args = nil, nil
+	return q.String(), args, true
 }
 
 // pipeable reports whether args can go to PostgreSQL as they are: GORM

@@ -31,7 +31,7 @@ import (
 // answers in order:
 //
 //   - BEGIN goes with the transaction's first statement, and COMMIT with
-//     the writes deferred to the end (deferredWrites);
+//     the writes deferred to the end (execLater);
 //   - statements whose answer the booking will need, and whose answer
 //     nothing it does before then could change, are sent ahead with the
 //     first round trip (prefetch): the lead's lookup, the host locks and
@@ -45,12 +45,13 @@ import (
 // sent in pipelines. GORM's own statements run on the same connection
 // (pipePool), after what is queued.
 type pipeTx struct {
-	conn    *sql.Conn
-	pending []*piped      // queued, not yet sent
-	ready   []*piped      // sent ahead (prefetch), their answers kept
-	last    []*piped      // the pipeline sent last
-	began   bool          // BEGIN was sent
-	count   *atomic.Int64 // the store's count of pipelines sent
+	conn     *sql.Conn
+	pending  []*piped       // queued, not yet sent
+	ready    []*piped       // sent ahead (prefetch), their answers kept
+	deferred deferredWrites // sent with the COMMIT (execLater)
+	last     []*piped       // the pipeline sent last
+	began    bool           // BEGIN was sent
+	count    *atomic.Int64  // the store's count of pipelines sent
 }
 
 // piped is one statement of a pipeline and, once sent, its answer.
@@ -79,9 +80,8 @@ func pipeOf(tx *gorm.DB) *pipeTx {
 }
 
 // pipelineTx runs fn in a transaction on one connection whose statements
-// go through pipeTx. The statements still queued when fn returns go with
-// the COMMIT, or, when fn fails, with the ROLLBACK. It is runTx's
-// transaction for bookings on PostgreSQL.
+// go through pipeTx. The writes it deferred go with the COMMIT. It is
+// runTx's transaction for bookings on PostgreSQL.
 func (s *Store) pipelineTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	db, err := s.write.DB()
 	if err != nil {
@@ -106,10 +106,11 @@ func (s *Store) pipelineTx(ctx context.Context, fn func(tx *gorm.DB) error) erro
 	tx := s.write.Session(&gorm.Session{NewDB: true, Context: ctx})
 	tx.Statement.ConnPool = pipePool{p}
 	if err := fn(tx); err != nil {
-		// What is queued still runs (a rehearsal's deferred writes get
-		// prepared so), then everything is undone.
 		p.rollback(ctx)
 		return err
+	}
+	if q, args, ok := p.deferred.take(); ok {
+		p.queue(q, args, false)
 	}
 	commit := p.queue("COMMIT", nil, false)
 	// A change to what slots are free raises the availability version
@@ -146,11 +147,12 @@ func (s *Store) pipelineTx(ctx context.Context, fn func(tx *gorm.DB) error) erro
 	return nil
 }
 
-// rollback ends the transaction, once BEGIN was sent, after what is
-// queued. A connection that cannot is dropped by flush, or by the pool
+// rollback ends the transaction, once BEGIN was sent; what is queued is
+// dropped. A connection that cannot is dropped by flush, or by the pool
 // when it is handed back still in a transaction.
 func (p *pipeTx) rollback(ctx context.Context) {
 	if p.began {
+		p.pending = nil
 		p.queue("ROLLBACK", nil, false)
 		_ = p.flush(context.WithoutCancel(ctx))
 	}
@@ -190,6 +192,16 @@ func (p *pipeTx) answer(ctx context.Context, q string, args []any) (*piped, erro
 		return nil, err
 	}
 	return st, nil
+}
+
+// pipedAnswer is p's answer to q with args in tx, its error the
+// connection's or the statement's, translated as GORM's would be.
+func (s *Store) pipedAnswer(tx *gorm.DB, p *pipeTx, q string, args []any) (*piped, error) {
+	st, err := p.answer(txContext(tx), q, args)
+	if err == nil {
+		err = st.err
+	}
+	return st, s.translate(err)
 }
 
 // exec runs q after what is queued and reports the rows it changed.

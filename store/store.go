@@ -92,7 +92,6 @@ type Store struct {
 	outboxSignal  chan struct{}
 	passwords     passwordGate
 	avail         availabilityCache
-	raiser        versionRaiser                 // PostgreSQL only
 	config        atomic.Pointer[bookingConfig] // PostgreSQL only: the replica's last configuration
 	group         *groupCommit                  // SQLite only
 	ckpt          *checkpointer                 // SQLite only
@@ -424,24 +423,21 @@ func (s *Store) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 // and what they cause, but no settings, users or webhooks, so on SQLite the
 // bookings of one batch share their reads of those (see batchReads).
 //
-// On PostgreSQL the inserts that its statements defer (execLater) go in one
-// statement once fn has succeeded.
+// On PostgreSQL it is pipelined (pipelineTx), and the inserts its
+// statements defer (execLater) go in one statement with the commit.
 func (s *Store) bookingTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if s.dialect != DialectPostgres {
 		return s.runTx(ctx, true, fn)
 	}
-	d := &deferredWrites{}
-	ctx = context.WithValue(context.WithValue(ctx, deferredWritesKey{}, d), pipelinedKey{}, true)
-	return s.runTx(ctx, true, func(tx *gorm.DB) error {
+	return s.runTx(context.WithValue(ctx, pipelinedKey{}, true), true, func(tx *gorm.DB) error {
 		if err := fn(tx); err != nil {
 			return err
 		}
-		if len(d.stmts) > 0 {
-			// Sent with the COMMIT (pipelineTx).
-			q, args := d.sql()
-			pipeOf(tx).queue(q, args, false)
-		}
 		if ctx.Value(rehearsalKey{}) != nil {
+			// The deferred writes get prepared too, then all is undone.
+			if err := s.flushDeferredOf(tx); err != nil {
+				return err
+			}
 			return errRehearsal
 		}
 		return nil
