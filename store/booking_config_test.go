@@ -22,15 +22,34 @@ func twoReplicas(t *testing.T) (a, b *store.Store) {
 	return a, b
 }
 
+// replicaPair is twoReplicas with two hosts: Ana, added, and the team's.
+type replicaPair struct {
+	a, b      *store.Store
+	ana, team uint
+}
+
+func twoReplicasWithAna(t *testing.T) replicaPair {
+	t.Helper()
+	a, b := twoReplicas(t)
+	addHost(t, a, "ana")
+	return replicaPair{a: a, b: b, ana: hostID(t, a, "ana@callbook.test"), team: hostID(t, a, storetest.TeamEmail)}
+}
+
+// setDisabled disables (or enables) user id through s, as staff would.
+func setDisabled(t *testing.T, s *store.Store, id uint, disabled bool) {
+	t.Helper()
+	if _, err := s.UpdateUser(context.Background(), id, models.UserChange{Disabled: &disabled}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // On PostgreSQL a replica keeps the hosts, settings, admins and webhooks a
 // booking reads; what staff change on another replica must reach its
 // very next booking.
 func TestBookSlot_PostgresSeesConfigurationAnotherReplicaChanged(t *testing.T) {
 	ctx := context.Background()
-	a, b := twoReplicas(t)
-	addHost(t, a, "ana")
-	ana := hostID(t, a, "ana@callbook.test")
-	team := hostID(t, a, storetest.TeamEmail)
+	r := twoReplicasWithAna(t)
+	a, b, ana, team := r.a, r.b, r.ana, r.team
 	cfg, err := b.Availability(ctx, ana)
 	if err != nil {
 		t.Fatal(err)
@@ -57,10 +76,7 @@ func TestBookSlot_PostgresSeesConfigurationAnotherReplicaChanged(t *testing.T) {
 	}
 
 	t.Run("a host disabled on the other replica takes no more calls", func(t *testing.T) {
-		off := true
-		if _, err := b.UpdateUser(ctx, ana, models.UserChange{Disabled: &off}, nil); err != nil {
-			t.Fatal(err)
-		}
+		setDisabled(t, b, ana, true)
 		// Not the first time offered: Ana has that call.
 		if res := book(1); res.Host.ID != team {
 			t.Fatalf("call went to host %d after Ana was disabled, want the team host %d", res.Host.ID, team)
@@ -101,28 +117,19 @@ func TestBookSlot_PostgresSeesConfigurationAnotherReplicaChanged(t *testing.T) {
 // database.
 func TestBookSlot_PostgresCheckedBeforeSayingNoHostIsFree(t *testing.T) {
 	ctx := context.Background()
-	a, b := twoReplicas(t)
-	addHost(t, a, "ana")
-	ana := hostID(t, a, "ana@callbook.test")
-	team := hostID(t, a, storetest.TeamEmail)
+	r := twoReplicasWithAna(t)
+	a, b, ana := r.a, r.b, r.ana
 	slots := firstDaySlots(t, a)
 	if _, err := a.BookSlot(ctx, request("first@example.com", slots[0]), nil); err != nil {
 		t.Fatal(err)
 	}
-	off, on := true, false
-	if _, err := b.UpdateUser(ctx, ana, models.UserChange{Disabled: &off}, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.UpdateUser(ctx, team, models.UserChange{Disabled: &off}, nil); err != nil {
-		t.Fatal(err)
-	}
+	setDisabled(t, b, ana, true)
+	setDisabled(t, b, r.team, true)
 	// Replica a learns there is no host.
 	if _, err := a.BookSlot(ctx, request("early@example.com", slots[1]), nil); !errors.Is(err, models.ErrSlotTaken) {
 		t.Fatalf("booking with no host enabled: %v, want ErrSlotTaken", err)
 	}
-	if _, err := b.UpdateUser(ctx, ana, models.UserChange{Disabled: &on}, nil); err != nil {
-		t.Fatal(err)
-	}
+	setDisabled(t, b, ana, false)
 	res, err := a.BookSlot(ctx, request("later@example.com", slots[1]), nil)
 	if err != nil {
 		t.Fatalf("booking once Ana is back: %v", err)
@@ -167,10 +174,8 @@ func TestWarmConnections_PostgresRehearsesBookingsAndKeepsNothing(t *testing.T) 
 // cached configuration: bookings still see every change.
 func TestBookSlot_PostgresWithoutTheVersionRowReadsTheConfigurationEachTime(t *testing.T) {
 	ctx := context.Background()
-	a, b := twoReplicas(t)
-	addHost(t, a, "ana")
-	ana := hostID(t, a, "ana@callbook.test")
-	team := hostID(t, a, storetest.TeamEmail)
+	r := twoReplicasWithAna(t)
+	a, ana := r.a, r.ana
 	slots := firstDaySlots(t, a)
 	// The first booking fills a's cache; the next finds the row gone.
 	for i, start := range slots[:2] {
@@ -183,10 +188,7 @@ func TestBookSlot_PostgresWithoutTheVersionRowReadsTheConfigurationEachTime(t *t
 			t.Fatal(err)
 		}
 	}
-	off := true
-	if _, err := b.UpdateUser(ctx, team, models.UserChange{Disabled: &off}, nil); err != nil {
-		t.Fatal(err)
-	}
+	setDisabled(t, r.b, r.team, true)
 	for i, start := range slots[2:4] {
 		res, err := a.BookSlot(ctx, request("next"+string(rune('a'+i))+"@example.com", start), nil)
 		if err != nil {
@@ -195,5 +197,34 @@ func TestBookSlot_PostgresWithoutTheVersionRowReadsTheConfigurationEachTime(t *t
 		if res.Host.ID != ana {
 			t.Fatalf("call %d went to host %d after the team host was disabled, want Ana (%d)", i, res.Host.ID, ana)
 		}
+	}
+}
+
+// A booking takes its time out of what every replica offers by the time
+// it has answered: it raises the availability version with its commit,
+// which each replica's cache of free times compares before it answers.
+func TestBookSlot_PostgresBookedTimeLeavesEveryReplicasOffer(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoReplicas(t)
+	offers := func(s *store.Store, start time.Time) bool {
+		t.Helper()
+		slots, _, err := s.Slots(ctx, start.Add(-time.Minute), start.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(slots) == 1 && slots[0].Start.Equal(start)
+	}
+	start := firstSlot(t, b) // each replica's cache now holds the time
+	if !offers(a, start) || !offers(b, start) {
+		t.Fatal("the first time is not offered by both replicas")
+	}
+	if _, err := a.BookSlot(ctx, request("first@example.com", start), nil); err != nil {
+		t.Fatal(err)
+	}
+	if offers(a, start) {
+		t.Fatal("the replica that booked the time still offers it")
+	}
+	if offers(b, start) {
+		t.Fatal("the other replica still offers the booked time")
 	}
 }
