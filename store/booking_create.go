@@ -547,17 +547,15 @@ func (s *Store) insertClaimed(tx *gorm.DB, b *models.Booking, bs callSettings, l
 		}
 		return nil
 	}
-	undo := "WITH c AS (DELETE FROM booking_claims WHERE host_id = ? AND unit >= ? AND unit <= ? AND booking_id = ?) " +
-		"DELETE FROM bookings WHERE id = ?"
-	args := []any{int64(b.HostID), first, last, id.Int64, id.Int64}
-	if newLead {
-		undo = "WITH c AS (DELETE FROM booking_claims WHERE host_id = ? AND unit >= ? AND unit <= ? AND booking_id = ?), " +
-			"b AS (DELETE FROM bookings WHERE id = ?) DELETE FROM leads WHERE id = ?"
-		args = append(args, leadID.Int64)
-		lead.OwnerID = nil
-	}
-	if _, err := s.exec(tx, undo, args...); err != nil {
+	// The statement's rows go again: its claims, its booking and, when it
+	// made one, its lead (no lead has id 0).
+	if _, err := s.exec(tx, "WITH c AS (DELETE FROM booking_claims WHERE host_id = ? AND unit >= ? AND unit <= ? AND booking_id = ?), "+
+		"b AS (DELETE FROM bookings WHERE id = ?) DELETE FROM leads WHERE id = ?",
+		int64(b.HostID), first, last, id.Int64, id.Int64, leadID.Int64); err != nil {
 		return err
+	}
+	if newLead {
+		lead.OwnerID = nil
 	}
 	return models.ErrSlotTaken
 }
